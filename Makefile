@@ -1,0 +1,56 @@
+# The two commands that matter: `make run` and `make test`. Both install
+# what is missing first (scripts/setup.sh), so they work on a fresh machine.
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/tools/node_modules/.bin:$(CURDIR)/tools/venv/bin:$(HOME)/.cargo/bin:$(PATH)
+export CHECK_JSONSCHEMA := $(CURDIR)/tools/venv/bin/check-jsonschema
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+DEMO_DB ?= sqlite://marquee.db
+
+.PHONY: run build dev test test-rust test-e2e lint fmt setup setup-test clean
+
+setup:
+	@scripts/setup.sh build
+
+setup-test:
+	@scripts/setup.sh test
+
+## Release build: target/release/marquee + target/site (assets it finds itself).
+build: setup
+	cargo leptos build --release
+
+## Build, load the demo conference, serve it at http://127.0.0.1:3000.
+run: build
+	MARQUEE_DATABASE_URL=$(DEMO_DB) target/release/marquee demo
+	MARQUEE_DATABASE_URL=$(DEMO_DB) target/release/marquee serve
+
+## Debug build (faster to compile), used by the browser tests.
+dev: setup
+	cargo leptos build
+
+## Everything: formatting, lints, unit + integration tests on SQLite and
+## (when reachable) PostgreSQL, then the browser tests.
+test: setup-test lint test-rust test-e2e
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --features app/ssr -- -D warnings
+	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+test-rust:
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || (command -v psql >/dev/null && psql "$(PG_URL)" -Atqc 'select 1' >/dev/null 2>&1); then \
+	  echo "PostgreSQL reachable at 127.0.0.1:5432: store tests run on SQLite and PostgreSQL"; \
+	  export MARQUEE_TEST_POSTGRES_URL=$(PG_URL); \
+	else \
+	  echo "PostgreSQL NOT reachable at 127.0.0.1:5432: store tests run on SQLite only"; \
+	fi; \
+	cargo test --workspace --features app/ssr
+
+test-e2e: dev
+	cd end2end && npx playwright test
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean

@@ -1,0 +1,10 @@
+//! Islands: the only parts of a page that run in the browser. Each one
+//! renders usefully on the server first, so pages work without JavaScript.
+
+pub mod lang_switch;
+pub mod now_line;
+pub mod zone;
+
+pub use lang_switch::LangSwitch;
+pub use now_line::NowLine;
+pub use zone::{LocalTime, ZoneScope};

@@ -1,0 +1,9 @@
+//! The pure core: schedule types, import diffing and time-zone rules.
+//! No I/O, no Leptos, no sqlx, no clock reads (callers pass `now`), so it
+//! compiles to wasm and native and is tested in milliseconds.
+
+pub mod agenda;
+pub mod diff;
+pub mod schedule;
+pub mod slug;
+pub mod time;

@@ -1,0 +1,122 @@
+//! Time-zone rules. Instants are UTC everywhere; an event's IANA zone is
+//! applied only to read or write wall-clock times, and DST gaps and folds
+//! are resolved here, once.
+
+use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// Why a wall-clock time could not be turned into an instant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("unknown time zone {0:?} (expected an IANA name such as Europe/Moscow)")]
+    UnknownZone(String),
+    #[error("{0} does not exist in {1}: the clocks skip it (DST change)")]
+    SkippedByDst(NaiveDateTime, Tz),
+    #[error("invalid time {0:?} (expected HH:MM)")]
+    BadTime(String),
+}
+
+pub fn parse_zone(name: &str) -> Result<Tz, TimeError> {
+    name.parse::<Tz>()
+        .map_err(|_| TimeError::UnknownZone(name.to_owned()))
+}
+
+/// The instant a wall-clock time in `tz` stands for. In a DST fold (the
+/// hour that happens twice) the earlier instant wins, as calendar apps do;
+/// a time inside a DST gap does not exist and is refused.
+pub fn local_to_utc(tz: Tz, local: NaiveDateTime) -> Result<DateTime<Utc>, TimeError> {
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(early, _) => Ok(early.with_timezone(&Utc)),
+        LocalResult::None => Err(TimeError::SkippedByDst(local, tz)),
+    }
+}
+
+/// Parses `HH:MM` (or `H:MM`).
+pub fn parse_hhmm(s: &str) -> Result<NaiveTime, TimeError> {
+    NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| TimeError::BadTime(s.to_owned()))
+}
+
+/// Wall-clock `HH:MM` of an instant in a zone.
+pub fn format_hhmm(tz: Tz, t: DateTime<Utc>) -> String {
+    t.with_timezone(&tz).format("%H:%M").to_string()
+}
+
+/// The calendar date of an instant in a zone.
+pub fn local_date(tz: Tz, t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&tz).date_naive()
+}
+
+/// The UTC offset in effect at `t`, as `+03:00`.
+pub fn offset_label(tz: Tz, t: DateTime<Utc>) -> String {
+    t.with_timezone(&tz).format("%:z").to_string()
+}
+
+/// Minutes a local day really lasts (1380 or 1500 on DST-change days).
+pub fn day_length_minutes(tz: Tz, date: NaiveDate) -> i64 {
+    let start = local_to_utc_lenient(tz, date.and_time(NaiveTime::MIN));
+    let next = local_to_utc_lenient(tz, date.succ_opt().unwrap_or(date).and_time(NaiveTime::MIN));
+    (next - start).num_minutes()
+}
+
+/// Like [`local_to_utc`] but a time inside a DST gap moves forward by the
+/// gap, which is what a "midnight" that does not exist should mean.
+pub fn local_to_utc_lenient(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    local_to_utc(tz, local).unwrap_or_else(|_| {
+        let later = local + chrono::Duration::hours(1);
+        local_to_utc(tz, later).unwrap_or_else(|_| Utc.from_utc_datetime(&local))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dt(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn moscow_has_no_dst_and_is_utc_plus_three() {
+        let tz = parse_zone("Europe/Moscow").unwrap();
+        let t = local_to_utc(tz, dt("2026-03-29 17:00")).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-03-29T14:00:00+00:00");
+        assert_eq!(format_hhmm(tz, t), "17:00");
+    }
+
+    #[test]
+    fn spring_forward_gap_is_refused_and_fold_takes_the_earlier_instant() {
+        let tz = parse_zone("Europe/Berlin").unwrap();
+        // 2026-03-29 02:30 does not exist in Berlin.
+        assert!(matches!(
+            local_to_utc(tz, dt("2026-03-29 02:30")),
+            Err(TimeError::SkippedByDst(..))
+        ));
+        // 2026-10-25 02:30 happens twice; the first is still CEST (+02:00).
+        let t = local_to_utc(tz, dt("2026-10-25 02:30")).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-10-25T00:30:00+00:00");
+    }
+
+    #[test]
+    fn dst_change_days_are_23_and_25_hours_long() {
+        let tz = parse_zone("Europe/Berlin").unwrap();
+        let spring = NaiveDate::from_ymd_opt(2026, 3, 29).unwrap();
+        let autumn = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap();
+        assert_eq!(day_length_minutes(tz, spring), 23 * 60);
+        assert_eq!(day_length_minutes(tz, autumn), 25 * 60);
+        assert_eq!(day_length_minutes(tz, spring.succ_opt().unwrap()), 24 * 60);
+    }
+
+    #[test]
+    fn unknown_zone_and_bad_time_are_named_errors() {
+        assert_eq!(
+            parse_zone("Mars/Olympus"),
+            Err(TimeError::UnknownZone("Mars/Olympus".into()))
+        );
+        assert!(parse_hhmm("25:00").is_err());
+        assert_eq!(
+            parse_hhmm("9:05").unwrap(),
+            NaiveTime::from_hms_opt(9, 5, 0).unwrap()
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! The one error type. Every failure a user can cause maps to a 4xx with
+//! `{"error":{"code","message","field"}}`; everything else is logged once and
+//! shown as a generic 500, so no internal detail (or secret) leaks.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("{what} not found")]
+    NotFound { what: String },
+    /// Input is well-formed but wrong; `field` names where (a JSON field, a
+    /// path inside an imported document, or a CLI argument).
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("payload too large (limit {limit} bytes)")]
+    TooLarge { limit: usize },
+    /// The database cannot be reached or written; reads keep working from
+    /// memory, writes fail with this.
+    #[error("the database is unavailable; nothing was changed")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound { what: what.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound { .. } => "not_found",
+            Self::Invalid { .. } => "invalid",
+            Self::Conflict(_) => "conflict",
+            Self::TooLarge { .. } => "too_large",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The JSON body users see. Internal details never appear in it.
+    pub fn body(&self) -> ErrorBody {
+        let message = match self {
+            Self::Internal(_) => "internal error".to_owned(),
+            Self::Invalid { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message,
+                field: match self {
+                    Self::Invalid { field, .. } => Some(field.clone()),
+                    _ => None,
+                },
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorDetail {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Internal(detail) => tracing::error!(detail = %detail, "internal error"),
+            Self::Unavailable(detail) => tracing::warn!(detail = %detail, "database unavailable"),
+            _ => {}
+        }
+        (self.status(), axum::Json(self.body())).into_response()
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Self::Unavailable(e.to_string())
+            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Self::Conflict("that already exists".into())
+            }
+            sqlx::Error::Database(db)
+                if db.message().contains("readonly")
+                    || db.message().contains("unable to open")
+                    || db.message().contains("disk I/O") =>
+            {
+                Self::Unavailable(e.to_string())
+            }
+            _ => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for AppError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Self::Internal(format!("migration failed: {e}"))
+    }
+}
+
+impl From<crate::domain::time::TimeError> for AppError {
+    fn from(e: crate::domain::time::TimeError) -> Self {
+        Self::invalid("time_zone", e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_names_the_field_and_internal_hides_detail() {
+        let b =
+            serde_json::to_value(AppError::invalid("tracks[0]", "unknown track").body()).unwrap();
+        assert_eq!(b["error"]["code"], "invalid");
+        assert_eq!(b["error"]["field"], "tracks[0]");
+        assert_eq!(b["error"]["message"], "unknown track");
+        let b = serde_json::to_value(AppError::Internal("password=hunter2".into()).body()).unwrap();
+        assert_eq!(b["error"]["message"], "internal error");
+        assert!(!b.to_string().contains("hunter2"));
+    }
+}

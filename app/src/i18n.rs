@@ -1,0 +1,80 @@
+//! Languages the UI speaks, and how one is picked for a request.
+
+pub use rust_i18n::t;
+
+/// The UI languages, in the order the switcher lists them.
+pub const LANGS: [(&str, &str); 4] = [
+    ("en", "English"),
+    ("ru", "Русский"),
+    ("zh", "中文"),
+    ("fr", "Français"),
+];
+
+/// Returns `code` if the UI speaks it.
+pub fn supported(code: &str) -> Option<&'static str> {
+    LANGS.iter().map(|(c, _)| *c).find(|c| *c == code)
+}
+
+/// Picks a language: an explicit choice (query or cookie) first, then the
+/// best `Accept-Language` entry by q-value, else English.
+pub fn negotiate(explicit: Option<&str>, accept_language: Option<&str>) -> &'static str {
+    if let Some(l) = explicit.and_then(supported) {
+        return l;
+    }
+    let mut best: Option<(f32, &'static str)> = None;
+    for part in accept_language.unwrap_or("").split(',') {
+        let mut it = part.trim().split(';');
+        let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = it
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|v| v.parse::<f32>().ok())
+            })
+            .unwrap_or(1.0);
+        let primary = tag.split('-').next().unwrap_or("");
+        if let Some(l) = supported(primary)
+            && best.is_none_or(|(bq, _)| q > bq)
+        {
+            best = Some((q, l));
+        }
+    }
+    best.map(|(_, l)| l).unwrap_or("en")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_choice_beats_accept_language() {
+        assert_eq!(negotiate(Some("fr"), Some("ru,en;q=0.5")), "fr");
+        assert_eq!(negotiate(Some("xx"), Some("ru,en;q=0.5")), "ru");
+    }
+
+    #[test]
+    fn accept_language_is_ranked_by_q_and_region_is_ignored() {
+        assert_eq!(negotiate(None, Some("de-DE,zh-CN;q=0.8,en;q=0.7")), "zh");
+        assert_eq!(negotiate(None, Some("en;q=0.3, fr-CA;q=0.9")), "fr");
+        assert_eq!(negotiate(None, Some("de")), "en");
+        assert_eq!(negotiate(None, None), "en");
+    }
+
+    #[test]
+    fn every_language_has_every_key_of_english() {
+        for (lang, _) in LANGS {
+            for key in [
+                "nav.schedule",
+                "schedule.live_now",
+                "schedule.up_next",
+                "login.title",
+            ] {
+                let s = t!(key, locale = lang).to_string();
+                assert!(
+                    !s.is_empty() && s != key && !s.contains('.'),
+                    "{lang}: {key} -> {s}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Routes and page components. In islands mode pages render only on the
+//! server, so each route component hands off to a server-only renderer and
+//! the wasm bundle carries nothing but the islands in `components`.
+
+use leptos::prelude::*;
+use leptos_meta::provide_meta_context;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+#[cfg(feature = "ssr")]
+mod admin;
+#[cfg(feature = "ssr")]
+mod home;
+#[cfg(feature = "ssr")]
+mod layout;
+#[cfg(feature = "ssr")]
+mod login;
+pub mod request;
+#[cfg(feature = "ssr")]
+mod schedule;
+#[cfg(feature = "ssr")]
+mod session;
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/") view=HomePage />
+                <Route path=path!("/e/:event") view=SchedulePage />
+                <Route path=path!("/e/:event/talk/:guid") view=SessionPage />
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/admin") view=AdminPage />
+            </Routes>
+        </Router>
+    }
+}
+
+/// Declares a route component whose body exists only in the server build.
+macro_rules! server_page {
+    ($name:ident => $render:path) => {
+        #[component]
+        pub fn $name() -> impl IntoView {
+            #[cfg(feature = "ssr")]
+            {
+                $render().into_any()
+            }
+            #[cfg(not(feature = "ssr"))]
+            {
+                ().into_any()
+            }
+        }
+    };
+}
+
+server_page!(HomePage => home::render);
+server_page!(SchedulePage => schedule::render);
+server_page!(SessionPage => session::render);
+server_page!(LoginPage => login::render);
+server_page!(AdminPage => admin::render);
+server_page!(NotFoundPage => layout::not_found);

@@ -1,0 +1,81 @@
+//! The frame every page shares: skip link, header with navigation and the
+//! language switcher, footer; and the not-found page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use rust_i18n::t;
+
+use super::request;
+use crate::components::LangSwitch;
+
+/// Where the header's brand and "Schedule" link point.
+pub struct EventNav {
+    pub slug: String,
+    pub name: String,
+}
+
+pub fn frame(title: String, event: Option<EventNav>, body: AnyView) -> AnyView {
+    let lang = request::lang();
+    let user = request::current_user();
+    let (brand_href, brand) = match &event {
+        Some(e) => (format!("/e/{}", e.slug), e.name.clone()),
+        None => ("/".to_owned(), "Marquee".to_owned()),
+    };
+    let schedule_link = event.as_ref().map(|e| {
+        view! { <a href=format!("/e/{}", e.slug)>{t!("nav.schedule", locale = lang).to_string()}</a> }
+    });
+    let account = if let Some(u) = user {
+        view! {
+            <a href="/admin">{t!("nav.admin", locale = lang).to_string()}</a>
+            <form method="post" action="/logout" class="inline-form">
+                <input type="hidden" name="csrf" value=u.csrf_token />
+                <button type="submit" class="link-button">{t!("nav.logout", locale = lang).to_string()}</button>
+            </form>
+        }
+        .into_any()
+    } else {
+        view! { <a href="/login">{t!("nav.login", locale = lang).to_string()}</a> }.into_any()
+    };
+    view! {
+        <Title text=title />
+        <a class="skip-link" href="#main">{t!("nav.skip", locale = lang).to_string()}</a>
+        <header class="topbar">
+            <a class="brand" href=brand_href>{brand}</a>
+            <nav class="topnav" aria-label="Marquee">
+                {schedule_link}
+                {account}
+            </nav>
+            <LangSwitch
+                current=lang.to_owned()
+                action=request::path()
+                label=t!("nav.language", locale = lang).to_string()
+                apply=t!("nav.apply", locale = lang).to_string()
+            />
+        </header>
+        <main id="main" tabindex="-1">{body}</main>
+        <footer class="footer">"Marquee"</footer>
+    }
+    .into_any()
+}
+
+/// A 404 page with a message and a way back.
+pub fn not_found_with(message: String) -> AnyView {
+    let lang = request::lang();
+    request::set_status(http::StatusCode::NOT_FOUND);
+    frame(
+        t!("error.not_found", locale = lang).to_string(),
+        None,
+        view! {
+            <section class="notice">
+                <h1>{t!("error.not_found", locale = lang).to_string()}</h1>
+                <p>{message}</p>
+                <p><a href="/">{t!("error.home", locale = lang).to_string()}</a></p>
+            </section>
+        }
+        .into_any(),
+    )
+}
+
+pub fn not_found() -> AnyView {
+    not_found_with(String::new())
+}

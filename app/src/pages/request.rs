@@ -1,0 +1,97 @@
+//! What a page needs from the request it renders: language, query values,
+//! cookies and the signed-in organiser. Server-only in substance; the
+//! hydrate build gets inert stand-ins because no page renders there.
+
+#[cfg(feature = "ssr")]
+mod imp {
+    use http::request::Parts;
+    use leptos::prelude::*;
+
+    use crate::i18n::negotiate;
+    use crate::state::AppState;
+
+    /// The organiser signed in for this request, put into the request's
+    /// extensions by the server's auth middleware.
+    #[derive(Debug, Clone)]
+    pub struct CurrentUser {
+        pub email: String,
+        pub csrf_token: String,
+    }
+
+    fn parts() -> Option<Parts> {
+        use_context::<Parts>()
+    }
+
+    pub fn query(name: &str) -> Option<String> {
+        let p = parts()?;
+        let q = p.uri.query()?;
+        form_urlencoded::parse(q.as_bytes()).find_map(|(k, v)| (k == name).then(|| v.into_owned()))
+    }
+
+    pub fn cookie(name: &str) -> Option<String> {
+        let p = parts()?;
+        p.headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|h| h.to_str().ok())
+            .flat_map(|h| h.split(';'))
+            .find_map(|c| {
+                let (k, v) = c.trim().split_once('=')?;
+                (k == name).then(|| v.to_owned())
+            })
+    }
+
+    pub fn lang() -> &'static str {
+        let explicit = query("lang").or_else(|| cookie("lang"));
+        let accept = parts().and_then(|p| {
+            p.headers
+                .get(http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok().map(str::to_owned))
+        });
+        negotiate(explicit.as_deref(), accept.as_deref())
+    }
+
+    pub fn path() -> String {
+        parts().map(|p| p.uri.path().to_owned()).unwrap_or_default()
+    }
+
+    pub fn current_user() -> Option<CurrentUser> {
+        parts()?.extensions.get::<CurrentUser>().cloned()
+    }
+
+    pub fn state() -> AppState {
+        expect_context::<AppState>()
+    }
+
+    pub fn set_status(code: http::StatusCode) {
+        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+            r.set_status(code);
+        }
+    }
+
+    /// Public pages may be cached briefly by a CDN or nginx in front.
+    pub fn set_public_cache(etag: &str) {
+        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+            r.insert_header(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("public, max-age=5, stale-while-revalidate=30"),
+            );
+            if let Ok(v) = http::HeaderValue::from_str(&format!("W/\"{etag}\"")) {
+                r.insert_header(http::header::ETAG, v);
+            }
+            r.insert_header(
+                http::header::VARY,
+                http::HeaderValue::from_static("Accept-Language, Cookie"),
+            );
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use imp::*;
+
+/// In the browser the page's language is whatever the server rendered.
+#[cfg(not(feature = "ssr"))]
+pub fn lang() -> &'static str {
+    "en"
+}

@@ -1,0 +1,112 @@
+//! `/e/{event}/talk/{guid}`: one session with its abstract.
+
+use chrono::Utc;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use rust_i18n::t;
+
+use super::layout::{self, EventNav};
+use super::request;
+use super::schedule::time_of;
+use crate::components::ZoneScope;
+use crate::domain::schedule::SessionMark;
+use crate::domain::time::offset_label;
+
+/// Markdown to HTML, then through ammonia so that user-supplied abstracts
+/// can never inject script or event handlers.
+pub fn render_markdown(md: &str) -> String {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(md));
+    ammonia::clean(&html)
+}
+
+pub fn render() -> AnyView {
+    let params = use_params_map().read_untracked();
+    let slug = params.get("event").unwrap_or_default();
+    let guid = params.get("guid").unwrap_or_default();
+    let lang = request::lang();
+    let Some(view) = request::state().read_model.get(&slug) else {
+        return layout::not_found_with(t!("error.no_event", locale = lang).to_string());
+    };
+    let s = &view.schedule;
+    let Some(x) = s.session(&guid) else {
+        return layout::not_found_with(t!("error.no_session", locale = lang).to_string());
+    };
+    request::set_public_cache(&format!("{}-{lang}-{guid}", view.fingerprint));
+    let now = Utc::now();
+    let track = s
+        .track(&x.track)
+        .map(|t| t.name.clone())
+        .unwrap_or_default();
+    let speakers = x
+        .speakers
+        .iter()
+        .filter_map(|k| s.speaker(k))
+        .map(|p| view! { <li>{p.name.clone()}</li> })
+        .collect_view();
+    let badge = match s.mark(x, now) {
+        SessionMark::Live => Some(t!("schedule.live_now", locale = lang).to_string()),
+        SessionMark::UpNext => Some(t!("schedule.up_next", locale = lang).to_string()),
+        _ => None,
+    };
+    let zone = format!("{} ({})", s.event.time_zone, offset_label(view.tz, x.start));
+    let facts = view! {
+                <dl class="facts">
+                    <dt>{t!("session.track", locale = lang).to_string()}</dt>
+                    <dd>{track}</dd>
+                    <dt>{t!("nav.schedule", locale = lang).to_string()}</dt>
+                    <dd>
+                        {x.start.with_timezone(&view.tz).format("%Y-%m-%d ").to_string()}
+                        {time_of(&view, x.start)}"–"{time_of(&view, x.end())}
+                        " · "{t!("session.minutes", locale = lang, count = x.duration_min).to_string()}
+                    </dd>
+                    {x.language.clone().map(|l| view! {
+                        <dt>{t!("session.language", locale = lang).to_string()}</dt>
+                        <dd>{l}</dd>
+                    })}
+                </dl>
+    }
+    .into_any();
+    let body = view! {
+        <article class="session-page">
+            <p><a href=format!("/e/{slug}")>"← "{t!("session.back", locale = lang).to_string()}</a></p>
+            <h1>{x.title.clone()}</h1>
+            {badge.map(|b| view! { <p class="badge badge-live">{b}</p> })}
+            <ZoneScope
+                event_label=t!("schedule.times_in", locale = lang, zone = zone).to_string()
+                local_label=t!("schedule.your_time", locale = lang, zone = "{zone}").to_string()
+                show_local=t!("schedule.show_local", locale = lang).to_string()
+                show_event=t!("schedule.show_event", locale = lang).to_string()
+            >
+                {facts}
+            </ZoneScope>
+            <h2>{t!("session.speakers", locale = lang).to_string()}</h2>
+            <ul class="speakers">{speakers}</ul>
+            <div class="abstract" inner_html=render_markdown(&x.abstract_md)></div>
+        </article>
+    };
+    layout::frame(
+        format!("{} — {}", x.title, s.event.name),
+        Some(EventNav {
+            slug: slug.clone(),
+            name: s.event.name.clone(),
+        }),
+        body.into_any(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render_markdown;
+
+    #[test]
+    fn markdown_keeps_formatting_and_drops_script() {
+        let html = render_markdown(
+            "**bold** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>",
+        );
+        assert!(html.contains("<strong>bold</strong>"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(!html.contains("onerror"), "{html}");
+    }
+}

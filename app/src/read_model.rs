@@ -1,0 +1,71 @@
+//! The public read model: every event's schedule held in memory, rebuilt on
+//! each write. Public pages and exports read only from here, so they stay
+//! fast under load and keep serving (with the time of the last good state)
+//! when the database is unreachable.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+
+use crate::domain::schedule::Schedule;
+use crate::domain::time::parse_zone;
+
+/// One event as the public sees it.
+#[derive(Debug)]
+pub struct EventView {
+    pub schedule: Schedule,
+    pub tz: Tz,
+    /// When this view was built from the database.
+    pub built_at: DateTime<Utc>,
+    /// Changes whenever anything in the schedule changes; the basis of ETags.
+    pub fingerprint: String,
+}
+
+impl EventView {
+    pub fn new(schedule: Schedule, built_at: DateTime<Utc>) -> Self {
+        let tz = parse_zone(&schedule.event.time_zone).unwrap_or(chrono_tz::UTC);
+        let json = serde_json::to_vec(&schedule).unwrap_or_default();
+        let fingerprint = hex::encode(&Sha256::digest(&json)[..12]);
+        Self {
+            schedule,
+            tz,
+            built_at,
+            fingerprint,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct ReadModel {
+    events: RwLock<HashMap<String, Arc<EventView>>>,
+}
+
+impl ReadModel {
+    pub fn get(&self, slug: &str) -> Option<Arc<EventView>> {
+        self.events.read().ok()?.get(slug).cloned()
+    }
+
+    /// Replaces (or adds) one event's view.
+    pub fn put(&self, view: EventView) {
+        if let Ok(mut m) = self.events.write() {
+            m.insert(view.schedule.event.slug.clone(), Arc::new(view));
+        }
+    }
+
+    /// All events, ordered by start date then slug.
+    pub fn all(&self) -> Vec<Arc<EventView>> {
+        let mut v: Vec<_> = self
+            .events
+            .read()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        v.sort_by(|a, b| {
+            (a.schedule.event.start_date, &a.schedule.event.slug)
+                .cmp(&(b.schedule.event.start_date, &b.schedule.event.slug))
+        });
+        v
+    }
+}

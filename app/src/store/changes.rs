@@ -1,0 +1,48 @@
+//! The per-event change log: one ordered sequence of everything written to
+//! an event, so readers (live pages, caches) can tell what they have missed.
+
+use sqlx::{AnyConnection, Row};
+
+use super::Store;
+use super::events::require_event;
+use crate::error::Result;
+
+/// Appends an entry to an event's change log and returns its sequence
+/// number. Call it inside the transaction that made the change, after the
+/// event row is locked, so numbers are gap-free and never reused.
+pub(super) async fn append(
+    conn: &mut AnyConnection,
+    event_id: i64,
+    kind: &str,
+    payload: &serde_json::Value,
+    now: i64,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "insert into change_log (event_id, seq, kind, payload_json, created_at) \
+         select $1, coalesce(max(seq), 0) + 1, $2, $3, $4 from change_log where event_id = $1 \
+         returning seq",
+    )
+    .bind(event_id)
+    .bind(kind)
+    .bind(payload.to_string())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("seq")?)
+}
+
+impl Store {
+    /// The sequence number of the event's newest change-log entry; 0 when it
+    /// has none.
+    pub async fn last_change_seq(&self, slug: &str) -> Result<i64> {
+        let mut tx = self.begin_read().await?;
+        let ev = require_event(&mut tx, slug).await?;
+        let row =
+            sqlx::query("select coalesce(max(seq), 0) as seq from change_log where event_id = $1")
+                .bind(ev.event_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(row.try_get("seq")?)
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Starts a real marquee (debug build from `make dev`) on a fresh SQLite file
+# with the demo conference on a fixed date and one organiser account.
+set -euo pipefail
+cd "$(dirname "$0")"
+port="$1"
+root="$(cd .. && pwd)"
+bin="$root/target/debug/marquee"
+tmp="$(pwd)/.tmp"
+rm -rf "$tmp" && mkdir -p "$tmp"
+export MARQUEE_DATABASE_URL="sqlite://$tmp/e2e.db"
+export MARQUEE_SITE_ROOT="$root/target/site"
+"$bin" demo --date "${MARQUEE_E2E_DATE:-2026-11-23}" >&2
+printf 'organiser-password-1\n' | "$bin" user add organiser@example.org --password-stdin >&2
+exec "$bin" serve --addr "127.0.0.1:$port"

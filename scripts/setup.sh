@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need on a fresh machine of
+# this kind (Debian + rustup + node/npm), and nothing that is already there.
+# Idempotent: a second run takes a few seconds.
+#   scripts/setup.sh build   – Rust target, cargo-leptos, wasm-bindgen, sass, wasm-opt
+#   scripts/setup.sh test    – the above plus Chromium, firefox-esr, xmllint,
+#                              Playwright and the Python validators
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-build}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1;34msetup:\033[0m %s\n' "$*" >&2; }
+
+CARGO_LEPTOS_VERSION=0.3.10
+# The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+
+if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes, once)"
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if [ ! -x tools/node_modules/.bin/sass ] || [ ! -x tools/node_modules/.bin/wasm-opt ]; then
+  say "installing sass and wasm-opt from npm into tools/"
+  (cd tools && npm ci --no-audit --no-fund)
+fi
+
+[ "$what" = test ] || exit 0
+
+apt_need=()
+command -v chromium >/dev/null || apt_need+=(chromium)
+command -v firefox-esr >/dev/null || apt_need+=(firefox-esr)
+command -v xmllint >/dev/null || apt_need+=(libxml2-utils)
+python3 -c 'import venv' 2>/dev/null || apt_need+=(python3-venv)
+if [ ${#apt_need[@]} -gt 0 ]; then
+  say "installing ${apt_need[*]} from Debian"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_need[@]}" >/dev/null
+fi
+
+if [ ! -x tools/venv/bin/check-jsonschema ] || ! tools/venv/bin/python -c 'import icalendar' 2>/dev/null; then
+  say "installing check-jsonschema and icalendar into tools/venv"
+  python3 -m venv tools/venv
+  tools/venv/bin/pip install -q -r tools/requirements.txt
+fi
+
+if [ ! -d end2end/node_modules/@playwright/test ]; then
+  say "installing Playwright (driving Debian's Chromium; no browser download)"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi

@@ -1,0 +1,105 @@
+//! Subcommands. Each one opens the store, does one thing, and reports in
+//! plain words; input errors name the file, place and field.
+
+mod import;
+mod serve;
+mod users;
+
+use app::error::AppError;
+use app::store::Store;
+
+use crate::config::{Cli, Command, ServeArgs, TokenCommand, UserCommand, redact_url};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input from the person at the terminal (exit 2).
+    #[error("{0}")]
+    Input(String),
+    /// Anything else (exit 1).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Input(_) => 2,
+            Self::Failed(_) => 1,
+        }
+    }
+}
+
+impl From<AppError> for CliError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid { .. } | AppError::Conflict(_) | AppError::NotFound { .. } => {
+                Self::Input(e.to_string())
+            }
+            AppError::Internal(d) | AppError::Unavailable(d) => Self::Failed(d),
+            other => Self::Failed(other.to_string()),
+        }
+    }
+}
+
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+async fn open_store(url: &str) -> CliResult<Store> {
+    Store::connect(url).await.map_err(|e| {
+        CliError::Failed(format!(
+            "cannot open database {}: {}",
+            redact_url(url),
+            detail(&e)
+        ))
+    })
+}
+
+/// The useful part of an error for a terminal (internal details included:
+/// the operator at the terminal is the one who must fix them).
+fn detail(e: &AppError) -> String {
+    match e {
+        AppError::Internal(d) | AppError::Unavailable(d) => d.clone(),
+        other => other.to_string(),
+    }
+}
+
+pub async fn run(cli: Cli) -> CliResult {
+    let url = cli.database_url.clone();
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve::run(&url, args).await,
+        Command::Import {
+            file,
+            event,
+            reason,
+        } => import::run(&open_store(&url).await?, &file, &event, &reason).await,
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    password_stdin,
+                },
+        } => users::add_user(&open_store(&url).await?, &email, password_stdin).await,
+        Command::Token {
+            command: TokenCommand::Create { name },
+        } => users::create_token(&open_store(&url).await?, &name).await,
+        Command::Demo { event, date } => {
+            let store = open_store(&url).await?;
+            let date = date.unwrap_or_else(crate::demo::today_in_moscow);
+            let schedule = crate::demo::conference(&event, date);
+            let out = store
+                .import_schedule(&schedule, "marquee demo", "demo conference")
+                .await?;
+            println!(
+                "demo conference {:?} on {date} loaded into {}: version {} ({})",
+                event,
+                redact_url(&url),
+                out.version,
+                if out.diff.is_empty() {
+                    "unchanged".to_owned()
+                } else {
+                    out.diff.summary()
+                }
+            );
+            Ok(())
+        }
+    }
+}

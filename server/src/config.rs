@@ -1,0 +1,133 @@
+//! Command line and `MARQUEE_*` environment, parsed once into typed values.
+//! Handlers never read the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "marquee",
+    version,
+    about = "Live status, schedules and countdowns for events"
+)]
+pub struct Cli {
+    /// `sqlite://FILE` (created on first start) or `postgres://…`.
+    #[arg(
+        long,
+        env = "MARQUEE_DATABASE_URL",
+        default_value = "sqlite://marquee.db",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+    /// Log one JSON object per line.
+    #[arg(long, env = "MARQUEE_LOG_JSON", global = true)]
+    pub log_json: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the web app (the default).
+    Serve(ServeArgs),
+    /// Import a C3VOC schedule.json or schedule.xml into an event.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        event: String,
+        #[arg(long, default_value = "import from the command line")]
+        reason: String,
+    },
+    /// Manage organiser accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage bearer tokens for the write API.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Load the demo conference (four tracks, one evening, Europe/Moscow).
+    Demo {
+        #[arg(long, default_value = "demo")]
+        event: String,
+        /// Day of the conference (default: today in Moscow).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add an organiser; asks for the password, or reads it from stdin.
+    Add {
+        email: String,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once; only its hash is stored.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Args, Clone, Default)]
+pub struct ServeArgs {
+    #[arg(long, env = "MARQUEE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: Option<SocketAddr>,
+    /// Base URL people reach this server at (used in exports and links).
+    #[arg(long, env = "MARQUEE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Folder with the built assets (`pkg/`); found next to the binary by default.
+    #[arg(long, env = "MARQUEE_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+}
+
+/// The database URL with any password masked, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_masked() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://marquee.db"), "sqlite://marquee.db");
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let cli = Cli::try_parse_from(["marquee", "serve"]).unwrap();
+        assert_eq!(cli.database_url, "sqlite://marquee.db");
+        match cli.command {
+            Some(Command::Serve(a)) => assert_eq!(a.addr.unwrap().to_string(), "127.0.0.1:3000"),
+            _ => panic!("serve expected"),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The Marquee server: axum router, Leptos integration, write API, exports,
+//! login, and the command-line subcommands.
+
+pub mod assets;
+pub mod c3voc;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod routes;
+pub mod telemetry;

@@ -1,0 +1,71 @@
+//! The HTTP surface: Leptos pages, exports, login, the write API, health,
+//! static assets; compression and request tracing around all of it.
+
+mod api;
+mod export;
+mod login;
+
+use app::state::AppState;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest schedule file the import endpoint accepts.
+pub const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
+
+pub fn build(state: AppState) -> Router {
+    let routes = generate_route_list(app::pages::App);
+    let context = {
+        let s = state.clone();
+        move || provide_context(s.clone())
+    };
+    let shell = {
+        let o = state.leptos_options.clone();
+        move || app::shell::shell(o.clone())
+    };
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/e/{event}/schedule.json", get(export::schedule_json))
+        .route("/e/{event}/schedule.xml", get(export::schedule_xml))
+        .route("/login", post(login::login))
+        .route("/logout", post(login::logout))
+        .route(
+            "/api/v1/events/{event}/import",
+            post(api::import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+        .route("/api/v1/{*rest}", axum::routing::any(api::not_found))
+        .leptos_routes_with_context(&state, routes, context.clone(), shell.clone())
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell::shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            login::resolve_user,
+        ))
+        .layer(middleware::from_fn(login::remember_language))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Liveness and what state the server is in: 200 while it can serve the
+/// public pages, even when the database is down (then `"database":
+/// "unavailable"`), because the read model keeps them working.
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let db = match state.store.ping().await {
+        Ok(()) => "ok",
+        Err(_) => "unavailable",
+    };
+    Json(serde_json::json!({
+        "status": "ok",
+        "database": db,
+        "events": state.read_model.all().len(),
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}

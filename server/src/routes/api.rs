@@ -1,0 +1,91 @@
+//! The write API (`/api/v1/...`), authenticated with bearer tokens from
+//! `marquee token create`. Every error is JSON naming the field.
+
+use app::auth::hash_token;
+use app::domain::slug::is_valid_slug;
+use app::error::{AppError, Result};
+use app::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::c3voc;
+
+/// A caller that presented a valid bearer token.
+pub struct ApiCaller {
+    pub name: String,
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AppError::Unauthorized)?;
+        let found = state.store.find_api_token(&hash_token(token)).await?;
+        found
+            .map(|t| ApiCaller { name: t.name })
+            .ok_or(AppError::Unauthorized)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/events/{event}/import` with a schedule.json or .xml body.
+/// Creates the event if needed; an unchanged file changes nothing.
+pub async fn import(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(event): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Json<Value>> {
+    if !is_valid_slug(&event) {
+        return Err(AppError::invalid(
+            "event",
+            "must be lower-case letters, digits and single dashes",
+        ));
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(AppError::invalid(
+            "body",
+            "empty; send a C3VOC schedule.json or schedule.xml",
+        ));
+    }
+    let report = c3voc::parse(&body, &event, &mut |_, _| {})
+        .map_err(|e| AppError::invalid(e.path, e.message))?;
+    let reason = q.reason.unwrap_or_else(|| "import through the API".into());
+    let out = state
+        .store
+        .import_schedule(&report.schedule, &format!("token:{}", caller.name), &reason)
+        .await?;
+    state.refresh_event(&event).await?;
+    tracing::info!(event, version = out.version, summary = %out.diff.summary(), caller = caller.name, "schedule imported");
+    Ok(Json(json!({
+        "event": event,
+        "version": out.version,
+        "created_event": out.created_event,
+        "changed": !out.diff.is_empty(),
+        "summary": out.diff.summary(),
+        "diff": out.diff,
+        "sessions": report.schedule.sessions.len(),
+        "skipped": report.skipped,
+    })))
+}
+
+pub async fn not_found() -> AppError {
+    AppError::not_found("API endpoint")
+}

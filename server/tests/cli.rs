@@ -1,0 +1,159 @@
+//! The `marquee` binary's subcommands, run as a user would run them.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_marquee");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/c3voc");
+
+fn run(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("MARQUEE_DATABASE_URL", db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn import_reports_what_it_did_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    let file = format!("{FIXTURES}/pretalx-democon.json");
+    let out = run(&db, &["import", &file, "--event", "democon"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("version 1"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&db, &["import", &file, "--event", "democon"], None);
+    assert!(
+        text(&out.stdout).contains("version 1 (unchanged)"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn a_bad_file_is_refused_naming_the_file_and_the_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"schedule": {"version": "1", "conference": {"title": "x", "days": 3}}}"#,
+    )
+    .unwrap();
+    let out = run(
+        &db,
+        &["import", bad.to_str().unwrap(), "--event", "x"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad.json") && err.contains("schedule.conference"),
+        "{err}"
+    );
+
+    let out = run(&db, &["import", "/no/such/file.json", "--event", "x"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("/no/such/file.json: cannot read"));
+
+    let out = run(
+        &db,
+        &["import", bad.to_str().unwrap(), "--event", "Not A Slug"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--event"));
+}
+
+#[test]
+fn users_and_tokens_are_created_and_duplicates_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    let out = run(
+        &db,
+        &["user", "add", "a@example.org", "--password-stdin"],
+        Some("long-enough-password\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(
+        &db,
+        &["user", "add", "a@example.org", "--password-stdin"],
+        Some("long-enough-password\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("already exists"));
+    let out = run(
+        &db,
+        &["user", "add", "b@example.org", "--password-stdin"],
+        Some("short\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("password"));
+
+    let out = run(&db, &["token", "create", "--name", "ci"], None);
+    assert!(out.status.success());
+    let token = text(&out.stdout).trim().to_owned();
+    assert!(token.starts_with("mq_") && token.len() == 67, "{token}");
+    // Only the hash is stored: the token itself is nowhere in the database file.
+    let bytes = std::fs::read(dir.path().join("m.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("m.db-wal")).unwrap_or_default();
+    for b in [&bytes, &wal] {
+        assert!(!b.windows(token.len()).any(|w| w == token.as_bytes()));
+    }
+}
+
+#[test]
+fn an_unreadable_database_is_a_clear_start_up_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/missing-dir/m.db", dir.path().display());
+    let out = run(&db, &["demo"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot open database") && err.contains("missing-dir"),
+        "{err}"
+    );
+}
+
+#[test]
+fn serve_refuses_a_port_in_use_with_a_clear_message() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("site/pkg")).unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    let site = dir.path().join("site");
+    let out = run(
+        &db,
+        &[
+            "serve",
+            "--addr",
+            &addr,
+            "--site-root",
+            site.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("already in use"),
+        "{}",
+        text(&out.stderr)
+    );
+}
