@@ -2,9 +2,11 @@
 //! renders usefully on the server first, so pages work without JavaScript.
 
 pub mod lang_switch;
+pub mod live;
 pub mod now_line;
 pub mod zone;
 
 pub use lang_switch::LangSwitch;
+pub use live::LiveRegions;
 pub use now_line::NowLine;
 pub use zone::{LocalTime, ZoneScope};

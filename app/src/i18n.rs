@@ -10,6 +10,12 @@ pub const LANGS: [(&str, &str); 4] = [
     ("fr", "Français"),
 ];
 
+/// A translation for code outside this crate (rust-i18n's `t!` only works
+/// inside the crate that loads the locales).
+pub fn tr(key: &str, lang: &str) -> String {
+    t!(key, locale = lang).to_string()
+}
+
 /// Returns `code` if the UI speaks it.
 pub fn supported(code: &str) -> Option<&'static str> {
     LANGS.iter().map(|(c, _)| *c).find(|c| *c == code)

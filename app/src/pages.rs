@@ -10,6 +10,10 @@ use leptos_router::path;
 #[cfg(feature = "ssr")]
 mod admin;
 #[cfg(feature = "ssr")]
+mod banner;
+#[cfg(feature = "ssr")]
+mod dashboard;
+#[cfg(feature = "ssr")]
 mod home;
 #[cfg(feature = "ssr")]
 mod layout;
@@ -20,6 +24,12 @@ pub mod request;
 mod schedule;
 #[cfg(feature = "ssr")]
 mod session;
+#[cfg(feature = "ssr")]
+pub use session::render_markdown;
+#[cfg(feature = "ssr")]
+mod status;
+#[cfg(feature = "ssr")]
+mod status_labels;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -30,8 +40,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=HomePage />
                 <Route path=path!("/e/:event") view=SchedulePage />
                 <Route path=path!("/e/:event/talk/:guid") view=SessionPage />
+                <Route path=path!("/e/:event/status") view=StatusPage />
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/admin") view=AdminPage />
+                <Route path=path!("/admin/e/:event") view=DashboardPage />
             </Routes>
         </Router>
     }
@@ -57,6 +69,8 @@ macro_rules! server_page {
 server_page!(HomePage => home::render);
 server_page!(SchedulePage => schedule::render);
 server_page!(SessionPage => session::render);
+server_page!(StatusPage => status::render);
 server_page!(LoginPage => login::render);
 server_page!(AdminPage => admin::render);
+server_page!(DashboardPage => dashboard::render);
 server_page!(NotFoundPage => layout::not_found);

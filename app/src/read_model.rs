@@ -12,11 +12,14 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::schedule::Schedule;
 use crate::domain::time::parse_zone;
+use crate::store::StatusSnapshot;
 
 /// One event as the public sees it.
 #[derive(Debug)]
 pub struct EventView {
     pub schedule: Schedule,
+    /// Components, their history, incidents and maintenance.
+    pub status: StatusSnapshot,
     pub tz: Tz,
     /// When this view was built from the database.
     pub built_at: DateTime<Utc>,
@@ -25,12 +28,15 @@ pub struct EventView {
 }
 
 impl EventView {
-    pub fn new(schedule: Schedule, built_at: DateTime<Utc>) -> Self {
+    pub fn new(schedule: Schedule, status: StatusSnapshot, built_at: DateTime<Utc>) -> Self {
         let tz = parse_zone(&schedule.event.time_zone).unwrap_or(chrono_tz::UTC);
-        let json = serde_json::to_vec(&schedule).unwrap_or_default();
-        let fingerprint = hex::encode(&Sha256::digest(&json)[..12]);
+        let mut hasher = Sha256::new();
+        hasher.update(serde_json::to_vec(&schedule).unwrap_or_default());
+        hasher.update(serde_json::to_vec(&status).unwrap_or_default());
+        let fingerprint = hex::encode(&hasher.finalize()[..12]);
         Self {
             schedule,
+            status,
             tz,
             built_at,
             fingerprint,

@@ -1,13 +1,15 @@
 //! What every handler and server function gets: the store, the in-memory
-//! read model and the settings that matter at request time.
+//! read model, the live hub and the settings that matter at request time.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::FromRef;
 use chrono::Utc;
 use leptos::prelude::LeptosOptions;
 
 use crate::error::Result;
+use crate::live::LiveHub;
 use crate::read_model::{EventView, ReadModel};
 use crate::store::Store;
 
@@ -16,25 +18,88 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
     pub read_model: Arc<ReadModel>,
+    pub live: Arc<LiveHub>,
     /// Absolute base URL used in exports and links (`MARQUEE_PUBLIC_URL`).
     pub public_url: Arc<str>,
     /// Whether cookies get the `Secure` flag (true when public_url is https).
     pub secure_cookies: bool,
+    /// Set by the poller: false while the database cannot be reached, so
+    /// public pages can say they show the last known state.
+    db_ok: Arc<AtomicBool>,
 }
 
 impl AppState {
+    pub fn new(leptos_options: LeptosOptions, store: Store, public_url: &str) -> Self {
+        Self {
+            leptos_options,
+            store,
+            read_model: Arc::new(ReadModel::default()),
+            live: Arc::new(LiveHub::default()),
+            secure_cookies: public_url.starts_with("https://"),
+            db_ok: Arc::new(AtomicBool::new(true)),
+            public_url: public_url.trim_end_matches('/').into(),
+        }
+    }
+
+    pub fn db_available(&self) -> bool {
+        self.db_ok.load(Ordering::Relaxed)
+    }
+
+    pub fn set_db_available(&self, ok: bool) {
+        if self.db_ok.swap(ok, Ordering::Relaxed) != ok {
+            tracing::warn!(available = ok, "database availability changed");
+        }
+    }
+
     /// Reloads one event from the database into the read model.
     pub async fn refresh_event(&self, slug: &str) -> Result<()> {
+        let now = Utc::now();
         if let Some(schedule) = self.store.load_schedule(slug).await? {
-            self.read_model.put(EventView::new(schedule, Utc::now()));
+            let status = self.store.load_status(slug, now).await?;
+            self.read_model.put(EventView::new(schedule, status, now));
         }
         Ok(())
     }
 
     /// Loads every event; done once at start.
     pub async fn refresh_all(&self) -> Result<()> {
-        for schedule in self.store.load_all().await? {
-            self.read_model.put(EventView::new(schedule, Utc::now()));
+        for event in self.store.list_events().await? {
+            self.store
+                .sync_track_components(&event.slug, Utc::now())
+                .await?;
+            self.refresh_event(&event.slug).await?;
+            // Open pages only need changes from now on.
+            self.live
+                .mark_published(&event.slug, self.store.last_change_seq(&event.slug).await?);
+        }
+        Ok(())
+    }
+
+    /// After a committed write: rebuild the event's public view, then tell
+    /// every open page what changed (in change-log order). Readers never
+    /// see a change announced before the read model has it.
+    pub async fn after_write(&self, slug: &str) -> Result<()> {
+        self.refresh_event(slug).await?;
+        self.publish_pending(slug).await
+    }
+
+    /// Broadcasts change-log rows not yet announced on this instance.
+    pub async fn publish_pending(&self, slug: &str) -> Result<()> {
+        let changes = self
+            .store
+            .changes_since(slug, self.live.last_published(slug), 500)
+            .await?;
+        for c in changes {
+            self.live.publish(slug, c.seq, &c.kind, &c.payload_json);
+        }
+        Ok(())
+    }
+
+    /// Picks up writes this instance did not make (another instance, or the
+    /// CLI): one cheap query per event; refresh and announce when behind.
+    pub async fn poll_event(&self, slug: &str) -> Result<()> {
+        if self.store.last_change_seq(slug).await? > self.live.last_published(slug) {
+            self.after_write(slug).await?;
         }
         Ok(())
     }

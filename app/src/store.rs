@@ -6,6 +6,12 @@
 mod changes;
 mod events;
 mod import;
+mod shift;
+mod status;
+mod status_components;
+mod status_incidents;
+mod status_load;
+mod status_timeline;
 mod tokens;
 mod users;
 mod validate;
@@ -19,8 +25,14 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
 
 use crate::error::{AppError, Result};
 
+pub use changes::ChangeRecord;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
+pub use shift::{AppliedShift, ShiftRecord};
+pub use status::{
+    AffectedComponent, ComponentPatch, ComponentRecord, IncidentRecord, IncidentUpdateRecord,
+    NewComponent, NewIncident, NewIncidentUpdate, StatusSnapshot,
+};
 pub use tokens::ApiToken;
 pub use users::{LoginSession, UserRecord};
 
@@ -96,6 +108,12 @@ impl Store {
     }
 
     /// A cheap round trip, for health checks.
+    /// Closes the pool: every later query fails as `Unavailable`. Used at
+    /// shutdown, and by tests to take the database away.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("select 1").execute(&self.pool).await?;
         Ok(())

@@ -6,6 +6,7 @@
 
 #[cfg(test)]
 mod error_tests;
+mod event_time;
 mod export;
 mod export_json;
 mod export_xml;

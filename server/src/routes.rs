@@ -1,14 +1,19 @@
 //! The HTTP surface: Leptos pages, exports, login, the write API, health,
 //! static assets; compression and request tracing around all of it.
 
+mod admin_forms;
 mod api;
+mod atom;
 mod export;
+mod live;
 mod login;
+mod status_api;
+pub mod statuspage;
 
 use app::state::AppState;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router, middleware};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -37,6 +42,38 @@ pub fn build(state: AppState) -> Router {
         .route(
             "/api/v1/events/{event}/import",
             post(api::import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+        .route("/e/{event}/live", get(live::live))
+        .route("/e/{event}/incidents.atom", get(atom::incidents))
+        .route("/e/{event}/api/v2/{*doc}", get(statuspage::for_event))
+        .route("/api/v2/{*doc}", get(statuspage::for_default))
+        .route(
+            "/api/v1/events/{event}/incidents",
+            post(status_api::post_incident),
+        )
+        .route(
+            "/api/v1/events/{event}/incidents/{id}/updates",
+            post(status_api::post_update),
+        )
+        .route(
+            "/api/v1/events/{event}/components",
+            post(status_api::post_component),
+        )
+        .route(
+            "/api/v1/events/{event}/components/{id}",
+            patch(status_api::patch_component_api),
+        )
+        .route(
+            "/admin/e/{event}/incidents",
+            post(admin_forms::open_incident),
+        )
+        .route(
+            "/admin/e/{event}/incidents/{id}/updates",
+            post(admin_forms::update_incident),
+        )
+        .route(
+            "/admin/e/{event}/components/{id}",
+            post(admin_forms::set_component),
         )
         .route("/api/v1/{*rest}", axum::routing::any(api::not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), shell.clone())

@@ -3,9 +3,6 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-use std::sync::Arc;
-
-use app::read_model::ReadModel;
 use app::state::AppState;
 use app::store::Store;
 use axum::Router;
@@ -34,16 +31,11 @@ pub async fn app() -> TestApp {
     let store = Store::connect(&url).await.unwrap();
     let (token, hash) = app::auth::new_token("mq");
     store.create_api_token("tests", &hash).await.unwrap();
-    let state = AppState {
-        leptos_options: LeptosOptions::builder()
-            .output_name("marquee")
-            .site_root(dir.path().to_string_lossy().into_owned())
-            .build(),
-        store,
-        read_model: Arc::new(ReadModel::default()),
-        public_url: "http://marquee.test".into(),
-        secure_cookies: false,
-    };
+    let options = LeptosOptions::builder()
+        .output_name("marquee")
+        .site_root(dir.path().to_string_lossy().into_owned())
+        .build();
+    let state = AppState::new(options, store, "http://marquee.test");
     state.refresh_all().await.unwrap();
     let router = server::routes::build(state.clone());
     TestApp {
@@ -82,4 +74,41 @@ pub async fn body_string(res: Response<Body>) -> String {
 pub async fn body_json(res: Response<Body>) -> serde_json::Value {
     let s = body_string(res).await;
     serde_json::from_str(&s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+/// An app with the demo conference loaded (four tracks, their stream
+/// components) exactly as `marquee demo` loads it.
+pub async fn app_with_demo() -> TestApp {
+    let t = app().await;
+    let demo = server::demo::conference(
+        "demo",
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+    );
+    t.state
+        .store
+        .import_schedule(&demo, "test", "test")
+        .await
+        .unwrap();
+    t.state
+        .store
+        .sync_track_components("demo", chrono::Utc::now())
+        .await
+        .unwrap();
+    t.state.after_write("demo").await.unwrap();
+    t
+}
+
+impl TestApp {
+    pub async fn json(&self, method: &str, uri: &str, body: serde_json::Value) -> Response<Body> {
+        self.send(
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("authorization", format!("Bearer {}", self.token))
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
 }

@@ -5,5 +5,7 @@
 pub mod agenda;
 pub mod diff;
 pub mod schedule;
+pub mod shift;
 pub mod slug;
+pub mod status;
 pub mod time;

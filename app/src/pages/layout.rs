@@ -5,25 +5,41 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use rust_i18n::t;
 
+use std::sync::Arc;
+
 use super::request;
-use crate::components::LangSwitch;
+use crate::components::{LangSwitch, LiveRegions};
+use crate::read_model::EventView;
 
-/// Where the header's brand and "Schedule" link point.
-pub struct EventNav {
-    pub slug: String,
-    pub name: String,
-}
-
-pub fn frame(title: String, event: Option<EventNav>, body: AnyView) -> AnyView {
+/// Every page of an event carries the event's navigation, its open-incident
+/// banner and the live link that keeps both current.
+pub fn frame(title: String, event: Option<Arc<EventView>>, body: AnyView) -> AnyView {
     let lang = request::lang();
     let user = request::current_user();
     let (brand_href, brand) = match &event {
-        Some(e) => (format!("/e/{}", e.slug), e.name.clone()),
+        Some(e) => (
+            format!("/e/{}", e.schedule.event.slug),
+            e.schedule.event.name.clone(),
+        ),
         None => ("/".to_owned(), "Marquee".to_owned()),
     };
-    let schedule_link = event.as_ref().map(|e| {
-        view! { <a href=format!("/e/{}", e.slug)>{t!("nav.schedule", locale = lang).to_string()}</a> }
+    let event_links = event.as_ref().map(|e| {
+        let slug = &e.schedule.event.slug;
+        view! {
+            <a href=format!("/e/{slug}")>{t!("nav.schedule", locale = lang).to_string()}</a>
+            <a href=format!("/e/{slug}/status")>{t!("nav.status", locale = lang).to_string()}</a>
+        }
     });
+    let live = event.as_ref().map(|e| {
+        view! {
+            <LiveRegions
+                event=e.schedule.event.slug.clone()
+                live_label=t!("live.on", locale = lang).to_string()
+                reconnecting_label=t!("live.reconnecting", locale = lang).to_string()
+            />
+        }
+    });
+    let banner = event.as_ref().map(|e| super::banner::banner(e, lang));
     let account = if let Some(u) = user {
         view! {
             <a href="/admin">{t!("nav.admin", locale = lang).to_string()}</a>
@@ -42,8 +58,9 @@ pub fn frame(title: String, event: Option<EventNav>, body: AnyView) -> AnyView {
         <header class="topbar">
             <a class="brand" href=brand_href>{brand}</a>
             <nav class="topnav" aria-label="Marquee">
-                {schedule_link}
+                {event_links}
                 {account}
+                {live}
             </nav>
             <LangSwitch
                 current=lang.to_owned()
@@ -52,7 +69,10 @@ pub fn frame(title: String, event: Option<EventNav>, body: AnyView) -> AnyView {
                 apply=t!("nav.apply", locale = lang).to_string()
             />
         </header>
-        <main id="main" tabindex="-1">{body}</main>
+        <main id="main" tabindex="-1">
+            {banner}
+            {body}
+        </main>
         <footer class="footer">"Marquee"</footer>
     }
     .into_any()

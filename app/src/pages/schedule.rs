@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use rust_i18n::t;
 
-use super::layout::{self, EventNav};
+use super::layout;
 use super::request;
 use crate::components::{LocalTime, NowLine, ZoneScope};
 use crate::domain::agenda::{self, DayAgenda, SLOT_MINUTES};
@@ -59,10 +59,7 @@ pub fn render() -> AnyView {
     };
     layout::frame(
         format!("{} — {}", t!("nav.schedule", locale = lang), s.event.name),
-        Some(EventNav {
-            slug: slug.clone(),
-            name: s.event.name.clone(),
-        }),
+        Some(view.clone()),
         body.into_any(),
     )
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use rust_i18n::t;
 
-use super::layout::{self, EventNav};
+use super::layout;
 use super::request;
 use super::schedule::time_of;
 use crate::components::ZoneScope;
@@ -87,10 +87,7 @@ pub fn render() -> AnyView {
     };
     layout::frame(
         format!("{} — {}", x.title, s.event.name),
-        Some(EventNav {
-            slug: slug.clone(),
-            name: s.event.name.clone(),
-        }),
+        Some(view.clone()),
         body.into_any(),
     )
 }

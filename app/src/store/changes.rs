@@ -1,11 +1,25 @@
 //! The per-event change log: one ordered sequence of everything written to
 //! an event, so readers (live pages, caches) can tell what they have missed.
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
-use super::Store;
 use super::events::require_event;
+use super::{Store, instant};
 use crate::error::Result;
+
+/// One change-log entry, as live pages receive it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeRecord {
+    /// Gap-free, increasing per event; the SSE event id.
+    pub seq: i64,
+    /// What changed: `schedule`, `component`, `incident`, …
+    pub kind: String,
+    /// A small JSON object naming what changed.
+    pub payload_json: String,
+    pub created_at: DateTime<Utc>,
+}
 
 /// Appends an entry to an event's change log and returns its sequence
 /// number. Call it inside the transaction that made the change, after the
@@ -44,5 +58,37 @@ impl Store {
                 .await?;
         tx.commit().await?;
         Ok(row.try_get("seq")?)
+    }
+
+    /// The event's change-log entries after `seq` (for resuming a live
+    /// stream), oldest first, at most `limit` of them.
+    pub async fn changes_since(
+        &self,
+        slug: &str,
+        seq: i64,
+        limit: i64,
+    ) -> Result<Vec<ChangeRecord>> {
+        let mut tx = self.begin_read().await?;
+        let ev = require_event(&mut tx, slug).await?;
+        let rows = sqlx::query(
+            "select seq, kind, payload_json, created_at from change_log \
+             where event_id = $1 and seq > $2 order by seq limit $3",
+        )
+        .bind(ev.event_id)
+        .bind(seq)
+        .bind(limit.max(0))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ChangeRecord {
+                    seq: r.try_get("seq")?,
+                    kind: r.try_get("kind")?,
+                    payload_json: r.try_get("payload_json")?,
+                    created_at: instant(r, "created_at")?,
+                })
+            })
+            .collect()
     }
 }

@@ -185,6 +185,11 @@ fn wall_clock_starts_use_the_zone_and_skip_dst_gaps() {
         fold.schedule.sessions[0].start,
         Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap()
     );
+    // A frab day running 09:00 to 04:00: 01:00 is early the next morning.
+    let ev = r#"{"guid": "8079583e-8321-506c-95af-fd2903a5f075", "title": "T", "start": "01:00", "duration": "0:30"}"#;
+    let late = doc(ev).replace("T00:00:00+02:00", "T09:00:00+02:00");
+    let late = import(late.as_bytes()).unwrap().schedule.sessions[0].start;
+    assert_eq!(late, Utc.with_ymd_and_hms(2026, 10, 26, 0, 0, 0).unwrap());
     let gap = local("2026-03-29", "02:30");
     assert!(gap.schedule.sessions.is_empty());
     assert!(

@@ -8,7 +8,8 @@ use app::domain::slug::slugify;
 use app::domain::time::{local_date, parse_zone};
 use chrono::{DateTime, NaiveDate};
 
-use super::import_event::{Collector, Day, read_event};
+use super::event_time::Day;
+use super::import_event::{Collector, read_event};
 use super::node::{
     Node, Want, check_types, field, index, items, key, members, require, require_str, wrong,
 };

@@ -1,9 +1,8 @@
 //! `marquee serve`: open the store, load the read model, bind, serve until
 //! SIGTERM or Ctrl-C, then drain in-flight requests.
 
-use std::sync::Arc;
+use std::time::Duration;
 
-use app::read_model::ReadModel;
 use app::state::AppState;
 use leptos::prelude::LeptosOptions;
 
@@ -27,13 +26,7 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let state = AppState {
-        leptos_options,
-        store,
-        read_model: Arc::new(ReadModel::default()),
-        secure_cookies: public_url.starts_with("https://"),
-        public_url: public_url.trim_end_matches('/').into(),
-    };
+    let state = AppState::new(leptos_options, store, &public_url);
     state
         .refresh_all()
         .await
@@ -47,6 +40,7 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
         })
     })?;
     tracing::info!(%addr, site_root = %site_root.display(), events = state.read_model.all().len(), "marquee listening on http://{addr}");
+    tokio::spawn(poll(state.clone()));
     let router = crate::routes::build(state);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
@@ -54,6 +48,37 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
         .map_err(|e| CliError::Failed(format!("server error: {e}")))?;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Once a second: start or finish due maintenance, pick up writes made by
+/// other instances or the CLI, and note whether the database answers (the
+/// status page says so when it does not). Public reads never wait on this.
+async fn poll(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let result: app::error::Result<()> = async {
+            for slug in state.store.advance_maintenance(chrono::Utc::now()).await? {
+                state.after_write(&slug).await?;
+            }
+            for event in state.store.list_events().await? {
+                if state.read_model.get(&event.slug).is_none() {
+                    state
+                        .store
+                        .sync_track_components(&event.slug, chrono::Utc::now())
+                        .await?;
+                }
+                state.poll_event(&event.slug).await?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = &result {
+            tracing::debug!(error = %e, "poll failed");
+        }
+        state.set_db_available(result.is_ok());
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,158 @@
+//! Live pages: follows `/e/{event}/live` (SSE) and, on each change, fetches
+//! the page again and swaps the server-rendered `[data-live]` regions. The
+//! server stays the only renderer; without JS the page is simply static.
+//! EventSource reconnects by itself with `Last-Event-ID`; a discreet mark
+//! says when the link is down.
+
+use leptos::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    not(feature = "hydrate"),
+    expect(dead_code, reason = "set only by the browser side")
+)]
+enum Link {
+    Connecting,
+    Live,
+    Reconnecting,
+}
+
+#[island]
+pub fn LiveRegions(event: String, live_label: String, reconnecting_label: String) -> impl IntoView {
+    let link = RwSignal::new(Link::Connecting);
+    Effect::new(move |_| browser::follow(&event, link));
+    view! {
+        <span
+            class="live-mark"
+            role="status"
+            aria-live="polite"
+            data-testid="live-state"
+            data-state=move || match link.get() {
+                Link::Connecting => "connecting",
+                Link::Live => "live",
+                Link::Reconnecting => "reconnecting",
+            }
+        >
+            {move || match link.get() {
+                Link::Live => live_label.clone(),
+                Link::Reconnecting => reconnecting_label.clone(),
+                Link::Connecting => String::new(),
+            }}
+        </span>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    use super::Link;
+
+    pub fn follow(event: &str, link: RwSignal<Link>) {
+        let Ok(es) = web_sys::EventSource::new(&format!("/e/{event}/live")) else {
+            return;
+        };
+        let busy = Rc::new(Cell::new(false));
+        let again = Rc::new(Cell::new(false));
+        let hellos = Rc::new(Cell::new(0u32));
+
+        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| link.set(Link::Live));
+        es.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        on_open.forget();
+        let on_error =
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_| link.set(Link::Reconnecting));
+        es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+
+        let refresh = {
+            let (busy, again) = (busy.clone(), again.clone());
+            move || refresh_regions(busy.clone(), again.clone())
+        };
+        // Every reconnect after the first may have missed changes.
+        let on_hello = {
+            let refresh = refresh.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                link.set(Link::Live);
+                hellos.set(hellos.get() + 1);
+                if hellos.get() > 1 {
+                    refresh();
+                }
+            })
+        };
+        let _ = es.add_event_listener_with_callback("hello", on_hello.as_ref().unchecked_ref());
+        on_hello.forget();
+        for kind in ["incident", "component", "schedule", "resync"] {
+            let refresh = refresh.clone();
+            let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| refresh());
+            let _ = es.add_event_listener_with_callback(kind, cb.as_ref().unchecked_ref());
+            cb.forget();
+        }
+        // The EventSource lives as long as the page.
+        std::mem::forget(es);
+    }
+
+    /// One fetch at a time; changes that arrive meanwhile coalesce into one
+    /// more fetch afterwards.
+    fn refresh_regions(busy: Rc<Cell<bool>>, again: Rc<Cell<bool>>) {
+        if busy.replace(true) {
+            again.set(true);
+            return;
+        }
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                again.set(false);
+                let _ = swap_regions().await;
+                if !again.get() {
+                    break;
+                }
+            }
+            busy.set(false);
+        });
+    }
+
+    async fn swap_regions() -> Result<(), wasm_bindgen::JsValue> {
+        let window = web_sys::window().ok_or("no window")?;
+        let document = window.document().ok_or("no document")?;
+        let href = window.location().href()?;
+        let init = web_sys::RequestInit::new();
+        init.set_cache(web_sys::RequestCache::NoStore);
+        let resp: web_sys::Response =
+            wasm_bindgen_futures::JsFuture::from(window.fetch_with_str_and_init(&href, &init))
+                .await?
+                .dyn_into()?;
+        let text = wasm_bindgen_futures::JsFuture::from(resp.text()?)
+            .await?
+            .as_string()
+            .unwrap_or_default();
+        let fresh = web_sys::DomParser::new()?
+            .parse_from_string(&text, web_sys::SupportedType::TextHtml)?;
+        let regions = document.query_selector_all("[data-live]")?;
+        for i in 0..regions.length() {
+            let Some(el) = regions
+                .item(i)
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+            else {
+                continue;
+            };
+            if let Some(new) = fresh.get_element_by_id(&el.id()) {
+                let html = new.inner_html();
+                if html != el.inner_html() {
+                    el.set_inner_html(&html);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod browser {
+    use leptos::prelude::RwSignal;
+
+    pub fn follow(_event: &str, _link: RwSignal<super::Link>) {}
+}

@@ -1,0 +1,441 @@
+//! Incident and component status, with Statuspage's vocabulary so its
+//! widgets and tools work against our API: five component levels, the
+//! incident lifecycle, impact, scheduled maintenance, and the page-wide
+//! indicator. Pure: `now` is always passed in.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::time::local_date;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentStatus {
+    Operational,
+    UnderMaintenance,
+    DegradedPerformance,
+    PartialOutage,
+    MajorOutage,
+}
+
+impl ComponentStatus {
+    pub const ALL: [Self; 5] = [
+        Self::Operational,
+        Self::DegradedPerformance,
+        Self::PartialOutage,
+        Self::MajorOutage,
+        Self::UnderMaintenance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Operational => "operational",
+            Self::DegradedPerformance => "degraded_performance",
+            Self::PartialOutage => "partial_outage",
+            Self::MajorOutage => "major_outage",
+            Self::UnderMaintenance => "under_maintenance",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// How bad it is, for "worst of" and uptime (maintenance is not an outage).
+    pub fn severity(self) -> u8 {
+        match self {
+            Self::Operational | Self::UnderMaintenance => 0,
+            Self::DegradedPerformance => 1,
+            Self::PartialOutage => 2,
+            Self::MajorOutage => 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStatus {
+    Investigating,
+    Identified,
+    Monitoring,
+    Resolved,
+    Postmortem,
+    // Scheduled maintenance lifecycle (Statuspage models it as incidents).
+    Scheduled,
+    InProgress,
+    Verifying,
+    Completed,
+}
+
+impl IncidentStatus {
+    pub const ALL: [Self; 9] = [
+        Self::Investigating,
+        Self::Identified,
+        Self::Monitoring,
+        Self::Resolved,
+        Self::Postmortem,
+        Self::Scheduled,
+        Self::InProgress,
+        Self::Verifying,
+        Self::Completed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Investigating => "investigating",
+            Self::Identified => "identified",
+            Self::Monitoring => "monitoring",
+            Self::Resolved => "resolved",
+            Self::Postmortem => "postmortem",
+            Self::Scheduled => "scheduled",
+            Self::InProgress => "in_progress",
+            Self::Verifying => "verifying",
+            Self::Completed => "completed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn is_maintenance(self) -> bool {
+        matches!(
+            self,
+            Self::Scheduled | Self::InProgress | Self::Verifying | Self::Completed
+        )
+    }
+
+    /// Over: shown under "past incidents", no banner.
+    pub fn is_closed(self) -> bool {
+        matches!(self, Self::Resolved | Self::Postmortem | Self::Completed)
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Self::Investigating | Self::Scheduled => 0,
+            Self::Identified | Self::InProgress => 1,
+            Self::Monitoring | Self::Verifying => 2,
+            Self::Resolved | Self::Completed => 3,
+            Self::Postmortem => 4,
+        }
+    }
+}
+
+/// Why a status change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleError {
+    #[error("an incident cannot go from {from} to {to}")]
+    Backwards {
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error(
+        "{to} is a maintenance status; incidents use investigating, identified, monitoring, resolved, postmortem"
+    )]
+    WrongKind { to: &'static str },
+    #[error("a postmortem can only follow a resolved incident")]
+    PostmortemBeforeResolved,
+}
+
+/// Checks an incident update's new status. Forward moves and staying put
+/// (a plain update) are allowed; steps may be skipped (straight to
+/// resolved); going back is refused, except reopening a resolved incident
+/// as investigating or identified, which real incidents need.
+pub fn check_transition(from: IncidentStatus, to: IncidentStatus) -> Result<(), LifecycleError> {
+    if from.is_maintenance() != to.is_maintenance() {
+        return Err(LifecycleError::WrongKind { to: to.as_str() });
+    }
+    if to == IncidentStatus::Postmortem
+        && from != IncidentStatus::Resolved
+        && from != IncidentStatus::Postmortem
+    {
+        return Err(LifecycleError::PostmortemBeforeResolved);
+    }
+    let reopen = from == IncidentStatus::Resolved
+        && matches!(
+            to,
+            IncidentStatus::Investigating | IncidentStatus::Identified
+        );
+    if to.rank() < from.rank() && !reopen {
+        return Err(LifecycleError::Backwards {
+            from: from.as_str(),
+            to: to.as_str(),
+        });
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Impact {
+    None,
+    Minor,
+    Major,
+    Critical,
+    /// Statuspage's indicator for "only maintenance is going on".
+    Maintenance,
+}
+
+impl Impact {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Minor => "minor",
+            Self::Major => "major",
+            Self::Critical => "critical",
+            Self::Maintenance => "maintenance",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::None,
+            Self::Minor,
+            Self::Major,
+            Self::Critical,
+            Self::Maintenance,
+        ]
+        .into_iter()
+        .find(|i| i.as_str() == s)
+    }
+}
+
+/// The page-wide indicator: the worst of open incidents' impact and of
+/// component statuses, as Statuspage computes it.
+pub fn overall_indicator(components: &[ComponentStatus], open_impacts: &[Impact]) -> Impact {
+    let from_components = match components.iter().map(|c| c.severity()).max().unwrap_or(0) {
+        3 => Impact::Critical,
+        2 => Impact::Major,
+        1 => Impact::Minor,
+        _ => Impact::None,
+    };
+    let from_incidents = open_impacts
+        .iter()
+        .copied()
+        .filter(|i| *i != Impact::Maintenance)
+        .max()
+        .unwrap_or(Impact::None);
+    let worst = from_components.max(from_incidents);
+    if worst == Impact::None && components.contains(&ComponentStatus::UnderMaintenance) {
+        Impact::Maintenance
+    } else {
+        worst
+    }
+}
+
+/// One recorded status of a component from `at` on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub at: DateTime<Utc>,
+    pub status: ComponentStatus,
+}
+
+/// One day of a component's history for the uptime bars.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UptimeDay {
+    pub date: NaiveDate,
+    /// Worst status seen that day (None: no data yet — before the component existed).
+    pub worst: Option<ComponentStatus>,
+    /// Minutes spent in partial or major outage, and degraded.
+    pub major_min: i64,
+    pub partial_min: i64,
+    pub degraded_min: i64,
+}
+
+/// The last `days` local days (oldest first) of a component whose history
+/// is `changes` (sorted by time, the first being its creation). Uptime
+/// counts major outage fully and partial outage at 30%, like Statuspage.
+pub fn uptime_days(
+    changes: &[StatusChange],
+    tz: Tz,
+    now: DateTime<Utc>,
+    days: u32,
+) -> Vec<UptimeDay> {
+    let today = local_date(tz, now);
+    let first_day = today - Duration::days(i64::from(days) - 1);
+    let mut out: Vec<UptimeDay> = (0..days)
+        .map(|i| UptimeDay {
+            date: first_day + Duration::days(i64::from(i)),
+            worst: None,
+            major_min: 0,
+            partial_min: 0,
+            degraded_min: 0,
+        })
+        .collect();
+    for (i, c) in changes.iter().enumerate() {
+        let end = changes.get(i + 1).map(|n| n.at).unwrap_or(now).min(now);
+        let mut t = c.at;
+        // Walk the interval minute-accurately, day by day.
+        while t < end {
+            let date = local_date(tz, t);
+            let next_midnight = super::time::local_to_utc_lenient(
+                tz,
+                (date + Duration::days(1))
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap_or_default(),
+            );
+            let slice_end = end.min(next_midnight.max(t + Duration::minutes(1)));
+            if let Some(day) = out.iter_mut().find(|d| d.date == date) {
+                let m = (slice_end - t).num_minutes();
+                day.worst = Some(match day.worst {
+                    Some(w)
+                        if w.severity() >= c.status.severity()
+                            && !(w == ComponentStatus::Operational
+                                && c.status == ComponentStatus::UnderMaintenance) =>
+                    {
+                        w
+                    }
+                    _ => c.status,
+                });
+                match c.status {
+                    ComponentStatus::MajorOutage => day.major_min += m,
+                    ComponentStatus::PartialOutage => day.partial_min += m,
+                    ComponentStatus::DegradedPerformance => day.degraded_min += m,
+                    _ => {}
+                }
+            }
+            t = slice_end;
+        }
+    }
+    out
+}
+
+/// Uptime percentage over the days that have data.
+pub fn uptime_percent(days: &[UptimeDay]) -> Option<f64> {
+    let with_data: Vec<&UptimeDay> = days.iter().filter(|d| d.worst.is_some()).collect();
+    if with_data.is_empty() {
+        return None;
+    }
+    let total = with_data.len() as f64 * 1440.0;
+    let down: f64 = with_data
+        .iter()
+        .map(|d| d.major_min as f64 + d.partial_min as f64 * 0.3)
+        .sum();
+    Some(((total - down) / total * 100.0).clamp(0.0, 100.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn vocabularies_round_trip_through_their_strings() {
+        for c in ComponentStatus::ALL {
+            assert_eq!(ComponentStatus::parse(c.as_str()), Some(c));
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        for s in IncidentStatus::ALL {
+            assert_eq!(IncidentStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(ComponentStatus::parse("broken"), None);
+    }
+
+    #[test]
+    fn the_lifecycle_moves_forward_and_refuses_going_back() {
+        use IncidentStatus::*;
+        assert!(check_transition(Investigating, Identified).is_ok());
+        assert!(
+            check_transition(Investigating, Resolved).is_ok(),
+            "skipping is fine"
+        );
+        assert!(
+            check_transition(Monitoring, Monitoring).is_ok(),
+            "a plain update"
+        );
+        assert!(check_transition(Resolved, Postmortem).is_ok());
+        assert!(
+            check_transition(Resolved, Investigating).is_ok(),
+            "reopening"
+        );
+        assert_eq!(
+            check_transition(Monitoring, Investigating),
+            Err(LifecycleError::Backwards {
+                from: "monitoring",
+                to: "investigating"
+            })
+        );
+        assert_eq!(
+            check_transition(Identified, Postmortem),
+            Err(LifecycleError::PostmortemBeforeResolved)
+        );
+        assert!(matches!(
+            check_transition(Investigating, InProgress),
+            Err(LifecycleError::WrongKind { .. })
+        ));
+        assert!(check_transition(Scheduled, InProgress).is_ok());
+        assert!(check_transition(Completed, InProgress).is_err());
+    }
+
+    #[test]
+    fn the_indicator_is_the_worst_of_components_and_incidents() {
+        use ComponentStatus::*;
+        assert_eq!(
+            overall_indicator(&[Operational, Operational], &[]),
+            Impact::None
+        );
+        assert_eq!(
+            overall_indicator(&[Operational, PartialOutage], &[Impact::Minor]),
+            Impact::Major
+        );
+        assert_eq!(
+            overall_indicator(&[Operational], &[Impact::Critical]),
+            Impact::Critical
+        );
+        assert_eq!(overall_indicator(&[MajorOutage], &[]), Impact::Critical);
+        assert_eq!(
+            overall_indicator(&[UnderMaintenance, Operational], &[]),
+            Impact::Maintenance
+        );
+        assert_eq!(
+            overall_indicator(&[UnderMaintenance, DegradedPerformance], &[]),
+            Impact::Minor
+        );
+    }
+
+    #[test]
+    fn uptime_days_split_outages_at_local_midnight() {
+        let tz: Tz = "Europe/Moscow".parse().unwrap();
+        let at = |d, h, m| Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap();
+        // Created operational on the 20th; major outage 20:00–22:00 UTC on
+        // the 21st, which is 23:00–01:00 in Moscow: 60 min on each day.
+        let changes = [
+            StatusChange {
+                at: at(20, 0, 0),
+                status: ComponentStatus::Operational,
+            },
+            StatusChange {
+                at: at(21, 20, 0),
+                status: ComponentStatus::MajorOutage,
+            },
+            StatusChange {
+                at: at(21, 22, 0),
+                status: ComponentStatus::Operational,
+            },
+            StatusChange {
+                at: at(23, 10, 0),
+                status: ComponentStatus::PartialOutage,
+            },
+        ];
+        let days = uptime_days(&changes, tz, at(23, 12, 0), 5);
+        assert_eq!(days.len(), 5);
+        assert_eq!(days[0].date, NaiveDate::from_ymd_opt(2026, 11, 19).unwrap());
+        assert_eq!(days[0].worst, None, "before the component existed");
+        assert_eq!(days[1].worst, Some(ComponentStatus::Operational));
+        assert_eq!(
+            (days[2].date.to_string(), days[2].major_min),
+            ("2026-11-21".into(), 60)
+        );
+        assert_eq!(
+            (days[3].date.to_string(), days[3].major_min),
+            ("2026-11-22".into(), 60)
+        );
+        assert_eq!(days[3].worst, Some(ComponentStatus::MajorOutage));
+        assert_eq!(days[4].partial_min, 120);
+        assert_eq!(days[4].worst, Some(ComponentStatus::PartialOutage));
+        let pct = uptime_percent(&days).unwrap();
+        let expected = (4.0 * 1440.0 - 120.0 - 120.0 * 0.3) / (4.0 * 1440.0) * 100.0;
+        assert!((pct - expected).abs() < 1e-9, "{pct} vs {expected}");
+    }
+}

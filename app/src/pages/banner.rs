@@ -1,0 +1,78 @@
+//! The open-incident banner every public page of an event carries, naming
+//! the tracks an incident affects. It sits in a `[data-live]` region, so
+//! open pages pick up new incidents and updates without a reload.
+
+use leptos::prelude::*;
+use rust_i18n::t;
+
+use super::session::render_markdown;
+use super::status_labels;
+use crate::domain::status::IncidentStatus;
+use crate::read_model::EventView;
+use crate::store::IncidentRecord;
+
+/// Incidents to announce: open ones, and maintenance while it runs.
+pub fn announced(view: &EventView) -> Vec<&IncidentRecord> {
+    view.status
+        .incidents
+        .iter()
+        .filter(|i| !i.status.is_closed() && i.status != IncidentStatus::Scheduled)
+        .collect()
+}
+
+/// "Track 1, Track 2" or "all streams" for the incident's components.
+pub fn affected_tracks(view: &EventView, incident: &IncidentRecord, lang: &str) -> Option<String> {
+    let stream_components: Vec<_> = view
+        .status
+        .components
+        .iter()
+        .filter(|c| c.track.is_some())
+        .collect();
+    let hit: Vec<_> = stream_components
+        .iter()
+        .filter(|c| incident.component_ids.contains(&c.id))
+        .collect();
+    if hit.is_empty() {
+        return None;
+    }
+    if hit.len() == stream_components.len() && hit.len() > 1 {
+        return Some(t!("banner.all_streams", locale = lang).to_string());
+    }
+    Some(
+        hit.iter()
+            .filter_map(|c| {
+                c.track
+                    .as_deref()
+                    .and_then(|slug| view.schedule.track(slug))
+            })
+            .map(|t| t.name.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+pub fn banner(view: &EventView, lang: &str) -> AnyView {
+    let slug = view.schedule.event.slug.clone();
+    let items = announced(view)
+        .into_iter()
+        .map(|i| {
+            let latest = i.updates.first().map(|u| render_markdown(&u.body_md)).unwrap_or_default();
+            let affects = affected_tracks(view, i, lang).map(|w| {
+                view! { <p class="banner-affects">{t!("banner.affects", locale = lang, what = w).to_string()}</p> }
+            });
+            view! {
+                <div class=format!("banner impact-{}", i.impact.as_str()) data-incident=i.id role="alert">
+                    <p class="banner-title">
+                        <strong>{i.name.clone()}</strong>
+                        " — "
+                        <span class="banner-status">{status_labels::incident(i.status, lang)}</span>
+                    </p>
+                    {affects}
+                    <div class="banner-body" inner_html=latest></div>
+                    <a href=format!("/e/{slug}/status")>{t!("banner.details", locale = lang).to_string()}</a>
+                </div>
+            }
+        })
+        .collect_view();
+    view! { <div id="live-banner" data-live="banner" class="banners">{items}</div> }.into_any()
+}

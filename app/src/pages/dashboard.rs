@@ -1,0 +1,238 @@
+//! `/admin/e/{event}`: the organiser's status dashboard. Plain forms (work
+//! without JS, CSRF token in each), built for speed under stress: a
+//! template, "all streams", post. Its lists are live regions.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use rust_i18n::t;
+
+use super::request::{self, CurrentUser};
+use super::{layout, status_labels};
+use crate::domain::status::{ComponentStatus, Impact, IncidentStatus};
+use crate::read_model::EventView;
+use crate::store::IncidentRecord;
+
+pub fn render() -> AnyView {
+    let lang = request::lang();
+    let Some(user) = request::current_user() else {
+        leptos_axum::redirect("/login");
+        return ().into_any();
+    };
+    let slug = use_params_map()
+        .read_untracked()
+        .get("event")
+        .unwrap_or_default();
+    let Some(view) = request::state().read_model.get(&slug) else {
+        return layout::not_found_with(t!("error.no_event", locale = lang).to_string());
+    };
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+    let error = request::query("error").map(|m| {
+        view! { <p class="error" role="alert" data-testid="form-error">{t!("admin.error", locale = lang, message = m).to_string()}</p> }
+    });
+    let body = view! {
+        <h1>{format!("{} — {}", view.schedule.event.name, t!("admin.manage", locale = lang))}</h1>
+        {error}
+        {open_form(&view, &user, lang)}
+        <div id="admin-live" data-live="admin">{live_part(&view, &user, lang)}</div>
+    };
+    layout::frame(
+        t!("admin.manage", locale = lang).to_string(),
+        Some(view.clone()),
+        body.into_any(),
+    )
+}
+
+fn options<T: Copy + PartialEq>(
+    all: &[T],
+    selected: Option<T>,
+    value: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> String,
+) -> AnyView {
+    all.iter()
+        .map(|s| view! { <option value=value(*s) selected=Some(*s) == selected>{label(*s)}</option> })
+        .collect_view()
+        .into_any()
+}
+
+fn open_form(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + use<> {
+    let slug = &view.schedule.event.slug;
+    let templates = ["stream_down", "delayed"]
+        .map(|t| view! { <option value=t>{t!(format!("template.{t}.title"), locale = lang).to_string()}</option> });
+    let components = view
+        .status
+        .components
+        .iter()
+        .map(|c| {
+            view! {
+                <label class="check">
+                    <input type="checkbox" name="components" value=c.id.to_string() />
+                    {c.name.clone()}
+                </label>
+            }
+        })
+        .collect_view();
+    let incident_statuses = [
+        IncidentStatus::Investigating,
+        IncidentStatus::Identified,
+        IncidentStatus::Monitoring,
+    ];
+    view! {
+        <section class="card" aria-labelledby="h-open-incident">
+            <h2 id="h-open-incident">{t!("admin.open_incident", locale = lang).to_string()}</h2>
+            <form method="post" action=format!("/admin/e/{slug}/incidents") class="stack" data-testid="open-incident">
+                <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                <input type="hidden" name="lang" value=lang.to_owned() />
+                <label for="template">{t!("admin.template", locale = lang).to_string()}</label>
+                <select id="template" name="template">
+                    <option value="">{t!("admin.template_none", locale = lang).to_string()}</option>
+                    {templates}
+                </select>
+                <label for="name">{t!("admin.incident_name", locale = lang).to_string()}</label>
+                <input id="name" name="name" maxlength="200" />
+                <label for="body">{t!("admin.message", locale = lang).to_string()}</label>
+                <textarea id="body" name="body" rows="3"></textarea>
+                <p class="muted small">{t!("admin.template_hint", locale = lang).to_string()}</p>
+                <fieldset>
+                    <legend>{t!("admin.affected", locale = lang).to_string()}</legend>
+                    <label class="check">
+                        <input type="checkbox" name="components" value="all-streams" />
+                        <strong>{t!("admin.all_streams", locale = lang).to_string()}</strong>
+                    </label>
+                    {components}
+                </fieldset>
+                <div class="row">
+                    <label>
+                        {t!("admin.component_status", locale = lang).to_string()}
+                        <select name="component_status">
+                            {options(&ComponentStatus::ALL, Some(ComponentStatus::MajorOutage), |s| s.as_str(), |s| status_labels::component(s, lang))}
+                        </select>
+                    </label>
+                    <label>
+                        {t!("admin.impact", locale = lang).to_string()}
+                        <select name="impact">
+                            {options(&[Impact::None, Impact::Minor, Impact::Major, Impact::Critical], Some(Impact::Major), |s| s.as_str(), |s| status_labels::impact(s, lang))}
+                        </select>
+                    </label>
+                    <label>
+                        {t!("admin.status", locale = lang).to_string()}
+                        <select name="status">
+                            {options(&incident_statuses, Some(IncidentStatus::Investigating), |s| s.as_str(), |s| status_labels::incident(s, lang))}
+                        </select>
+                    </label>
+                </div>
+                <button type="submit" class="primary">{t!("admin.post", locale = lang).to_string()}</button>
+            </form>
+        </section>
+    }
+}
+
+fn live_part(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + use<> {
+    let open: Vec<&IncidentRecord> = view
+        .status
+        .incidents
+        .iter()
+        .filter(|i| !i.status.is_closed())
+        .collect();
+    let incidents = if open.is_empty() {
+        view! { <p class="muted">{t!("admin.no_open", locale = lang).to_string()}</p> }.into_any()
+    } else {
+        open.iter()
+            .map(|i| incident_forms(view, i, user, lang))
+            .collect_view()
+            .into_any()
+    };
+    let slug = view.schedule.event.slug.clone();
+    let components = view
+        .status
+        .components
+        .iter()
+        .map(|c| {
+            view! {
+                <li>
+                    <form method="post" action=format!("/admin/e/{slug}/components/{}", c.id) class="row" data-component=c.id>
+                        <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                        <span class="component-name">{c.name.clone()}</span>
+                        <label class="visually-hidden" for=format!("cs-{}", c.id)>{t!("admin.status", locale = lang).to_string()}</label>
+                        <select id=format!("cs-{}", c.id) name="status">
+                            {options(&ComponentStatus::ALL, Some(c.status), |s| s.as_str(), |s| status_labels::component(s, lang))}
+                        </select>
+                        <button type="submit">{t!("admin.save", locale = lang).to_string()}</button>
+                    </form>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card">
+            <h2>{t!("status.open_incidents", locale = lang).to_string()}</h2>
+            {incidents}
+        </section>
+        <section class="card">
+            <h2>{t!("status.components", locale = lang).to_string()}</h2>
+            <ul class="plain">{components}</ul>
+        </section>
+    }
+}
+
+fn incident_forms(
+    view: &EventView,
+    i: &IncidentRecord,
+    user: &CurrentUser,
+    lang: &str,
+) -> impl IntoView + use<> {
+    let slug = &view.schedule.event.slug;
+    let action = format!("/admin/e/{slug}/incidents/{}/updates", i.id);
+    let statuses: Vec<IncidentStatus> = if i.is_maintenance {
+        vec![
+            IncidentStatus::Scheduled,
+            IncidentStatus::InProgress,
+            IncidentStatus::Verifying,
+            IncidentStatus::Completed,
+        ]
+    } else {
+        vec![
+            IncidentStatus::Investigating,
+            IncidentStatus::Identified,
+            IncidentStatus::Monitoring,
+            IncidentStatus::Resolved,
+        ]
+    };
+    let resolved = if i.is_maintenance {
+        IncidentStatus::Completed
+    } else {
+        IncidentStatus::Resolved
+    };
+    view! {
+        <article class="incident" data-incident=i.id>
+            <h3>{i.name.clone()}" "<span class="pill">{status_labels::incident(i.status, lang)}</span></h3>
+            <form method="post" action=action.clone() class="stack">
+                <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                <input type="hidden" name="lang" value=lang.to_owned() />
+                <label for=format!("u-{}", i.id)>{t!("admin.message", locale = lang).to_string()}</label>
+                <textarea id=format!("u-{}", i.id) name="body" rows="2"></textarea>
+                <div class="row">
+                    <select name="status" aria-label=t!("admin.status", locale = lang).to_string()>
+                        {options(&statuses, Some(i.status), |s| s.as_str(), |s| status_labels::incident(s, lang))}
+                    </select>
+                    <select name="component_status" aria-label=t!("admin.component_status", locale = lang).to_string()>
+                        <option value="">{t!("admin.keep", locale = lang).to_string()}</option>
+                        {options(&ComponentStatus::ALL, None, |s| s.as_str(), |s| status_labels::component(s, lang))}
+                    </select>
+                    <button type="submit">{t!("admin.post_update", locale = lang).to_string()}</button>
+                </div>
+            </form>
+            <form method="post" action=action>
+                <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                <input type="hidden" name="lang" value=lang.to_owned() />
+                <input type="hidden" name="status" value=resolved.as_str() />
+                <input type="hidden" name="template" value="resolved" />
+                <button type="submit" class="primary" data-testid="resolve">{t!("admin.resolve", locale = lang).to_string()}</button>
+            </form>
+        </article>
+    }
+}

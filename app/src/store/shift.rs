@@ -1,0 +1,298 @@
+//! Shifting and reverting part of a schedule. The pure preview is re-run
+//! inside one transaction that also moves the sessions, records a version,
+//! a shift row and a change, so a refused or failed shift changes nothing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use super::events::{EventRow, event_row, load_on, require_event};
+use super::{Store, changes, instant, unix};
+use crate::domain::shift::{ShiftError, ShiftPreview, ShiftRequest, preview_revert, preview_shift};
+use crate::domain::time::{format_hhmm, parse_zone};
+use crate::error::{AppError, Result};
+
+/// What [`Store::apply_shift`] or [`Store::revert_shift`] committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedShift {
+    pub shift_id: i64,
+    /// The schedule version the shift created.
+    pub version: i64,
+    pub preview: ShiftPreview,
+}
+
+/// One stored shift or revert, for the history and the revert button.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShiftRecord {
+    pub shift_id: i64,
+    /// The schedule version it created.
+    pub version: i64,
+    /// `shift` or `revert`.
+    pub kind: String,
+    /// For a revert: the shift it undid.
+    pub reverts_shift_id: Option<i64>,
+    /// For a shift: the revert that undid it, if any.
+    pub reverted_by: Option<i64>,
+    pub actor: String,
+    pub reason: String,
+    pub summary: String,
+    pub preview: ShiftPreview,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ShiftError> for AppError {
+    fn from(e: ShiftError) -> Self {
+        AppError::invalid(e.field(), e.to_string())
+    }
+}
+
+impl Store {
+    /// Moves sessions as `req` asks, in one transaction, creating a schedule
+    /// version of kind `shift`. Concurrent shifts of an event run one after
+    /// the other, each on what the previous one committed.
+    pub async fn apply_shift(
+        &self,
+        slug: &str,
+        req: &ShiftRequest,
+        actor: &str,
+        reason: &str,
+    ) -> Result<AppliedShift> {
+        let now = unix(Utc::now());
+        let mut tx = self.pool.begin().await?;
+        let ev = lock_event(&mut tx, slug, now).await?;
+        let tz = parse_zone(&ev.event.time_zone)?;
+        let schedule = load_on(&mut tx, &ev).await?;
+        // An error here drops `tx`, which rolls the version bump back.
+        let preview = preview_shift(&schedule, tz, req)?;
+        let summary = format!(
+            "{} from {}",
+            preview.summary(&schedule),
+            format_hhmm(tz, req.from)
+        );
+        let write = Write {
+            kind: "shift",
+            reverts: None,
+            actor,
+            reason,
+            summary: &summary,
+            preview: &preview,
+        };
+        let shift_id = write.run(&mut tx, &ev, now).await?;
+        tx.commit().await?;
+        Ok(AppliedShift {
+            shift_id,
+            version: ev.version,
+            preview,
+        })
+    }
+
+    /// Undoes shift `shift_id` in a new version of kind `revert`. Sessions
+    /// moved or removed since the shift stay where they are (reported as
+    /// `moved_since` conflicts). A shift is reverted at most once; reverts
+    /// themselves are not reverted (apply a new shift instead).
+    pub async fn revert_shift(
+        &self,
+        slug: &str,
+        shift_id: i64,
+        actor: &str,
+        reason: &str,
+    ) -> Result<AppliedShift> {
+        let now = unix(Utc::now());
+        let mut tx = self.pool.begin().await?;
+        let ev = lock_event(&mut tx, slug, now).await?;
+        let row = sqlx::query(
+            "select s.kind, s.preview_json, r.shift_id as reverted_by from shift s \
+             left join shift r on r.reverts_shift_id = s.shift_id \
+             where s.shift_id = $1 and s.event_id = $2",
+        )
+        .bind(shift_id)
+        .bind(ev.event_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("shift {shift_id} of event {slug}")))?;
+        let kind: String = row.try_get("kind")?;
+        if kind == "revert" {
+            return Err(AppError::invalid(
+                "shift_id",
+                format!("shift {shift_id} is itself a revert; apply a new shift instead"),
+            ));
+        }
+        if let Some(by) = row.try_get::<Option<i64>, _>("reverted_by")? {
+            return Err(AppError::Conflict(format!(
+                "shift {shift_id} was already reverted by shift {by}"
+            )));
+        }
+        let stored = parse_preview(&row.try_get::<String, _>("preview_json")?)?;
+        let tz = parse_zone(&ev.event.time_zone)?;
+        let schedule = load_on(&mut tx, &ev).await?;
+        let preview = preview_revert(&schedule, tz, &stored);
+        if preview.moved.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "nothing to revert: every session shift {shift_id} moved was moved or removed since"
+            )));
+        }
+        let summary = format!("revert of shift {shift_id}: {}", preview.summary(&schedule));
+        let write = Write {
+            kind: "revert",
+            reverts: Some(shift_id),
+            actor,
+            reason,
+            summary: &summary,
+            preview: &preview,
+        };
+        let new_id = write.run(&mut tx, &ev, now).await?;
+        tx.commit().await?;
+        Ok(AppliedShift {
+            shift_id: new_id,
+            version: ev.version,
+            preview,
+        })
+    }
+
+    /// An event's shifts and reverts, newest first.
+    pub async fn list_shifts(&self, slug: &str) -> Result<Vec<ShiftRecord>> {
+        let mut tx = self.begin_read().await?;
+        let ev = require_event(&mut tx, slug).await?;
+        let rows = sqlx::query(
+            "select s.shift_id, s.schedule_version, s.kind, s.reverts_shift_id, \
+             r.shift_id as reverted_by, s.actor, s.reason, s.preview_json, s.created_at, \
+             v.summary from shift s \
+             left join shift r on r.reverts_shift_id = s.shift_id \
+             left join schedule_version v \
+             on v.event_id = s.event_id and v.version = s.schedule_version \
+             where s.event_id = $1 order by s.schedule_version desc",
+        )
+        .bind(ev.event_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ShiftRecord {
+                    shift_id: r.try_get("shift_id")?,
+                    version: r.try_get("schedule_version")?,
+                    kind: r.try_get("kind")?,
+                    reverts_shift_id: r.try_get("reverts_shift_id")?,
+                    reverted_by: r.try_get("reverted_by")?,
+                    actor: r.try_get("actor")?,
+                    reason: r.try_get("reason")?,
+                    summary: r
+                        .try_get::<Option<String>, _>("summary")?
+                        .unwrap_or_default(),
+                    preview: parse_preview(&r.try_get::<String, _>("preview_json")?)?,
+                    created_at: instant(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Each session's iCalendar SEQUENCE (how often its start changed),
+    /// keyed by guid.
+    pub async fn session_sequences(&self, slug: &str) -> Result<HashMap<String, i64>> {
+        let mut tx = self.begin_read().await?;
+        let ev = require_event(&mut tx, slug).await?;
+        let rows = sqlx::query("select guid, sequence from session where event_id = $1")
+            .bind(ev.event_id)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("guid")?, r.try_get("sequence")?)))
+            .collect()
+    }
+}
+
+/// Bumps the event's schedule version, which locks its row (SQLite: takes
+/// the write lock) so concurrent shifts and imports of one event serialise.
+async fn lock_event(conn: &mut AnyConnection, slug: &str, now: i64) -> Result<EventRow> {
+    let row = sqlx::query(
+        "update event set schedule_version = schedule_version + 1, updated_at = $2 \
+         where slug = $1 \
+         returning event_id, slug, name, time_zone, start_date, end_date, schedule_version",
+    )
+    .bind(slug)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::not_found(format!("event {slug}")))?;
+    event_row(&row)
+}
+
+fn parse_preview(json: &str) -> Result<ShiftPreview> {
+    serde_json::from_str(json)
+        .map_err(|e| AppError::Internal(format!("stored shift preview is unreadable: {e}")))
+}
+
+/// Everything a shift or revert writes besides the version bump.
+struct Write<'a> {
+    kind: &'static str,
+    reverts: Option<i64>,
+    actor: &'a str,
+    reason: &'a str,
+    summary: &'a str,
+    preview: &'a ShiftPreview,
+}
+
+impl Write<'_> {
+    /// Moves the sessions (raising their sequence), then records the
+    /// version, the shift row and a change; returns the shift's id.
+    async fn run(&self, conn: &mut AnyConnection, ev: &EventRow, now: i64) -> Result<i64> {
+        for m in &self.preview.moved {
+            sqlx::query(
+                "update session set start_at = $3, sequence = sequence + 1, updated_at = $4 \
+                 where event_id = $1 and guid = $2",
+            )
+            .bind(ev.event_id)
+            .bind(&m.guid)
+            .bind(unix(m.new_start))
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
+        let json =
+            serde_json::to_string(self.preview).map_err(|e| AppError::Internal(e.to_string()))?;
+        sqlx::query(
+            "insert into schedule_version \
+             (event_id, version, kind, actor, reason, summary, changes_json, created_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(ev.event_id)
+        .bind(ev.version)
+        .bind(self.kind)
+        .bind(self.actor)
+        .bind(self.reason)
+        .bind(self.summary)
+        .bind(&json)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        let row = sqlx::query(
+            "insert into shift (event_id, schedule_version, kind, reverts_shift_id, actor, \
+             reason, preview_json, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8) \
+             returning shift_id",
+        )
+        .bind(ev.event_id)
+        .bind(ev.version)
+        .bind(self.kind)
+        .bind(self.reverts)
+        .bind(self.actor)
+        .bind(self.reason)
+        .bind(&json)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+        let shift_id: i64 = row.try_get("shift_id")?;
+        let mut payload = serde_json::json!({
+            "version": ev.version,
+            "kind": self.kind,
+            "shift_id": shift_id,
+        });
+        if let Some(reverted) = self.reverts {
+            payload["reverts_shift_id"] = reverted.into();
+        }
+        changes::append(conn, ev.event_id, "schedule", &payload, now).await?;
+        Ok(shift_id)
+    }
+}

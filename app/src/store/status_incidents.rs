@@ -1,0 +1,224 @@
+//! Writing incidents and scheduled maintenance: opening them and adding
+//! updates to their timeline (the shared step is in `status_timeline`).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, Row};
+
+use super::status::{
+    ComponentRecord, IncidentRecord, MAX_BODY, NewIncident, NewIncidentUpdate, checked_len,
+    checked_name, components_of, lifecycle, lock_event,
+};
+use super::status_load::load_incidents;
+use super::status_timeline::{component_target, incident_state, record_update, transition};
+use super::{Store, unix};
+use crate::domain::status::{IncidentStatus, check_transition};
+use crate::error::{AppError, Result};
+
+impl Store {
+    /// Opens an incident, or schedules a maintenance when both
+    /// `scheduled_for` and `scheduled_until` are given, with its first
+    /// update.
+    pub async fn create_incident(
+        &self,
+        slug: &str,
+        i: NewIncident,
+        now: DateTime<Utc>,
+    ) -> Result<IncidentRecord> {
+        let name = checked_name("name", &i.name)?;
+        let body = checked_body(&i.body_md)?;
+        if body.is_empty() {
+            return Err(AppError::invalid("body", "must not be empty"));
+        }
+        let window = match (i.scheduled_for, i.scheduled_until) {
+            (Some(from), Some(until)) if until <= from => {
+                return Err(AppError::invalid(
+                    "scheduled_until",
+                    "must be after scheduled_for",
+                ));
+            }
+            (Some(from), Some(until)) => Some((unix(from), unix(until))),
+            (Some(_), None) => {
+                return Err(AppError::invalid(
+                    "scheduled_until",
+                    "a maintenance needs an end as well as a start",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(AppError::invalid(
+                    "scheduled_for",
+                    "a maintenance needs a start as well as an end",
+                ));
+            }
+            (None, None) => None,
+        };
+        let now = unix(now);
+        match window {
+            Some((from, _)) => match i.status {
+                IncidentStatus::Scheduled => {}
+                IncidentStatus::InProgress if from <= now => {}
+                IncidentStatus::InProgress => {
+                    return Err(AppError::invalid(
+                        "status",
+                        "a maintenance cannot be in progress before its scheduled start",
+                    ));
+                }
+                _ => {
+                    return Err(AppError::invalid(
+                        "status",
+                        "a maintenance starts as scheduled or in_progress",
+                    ));
+                }
+            },
+            // What an incident may start as is what it may move to from
+            // the first step (so not postmortem, nor a maintenance status).
+            None => check_transition(IncidentStatus::Investigating, i.status).map_err(lifecycle)?,
+        }
+
+        let mut tx = self.pool.begin().await?;
+        let ev = lock_event(&mut tx, slug).await?;
+        let comps = components_of(&mut tx, ev.event_id).await?;
+        let affected = checked_components(&comps, &i.component_ids)?;
+        let stamp = |s: IncidentStatus| (i.status == s).then_some(now);
+        let row = sqlx::query(
+            "insert into incident (event_id, name, status, impact, is_maintenance, \
+             scheduled_for, scheduled_until, created_at, updated_at, started_at, \
+             monitoring_at, resolved_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11) returning incident_id",
+        )
+        .bind(ev.event_id)
+        .bind(&name)
+        .bind(i.status.as_str())
+        .bind(i.impact.as_str())
+        .bind(window.is_some())
+        .bind(window.map(|w| w.0))
+        .bind(window.map(|w| w.1))
+        .bind(now)
+        // A maintenance "starts" when it is scheduled to.
+        .bind(window.map_or(now, |w| w.0))
+        .bind(stamp(IncidentStatus::Monitoring))
+        .bind(stamp(IncidentStatus::Resolved))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("incident_id")?;
+        for c in &affected {
+            sqlx::query(
+                "insert into incident_component (incident_id, component_id) values ($1, $2)",
+            )
+            .bind(id)
+            .bind(c.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let target = component_target(None, i.status, i.component_status);
+        record_update(
+            &mut tx,
+            ev.event_id,
+            id,
+            i.status,
+            &body,
+            target,
+            &affected,
+            now,
+        )
+        .await?;
+        let record = one_incident(&mut tx, ev.event_id, id).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// Adds an update to an incident's timeline, moving it along its
+    /// lifecycle (see [`check_transition`]) and setting `monitoring_at` and
+    /// `resolved_at` (cleared again when a resolved incident is reopened).
+    /// On resolving or completing, the affected components go back to
+    /// operational unless `component_status` says otherwise.
+    pub async fn add_incident_update(
+        &self,
+        slug: &str,
+        incident_id: i64,
+        u: NewIncidentUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<IncidentRecord> {
+        let body = checked_body(&u.body_md)?;
+        let now = unix(now);
+        let mut tx = self.pool.begin().await?;
+        let ev = lock_event(&mut tx, slug).await?;
+        let state = incident_state(&mut tx, ev.event_id, incident_id).await?;
+        check_transition(state.status, u.status).map_err(lifecycle)?;
+        if body.is_empty() && u.status == state.status {
+            return Err(AppError::invalid(
+                "body",
+                "an update that keeps the status needs a text",
+            ));
+        }
+        let comps = components_of(&mut tx, ev.event_id).await?;
+        if let Some(ids) = &u.component_ids {
+            let chosen = checked_components(&comps, ids)?;
+            sqlx::query("delete from incident_component where incident_id = $1")
+                .bind(incident_id)
+                .execute(&mut *tx)
+                .await?;
+            for c in chosen {
+                sqlx::query(
+                    "insert into incident_component (incident_id, component_id) values ($1, $2)",
+                )
+                .bind(incident_id)
+                .bind(c.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        transition(
+            &mut tx,
+            ev.event_id,
+            &state,
+            &comps,
+            u.status,
+            &body,
+            u.component_status,
+            now,
+        )
+        .await?;
+        let record = one_incident(&mut tx, ev.event_id, incident_id).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+}
+
+/// The update text: trimmed, at most [`MAX_BODY`] characters.
+fn checked_body(raw: &str) -> Result<String> {
+    let body = raw.trim();
+    checked_len("body", body, MAX_BODY)?;
+    Ok(body.to_owned())
+}
+
+/// The components `ids` name, in order and without repeats; an id that is
+/// not one of the event's is refused naming its place in the list.
+fn checked_components<'a>(
+    comps: &'a [ComponentRecord],
+    ids: &[i64],
+) -> Result<Vec<&'a ComponentRecord>> {
+    let by_id: HashMap<i64, &ComponentRecord> = comps.iter().map(|c| (c.id, c)).collect();
+    let mut out: Vec<&ComponentRecord> = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let Some(c) = by_id.get(id) else {
+            return Err(AppError::invalid(
+                format!("components[{i}]"),
+                format!("this event has no component {id}"),
+            ));
+        };
+        if !out.iter().any(|x| x.id == *id) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// The incident as stored now (inside the writing transaction).
+async fn one_incident(conn: &mut AnyConnection, event_id: i64, id: i64) -> Result<IncidentRecord> {
+    load_incidents(conn, event_id, "i.incident_id = $2", id)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::not_found(format!("incident {id}")))
+}

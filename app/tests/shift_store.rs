@@ -1,0 +1,392 @@
+//! Shifts and reverts in the store. Every test body runs on a fresh SQLite
+//! file and, when `MARQUEE_TEST_POSTGRES_URL` names a server, on a fresh
+//! PostgreSQL database created for it and dropped afterwards.
+#![cfg(feature = "ssr")]
+
+use std::future::Future;
+
+use app::domain::schedule::{Event, Schedule, Session, SessionKind, Speaker, Track};
+use app::domain::shift::{Conflict, ShiftChange, ShiftRequest, TrackSelection};
+use app::domain::time::{local_to_utc, parse_zone};
+use app::error::AppError;
+use app::store::Store;
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use sqlx::{AnyPool, Connection, Row};
+
+struct Db {
+    store: Store,
+    url: String,
+}
+
+/// Runs `body` on SQLite, then on PostgreSQL when configured.
+async fn on_each_backend<F, Fut>(body: F)
+where
+    F: Fn(Db) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("marquee.db").display());
+    let store = Store::connect(&url).await.expect("connect sqlite");
+    eprintln!("-- on SQLite");
+    body(Db { store, url }).await;
+
+    let Ok(server) = std::env::var("MARQUEE_TEST_POSTGRES_URL") else {
+        eprintln!("MARQUEE_TEST_POSTGRES_URL is not set: skipping the PostgreSQL half");
+        return;
+    };
+    let name = format!("marquee_t_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&server)
+        .await
+        .expect("connect admin");
+    sqlx::raw_sql(&format!("create database {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    eprintln!("-- on PostgreSQL database {name}");
+    let url = database_url(&server, &name);
+    let outcome = match Store::connect(&url).await {
+        // Spawned so that a failing body still lets us drop the database.
+        Ok(store) => tokio::spawn(body(Db { store, url }))
+            .await
+            .map_err(|e| e.into_panic()),
+        Err(e) => {
+            Err(Box::new(format!("connect postgres: {e:?}")) as Box<dyn std::any::Any + Send>)
+        }
+    };
+    sqlx::raw_sql(&format!("drop database {name} with (force)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// The server URL with its database name replaced.
+fn database_url(server: &str, name: &str) -> String {
+    let (scheme, rest) = server.split_once("://").expect("URL with ://");
+    let (authority, query) = match rest.split_once('/') {
+        Some((a, path)) => (a, path.split_once('?').map(|(_, q)| q)),
+        None => (rest, None),
+    };
+    match query {
+        Some(q) => format!("{scheme}://{authority}/{name}?{q}"),
+        None => format!("{scheme}://{authority}/{name}"),
+    }
+}
+
+/// Moscow wall-clock time on the event's day.
+fn msk(hhmm: &str) -> DateTime<Utc> {
+    let tz = parse_zone("Europe/Moscow").unwrap();
+    let s = format!("2026-11-23 {hhmm}");
+    local_to_utc(
+        tz,
+        NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M").unwrap(),
+    )
+    .unwrap()
+}
+
+fn talk(guid: &str, track: &str, hhmm: &str, who: &[&str]) -> Session {
+    Session {
+        guid: guid.into(),
+        title: format!("Talk {guid}"),
+        abstract_md: String::new(),
+        kind: SessionKind::Talk,
+        start: msk(hhmm),
+        duration_min: 40,
+        track: track.into(),
+        language: None,
+        pinned: false,
+        speakers: who.iter().map(|w| (*w).to_owned()).collect(),
+    }
+}
+
+fn fixture() -> Schedule {
+    let mut key = talk("key", "track-1", "17:00", &["anna"]);
+    key.pinned = true;
+    let track = |i: i64| Track {
+        slug: format!("track-{i}"),
+        name: format!("Track {i}"),
+        color: "#112233".into(),
+        stream_url: None,
+        position: i,
+    };
+    Schedule {
+        event: Event {
+            slug: "conf".into(),
+            name: "Conf".into(),
+            time_zone: "Europe/Moscow".into(),
+            start_date: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            end_date: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        },
+        tracks: vec![track(1), track(2)],
+        speakers: vec![Speaker {
+            key: "anna".into(),
+            name: "Anna".into(),
+            email: None,
+        }],
+        sessions: vec![
+            key,
+            talk("a1", "track-1", "17:50", &[]),
+            talk("a2", "track-1", "18:40", &["anna"]),
+            talk("b1", "track-2", "17:30", &[]),
+            talk("b2", "track-2", "19:00", &["anna"]),
+        ],
+        version: 0,
+    }
+}
+
+async fn imported(db: &Db) -> Schedule {
+    db.store
+        .import_schedule(&fixture(), "test", "setup")
+        .await
+        .unwrap();
+    db.store.load_schedule("conf").await.unwrap().unwrap()
+}
+
+fn shift(tracks: &[&str], from: &str, minutes: i64) -> ShiftRequest {
+    ShiftRequest {
+        tracks: TrackSelection::Some(tracks.iter().map(|t| (*t).to_owned()).collect()),
+        from: msk(from),
+        change: ShiftChange::ByMinutes(minutes),
+        until: None,
+        include_pinned: false,
+    }
+}
+
+fn start(s: &Schedule, guid: &str) -> DateTime<Utc> {
+    s.session(guid).unwrap().start
+}
+
+async fn count(db: &Db, table: &str) -> i64 {
+    let pool = AnyPool::connect(&db.url).await.unwrap();
+    let row = sqlx::query(&format!("select count(*) as n from {table}"))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    row.try_get("n").unwrap()
+}
+
+#[tokio::test]
+async fn a_shift_moves_sessions_atomically_and_creates_a_version() {
+    on_each_backend(|db| async move {
+        let before = imported(&db).await;
+        let seq_before = db.store.last_change_seq("conf").await.unwrap();
+        let req = ShiftRequest {
+            until: Some(msk("19:00")),
+            ..shift(&["track-1", "track-2"], "17:25", 50)
+        };
+        let applied = db
+            .store
+            .apply_shift("conf", &req, "ops@x", "late start")
+            .await
+            .unwrap();
+        assert_eq!(applied.version, 2);
+        assert_eq!(applied.preview.moved.len(), 3);
+
+        let after = db.store.load_schedule("conf").await.unwrap().unwrap();
+        assert_eq!(after.version, 2);
+        assert_eq!(
+            start(&after, "key"),
+            start(&before, "key"),
+            "pinned and running"
+        );
+        for g in ["a1", "a2", "b1"] {
+            assert_eq!(
+                start(&after, g),
+                start(&before, g) + Duration::minutes(50),
+                "{g}"
+            );
+        }
+        assert_eq!(
+            start(&after, "b2"),
+            start(&before, "b2"),
+            "at the end of the scope"
+        );
+        assert!(
+            applied
+                .preview
+                .conflicts
+                .iter()
+                .any(|c| matches!(c, Conflict::SpeakerClash { .. }))
+        );
+
+        let v = &db.store.schedule_versions("conf").await.unwrap()[0];
+        assert_eq!((v.version, v.kind.as_str()), (2, "shift"));
+        assert_eq!(
+            v.summary,
+            "3 sessions in track-1, track-2 moved +50 min from 17:25"
+        );
+        let shifts = db.store.list_shifts("conf").await.unwrap();
+        assert_eq!(shifts.len(), 1);
+        assert_eq!(
+            (shifts[0].shift_id, shifts[0].version),
+            (applied.shift_id, 2)
+        );
+        assert_eq!(
+            (shifts[0].actor.as_str(), shifts[0].reason.as_str()),
+            ("ops@x", "late start")
+        );
+        assert_eq!(shifts[0].preview, applied.preview);
+        assert_eq!(
+            db.store.last_change_seq("conf").await.unwrap(),
+            seq_before + 1
+        );
+
+        let seqs = db.store.session_sequences("conf").await.unwrap();
+        assert_eq!(
+            (seqs["a1"], seqs["b1"], seqs["key"], seqs["b2"]),
+            (1, 1, 0, 0)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_revert_restores_and_can_happen_only_once() {
+    on_each_backend(|db| async move {
+        let before = imported(&db).await;
+        let s1 = db
+            .store
+            .apply_shift("conf", &shift(&["track-1"], "17:25", 50), "a", "r")
+            .await
+            .unwrap();
+        // a2 (now 19:30) is moved again by a second shift; the revert must leave it.
+        let s2 = db
+            .store
+            .apply_shift("conf", &shift(&["track-1"], "19:00", 5), "a", "r")
+            .await
+            .unwrap();
+        assert_eq!(s2.preview.moved.len(), 1);
+        let r = db
+            .store
+            .revert_shift("conf", s1.shift_id, "b", "undo")
+            .await
+            .unwrap();
+        assert_eq!(r.version, 4);
+        assert_eq!(r.preview.delta_min, -50);
+        assert_eq!(
+            r.preview.conflicts[0],
+            Conflict::MovedSince { guid: "a2".into() }
+        );
+        let after = db.store.load_schedule("conf").await.unwrap().unwrap();
+        assert_eq!(start(&after, "a1"), start(&before, "a1"));
+        assert_eq!(
+            start(&after, "a2"),
+            start(&before, "a2") + Duration::minutes(55)
+        );
+
+        let shifts = db.store.list_shifts("conf").await.unwrap();
+        let kinds: Vec<&str> = shifts.iter().map(|s| s.kind.as_str()).collect();
+        assert_eq!(kinds, ["revert", "shift", "shift"], "newest first");
+        assert_eq!(shifts[0].reverts_shift_id, Some(s1.shift_id));
+        assert_eq!(shifts[2].reverted_by, Some(r.shift_id));
+        assert_eq!(
+            db.store.schedule_versions("conf").await.unwrap()[0].kind,
+            "revert"
+        );
+        let seqs = db.store.session_sequences("conf").await.unwrap();
+        assert_eq!((seqs["a1"], seqs["a2"]), (2, 2));
+
+        let twice = db
+            .store
+            .revert_shift("conf", s1.shift_id, "b", "again")
+            .await;
+        assert!(matches!(twice, Err(AppError::Conflict(_))), "{twice:?}");
+        let of_revert = db.store.revert_shift("conf", r.shift_id, "b", "redo").await;
+        assert!(
+            matches!(of_revert, Err(AppError::Invalid { ref field, .. }) if field == "shift_id")
+        );
+        let unknown = db.store.revert_shift("conf", 9999, "b", "x").await;
+        assert!(matches!(unknown, Err(AppError::NotFound { .. })));
+        // Reverting the second shift: a2 is still where it put it.
+        db.store
+            .revert_shift("conf", s2.shift_id, "b", "undo")
+            .await
+            .unwrap();
+        let after = db.store.load_schedule("conf").await.unwrap().unwrap();
+        assert_eq!(
+            start(&after, "a2"),
+            start(&before, "a2") + Duration::minutes(50)
+        );
+        assert_eq!(after.version, 5);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_shifts_are_refused_naming_the_field_and_change_nothing() {
+    on_each_backend(|db| async move {
+        let before = imported(&db).await;
+        let seq = db.store.last_change_seq("conf").await.unwrap();
+        let mut outside = shift(&["track-1"], "17:25", 10);
+        outside.from += Duration::days(3);
+        let mut until = shift(&["track-1"], "17:25", 10);
+        until.until = Some(until.from - Duration::minutes(1));
+        let cases = [
+            (shift(&["nope"], "17:25", 10), "tracks"),
+            (shift(&[], "17:25", 10), "tracks"),
+            (shift(&["track-1"], "17:25", 0), "by_minutes"),
+            (shift(&["track-1"], "17:25", 25 * 60), "by_minutes"),
+            (outside, "from"),
+            (shift(&["track-1"], "23:00", 10), "from"),
+            (until, "until"),
+        ];
+        for (req, want) in cases {
+            match db.store.apply_shift("conf", &req, "a", "r").await {
+                Err(AppError::Invalid { field, .. }) => assert_eq!(field, want, "{req:?}"),
+                other => panic!("{req:?}: expected invalid {want}, got {other:?}"),
+            }
+        }
+        let missing = db
+            .store
+            .apply_shift("nope", &shift(&["track-1"], "17:25", 10), "a", "r")
+            .await;
+        assert!(matches!(missing, Err(AppError::NotFound { .. })));
+
+        let after = db.store.load_schedule("conf").await.unwrap().unwrap();
+        assert_eq!(after, before);
+        assert_eq!(db.store.schedule_versions("conf").await.unwrap().len(), 1);
+        assert_eq!(db.store.last_change_seq("conf").await.unwrap(), seq);
+        assert_eq!(count(&db, "shift").await, 0);
+        let seqs = db.store.session_sequences("conf").await.unwrap();
+        assert!(seqs.values().all(|s| *s == 0), "{seqs:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_shifts_of_the_same_tracks_serialise() {
+    on_each_backend(|db| async move {
+        let before = imported(&db).await;
+        let all = |m| ShiftRequest {
+            tracks: TrackSelection::All,
+            ..shift(&[], "17:25", m)
+        };
+        let (s1, s2) = (db.store.clone(), db.store.clone());
+        let (r1, r2) = (all(10), all(20));
+        let (a, b) = tokio::join!(
+            tokio::spawn(async move { s1.apply_shift("conf", &r1, "a", "x").await }),
+            tokio::spawn(async move { s2.apply_shift("conf", &r2, "b", "y").await }),
+        );
+        let (a, b) = (a.unwrap().unwrap(), b.unwrap().unwrap());
+        let mut versions = [a.version, b.version];
+        versions.sort();
+        assert_eq!(versions, [2, 3]);
+        assert_ne!(a.shift_id, b.shift_id);
+
+        let after = db.store.load_schedule("conf").await.unwrap().unwrap();
+        assert_eq!(after.version, 3);
+        for g in ["a1", "a2", "b1", "b2"] {
+            assert_eq!(
+                start(&after, g),
+                start(&before, g) + Duration::minutes(30),
+                "{g}"
+            );
+        }
+        let seqs = db.store.session_sequences("conf").await.unwrap();
+        assert_eq!((seqs["a1"], seqs["key"]), (2, 0));
+        assert_eq!(count(&db, "shift").await, 2);
+    })
+    .await;
+}

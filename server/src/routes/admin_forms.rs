@@ -1,0 +1,154 @@
+//! The organiser dashboard's form posts. Each checks the session's CSRF
+//! token, reuses the API's write path, and redirects back (303) — with the
+//! error in the query when the store refused, so nothing is half-done.
+
+use app::auth::constant_time_eq;
+use app::error::AppError;
+use app::pages::request::CurrentUser;
+use app::state::AppState;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use super::status_api::{self, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput};
+
+#[derive(Deserialize)]
+pub struct IncidentForm {
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    template: String,
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    components: Vec<String>,
+    #[serde(default)]
+    component_status: String,
+    #[serde(default)]
+    impact: String,
+    #[serde(default)]
+    status: String,
+}
+
+#[derive(Deserialize)]
+pub struct UpdateForm {
+    csrf: String,
+    status: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    component_status: String,
+    #[serde(default)]
+    template: String,
+    #[serde(default)]
+    lang: String,
+}
+
+#[derive(Deserialize)]
+pub struct ComponentForm {
+    csrf: String,
+    status: String,
+}
+
+fn non_empty(s: String) -> Option<String> {
+    (!s.trim().is_empty()).then_some(s)
+}
+
+fn back(slug: &str, result: Result<(), AppError>) -> Response {
+    match result {
+        Ok(()) => Redirect::to(&format!("/admin/e/{slug}")).into_response(),
+        Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => e.into_response(),
+        Err(e) => {
+            let msg: String = form_urlencoded::byte_serialize(e.to_string().as_bytes()).collect();
+            Redirect::to(&format!("/admin/e/{slug}?error={msg}")).into_response()
+        }
+    }
+}
+
+fn check_csrf(user: &CurrentUser, token: &str) -> Result<(), AppError> {
+    if constant_time_eq(&user.csrf_token, token) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("invalid CSRF token".into()))
+    }
+}
+
+pub async fn open_incident(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(event): Path<String>,
+    Form(f): Form<IncidentForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, &f.csrf) {
+        return e.into_response();
+    }
+    let input = IncidentInput {
+        name: non_empty(f.name),
+        status: non_empty(f.status),
+        impact: non_empty(f.impact),
+        body: non_empty(f.body),
+        components: f.components.into_iter().map(ComponentRef::Name).collect(),
+        component_status: non_empty(f.component_status),
+        template: non_empty(f.template),
+        lang: non_empty(f.lang),
+        scheduled_for: None,
+        scheduled_until: None,
+    };
+    let r = status_api::open_incident(&state, &event, input)
+        .await
+        .map(|_| ());
+    tracing::info!(event, by = %user.email, ok = r.is_ok(), "incident opened from the dashboard");
+    back(&event, r)
+}
+
+pub async fn update_incident(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path((event, id)): Path<(String, i64)>,
+    Form(f): Form<UpdateForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, &f.csrf) {
+        return e.into_response();
+    }
+    let input = UpdateInput {
+        status: f.status,
+        body: non_empty(f.body),
+        component_status: non_empty(f.component_status),
+        components: None,
+        template: non_empty(f.template),
+        lang: non_empty(f.lang),
+    };
+    back(
+        &event,
+        status_api::update_incident(&state, &event, id, input)
+            .await
+            .map(|_| ()),
+    )
+}
+
+pub async fn set_component(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path((event, id)): Path<(String, i64)>,
+    Form(f): Form<ComponentForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, &f.csrf) {
+        return e.into_response();
+    }
+    let input = ComponentPatchInput {
+        status: Some(f.status),
+        name: None,
+        description: None,
+    };
+    back(
+        &event,
+        status_api::patch_component(&state, &event, id, input)
+            .await
+            .map(|_| ()),
+    )
+}

@@ -1,0 +1,99 @@
+//! `/e/{event}/incidents.atom`: incidents and their updates as an Atom feed.
+
+use app::error::AppError;
+use app::state::AppState;
+use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::FixedOffset;
+
+pub async fn incidents(State(state): State<AppState>, Path(event): Path<String>) -> Response {
+    let Some(v) = state.read_model.get(&event) else {
+        return AppError::not_found(format!("event {event:?}")).into_response();
+    };
+    let base = format!("{}/e/{event}", state.public_url);
+    let utc = FixedOffset::east_opt(0).expect("zero offset");
+    let entries: Vec<Entry> = v
+        .status
+        .incidents
+        .iter()
+        .map(|i| {
+            let body: String = i
+                .updates
+                .iter()
+                .map(|u| {
+                    format!(
+                        "<p><strong>{}</strong> — {}</p>{}",
+                        u.status.as_str(),
+                        u.created_at.to_rfc3339(),
+                        app::pages::render_markdown(&u.body_md)
+                    )
+                })
+                .collect();
+            Entry {
+                id: format!(
+                    "tag:marquee,{}:incident/{event}/{}",
+                    i.created_at.format("%Y-%m-%d"),
+                    i.id
+                ),
+                title: Text::plain(format!("{} ({})", i.name, i.status.as_str())),
+                updated: i.updated_at.with_timezone(&utc),
+                published: Some(i.created_at.with_timezone(&utc)),
+                links: vec![Link {
+                    href: format!("{base}/status#incident-{}", i.id),
+                    ..Default::default()
+                }],
+                content: Some(Content {
+                    value: Some(body),
+                    content_type: Some("html".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let updated = v
+        .status
+        .incidents
+        .iter()
+        .map(|i| i.updated_at)
+        .max()
+        .unwrap_or(v.built_at);
+    let feed = Feed {
+        id: format!("{base}/incidents.atom"),
+        title: Text::plain(format!("{} — incidents", v.schedule.event.name)),
+        updated: updated.with_timezone(&utc),
+        authors: vec![Person {
+            name: v.schedule.event.name.clone(),
+            ..Default::default()
+        }],
+        links: vec![
+            Link {
+                href: format!("{base}/incidents.atom"),
+                rel: "self".into(),
+                ..Default::default()
+            },
+            Link {
+                href: format!("{base}/status"),
+                ..Default::default()
+            },
+        ],
+        entries,
+        ..Default::default()
+    };
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/atom+xml; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=30, stale-while-revalidate=60"),
+            ),
+        ],
+        feed.to_string(),
+    )
+        .into_response()
+}

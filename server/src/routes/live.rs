@@ -1,0 +1,98 @@
+//! `GET /e/{event}/live`: the event's change log as Server-Sent Events.
+//! Resumes after `Last-Event-ID` from the database (when reachable), then
+//! follows the live hub; a heartbeat comment every 15 s keeps proxies from
+//! closing idle streams, and `X-Accel-Buffering: no` stops nginx buffering.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use app::error::AppError;
+use app::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream, StreamExt};
+use tokio_stream::wrappers::BroadcastStream;
+
+/// How many missed changes a reconnecting client is replayed at most;
+/// beyond that it is told to reload.
+const REPLAY_LIMIT: i64 = 200;
+
+pub async fn live(
+    State(state): State<AppState>,
+    Path(event): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if state.read_model.get(&event).is_none() {
+        return AppError::not_found(format!("event {event:?}")).into_response();
+    }
+    // Subscribe first, then read the backlog, so nothing falls in between.
+    let rx = state.live.subscribe(&event);
+    let last_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    let mut backlog = Vec::new();
+    let mut resync = false;
+    if let Some(id) = last_id {
+        match state
+            .store
+            .changes_since(&event, id, REPLAY_LIMIT + 1)
+            .await
+        {
+            Ok(rows) if rows.len() as i64 > REPLAY_LIMIT => resync = true,
+            Ok(rows) => {
+                backlog = rows
+                    .into_iter()
+                    .map(|c| (c.seq, c.kind, c.payload_json))
+                    .collect()
+            }
+            // The database is away: the client gets live events from now on
+            // and a resync hint so it refetches what it shows.
+            Err(_) => resync = true,
+        }
+    }
+    let after = backlog
+        .last()
+        .map(|(seq, _, _)| *seq)
+        .or(last_id)
+        .unwrap_or(0);
+    let hello = Event::default().event("hello").data(format!(
+        "{{\"resync\":{resync},\"seq\":{}}}",
+        state.live.last_published(&event)
+    ));
+    let replay = backlog
+        .into_iter()
+        .map(|(seq, kind, data)| Event::default().id(seq.to_string()).event(kind).data(data));
+    let live = BroadcastStream::new(rx).filter_map(move |msg| async move {
+        match msg {
+            Ok(e) if e.seq > after => Some(
+                Event::default()
+                    .id(e.seq.to_string())
+                    .event(e.kind)
+                    .data(e.data),
+            ),
+            Ok(_) => None,
+            // Lagged: this client missed changes; tell it to resync.
+            Err(_) => Some(Event::default().event("resync").data("{}")),
+        }
+    });
+    let events: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> = Box::pin(
+        stream::iter(std::iter::once(hello).chain(replay))
+            .chain(live)
+            .map(Ok),
+    );
+    let mut res = Sse::new(events)
+        .keep_alive(
+            KeepAlive::new()
+                .interval(Duration::from_secs(15))
+                .text("heartbeat"),
+        )
+        .into_response();
+    res.headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
+}

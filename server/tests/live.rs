@@ -1,0 +1,128 @@
+//! The live SSE stream and serving without a database.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{app_with_demo, body_json, body_string};
+use http_body_util::BodyExt;
+use serde_json::json;
+
+/// Reads SSE frames until `pred` holds for the text so far (or times out).
+async fn read_until(body: &mut Body, pred: impl Fn(&str) -> bool) -> String {
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !pred(&text) {
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .expect("SSE timed out")
+            .unwrap()
+            .unwrap();
+        if let Ok(d) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&d));
+        }
+    }
+    text
+}
+
+#[tokio::test]
+async fn an_open_stream_receives_a_new_incident_with_its_sequence_id() {
+    let t = app_with_demo().await;
+    let res = t.get("/e/demo/live").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "text/event-stream");
+    assert_eq!(res.headers()["x-accel-buffering"], "no");
+    let mut body = res.into_body();
+    read_until(&mut body, |s| s.contains("event: hello")).await;
+    t.json(
+        "POST",
+        "/api/v1/events/demo/incidents",
+        json!({"name": "Streams unavailable", "body": "x"}),
+    )
+    .await;
+    let text = read_until(&mut body, |s| s.contains("event: incident")).await;
+    let id_line = text
+        .lines()
+        .skip_while(|l| *l != "event: incident")
+        .find(|l| l.starts_with("id: "));
+    let id_line = id_line
+        .or_else(|| text.lines().rev().find(|l| l.starts_with("id: ")))
+        .expect("an id");
+    assert!(id_line[4..].parse::<i64>().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_gets_what_it_missed_after_last_event_id() {
+    let t = app_with_demo().await;
+    let seq = t.state.store.last_change_seq("demo").await.unwrap();
+    for name in ["first", "second"] {
+        t.json(
+            "POST",
+            "/api/v1/events/demo/incidents",
+            json!({"name": name, "body": "x"}),
+        )
+        .await;
+    }
+    let req = Request::get("/e/demo/live")
+        .header("last-event-id", seq.to_string())
+        .body(Body::empty())
+        .unwrap();
+    let mut body = t.send(req).await.into_body();
+    let text = read_until(&mut body, |s| s.matches("event: incident").count() >= 2).await;
+    assert!(text.contains(&format!("id: {}", seq + 1)));
+    assert!(text.contains(&format!("id: {}", seq + 2)));
+}
+
+#[tokio::test]
+async fn unknown_events_have_no_stream() {
+    let t = app_with_demo().await;
+    assert_eq!(t.get("/e/nope/live").await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn public_pages_keep_serving_the_last_state_when_the_database_is_gone() {
+    let t = app_with_demo().await;
+    t.json(
+        "POST",
+        "/api/v1/events/demo/incidents",
+        json!({"name": "Streams unavailable", "body": "x", "components": ["all-streams"]}),
+    )
+    .await;
+    // The database goes away: every new query fails.
+    t.state.store.close().await;
+    t.state.set_db_available(false);
+    for page in [
+        "/e/demo",
+        "/e/demo/status",
+        "/e/demo/schedule.json",
+        "/e/demo/api/v2/summary.json",
+    ] {
+        let res = t.get(page).await;
+        assert_eq!(res.status(), StatusCode::OK, "{page}");
+        assert!(
+            body_string(res).await.contains("Streams unavailable")
+                || page.ends_with("schedule.json"),
+            "{page}"
+        );
+    }
+    let html = body_string(t.get("/e/demo/status").await).await;
+    assert!(html.contains("the server cannot reach its database right now"));
+    let res = t
+        .json(
+            "POST",
+            "/api/v1/events/demo/incidents",
+            json!({"name": "more", "body": "x"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let err = body_json(res).await;
+    assert_eq!(err["error"]["code"], "unavailable");
+    assert_eq!(
+        err["error"]["message"],
+        "the database is unavailable; nothing was changed"
+    );
+    let health = body_json(t.get("/healthz").await).await;
+    assert_eq!(health["database"], "unavailable");
+}
