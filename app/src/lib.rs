@@ -17,6 +17,8 @@ pub mod live;
 #[cfg(feature = "ssr")]
 pub mod read_model;
 #[cfg(feature = "ssr")]
+pub mod shift_input;
+#[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;

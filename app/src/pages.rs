@@ -12,6 +12,8 @@ mod admin;
 #[cfg(feature = "ssr")]
 mod banner;
 #[cfg(feature = "ssr")]
+mod changes;
+#[cfg(feature = "ssr")]
 mod dashboard;
 #[cfg(feature = "ssr")]
 mod home;
@@ -27,6 +29,8 @@ mod session;
 #[cfg(feature = "ssr")]
 pub use session::render_markdown;
 #[cfg(feature = "ssr")]
+mod shift;
+#[cfg(feature = "ssr")]
 mod status;
 #[cfg(feature = "ssr")]
 mod status_labels;
@@ -41,9 +45,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/e/:event") view=SchedulePage />
                 <Route path=path!("/e/:event/talk/:guid") view=SessionPage />
                 <Route path=path!("/e/:event/status") view=StatusPage />
+                <Route path=path!("/e/:event/changes") view=ChangesPage />
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/admin") view=AdminPage />
                 <Route path=path!("/admin/e/:event") view=DashboardPage />
+                <Route path=path!("/admin/e/:event/shift") view=ShiftPage />
             </Routes>
         </Router>
     }
@@ -70,7 +76,9 @@ server_page!(HomePage => home::render);
 server_page!(SchedulePage => schedule::render);
 server_page!(SessionPage => session::render);
 server_page!(StatusPage => status::render);
+server_page!(ChangesPage => changes::render);
 server_page!(LoginPage => login::render);
 server_page!(AdminPage => admin::render);
 server_page!(DashboardPage => dashboard::render);
+server_page!(ShiftPage => shift::render);
 server_page!(NotFoundPage => layout::not_found);

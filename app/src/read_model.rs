@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::schedule::Schedule;
 use crate::domain::time::parse_zone;
-use crate::store::StatusSnapshot;
+use crate::store::{ScheduleVersion, ShiftRecord, StatusSnapshot};
 
 /// One event as the public sees it.
 #[derive(Debug)]
@@ -20,6 +20,8 @@ pub struct EventView {
     pub schedule: Schedule,
     /// Components, their history, incidents and maintenance.
     pub status: StatusSnapshot,
+    /// Schedule versions (newest first), shifts, iCalendar sequences.
+    pub history: ScheduleHistory,
     pub tz: Tz,
     /// When this view was built from the database.
     pub built_at: DateTime<Utc>,
@@ -28,19 +30,48 @@ pub struct EventView {
 }
 
 impl EventView {
-    pub fn new(schedule: Schedule, status: StatusSnapshot, built_at: DateTime<Utc>) -> Self {
+    pub fn new(
+        schedule: Schedule,
+        status: StatusSnapshot,
+        history: ScheduleHistory,
+        built_at: DateTime<Utc>,
+    ) -> Self {
         let tz = parse_zone(&schedule.event.time_zone).unwrap_or(chrono_tz::UTC);
         let mut hasher = Sha256::new();
         hasher.update(serde_json::to_vec(&schedule).unwrap_or_default());
         hasher.update(serde_json::to_vec(&status).unwrap_or_default());
+        hasher.update(serde_json::to_vec(&history.versions).unwrap_or_default());
         let fingerprint = hex::encode(&hasher.finalize()[..12]);
         Self {
             schedule,
             status,
+            history,
             tz,
             built_at,
             fingerprint,
         }
+    }
+}
+
+/// What changed in the schedule over time, for the changelog, calendars
+/// and "was → now" marks.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleHistory {
+    pub versions: Vec<ScheduleVersion>,
+    pub shifts: Vec<ShiftRecord>,
+    pub sequences: HashMap<String, i64>,
+}
+
+impl ScheduleHistory {
+    /// Where a session was before the latest shift that moved it and still
+    /// holds (not reverted, and the session is still at the shifted time).
+    pub fn was(&self, guid: &str, current_start: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.shifts
+            .iter()
+            .filter(|s| s.kind == "shift" && s.reverted_by.is_none())
+            .flat_map(|s| s.preview.moved.iter())
+            .find(|m| m.guid == guid && m.new_start == current_start)
+            .map(|m| m.old_start)
     }
 }
 

@@ -10,7 +10,7 @@ use leptos::prelude::LeptosOptions;
 
 use crate::error::Result;
 use crate::live::LiveHub;
-use crate::read_model::{EventView, ReadModel};
+use crate::read_model::{EventView, ReadModel, ScheduleHistory};
 use crate::store::Store;
 
 #[derive(Clone, FromRef)]
@@ -56,7 +56,13 @@ impl AppState {
         let now = Utc::now();
         if let Some(schedule) = self.store.load_schedule(slug).await? {
             let status = self.store.load_status(slug, now).await?;
-            self.read_model.put(EventView::new(schedule, status, now));
+            let history = ScheduleHistory {
+                versions: self.store.schedule_versions(slug).await?,
+                shifts: self.store.list_shifts(slug).await?,
+                sequences: self.store.session_sequences(slug).await?,
+            };
+            self.read_model
+                .put(EventView::new(schedule, status, history, now));
         }
         Ok(())
     }

@@ -268,6 +268,21 @@ async fn track_components_are_created_once_and_follow_their_tracks() {
         );
         assert_eq!(named(&back, "Side stream").id, side.id);
 
+        // Two tracks with one name: the slug tells their streams apart.
+        let mut twins = fixture("conf");
+        twins.tracks.push(track("side2", "Side", 3));
+        store
+            .import_schedule(&twins, "alice", "twins")
+            .await
+            .unwrap();
+        store.sync_track_components("conf", later).await.unwrap();
+        let s = store.load_status("conf", later).await.unwrap();
+        assert_eq!(
+            named(&s, "Side stream (side2)").track.as_deref(),
+            Some("side2")
+        );
+        assert_eq!(named(&s, "Side stream").track.as_deref(), Some("side"));
+
         assert!(matches!(
             store.sync_track_components("nope", t0()).await,
             Err(AppError::NotFound { .. })
@@ -565,7 +580,7 @@ async fn an_incident_moves_its_components_and_resolving_restores_them() {
                 change(t4, ComponentStatus::Operational),
             ]
         );
-        assert_eq!(s.incidents, [r.clone()]);
+        assert_eq!(s.incidents, std::slice::from_ref(&r));
 
         let log: Vec<_> = log_after(&store, "conf", seq)
             .await

@@ -3,6 +3,7 @@
 
 mod import;
 mod serve;
+mod shift;
 mod users;
 
 use app::error::AppError;
@@ -81,6 +82,31 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Token {
             command: TokenCommand::Create { name },
         } => users::create_token(&open_store(&url).await?, &name).await,
+        Command::Shift {
+            event,
+            tracks,
+            from,
+            to,
+            by,
+            until,
+            date,
+            reason,
+            include_pinned,
+            dry_run,
+        } => {
+            let input = crate::routes::shift_api::ShiftInput {
+                tracks: Some(shift::parse_tracks(&tracks)),
+                from: Some(from),
+                by_minutes: by,
+                to,
+                until,
+                date,
+                reason,
+                dry_run,
+                include_pinned,
+            };
+            shift::run(&open_store(&url).await?, &event, &input).await
+        }
         Command::Demo { event, date } => {
             let store = open_store(&url).await?;
             let date = date.unwrap_or_else(crate::demo::today_in_moscow);

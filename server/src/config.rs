@@ -51,6 +51,37 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Shift sessions of one, several or all tracks; `--dry-run` only previews.
+    Shift {
+        #[arg(long)]
+        event: String,
+        /// `all` or comma-separated track slugs (`track-1,track-3`).
+        #[arg(long, default_value = "all")]
+        tracks: String,
+        /// Sessions starting at or after this move (HH:MM, event time).
+        #[arg(long)]
+        from: String,
+        /// New start of the first moved session (HH:MM).
+        #[arg(long, conflicts_with = "by")]
+        to: Option<String>,
+        /// Minutes to move by (negative: earlier).
+        #[arg(long, allow_hyphen_values = true)]
+        by: Option<i64>,
+        /// Sessions starting at or after this stay (default: end of day).
+        #[arg(long)]
+        until: Option<String>,
+        /// The day HH:MM times are on (default: today if the event runs, else its first day).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Also move pinned sessions.
+        #[arg(long)]
+        include_pinned: bool,
+        /// Show what would move, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Load the demo conference (four tracks, one evening, Europe/Moscow).
     Demo {
         #[arg(long, default_value = "demo")]

@@ -6,5 +6,6 @@ pub mod c3voc;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod ics;
 pub mod routes;
 pub mod telemetry;

@@ -4,9 +4,11 @@
 mod admin_forms;
 mod api;
 mod atom;
+mod calendar;
 mod export;
 mod live;
 mod login;
+pub mod shift_api;
 mod status_api;
 pub mod statuspage;
 
@@ -45,6 +47,10 @@ pub fn build(state: AppState) -> Router {
         )
         .route("/e/{event}/live", get(live::live))
         .route("/e/{event}/incidents.atom", get(atom::incidents))
+        .route("/e/{event}/changes.atom", get(atom::changes))
+        .route("/e/{event}/schedule.ics", get(calendar::event))
+        .route("/e/{event}/tracks/{file}", get(calendar::track))
+        .route("/e/{event}/speakers/{file}", get(calendar::speaker))
         .route("/e/{event}/api/v2/{*doc}", get(statuspage::for_event))
         .route("/api/v2/{*doc}", get(statuspage::for_default))
         .route(
@@ -74,6 +80,19 @@ pub fn build(state: AppState) -> Router {
         .route(
             "/admin/e/{event}/components/{id}",
             post(admin_forms::set_component),
+        )
+        .route("/admin/e/{event}/shift", post(admin_forms::apply_shift))
+        .route(
+            "/admin/e/{event}/shifts/{id}/revert",
+            post(admin_forms::revert_shift),
+        )
+        .route(
+            "/api/v1/events/{event}/shifts",
+            post(shift_api::post_shift).get(shift_api::list),
+        )
+        .route(
+            "/api/v1/events/{event}/shifts/{id}/revert",
+            post(shift_api::post_revert),
         )
         .route("/api/v1/{*rest}", axum::routing::any(api::not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), shell.clone())

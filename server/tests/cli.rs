@@ -157,3 +157,69 @@ fn serve_refuses_a_port_in_use_with_a_clear_message() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn shift_previews_as_a_table_then_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    assert!(
+        run(&db, &["demo", "--date", "2026-11-23"], None)
+            .status
+            .success()
+    );
+    let args = [
+        "shift",
+        "--event",
+        "demo",
+        "--tracks",
+        "all",
+        "--from",
+        "17:25",
+        "--to",
+        "18:15",
+        "--date",
+        "2026-11-23",
+    ];
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    let out = run(&db, &dry, None);
+    let table = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        table.contains("Postmortems without blame") && table.contains("17:50 → 18:15"),
+        "{table}"
+    );
+    assert!(table.contains("dry run: nothing changed"));
+    let out = run(&db, &args, None);
+    assert_eq!(out.status.code(), Some(2), "a reason is required");
+    assert!(text(&out.stderr).contains("--reason"));
+    let mut apply = args.to_vec();
+    apply.extend(["--reason", "player outage"]);
+    let out = run(&db, &apply, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("applied as schedule version 2"));
+    let out = run(
+        &db,
+        &[
+            "shift",
+            "--event",
+            "demo",
+            "--tracks",
+            "track-9",
+            "--from",
+            "17:25",
+            "--by",
+            "30",
+            "--date",
+            "2026-11-23",
+            "--dry-run",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--tracks"),
+        "{}",
+        text(&out.stderr)
+    );
+}

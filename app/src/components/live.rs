@@ -143,7 +143,31 @@ mod browser {
                 let html = new.inner_html();
                 if html != el.inner_html() {
                     el.set_inner_html(&html);
+                    hydrate_islands_in(&window, &el)?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Islands inside swapped-in HTML are inert until hydrated; Leptos's
+    /// island loader exposes `__hydrateIsland(el, name)` for exactly this.
+    fn hydrate_islands_in(
+        window: &web_sys::Window,
+        root: &web_sys::Element,
+    ) -> Result<(), wasm_bindgen::JsValue> {
+        let hydrate = js_sys::Reflect::get(window, &"__hydrateIsland".into())?;
+        let Some(hydrate) = hydrate.dyn_ref::<js_sys::Function>() else {
+            return Ok(());
+        };
+        let islands = root.query_selector_all("leptos-island")?;
+        for i in 0..islands.length() {
+            if let Some(el) = islands
+                .item(i)
+                .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let name = el.dataset().get("component").unwrap_or_default();
+                hydrate.call2(&wasm_bindgen::JsValue::NULL, &el, &name.into())?;
             }
         }
         Ok(())

@@ -1,14 +1,23 @@
 //! Event time vs. the viewer's own time. The server renders every time in
 //! the event's zone; after hydration a toggle (remembered in localStorage)
-//! switches all `LocalTime`s inside the `ZoneScope` to the browser's zone.
+//! switches every `LocalTime` on the page to the browser's zone.
+//!
+//! The choice is one page-wide signal rather than context, so `LocalTime`
+//! islands that arrive later (a live region swapped in after a schedule
+//! change) follow it too.
 
 use leptos::prelude::*;
 
-/// Whether times show in the viewer's zone; provided by `ZoneScope`.
-#[derive(Clone, Copy)]
-pub struct ShowLocal(pub RwSignal<bool>);
-
 const STORAGE_KEY: &str = "marquee.zone";
+
+thread_local! {
+    static SHOW_LOCAL: ArcRwSignal<bool> = ArcRwSignal::new(false);
+}
+
+/// The page-wide "show my time" choice.
+fn zone_choice() -> ArcRwSignal<bool> {
+    SHOW_LOCAL.with(Clone::clone)
+}
 
 #[island]
 pub fn ZoneScope(
@@ -20,10 +29,9 @@ pub fn ZoneScope(
     show_event: String,
     children: Children,
 ) -> impl IntoView {
-    let show = RwSignal::new(false);
+    let show = RwSignal::from(zone_choice());
     let hydrated = RwSignal::new(false);
     let zone = RwSignal::new(String::new());
-    provide_context(ShowLocal(show));
     Effect::new(move |_| {
         hydrated.set(true);
         zone.set(browser::zone_name());
@@ -71,9 +79,8 @@ pub fn LocalTime(utc_ms: i64, text: String, iso: String) -> impl IntoView {
     // choice is applied by an effect, which runs only after hydration (the
     // scope may already have switched before this island hydrates).
     let local = RwSignal::new(false);
-    if let Some(ShowLocal(show)) = use_context::<ShowLocal>() {
-        Effect::new(move |_| local.set(show.get()));
-    }
+    let show = zone_choice();
+    Effect::new(move |_| local.set(show.get()));
     view! {
         <time datetime=iso>
             {move || if local.get() { browser::local_hhmm(utc_ms) } else { text.clone() }}

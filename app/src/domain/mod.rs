@@ -5,6 +5,7 @@
 pub mod agenda;
 pub mod diff;
 pub mod schedule;
+pub mod screen;
 pub mod shift;
 pub mod slug;
 pub mod status;

@@ -37,6 +37,15 @@ pub fn parse_hhmm(s: &str) -> Result<NaiveTime, TimeError> {
     NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| TimeError::BadTime(s.to_owned()))
 }
 
+/// An instant given as `HH:MM` (on `day`, in `tz`) or as an RFC 3339
+/// date-time, the two forms organisers and scripts use.
+pub fn parse_when(s: &str, tz: Tz, day: NaiveDate) -> Result<DateTime<Utc>, TimeError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    local_to_utc(tz, day.and_time(parse_hhmm(s)?))
+}
+
 /// Wall-clock `HH:MM` of an instant in a zone.
 pub fn format_hhmm(tz: Tz, t: DateTime<Utc>) -> String {
     t.with_timezone(&tz).format("%H:%M").to_string()
@@ -105,6 +114,23 @@ mod tests {
         assert_eq!(day_length_minutes(tz, spring), 23 * 60);
         assert_eq!(day_length_minutes(tz, autumn), 25 * 60);
         assert_eq!(day_length_minutes(tz, spring.succ_opt().unwrap()), 24 * 60);
+    }
+
+    #[test]
+    fn when_takes_wall_clock_on_the_day_or_a_full_timestamp() {
+        let tz = parse_zone("Europe/Moscow").unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(
+            parse_when("17:25", tz, day).unwrap().to_rfc3339(),
+            "2026-11-23T14:25:00+00:00"
+        );
+        assert_eq!(
+            parse_when("2026-11-23T18:15:00+03:00", tz, day)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-23T15:15:00+00:00"
+        );
+        assert!(parse_when("quarter past", tz, day).is_err());
     }
 
     #[test]

@@ -44,7 +44,10 @@ pub fn render() -> AnyView {
                 view! {
                     <section class="card" data-event=s.event.slug.clone()>
                         <h2><a href=format!("/e/{}", s.event.slug)>{s.event.name.clone()}</a></h2>
-                        <p><a class="button" href=format!("/admin/e/{}", s.event.slug)>{t!("admin.manage", locale = lang).to_string()}</a></p>
+                        <p class="row">
+                            <a class="button" href=format!("/admin/e/{}", s.event.slug)>{t!("admin.manage", locale = lang).to_string()}</a>
+                            <a class="button" href=format!("/admin/e/{}/shift", s.event.slug)>{t!("shift.title", locale = lang).to_string()}</a>
+                        </p>
                         <p class="muted">
                             {format!("{} – {} · ", s.event.start_date, s.event.end_date)}
                             {t!("admin.time_zone", locale = lang).to_string()}": "{s.event.time_zone.clone()}" · "

@@ -37,6 +37,7 @@ pub fn render() -> AnyView {
     let body = view! {
         <h1>{format!("{} — {}", view.schedule.event.name, t!("admin.manage", locale = lang))}</h1>
         {error}
+        <p><a class="button" href=format!("/admin/e/{slug}/shift")>{t!("shift.title", locale = lang).to_string()}</a></p>
         {open_form(&view, &user, lang)}
         <div id="admin-live" data-live="admin">{live_part(&view, &user, lang)}</div>
     };

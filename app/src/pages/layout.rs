@@ -28,6 +28,7 @@ pub fn frame(title: String, event: Option<Arc<EventView>>, body: AnyView) -> Any
         view! {
             <a href=format!("/e/{slug}")>{t!("nav.schedule", locale = lang).to_string()}</a>
             <a href=format!("/e/{slug}/status")>{t!("nav.status", locale = lang).to_string()}</a>
+            <a href=format!("/e/{slug}/changes")>{t!("nav.changes", locale = lang).to_string()}</a>
         }
     });
     let live = event.as_ref().map(|e| {

@@ -28,6 +28,18 @@ mod imp {
         form_urlencoded::parse(q.as_bytes()).find_map(|(k, v)| (k == name).then(|| v.into_owned()))
     }
 
+    /// Every value of a repeated query parameter (`?tracks=a&tracks=b`).
+    pub fn query_all(name: &str) -> Vec<String> {
+        let Some(p) = parts() else { return Vec::new() };
+        let Some(q) = p.uri.query() else {
+            return Vec::new();
+        };
+        form_urlencoded::parse(q.as_bytes())
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .collect()
+    }
+
     pub fn cookie(name: &str) -> Option<String> {
         let p = parts()?;
         p.headers

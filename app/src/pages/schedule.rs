@@ -1,7 +1,9 @@
 //! `/e/{event}`: tracks side by side on a time axis, a "now" line, live and
 //! up-next marks, event time with an opt-in switch to the viewer's time.
 
-use chrono::{NaiveDate, Utc};
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use rust_i18n::t;
@@ -29,9 +31,21 @@ pub fn render() -> AnyView {
     let days = agenda::days(s, view.tz);
     let requested = request::query("day").and_then(|d| d.parse::<NaiveDate>().ok());
     let day = agenda::pick_day(&days, requested, local_date(view.tz, now));
+    let marks = GridMarks {
+        was: s
+            .sessions
+            .iter()
+            .filter_map(|x| {
+                view.history
+                    .was(&x.guid, x.start)
+                    .map(|w| (x.guid.clone(), w))
+            })
+            .collect(),
+        flagged: HashSet::new(),
+    };
     let grid = day
         .and_then(|d| agenda::lay_out(s, view.tz, d))
-        .map(|a| grid(&view, &a, now, lang).into_any())
+        .map(|a| grid(&view, s, &a, &marks, now, lang).into_any())
         .unwrap_or_else(|| {
             view! { <p>{t!("schedule.no_sessions", locale = lang).to_string()}</p> }.into_any()
         });
@@ -39,12 +53,14 @@ pub fn render() -> AnyView {
     let body = view! {
         <div class="schedule-head">
             <h1>{s.event.name.clone()}</h1>
-            <p class="muted">
+            <p class="muted" id="live-version" data-live="version">
                 {t!("schedule.version", locale = lang, version = s.version).to_string()}
                 " · "
                 <a href=format!("/e/{slug}/schedule.json")>"JSON"</a>
                 " · "
                 <a href=format!("/e/{slug}/schedule.xml")>"XML"</a>
+                " · "
+                <a href=format!("/e/{slug}/schedule.ics")>{t!("schedule.calendar", locale = lang).to_string()}</a>
             </p>
         </div>
         {day_tabs(&slug, &days, day, lang)}
@@ -54,7 +70,7 @@ pub fn render() -> AnyView {
             show_local=t!("schedule.show_local", locale = lang).to_string()
             show_event=t!("schedule.show_event", locale = lang).to_string()
         >
-            {grid}
+            <div id="live-agenda" data-live="agenda">{grid}</div>
         </ZoneScope>
     };
     layout::frame(
@@ -102,13 +118,23 @@ fn speaker_names(s: &Schedule, keys: &[String]) -> String {
         .join(", ")
 }
 
-fn grid(
+/// Extra marks on the grid: where moved sessions were ("was 17:25"), and
+/// sessions to flag (conflicts in a shift preview).
+#[derive(Default)]
+pub struct GridMarks {
+    pub was: HashMap<String, DateTime<Utc>>,
+    pub flagged: HashSet<String>,
+}
+
+/// The day's grid for `s` (the live schedule, or a shift preview of it).
+pub fn grid(
     view: &EventView,
+    s: &Schedule,
     a: &DayAgenda<'_>,
-    now: chrono::DateTime<Utc>,
+    marks: &GridMarks,
+    now: DateTime<Utc>,
     lang: &str,
 ) -> impl IntoView + use<> {
-    let s = &view.schedule;
     let slug = &s.event.slug;
     let heads = s
         .tracks
@@ -139,11 +165,16 @@ fn grid(
                 SessionMark::UpNext => Some(("badge badge-next", t!("schedule.up_next", locale = lang).to_string())),
                 _ => None,
             };
+            let was = marks.was.get(&x.guid).map(|w| {
+                view! { <span class="was" data-testid="was">{t!("schedule.was", locale = lang, time = format_hhmm(view.tz, *w)).to_string()}" →"</span> }
+            });
             let class = format!(
-                "slot kind-{}{}{}",
+                "slot kind-{}{}{}{}{}",
                 x.kind.as_str(),
                 if mark == SessionMark::Live { " is-live" } else { "" },
-                if mark == SessionMark::Past { " is-past" } else { "" }
+                if mark == SessionMark::Past { " is-past" } else { "" },
+                if marks.was.contains_key(&x.guid) { " is-moved" } else { "" },
+                if marks.flagged.contains(&x.guid) { " is-flagged" } else { "" }
             );
             view! {
                 <article
@@ -158,7 +189,7 @@ fn grid(
                     )
                 >
                     <a href=format!("/e/{slug}/talk/{}", x.guid)>
-                        <span class="slot-time">{time_of(view, x.start)}"–"{time_of(view, x.end())}</span>
+                        <span class="slot-time">{was}{time_of(view, x.start)}"–"{time_of(view, x.end())}</span>
                         {badge.map(|(c, l)| view! { <span class=c>{l}</span> })}
                         <span class="slot-title">{x.title.clone()}</span>
                         <span class="slot-speakers">{speaker_names(s, &x.speakers)}</span>

@@ -57,6 +57,9 @@ pub fn render() -> AnyView {
                     <dt>{t!("nav.schedule", locale = lang).to_string()}</dt>
                     <dd>
                         {x.start.with_timezone(&view.tz).format("%Y-%m-%d ").to_string()}
+                        {view.history.was(&x.guid, x.start).map(|w| view! {
+                            <span class="was" data-testid="was">{t!("schedule.was", locale = lang, time = crate::domain::time::format_hhmm(view.tz, w)).to_string()}" → "</span>
+                        })}
                         {time_of(&view, x.start)}"–"{time_of(&view, x.end())}
                         " · "{t!("session.minutes", locale = lang, count = x.duration_min).to_string()}
                     </dd>

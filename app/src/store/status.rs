@@ -136,9 +136,9 @@ pub struct NewIncidentUpdate {
     pub component_ids: Option<Vec<i64>>,
 }
 
-/// The longest component or incident name, in characters.
+/// The longest component, group or incident name, in characters.
 pub(super) const MAX_NAME: usize = 200;
-/// The longest description or group name, in characters.
+/// The longest component description, in characters.
 pub(super) const MAX_DESCRIPTION: usize = 2_000;
 /// The longest incident update text, in characters.
 pub(super) const MAX_BODY: usize = 20_000;
@@ -188,10 +188,13 @@ pub(super) fn lifecycle(e: crate::domain::status::LifecycleError) -> AppError {
     AppError::invalid("status", e.to_string())
 }
 
+/// A stored vocabulary word parsed back; an unknown one means the
+/// database was written by something else, hence internal.
 fn stored<T>(what: &str, s: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
     parse(s).ok_or_else(|| AppError::Internal(format!("unknown stored {what} {s:?}")))
 }
 
+/// The component status in column `col`.
 pub(super) fn component_status(row: &AnyRow, col: &str) -> Result<ComponentStatus> {
     stored(
         "component status",
@@ -200,6 +203,7 @@ pub(super) fn component_status(row: &AnyRow, col: &str) -> Result<ComponentStatu
     )
 }
 
+/// The incident status in column `col`.
 pub(super) fn incident_status(row: &AnyRow, col: &str) -> Result<IncidentStatus> {
     stored(
         "incident status",
@@ -208,6 +212,7 @@ pub(super) fn incident_status(row: &AnyRow, col: &str) -> Result<IncidentStatus>
     )
 }
 
+/// The impact in column `col`.
 pub(super) fn impact(row: &AnyRow, col: &str) -> Result<Impact> {
     stored("impact", &row.try_get::<String, _>(col)?, Impact::parse)
 }
@@ -222,9 +227,11 @@ pub(super) fn maybe_instant(row: &AnyRow, col: &str) -> Result<Option<DateTime<U
         .transpose()
 }
 
+/// The start of every component query; [`component_row`] reads its rows.
 pub(super) const COMPONENT_COLUMNS: &str = "select component_id, name, description, group_name, \
      position, status, track_slug, created_at, updated_at from component";
 
+/// A component from a row of [`COMPONENT_COLUMNS`].
 pub(super) fn component_row(row: &AnyRow) -> Result<ComponentRecord> {
     Ok(ComponentRecord {
         id: row.try_get("component_id")?,

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
 use super::status::{
-    COMPONENT_COLUMNS, ComponentPatch, ComponentRecord, MAX_DESCRIPTION, NewComponent, checked_len,
-    checked_name, component_payload, component_row, components_of, lock_event, record_status,
-    set_component_status,
+    COMPONENT_COLUMNS, ComponentPatch, ComponentRecord, MAX_DESCRIPTION, MAX_NAME, NewComponent,
+    checked_len, checked_name, component_payload, component_row, components_of, lock_event,
+    record_status, set_component_status,
 };
 use super::{Store, changes, unix};
 use crate::domain::status::ComponentStatus;
@@ -51,14 +51,16 @@ impl Store {
         .collect::<Result<Vec<_>>>()?;
         let mut comps = components_of(&mut tx, ev.event_id).await?;
 
-        for i in 0..comps.len() {
-            let gone = comps[i]
+        // Components of deleted tracks first, so a track that comes back
+        // (below) can find its old component among the detached ones.
+        for c in &mut comps {
+            let gone = c
                 .track
                 .as_ref()
                 .is_some_and(|t| !tracks.iter().any(|x| &x.slug == t));
             if gone {
-                comps[i].track = None;
-                write_component(&mut tx, ev.event_id, &comps[i], now).await?;
+                c.track = None;
+                write_component(&mut tx, ev.event_id, c, now).await?;
             }
         }
         // Twice: a name a track wants may be freed only by a later track's
@@ -90,7 +92,7 @@ impl Store {
             .filter(|g| !g.is_empty())
             .map(str::to_owned);
         if let Some(g) = &group {
-            checked_len("group_name", g, super::status::MAX_NAME)?;
+            checked_len("group_name", g, MAX_NAME)?;
         }
         let now = unix(now);
         let mut tx = self.pool.begin().await?;
@@ -152,9 +154,7 @@ impl Store {
             if let Some(track) = &old.track {
                 return Err(AppError::invalid(
                     "name",
-                    format!(
-                        "this is the stream of track {track} and is named after it; rename the track instead"
-                    ),
+                    format!("the stream of track {track} is named after it; rename the track"),
                 ));
             }
             name_is_free(&comps, &name, Some(id))?;

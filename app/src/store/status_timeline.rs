@@ -25,6 +25,8 @@ pub(super) struct IncidentState {
     pub status: IncidentStatus,
     pub scheduled_for: Option<i64>,
     pub scheduled_until: Option<i64>,
+    pub monitoring_at: Option<i64>,
+    pub resolved_at: Option<i64>,
 }
 
 impl Store {
@@ -136,6 +138,7 @@ pub(super) fn component_target(
         _ => given,
     }
 }
+
 /// The incident `id` of the event, or 404.
 pub(super) async fn incident_state(
     conn: &mut AnyConnection,
@@ -143,7 +146,7 @@ pub(super) async fn incident_state(
     id: i64,
 ) -> Result<IncidentState> {
     let row = sqlx::query(
-        "select status, scheduled_for, scheduled_until from incident \
+        "select status, scheduled_for, scheduled_until, monitoring_at, resolved_at from incident \
          where event_id = $1 and incident_id = $2",
     )
     .bind(event_id)
@@ -156,6 +159,8 @@ pub(super) async fn incident_state(
         status: incident_status(&row, "status")?,
         scheduled_for: row.try_get("scheduled_for")?,
         scheduled_until: row.try_get("scheduled_until")?,
+        monitoring_at: row.try_get("monitoring_at")?,
+        resolved_at: row.try_get("resolved_at")?,
     })
 }
 
@@ -173,35 +178,33 @@ pub(super) async fn transition(
     now: i64,
 ) -> Result<()> {
     let from = state.status;
-    let entering = |s: &[IncidentStatus]| from != to && s.contains(&to);
+    let entering = |s: [IncidentStatus; 2]| from != to && s.contains(&to);
+    // A reopened incident is open again: its monitoring and resolution
+    // will be stamped anew. A postmortem keeps the resolution's time.
     let reopened = from.is_closed() && !to.is_closed();
-    // `$4`/`$5` say whether to stamp (1), clear (2) or keep (0) the column.
-    let monitoring = if entering(&[IncidentStatus::Monitoring, IncidentStatus::Verifying]) {
-        1
+    let monitoring_at = if entering([IncidentStatus::Monitoring, IncidentStatus::Verifying]) {
+        Some(now)
     } else if reopened {
-        2
+        None
     } else {
-        0
+        state.monitoring_at
     };
-    let resolved =
-        if entering(&[IncidentStatus::Resolved, IncidentStatus::Completed]) && !from.is_closed() {
-            1
-        } else if reopened {
-            2
-        } else {
-            0
-        };
+    let resolved_at = if reopened {
+        None
+    } else if !from.is_closed() && to.is_closed() {
+        Some(now)
+    } else {
+        state.resolved_at
+    };
     sqlx::query(
-        "update incident set status = $2, updated_at = $3, \
-         monitoring_at = case $4 when 1 then $3 when 2 then null else monitoring_at end, \
-         resolved_at = case $5 when 1 then $3 when 2 then null else resolved_at end \
-         where incident_id = $1",
+        "update incident set status = $2, updated_at = $3, monitoring_at = $4, \
+         resolved_at = $5 where incident_id = $1",
     )
     .bind(state.id)
     .bind(to.as_str())
     .bind(now)
-    .bind(monitoring as i64)
-    .bind(resolved as i64)
+    .bind(monitoring_at)
+    .bind(resolved_at)
     .execute(&mut *conn)
     .await?;
     let linked: Vec<i64> = sqlx::query(

@@ -12,7 +12,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
+use super::shift_api::{self, ShiftInput};
 use super::status_api::{self, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput};
+use app::domain::shift::TrackSelection;
 
 #[derive(Deserialize)]
 pub struct IncidentForm {
@@ -151,4 +153,108 @@ pub async fn set_component(
             .await
             .map(|_| ()),
     )
+}
+
+#[derive(Deserialize)]
+pub struct ShiftForm {
+    csrf: String,
+    #[serde(default)]
+    tracks: Vec<String>,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    by: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    include_pinned: String,
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// Where to send the organiser after a shift: the shift page (errors keep
+/// the form's values in the query so nothing has to be typed again).
+fn back_to_shift(slug: &str, result: Result<(), AppError>) -> Response {
+    match result {
+        Ok(()) => Redirect::to(&format!("/admin/e/{slug}/shift")).into_response(),
+        Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => e.into_response(),
+        Err(e) => {
+            let msg: String = form_urlencoded::byte_serialize(e.to_string().as_bytes()).collect();
+            Redirect::to(&format!("/admin/e/{slug}/shift?error={msg}")).into_response()
+        }
+    }
+}
+
+pub async fn apply_shift(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(event): Path<String>,
+    Form(f): Form<ShiftForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, &f.csrf) {
+        return e.into_response();
+    }
+    let by_minutes = match non_empty(f.by).map(|b| b.parse::<i64>()) {
+        Some(Ok(b)) => Some(b),
+        Some(Err(_)) => {
+            return back_to_shift(
+                &event,
+                Err(AppError::invalid(
+                    "by_minutes",
+                    "not a whole number of minutes",
+                )),
+            );
+        }
+        None => None,
+    };
+    let input = ShiftInput {
+        tracks: Some(
+            if f.tracks.iter().any(|t| t == "all") || f.tracks.is_empty() {
+                TrackSelection::All
+            } else {
+                TrackSelection::Some(f.tracks)
+            },
+        ),
+        from: non_empty(f.from),
+        by_minutes,
+        to: if by_minutes.is_some() {
+            None
+        } else {
+            non_empty(f.to)
+        },
+        until: None,
+        date: None,
+        reason: f.reason,
+        dry_run: false,
+        include_pinned: !f.include_pinned.is_empty(),
+    };
+    let r = shift_api::apply(&state, &event, &input, &user.email)
+        .await
+        .map(|_| ());
+    back_to_shift(&event, r)
+}
+
+pub async fn revert_shift(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path((event, id)): Path<(String, i64)>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, &f.csrf) {
+        return e.into_response();
+    }
+    let r = async {
+        state
+            .store
+            .revert_shift(&event, id, &user.email, &format!("undo of shift {id}"))
+            .await?;
+        state.after_write(&event).await
+    }
+    .await;
+    back_to_shift(&event, r)
 }

@@ -97,3 +97,102 @@ pub async fn incidents(State(state): State<AppState>, Path(event): Path<String>)
     )
         .into_response()
 }
+
+/// `/e/{event}/changes.atom`: every schedule version with why and what moved.
+pub async fn changes(State(state): State<AppState>, Path(event): Path<String>) -> Response {
+    let Some(v) = state.read_model.get(&event) else {
+        return AppError::not_found(format!("event {event:?}")).into_response();
+    };
+    let base = format!("{}/e/{event}", state.public_url);
+    let utc = FixedOffset::east_opt(0).expect("zero offset");
+    let moved_html = |version: i64| -> String {
+        v.history
+            .shifts
+            .iter()
+            .filter(|s| s.version == version)
+            .flat_map(|s| s.preview.moved.iter())
+            .map(|m| {
+                format!(
+                    "<li>{} ({}): {} → {}</li>",
+                    html_escape(&m.title),
+                    html_escape(&m.track),
+                    app::domain::time::format_hhmm(v.tz, m.old_start),
+                    app::domain::time::format_hhmm(v.tz, m.new_start)
+                )
+            })
+            .collect()
+    };
+    let entries: Vec<Entry> = v
+        .history
+        .versions
+        .iter()
+        .map(|ver| Entry {
+            id: format!(
+                "tag:marquee,{}:changes/{event}/{}",
+                ver.created_at.format("%Y-%m-%d"),
+                ver.version
+            ),
+            title: Text::plain(format!("Version {}: {}", ver.version, ver.summary)),
+            updated: ver.created_at.with_timezone(&utc),
+            links: vec![Link {
+                href: format!("{base}/changes#v{}", ver.version),
+                ..Default::default()
+            }],
+            content: Some(Content {
+                value: Some(format!(
+                    "<p>{}</p><ul>{}</ul>",
+                    html_escape(&ver.reason),
+                    moved_html(ver.version)
+                )),
+                content_type: Some("html".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .collect();
+    let updated = v
+        .history
+        .versions
+        .first()
+        .map(|x| x.created_at)
+        .unwrap_or(v.built_at);
+    let feed = Feed {
+        id: format!("{base}/changes.atom"),
+        title: Text::plain(format!("{} — schedule changes", v.schedule.event.name)),
+        updated: updated.with_timezone(&utc),
+        links: vec![
+            Link {
+                href: format!("{base}/changes.atom"),
+                rel: "self".into(),
+                ..Default::default()
+            },
+            Link {
+                href: format!("{base}/changes"),
+                ..Default::default()
+            },
+        ],
+        entries,
+        ..Default::default()
+    };
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/atom+xml; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=30, stale-while-revalidate=60"),
+            ),
+        ],
+        feed.to_string(),
+    )
+        .into_response()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

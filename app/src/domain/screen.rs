@@ -1,0 +1,517 @@
+//! What a countdown screen (stream overlay, venue display) shows for one
+//! track at one instant. Pure and wasm-safe: the server renders the state
+//! at its own clock, then the island recomputes it every second in the
+//! browser from the same data, so both always agree. All arithmetic is on
+//! UTC instants; the event's zone only decides what "today" is.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::schedule::{Schedule, SessionKind};
+use super::time::{local_date, local_to_utc_lenient};
+
+/// One session as a screen needs it: speaker names resolved, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScreenSession {
+    pub title: String,
+    /// Speaker names in billing order, comma-separated.
+    pub speakers: String,
+    pub kind: SessionKind,
+    /// Epoch milliseconds on the wire: compact, and exact in JavaScript.
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub start: DateTime<Utc>,
+    pub duration_min: i64,
+}
+
+impl ScreenSession {
+    pub fn end(&self) -> DateTime<Utc> {
+        self.start + Duration::minutes(self.duration_min)
+    }
+}
+
+/// An open incident (or running maintenance) as screens announce it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScreenIncident {
+    pub name: String,
+    /// The latest update, as plain text.
+    pub message: String,
+    /// Slugs of the tracks whose streams it affects; `None`: every track.
+    pub tracks: Option<Vec<String>>,
+}
+
+impl ScreenIncident {
+    pub fn affects(&self, track: &str) -> bool {
+        self.tracks
+            .as_ref()
+            .is_none_or(|t| t.iter().any(|s| s == track))
+    }
+}
+
+/// One track on a screen with the sessions the browser needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScreenTrack {
+    pub slug: String,
+    pub name: String,
+    pub color: String,
+    /// Start order; see [`day_window`].
+    pub sessions: Vec<ScreenSession>,
+}
+
+/// Everything a countdown island needs, as props and as
+/// `/e/{event}/screen.json`: one shape, so a refresh replaces it whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScreenData {
+    /// The event's name.
+    pub event: String,
+    /// IANA zone of the event.
+    pub tz: String,
+    /// The local day the sessions were picked for.
+    pub day: NaiveDate,
+    /// The server's clock when the data was built (epoch ms).
+    pub server_now_ms: i64,
+    pub tracks: Vec<ScreenTrack>,
+    /// Newest first.
+    pub incidents: Vec<ScreenIncident>,
+}
+
+/// What one track's screen says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScreenState {
+    /// Nothing running; the next session today starts in `starts_in`.
+    UpNext {
+        session: ScreenSession,
+        starts_in: Duration,
+    },
+    LiveNow {
+        session: ScreenSession,
+        elapsed: Duration,
+    },
+    /// A break is on; what follows it today, if anything.
+    Break {
+        next: Option<(ScreenSession, Duration)>,
+    },
+    /// An incident affects the track: its message, and the next session
+    /// today at its (possibly shifted) start with a countdown.
+    Delayed {
+        incident: ScreenIncident,
+        next: Option<(ScreenSession, Duration)>,
+    },
+    /// Nothing more today; tomorrow's first session if there is one.
+    DoneForToday { tomorrow: Option<ScreenSession> },
+}
+
+/// The state of `track` at `now`: see [`state_at`].
+pub fn screen_state(
+    schedule: &Schedule,
+    incidents: &[ScreenIncident],
+    track: &str,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> ScreenState {
+    state_at(&track_sessions(schedule, track), incidents, track, now, tz)
+}
+
+/// The state from a track's sessions (start order). A running talk wins
+/// over an incident (the room is live even when its stream is not; the
+/// view still shows the notice); otherwise an incident turns the wait into
+/// "delayed". Breaks never count as "up next".
+pub fn state_at(
+    sessions: &[ScreenSession],
+    incidents: &[ScreenIncident],
+    track: &str,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> ScreenState {
+    let today = local_date(tz, now);
+    let running = sessions
+        .iter()
+        .filter(|s| s.start <= now && now < s.end())
+        .max_by_key(|s| s.start);
+    if let Some(s) = running.filter(|s| s.kind != SessionKind::Break) {
+        return ScreenState::LiveNow {
+            session: s.clone(),
+            elapsed: now - s.start,
+        };
+    }
+    let next = sessions
+        .iter()
+        .find(|s| s.kind != SessionKind::Break && s.start > now && local_date(tz, s.start) == today)
+        .map(|s| (s.clone(), s.start - now));
+    if let Some(incident) = incidents.iter().find(|i| i.affects(track)) {
+        return ScreenState::Delayed {
+            incident: incident.clone(),
+            next,
+        };
+    }
+    match (running, next) {
+        (Some(_), next) => ScreenState::Break { next },
+        (None, Some((session, starts_in))) => ScreenState::UpNext { session, starts_in },
+        (None, None) => {
+            let tomorrow = today.succ_opt();
+            ScreenState::DoneForToday {
+                tomorrow: sessions
+                    .iter()
+                    .find(|s| {
+                        s.kind != SessionKind::Break && Some(local_date(tz, s.start)) == tomorrow
+                    })
+                    .cloned(),
+            }
+        }
+    }
+}
+
+/// A track's sessions in start order, in screen form.
+pub fn track_sessions(schedule: &Schedule, track: &str) -> Vec<ScreenSession> {
+    schedule
+        .track_sessions(track)
+        .into_iter()
+        .map(|s| ScreenSession {
+            title: s.title.clone(),
+            speakers: s
+                .speakers
+                .iter()
+                .filter_map(|k| schedule.speaker(k).map(|p| p.name.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            kind: s.kind,
+            start: s.start,
+            duration_min: s.duration_min,
+        })
+        .collect()
+}
+
+/// The sessions that matter on local `day`: those starting that day or the
+/// next (for "tomorrow"), and any still running when the day begins (a
+/// talk across midnight). Keeps the island's props small.
+pub fn day_window(sessions: Vec<ScreenSession>, tz: Tz, day: NaiveDate) -> Vec<ScreenSession> {
+    let at = |d: NaiveDate| local_to_utc_lenient(tz, d.and_time(NaiveTime::MIN));
+    let start = at(day);
+    let end = at(day + Duration::days(2));
+    sessions
+        .into_iter()
+        .filter(|s| s.end() > start && s.start < end)
+        .collect()
+}
+
+/// The data for one track (or every track when `track` is `None`) on
+/// local `day`; `None` when the track does not exist.
+pub fn screen_data(
+    schedule: &Schedule,
+    tz: Tz,
+    incidents: Vec<ScreenIncident>,
+    track: Option<&str>,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Option<ScreenData> {
+    if track.is_some_and(|t| schedule.track(t).is_none()) {
+        return None;
+    }
+    let tracks = schedule
+        .tracks
+        .iter()
+        .filter(|t| track.is_none_or(|x| x == t.slug))
+        .map(|t| ScreenTrack {
+            slug: t.slug.clone(),
+            name: t.name.clone(),
+            color: t.color.clone(),
+            sessions: day_window(track_sessions(schedule, &t.slug), tz, day),
+        })
+        .collect();
+    Some(ScreenData {
+        event: schedule.event.name.clone(),
+        tz: schedule.event.time_zone.clone(),
+        day,
+        server_now_ms: now.timestamp_millis(),
+        tracks,
+        incidents,
+    })
+}
+
+/// A countdown or elapsed time: `MM:SS`, or `H:MM:SS` from an hour on.
+/// Negative durations read as zero.
+pub fn format_duration(d: Duration) -> String {
+    let s = d.num_seconds().max(0);
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m:02}:{s:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::time::parse_zone;
+    use chrono::NaiveDateTime;
+
+    const MSK: &str = "Europe/Moscow";
+
+    fn at(tz: &str, local: &str) -> DateTime<Utc> {
+        let t = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M:%S").unwrap();
+        crate::domain::time::local_to_utc(parse_zone(tz).unwrap(), t).unwrap()
+    }
+
+    fn talk(title: &str, start: DateTime<Utc>, min: i64, kind: SessionKind) -> ScreenSession {
+        ScreenSession {
+            title: title.into(),
+            speakers: format!("{title} speaker"),
+            kind,
+            start,
+            duration_min: min,
+        }
+    }
+
+    /// The demo evening on track 2: 17:00, 17:50, 18:40, break 19:20, 19:50.
+    fn evening(day: &str) -> Vec<ScreenSession> {
+        let t = |hm: &str| at(MSK, &format!("{day} {hm}:00"));
+        vec![
+            talk("A", t("17:00"), 40, SessionKind::Talk),
+            talk("B", t("17:50"), 40, SessionKind::Talk),
+            talk("C", t("18:40"), 40, SessionKind::Talk),
+            talk("Break", t("19:20"), 30, SessionKind::Break),
+            talk("D", t("19:50"), 40, SessionKind::Talk),
+        ]
+    }
+
+    fn state(sessions: &[ScreenSession], incidents: &[ScreenIncident], local: &str) -> ScreenState {
+        state_at(
+            sessions,
+            incidents,
+            "track-2",
+            at(MSK, local),
+            parse_zone(MSK).unwrap(),
+        )
+    }
+
+    fn incident(tracks: Option<&[&str]>) -> ScreenIncident {
+        ScreenIncident {
+            name: "Stream down".into(),
+            message: "We are on it.".into(),
+            tracks: tracks.map(|t| t.iter().map(|s| (*s).to_owned()).collect()),
+        }
+    }
+
+    fn title_and_secs(s: &ScreenState) -> (String, i64) {
+        match s {
+            ScreenState::UpNext { session, starts_in } => {
+                (session.title.clone(), starts_in.num_seconds())
+            }
+            ScreenState::LiveNow { session, elapsed } => {
+                (session.title.clone(), elapsed.num_seconds())
+            }
+            ScreenState::Break { next: Some((n, d)) }
+            | ScreenState::Delayed {
+                next: Some((n, d)), ..
+            } => (n.title.clone(), d.num_seconds()),
+            other => panic!("no title in {other:?}"),
+        }
+    }
+
+    #[test]
+    fn counts_down_to_the_first_talk_then_shows_it_live() {
+        let e = evening("2026-11-23");
+        let up = state(&e, &[], "2026-11-23 16:50:00");
+        assert!(matches!(up, ScreenState::UpNext { .. }));
+        assert_eq!(title_and_secs(&up), ("A".into(), 600));
+        assert_eq!(format_duration(Duration::seconds(600)), "10:00");
+        let live = state(&e, &[], "2026-11-23 17:12:34");
+        assert!(matches!(live, ScreenState::LiveNow { .. }));
+        assert_eq!(title_and_secs(&live), ("A".into(), 754));
+        // Between talks the next one is simply up next; the end is exclusive.
+        assert_eq!(
+            title_and_secs(&state(&e, &[], "2026-11-23 17:40:00")),
+            ("B".into(), 600)
+        );
+    }
+
+    #[test]
+    fn a_break_names_what_follows_and_when() {
+        let s = state(&evening("2026-11-23"), &[], "2026-11-23 19:30:00");
+        assert!(matches!(s, ScreenState::Break { .. }));
+        assert_eq!(title_and_secs(&s), ("D".into(), 20 * 60));
+    }
+
+    #[test]
+    fn an_incident_without_a_shift_counts_down_to_the_unchanged_start() {
+        let s = state(
+            &evening("2026-11-23"),
+            &[incident(Some(&["track-2"]))],
+            "2026-11-23 16:55:00",
+        );
+        let ScreenState::Delayed { incident: i, .. } = &s else {
+            panic!("{s:?}")
+        };
+        assert_eq!(i.message, "We are on it.");
+        assert_eq!(title_and_secs(&s), ("A".into(), 300));
+        // Other tracks' incidents do not count; one without tracks hits all.
+        let other = state(
+            &evening("2026-11-23"),
+            &[incident(Some(&["track-1"]))],
+            "2026-11-23 16:55:00",
+        );
+        assert!(matches!(other, ScreenState::UpNext { .. }));
+        let all = state(
+            &evening("2026-11-23"),
+            &[incident(None)],
+            "2026-11-23 16:55:00",
+        );
+        assert!(matches!(all, ScreenState::Delayed { .. }));
+        // After the last talk the notice stays, with nothing to count down to.
+        let late = state(
+            &evening("2026-11-23"),
+            &[incident(None)],
+            "2026-11-23 21:00:00",
+        );
+        assert!(matches!(late, ScreenState::Delayed { next: None, .. }));
+    }
+
+    #[test]
+    fn a_shift_while_a_talk_runs_leaves_it_live_and_moves_the_countdown() {
+        let mut e = evening("2026-11-23");
+        // 17:20, A is live; the organiser shifts everything after it by 15 min.
+        for s in e.iter_mut().skip(1) {
+            s.start += Duration::minutes(15);
+        }
+        let delay = [incident(Some(&["track-2"]))];
+        assert_eq!(
+            title_and_secs(&state(&e, &delay, "2026-11-23 17:20:00")),
+            ("A".into(), 1200),
+            "a running talk stays live"
+        );
+        assert!(matches!(
+            state(&e, &delay, "2026-11-23 17:20:00"),
+            ScreenState::LiveNow { .. }
+        ));
+        let after = state(&e, &[], "2026-11-23 17:40:00");
+        assert_eq!(
+            title_and_secs(&after),
+            ("B".into(), 25 * 60),
+            "to the shifted 18:05"
+        );
+        let delayed = state(&e, &delay, "2026-11-23 17:40:00");
+        assert!(matches!(delayed, ScreenState::Delayed { .. }));
+        assert_eq!(title_and_secs(&delayed), ("B".into(), 25 * 60));
+    }
+
+    #[test]
+    fn after_the_last_talk_it_is_done_and_names_tomorrows_first() {
+        let mut two_days = evening("2026-11-23");
+        two_days.extend(evening("2026-11-24"));
+        let s = state(&two_days, &[], "2026-11-23 20:30:00");
+        let ScreenState::DoneForToday { tomorrow: Some(t) } = &s else {
+            panic!("{s:?}")
+        };
+        assert_eq!(t.start, at(MSK, "2026-11-24 17:00:00"));
+        assert_eq!(
+            state(&evening("2026-11-23"), &[], "2026-11-23 20:30:00"),
+            ScreenState::DoneForToday { tomorrow: None },
+            "the last day"
+        );
+    }
+
+    #[test]
+    fn midnight_turns_tomorrow_into_today() {
+        let mut e = evening("2026-11-23");
+        e.push(talk(
+            "Late",
+            at(MSK, "2026-11-23 23:30:00"),
+            60,
+            SessionKind::Other,
+        ));
+        e.push(talk(
+            "Morning",
+            at(MSK, "2026-11-24 10:00:00"),
+            30,
+            SessionKind::Talk,
+        ));
+        // A talk across midnight is live on both sides of it.
+        assert_eq!(
+            title_and_secs(&state(&e, &[], "2026-11-24 00:10:00")),
+            ("Late".into(), 40 * 60)
+        );
+        let before = state(&e, &[], "2026-11-24 00:30:00");
+        assert_eq!(title_and_secs(&before), ("Morning".into(), 9 * 3600 + 1800));
+        e.retain(|s| s.title != "Late");
+        let eve = state(&e, &[], "2026-11-23 23:59:59");
+        assert!(matches!(
+            eve,
+            ScreenState::DoneForToday { tomorrow: Some(_) }
+        ));
+        assert!(matches!(
+            state(&e, &[], "2026-11-24 00:00:00"),
+            ScreenState::UpNext { .. }
+        ));
+        // The island's window for the 24th keeps the late talk, drops the 23rd.
+        let tz = parse_zone(MSK).unwrap();
+        let mut all = evening("2026-11-23");
+        all.push(talk(
+            "Late",
+            at(MSK, "2026-11-23 23:30:00"),
+            60,
+            SessionKind::Other,
+        ));
+        let w = day_window(all, tz, NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+        assert_eq!(
+            w.iter().map(|s| s.title.as_str()).collect::<Vec<_>>(),
+            ["Late"]
+        );
+    }
+
+    #[test]
+    fn on_the_berlin_dst_day_countdowns_are_real_time() {
+        // 2026-10-25: 02:00-03:00 happens twice; a talk at 03:00 CET.
+        let b = "Europe/Berlin";
+        let tz = parse_zone(b).unwrap();
+        let s = vec![
+            talk("Early", at(b, "2026-10-25 01:30:00"), 30, SessionKind::Talk),
+            talk("After", at(b, "2026-10-25 03:00:00"), 30, SessionKind::Talk),
+        ];
+        // 02:30 CEST (00:30 UTC): the wall clock says 30 min, it is 90.
+        let first = state_at(&s, &[], "t", "2026-10-25T00:30:00Z".parse().unwrap(), tz);
+        assert_eq!(title_and_secs(&first), ("After".into(), 90 * 60));
+        // 02:30 CET, the second time round (01:30 UTC): 30 minutes.
+        let second = state_at(&s, &[], "t", "2026-10-25T01:30:00Z".parse().unwrap(), tz);
+        assert_eq!(title_and_secs(&second), ("After".into(), 30 * 60));
+        assert_eq!(format_duration(Duration::minutes(90)), "1:30:00");
+    }
+
+    #[test]
+    fn screen_data_picks_the_track_and_refuses_unknown_ones() {
+        let sched = crate::domain::schedule::Schedule {
+            event: crate::domain::schedule::Event {
+                slug: "e".into(),
+                name: "E".into(),
+                time_zone: MSK.into(),
+                start_date: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+                end_date: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            },
+            tracks: vec![crate::domain::schedule::Track {
+                slug: "track-2".into(),
+                name: "Track 2".into(),
+                color: "#db2777".into(),
+                stream_url: None,
+                position: 0,
+            }],
+            speakers: vec![],
+            sessions: vec![],
+            version: 1,
+        };
+        let tz = parse_zone(MSK).unwrap();
+        let now = at(MSK, "2026-11-23 16:50:00");
+        let day = local_date(tz, now);
+        assert!(screen_data(&sched, tz, vec![], Some("nope"), day, now).is_none());
+        let d = screen_data(&sched, tz, vec![], Some("track-2"), day, now).unwrap();
+        assert_eq!(
+            (d.tracks.len(), d.server_now_ms),
+            (1, now.timestamp_millis())
+        );
+        assert!(matches!(
+            screen_state(&sched, &[], "track-2", now, tz),
+            ScreenState::DoneForToday { tomorrow: None }
+        ));
+        let json = serde_json::to_string(&d).unwrap();
+        assert_eq!(serde_json::from_str::<ScreenData>(&json).unwrap(), d);
+    }
+}

@@ -1,0 +1,76 @@
+//! `/e/{event}/changes`: the public changelog — every schedule version,
+//! why it happened and what moved, newest first.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use rust_i18n::t;
+
+use super::{layout, request};
+use crate::domain::time::format_hhmm;
+
+pub fn render() -> AnyView {
+    let slug = use_params_map()
+        .read_untracked()
+        .get("event")
+        .unwrap_or_default();
+    let lang = request::lang();
+    let Some(view) = request::state().read_model.get(&slug) else {
+        return layout::not_found_with(t!("error.no_event", locale = lang).to_string());
+    };
+    request::set_public_cache(&format!("{}-{lang}-changes", view.fingerprint));
+    let versions = view
+        .history
+        .versions
+        .iter()
+        .map(|v| {
+            let moved = view
+                .history
+                .shifts
+                .iter()
+                .filter(|s| s.version == v.version)
+                .flat_map(|s| s.preview.moved.iter())
+                .map(|m| {
+                    let track = view.schedule.track(&m.track).map(|t| t.name.clone()).unwrap_or_else(|| m.track.clone());
+                    view! {
+                        <li>
+                            <a href=format!("/e/{slug}/talk/{}", m.guid)>{m.title.clone()}</a>
+                            {format!(" · {track} · {} → {} ({:+} min)", format_hhmm(view.tz, m.old_start), format_hhmm(view.tz, m.new_start), m.delta_min)}
+                        </li>
+                    }
+                })
+                .collect_view();
+            let when = v.created_at.with_timezone(&view.tz).format("%Y-%m-%d %H:%M").to_string();
+            view! {
+                <article class="change" id=format!("v{}", v.version) data-version=v.version>
+                    <h2>
+                        {t!(format!("changes.kind.{}", v.kind), locale = lang).to_string()}
+                        " · "
+                        {t!("schedule.version", locale = lang, version = v.version).to_string()}
+                    </h2>
+                    <p class="muted"><time datetime=v.created_at.to_rfc3339()>{when}</time>" · "{v.summary.clone()}</p>
+                    <p>{v.reason.clone()}</p>
+                    <ul>{moved}</ul>
+                </article>
+            }
+        })
+        .collect_view();
+    let empty = view
+        .history
+        .versions
+        .is_empty()
+        .then(|| view! { <p>{t!("changes.empty", locale = lang).to_string()}</p> });
+    let body = view! {
+        <h1>{t!("changes.title", locale = lang).to_string()}</h1>
+        <p><a href=format!("/e/{slug}/changes.atom")>"Atom"</a></p>
+        <div id="live-changes" data-live="changes">{empty}{versions}</div>
+    };
+    layout::frame(
+        format!(
+            "{} — {}",
+            t!("changes.title", locale = lang),
+            view.schedule.event.name
+        ),
+        Some(view.clone()),
+        body.into_any(),
+    )
+}

@@ -1,0 +1,245 @@
+//! `/admin/e/{event}/shift`: shift tracks in a few clicks. The form is a
+//! GET, so choosing tracks, a from-time and a quick button (+15, +30, +1 h)
+//! or "restart at" shows the preview — moved sessions and conflicts drawn
+//! on the day's timeline — without JavaScript; "Apply" posts it with the
+//! CSRF token. Also the history, with undo.
+
+use chrono::Utc;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use rust_i18n::t;
+
+use super::layout;
+use super::request::{self, CurrentUser};
+use super::schedule::{GridMarks, grid};
+use crate::domain::agenda;
+use crate::domain::shift::{Conflict, ShiftPreview, TrackSelection, apply_preview, preview_shift};
+use crate::domain::time::{format_hhmm, local_date};
+use crate::read_model::EventView;
+use crate::shift_input::{ShiftInput, build_request};
+
+/// The form's values, read back from the query so a preview keeps them.
+fn input_from_query() -> ShiftInput {
+    let tracks = request::query_all("tracks");
+    let non_empty = |k: &str| request::query(k).filter(|v| !v.trim().is_empty());
+    ShiftInput {
+        tracks: if tracks.iter().any(|t| t == "all") {
+            Some(TrackSelection::All)
+        } else if tracks.is_empty() {
+            None
+        } else {
+            Some(TrackSelection::Some(tracks))
+        },
+        from: non_empty("from"),
+        by_minutes: non_empty("by").and_then(|b| b.parse().ok()),
+        // A quick button wins over a filled-in "restart at".
+        to: if non_empty("by").is_some() {
+            None
+        } else {
+            non_empty("to")
+        },
+        until: non_empty("until"),
+        date: non_empty("date").and_then(|d| d.parse().ok()),
+        reason: non_empty("reason").unwrap_or_default(),
+        dry_run: true,
+        include_pinned: request::query("include_pinned").is_some(),
+    }
+}
+
+pub fn render() -> AnyView {
+    let lang = request::lang();
+    let Some(user) = request::current_user() else {
+        leptos_axum::redirect("/login");
+        return ().into_any();
+    };
+    let slug = use_params_map()
+        .read_untracked()
+        .get("event")
+        .unwrap_or_default();
+    let Some(view) = request::state().read_model.get(&slug) else {
+        return layout::not_found_with(t!("error.no_event", locale = lang).to_string());
+    };
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+    let input = input_from_query();
+    let asked = input.from.is_some() && (input.by_minutes.is_some() || input.to.is_some());
+    let outcome = asked.then(|| {
+        build_request(&view.schedule, &input)
+            .and_then(|req| preview_shift(&view.schedule, view.tz, &req).map_err(Into::into))
+    });
+    let error = request::query("error")
+        .or_else(|| match &outcome {
+            Some(Err(e)) => Some(e.to_string()),
+            _ => None,
+        })
+        .map(|m| view! { <p class="error" role="alert" data-testid="shift-error">{t!("admin.error", locale = lang, message = m).to_string()}</p> });
+    let preview = match outcome {
+        Some(Ok(p)) => Some(preview_part(&view, &p, &input, &user, lang)),
+        _ => None,
+    };
+    let body = view! {
+        <h1>{format!("{} — {}", view.schedule.event.name, t!("shift.title", locale = lang))}</h1>
+        {error}
+        {form(&view, &input, lang)}
+        {preview}
+        <div id="shift-history" data-live="history">{history(&view, &user, lang)}</div>
+    };
+    layout::frame(
+        t!("shift.title", locale = lang).to_string(),
+        Some(view.clone()),
+        body.into_any(),
+    )
+}
+
+fn form(view: &EventView, input: &ShiftInput, lang: &str) -> impl IntoView + use<> {
+    let slug = &view.schedule.event.slug;
+    let chosen = |t: &str| match &input.tracks {
+        Some(TrackSelection::All) => t == "all",
+        Some(TrackSelection::Some(v)) => v.iter().any(|x| x == t),
+        None => false,
+    };
+    let tracks = view
+        .schedule
+        .tracks
+        .iter()
+        .map(|tr| view! { <label class="check"><input type="checkbox" name="tracks" value=tr.slug.clone() checked=chosen(&tr.slug) />{tr.name.clone()}</label> })
+        .collect_view();
+    let quick = [15, 30, 60].map(|m| {
+        view! { <button type="submit" name="by" value=m.to_string() data-testid=format!("by-{m}")>{format!("+{m} min")}</button> }
+    });
+    view! {
+        <form method="get" action=format!("/admin/e/{slug}/shift") class="card stack" data-testid="shift-form">
+            <fieldset>
+                <legend>{t!("shift.tracks", locale = lang).to_string()}</legend>
+                <label class="check"><input type="checkbox" name="tracks" value="all" checked=chosen("all") /><strong>{t!("shift.all_tracks", locale = lang).to_string()}</strong></label>
+                {tracks}
+            </fieldset>
+            <label for="from">{t!("shift.from", locale = lang).to_string()}</label>
+            <input id="from" name="from" type="time" required value=input.from.clone().unwrap_or_default() />
+            <label class="check"><input type="checkbox" name="include_pinned" checked=input.include_pinned />{t!("shift.include_pinned", locale = lang).to_string()}</label>
+            <div class="row">
+                <span>{t!("shift.by", locale = lang).to_string()}</span>
+                {quick}
+            </div>
+            <div class="row">
+                <label for="to">{t!("shift.restart_at", locale = lang).to_string()}</label>
+                <input id="to" name="to" type="time" value=input.to.clone().unwrap_or_default() />
+                <button type="submit" data-testid="preview">{t!("shift.preview", locale = lang).to_string()}</button>
+            </div>
+        </form>
+    }
+}
+
+/// The sessions a warning is about, to flag them on the timeline.
+fn conflict_guids(c: &Conflict) -> Vec<&str> {
+    match c {
+        Conflict::SpeakerClash { a_guid, b_guid, .. } => vec![a_guid, b_guid],
+        Conflict::OverlapsPinned { guid, pinned_guid } => vec![guid, pinned_guid],
+        Conflict::PastDayEnd { guid }
+        | Conflict::CrossesMidnight { guid }
+        | Conflict::CrossesDst { guid }
+        | Conflict::MovedSince { guid } => vec![guid],
+    }
+}
+
+fn preview_part(
+    view: &EventView,
+    p: &ShiftPreview,
+    input: &ShiftInput,
+    user: &CurrentUser,
+    lang: &str,
+) -> AnyView {
+    let slug = view.schedule.event.slug.clone();
+    let shifted = apply_preview(&view.schedule, p);
+    let marks = GridMarks {
+        was: p
+            .moved
+            .iter()
+            .map(|m| (m.guid.clone(), m.old_start))
+            .collect(),
+        flagged: p
+            .conflicts
+            .iter()
+            .flat_map(conflict_guids)
+            .map(str::to_owned)
+            .collect(),
+    };
+    let day = p.moved.first().map(|m| local_date(view.tz, m.new_start));
+    let timeline = day
+        .and_then(|d| agenda::lay_out(&shifted, view.tz, d))
+        .map(|a| grid(view, &shifted, &a, &marks, Utc::now(), lang));
+    let moved = p
+        .moved
+        .iter()
+        .map(|m| view! { <li>{format!("{} · {} · {} → {}", m.track, m.title, format_hhmm(view.tz, m.old_start), format_hhmm(view.tz, m.new_start))}</li> })
+        .collect_view();
+    let conflicts = (!p.conflicts.is_empty()).then(|| {
+        let items = p.conflicts.iter().map(|c| view! { <li>{c.message()}</li> }).collect_view();
+        view! { <h3>{t!("shift.conflicts", locale = lang).to_string()}</h3><ul class="conflicts" data-testid="conflicts">{items}</ul> }
+    });
+    let tracks: Vec<String> = match &input.tracks {
+        Some(TrackSelection::Some(v)) => v.clone(),
+        _ => vec!["all".to_owned()],
+    };
+    let hidden = tracks
+        .into_iter()
+        .map(|t| view! { <input type="hidden" name="tracks" value=t /> })
+        .collect_view();
+    view! {
+        <section class="card" data-testid="shift-preview">
+            <h2>{t!("shift.preview", locale = lang).to_string()}": "{t!("shift.moves", locale = lang, count = p.moved.len()).to_string()}{format!(" ({:+} min)", p.delta_min)}</h2>
+            <ul>{moved}</ul>
+            {conflicts}
+            <form method="post" action=format!("/admin/e/{slug}/shift") class="stack">
+                <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                {hidden}
+                <input type="hidden" name="from" value=input.from.clone().unwrap_or_default() />
+                <input type="hidden" name="by" value=input.by_minutes.map(|b| b.to_string()).unwrap_or_default() />
+                <input type="hidden" name="to" value=input.to.clone().unwrap_or_default() />
+                <input type="hidden" name="include_pinned" value=if input.include_pinned { "1" } else { "" } />
+                <label for="reason">{t!("shift.reason", locale = lang).to_string()}</label>
+                <input id="reason" name="reason" required maxlength="500" />
+                <button type="submit" class="primary" data-testid="apply">{t!("shift.apply", locale = lang).to_string()}</button>
+            </form>
+            {timeline}
+        </section>
+    }
+    .into_any()
+}
+
+fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + use<> {
+    let slug = view.schedule.event.slug.clone();
+    let rows = view
+        .history
+        .shifts
+        .iter()
+        .map(|s| {
+            let undo = (s.kind == "shift" && s.reverted_by.is_none()).then(|| {
+                view! {
+                    <form method="post" action=format!("/admin/e/{slug}/shifts/{}/revert", s.shift_id) class="inline-form">
+                        <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                        <button type="submit" data-testid="undo">{t!("shift.undo", locale = lang).to_string()}</button>
+                    </form>
+                }
+            });
+            let undone = s.reverted_by.map(|_| view! { <span class="pill">{t!("shift.undone", locale = lang).to_string()}</span> });
+            view! {
+                <li data-shift=s.shift_id>
+                    {format!("{} · v{} · {} · {} · {} ", s.created_at.with_timezone(&view.tz).format("%H:%M"), s.version, s.kind, s.summary, s.reason)}
+                    {undone}
+                    {undo}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card">
+            <h2>{t!("shift.history", locale = lang).to_string()}</h2>
+            <ul class="plain">{rows}</ul>
+        </section>
+    }
+}

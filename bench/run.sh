@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# End to end: build check, fresh SQLite + demo event + token + incident,
+# start Marquee on 127.0.0.1:$PORT, run bench/http.sh (wrk vs nginx), then
+# bench/sse_fanout.py for each N in $SSE_CLIENTS (a fresh server process per
+# N, so "RSS before" is clean), stop everything.  Results and logs go to
+# $OUT (default /tmp/bench/run-<time>); a summary is printed at the end.
+#
+#   bench/run.sh                      # everything
+#   SKIP_BUILD=1 bench/run.sh         # use the existing binary as is
+#   SKIP_HTTP=1 SSE_CLIENTS="1000" bench/run.sh
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+HERE=$ROOT/bench
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/bench}
+BIN=${MARQUEE_BIN:-$CARGO_TARGET_DIR/release/marquee}
+SITE_ROOT=${MARQUEE_SITE_ROOT:-$ROOT/target/site}
+PORT=${PORT:-3200}
+SSE_CLIENTS=${SSE_CLIENTS:-"1000 10000"}
+SSE_UPDATES=${SSE_UPDATES:-5}
+QUIET_MAX=${QUIET_MAX:-600}       # seconds to wait for the machine to calm down
+QUIET_BUSY=${QUIET_BUSY:-30}      # "quiet" = CPU busy below this percent
+OUT=${OUT:-/tmp/bench/run-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+DB=$OUT/m.db
+export MARQUEE_DATABASE_URL=sqlite://$DB
+export MARQUEE_SITE_ROOT=$SITE_ROOT
+URL=http://127.0.0.1:$PORT
+
+SERVER_PID=
+stop_server() {
+  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=
+}
+trap stop_server EXIT INT TERM
+
+log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/run.log"; }
+
+# CPU busy percent over 3 s, from /proc/stat
+cpu_busy() {
+  local a b
+  a=($(head -1 /proc/stat)); sleep 3; b=($(head -1 /proc/stat))
+  local idle=$(( (b[4]+b[5]) - (a[4]+a[5]) )) total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+  echo $(( 100 * (total - idle) / (total > 0 ? total : 1) ))
+}
+# Others share this 2-core machine (cargo builds); wait a while for quiet.
+wait_quiet() {
+  local start=$SECONDS busy
+  while :; do
+    busy=$(cpu_busy)
+    if (( busy < QUIET_BUSY )); then log "machine quiet (cpu busy ${busy}%) before $1"; return; fi
+    if (( SECONDS - start > QUIET_MAX )); then
+      log "WARNING: machine still busy (${busy}%) before $1 after ${QUIET_MAX}s; measuring anyway"
+      ps -eo pid,pcpu,comm --sort=-pcpu | head -6 | tee -a "$OUT/run.log"
+      return
+    fi
+    sleep 10
+  done
+}
+
+start_server() {
+  stop_server
+  # The server needs one fd per SSE client: raise the soft limit to the hard one
+  # (a container may cap the hard limit below 65536).
+  local want=65536 hard
+  hard=$(ulimit -Hn)
+  [[ $hard != unlimited ]] && (( hard < want )) && want=$hard
+  ( ulimit -n "$want"; exec "$BIN" serve --addr "127.0.0.1:$PORT" ) >>"$OUT/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && break; sleep 0.1; done
+  curl -fsS -o /dev/null "$URL/healthz"
+  log "server pid $SERVER_PID up, fd limit $(awk '/Max open files/ {print $4}' /proc/$SERVER_PID/limits)," \
+      "RSS $(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER_PID/status)"
+}
+
+# --- build --------------------------------------------------------------------
+if [[ -z ${SKIP_BUILD:-} ]]; then
+  log "cargo build --release -p server (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+  (cd "$ROOT" && cargo build --release -p server) 2>&1 | tail -3 | tee -a "$OUT/run.log"
+fi
+[[ -x $BIN ]] || { echo "no binary at $BIN" >&2; exit 1; }
+[[ -d $SITE_ROOT/pkg ]] || { echo "no assets at $SITE_ROOT/pkg (run make build once)" >&2; exit 1; }
+
+# --- machine ------------------------------------------------------------------
+{
+  echo "date: $(date -Is)"
+  echo "nproc: $(nproc)"
+  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p')"
+  echo "mem: $(free -h | awk '/Mem:/ {print $2}')"
+  echo "kernel: $(uname -r)"
+  echo "git: $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- app server || echo ' (+ uncommitted changes in app/ server/)')"
+  echo "binary: $BIN ($(stat -c '%y' "$BIN" | cut -d. -f1))"
+  echo "wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); nginx: $(nginx -v 2>&1 | cut -d/ -f2); python: $(python3 -V)"
+  echo "fd hard limit: $(ulimit -Hn)"
+} | tee "$OUT/machine.txt"
+
+# --- data ---------------------------------------------------------------------
+rm -f "$DB"*
+"$BIN" demo --date 2026-11-23 >>"$OUT/setup.log" 2>&1
+TOKEN=$("$BIN" token create --name bench 2>>"$OUT/setup.log")
+export MARQUEE_TOKEN=$TOKEN
+start_server
+INCIDENT=$(curl -fsS -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+  -d '{"name":"Streams unavailable","body":"x","components":["all-streams"]}' \
+  "$URL/api/v1/events/demo/incidents" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+log "incident $INCIDENT created"
+
+# --- HTTP ---------------------------------------------------------------------
+if [[ -z ${SKIP_HTTP:-} ]]; then
+  wait_quiet "http"
+  MARQUEE_URL=$URL OUT=$OUT/http "$HERE/http.sh" 2>&1 | tee -a "$OUT/http.log"
+  log "server after http: RSS $(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER_PID/status)," \
+      "5xx/errors in server log: $(grep -ciE 'error|panic' "$OUT/server.log" || true)"
+fi
+
+# --- SSE ----------------------------------------------------------------------
+for n in $SSE_CLIENTS; do
+  start_server          # fresh process per N
+  procs=1; (( n > 2000 )) && procs=${SSE_PROCS:-2}
+  wait_quiet "sse N=$n"
+  ( ulimit -n "$(ulimit -Hn)"; python3 "$HERE/sse_fanout.py" --port "$PORT" --incident "$INCIDENT" \
+      --pid "$SERVER_PID" -n "$n" --procs "$procs" --updates "$SSE_UPDATES" --json "$OUT/sse-$n.json" ) \
+    2>&1 | tee "$OUT/sse-$n.log" || log "WARNING: sse N=$n reported missing deliveries or failures"
+done
+stop_server
+log "server log: $(wc -l <"$OUT/server.log") lines, $(grep -ciE 'error|panic' "$OUT/server.log" || true) with error/panic"
+log "done; results in $OUT"

@@ -1,0 +1,103 @@
+//! `marquee shift`: the same shift as the API, from a terminal, with the
+//! preview printed as a table. A running server picks the change up within
+//! a second (it follows the change log) and updates open pages.
+
+use app::domain::shift::{ShiftPreview, TrackSelection, preview_shift};
+use app::domain::time::{format_hhmm, parse_zone};
+use app::error::AppError;
+use app::store::Store;
+
+use super::{CliError, CliResult};
+use crate::routes::shift_api::{ShiftInput, build_request};
+
+pub fn parse_tracks(s: &str) -> TrackSelection {
+    if s.trim() == "all" {
+        TrackSelection::All
+    } else {
+        TrackSelection::Some(
+            s.split(',')
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect(),
+        )
+    }
+}
+
+/// Maps a refusal to the flag the person typed.
+fn flag_error(e: AppError) -> CliError {
+    match e {
+        AppError::Invalid { field, message } => {
+            let flag = match field.as_str() {
+                "by_minutes" => "--by",
+                "tracks" => "--tracks",
+                "from" => "--from",
+                "to" => "--to",
+                "until" => "--until",
+                "reason" => "--reason",
+                other => other,
+            };
+            CliError::Input(format!("{flag}: {message}"))
+        }
+        other => other.into(),
+    }
+}
+
+pub fn table(p: &ShiftPreview, tz: chrono_tz::Tz) -> String {
+    let mut out = String::new();
+    let w = p
+        .moved
+        .iter()
+        .map(|m| m.title.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 48);
+    out.push_str(&format!(
+        "{:<10} {:<w$}  {:>5} → {:<5}  {:>6}\n",
+        "TRACK", "TITLE", "WAS", "NOW", "DELTA"
+    ));
+    for m in &p.moved {
+        let title: String = m.title.chars().take(w).collect();
+        out.push_str(&format!(
+            "{:<10} {:<w$}  {:>5} → {:<5}  {:>+6}\n",
+            m.track,
+            title,
+            format_hhmm(tz, m.old_start),
+            format_hhmm(tz, m.new_start),
+            m.delta_min
+        ));
+    }
+    for c in &p.conflicts {
+        out.push_str(&format!("warning: {}\n", c.message()));
+    }
+    out
+}
+
+pub async fn run(store: &Store, event: &str, input: &ShiftInput) -> CliResult {
+    let schedule = store
+        .load_schedule(event)
+        .await?
+        .ok_or_else(|| CliError::Input(format!("--event: no event {event:?}")))?;
+    let tz = parse_zone(&schedule.event.time_zone).map_err(|e| CliError::Failed(e.to_string()))?;
+    let req = build_request(&schedule, input).map_err(flag_error)?;
+    let preview = preview_shift(&schedule, tz, &req).map_err(|e| flag_error(e.into()))?;
+    print!("{}", table(&preview, tz));
+    println!("{}", preview.summary(&schedule));
+    if input.dry_run {
+        println!("dry run: nothing changed");
+        return Ok(());
+    }
+    if input.reason.trim().is_empty() {
+        return Err(CliError::Input(
+            "--reason: say why (attendees see it in the changelog)".into(),
+        ));
+    }
+    let applied = store
+        .apply_shift(event, &req, "marquee shift", input.reason.trim())
+        .await
+        .map_err(flag_error)?;
+    println!(
+        "applied as schedule version {} (shift {})",
+        applied.version, applied.shift_id
+    );
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! Shifts over HTTP: preview, apply, revert, refusals that change nothing,
+//! and everything that must follow a move (pages, exports, calendars, feeds).
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{app_with_demo, body_json, body_string};
+use serde_json::json;
+
+const SHIFTS: &str = "/api/v1/events/demo/shifts";
+
+fn restart_all() -> serde_json::Value {
+    json!({"tracks": "all", "from": "17:25", "to": "18:15", "date": "2026-11-23", "reason": "player outage"})
+}
+
+#[tokio::test]
+async fn a_dry_run_previews_without_changing_anything() {
+    let t = app_with_demo().await;
+    let before = t.state.read_model.get("demo").unwrap().schedule.clone();
+    let mut req = restart_all();
+    req["dry_run"] = true.into();
+    let res = t.json("POST", SHIFTS, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let p = body_json(res).await;
+    assert_eq!(p["dry_run"], true);
+    assert_eq!(
+        p["preview"]["delta_min"], 25,
+        "the first session from 17:25 is at 17:50 → 18:15"
+    );
+    let moved = p["preview"]["moved"].as_array().unwrap();
+    assert_eq!(
+        moved.len(),
+        20,
+        "all 24 sessions but the four that started at 17:00"
+    );
+    assert!(
+        p["preview"]["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "past_day_end")
+    );
+    assert_eq!(t.state.read_model.get("demo").unwrap().schedule, before);
+    assert_eq!(
+        t.state
+            .store
+            .load_schedule("demo")
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        before.version
+    );
+}
+
+#[tokio::test]
+async fn applying_moves_sessions_and_everything_public_follows() {
+    let t = app_with_demo().await;
+    let json_before = body_json(t.get("/e/demo/schedule.json").await).await;
+    let res = t.json("POST", SHIFTS, restart_all()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let applied = body_json(res).await;
+    assert_eq!(applied["version"], 2);
+    let view = t.state.read_model.get("demo").unwrap();
+    let talk = view
+        .schedule
+        .sessions
+        .iter()
+        .find(|s| s.title == "Postmortems without blame")
+        .unwrap();
+    assert_eq!(app::domain::time::format_hhmm(view.tz, talk.start), "18:15");
+    assert_eq!(view.history.sequences.get(&talk.guid), Some(&1));
+
+    let html = body_string(t.get("/e/demo").await).await;
+    assert!(html.contains("was 17:50"), "the schedule shows was → now");
+    let page = body_string(t.get(&format!("/e/demo/talk/{}", talk.guid)).await).await;
+    assert!(page.contains("was 17:50"));
+    let changes = body_string(t.get("/e/demo/changes").await).await;
+    assert!(changes.contains("player outage") && changes.contains("17:50 → 18:15"));
+    let atom = body_string(t.get("/e/demo/changes.atom").await).await;
+    assert!(atom.contains("Version 2"));
+    let json_after = body_json(t.get("/e/demo/schedule.json").await).await;
+    assert_ne!(
+        json_before["schedule"]["version"],
+        json_after["schedule"]["version"]
+    );
+    let ics = body_string(t.get("/e/demo/tracks/track-1.ics").await).await;
+    assert!(ics.contains("SEQUENCE:1"), "moved sessions raise SEQUENCE");
+    assert!(
+        ics.contains("SEQUENCE:0"),
+        "the keynote before 17:25 did not move"
+    );
+}
+
+#[tokio::test]
+async fn revert_restores_the_old_times_as_a_new_version() {
+    let t = app_with_demo().await;
+    let before = t
+        .state
+        .read_model
+        .get("demo")
+        .unwrap()
+        .schedule
+        .sessions
+        .clone();
+    let applied = body_json(t.json("POST", SHIFTS, restart_all()).await).await;
+    let id = applied["shift_id"].as_i64().unwrap();
+    let res = t
+        .json(
+            "POST",
+            &format!("{SHIFTS}/{id}/revert"),
+            json!({"reason": "player is back"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(body_json(res).await["version"], 3);
+    let after = t.state.read_model.get("demo").unwrap();
+    let starts = |v: &Vec<app::domain::schedule::Session>| {
+        v.iter()
+            .map(|s| (s.guid.clone(), s.start))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert_eq!(starts(&before), starts(&after.schedule.sessions));
+    assert!(
+        !body_string(t.get("/e/demo").await)
+            .await
+            .contains("was 17:50"),
+        "nothing is marked moved after undo"
+    );
+    let again = t
+        .json("POST", &format!("{SHIFTS}/{id}/revert"), json!({}))
+        .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn bad_shift_requests_are_refused_naming_the_field_and_change_nothing() {
+    let t = app_with_demo().await;
+    let cases = [
+        (
+            json!({"tracks": ["track-9"], "from": "17:25", "by_minutes": 30, "reason": "r"}),
+            "tracks",
+        ),
+        (
+            json!({"tracks": [], "from": "17:25", "by_minutes": 30, "reason": "r"}),
+            "tracks",
+        ),
+        (
+            json!({"tracks": "all", "from": "17:25", "by_minutes": 0, "reason": "r"}),
+            "by_minutes",
+        ),
+        (
+            json!({"tracks": "all", "from": "17:25", "by_minutes": 100000, "reason": "r"}),
+            "by_minutes",
+        ),
+        (
+            json!({"tracks": "all", "from": "2027-05-01T10:00:00Z", "by_minutes": 30, "reason": "r"}),
+            "from",
+        ),
+        (
+            json!({"tracks": "all", "from": "teatime", "by_minutes": 30, "reason": "r"}),
+            "from",
+        ),
+        (
+            json!({"tracks": "all", "from": "17:25", "by_minutes": 30, "to": "18:15", "reason": "r"}),
+            "to",
+        ),
+        (
+            json!({"tracks": "all", "from": "17:25", "reason": "r"}),
+            "by_minutes",
+        ),
+        (
+            json!({"tracks": "all", "from": "17:25", "by_minutes": 30}),
+            "reason",
+        ),
+        (
+            json!({"tracks": "all", "from": "23:30", "date": "2026-11-23", "by_minutes": 30, "reason": "r"}),
+            "from",
+        ),
+        (
+            json!({"tracks": "all", "from": "17:25", "by_minutes": "lots", "reason": "r"}),
+            "by_minutes",
+        ),
+    ];
+    for (body, field) in cases {
+        let res = t.json("POST", SHIFTS, body.clone()).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let err = body_json(res).await;
+        assert_eq!(err["error"]["field"], field, "{body}: {err}");
+    }
+    assert_eq!(
+        t.state
+            .store
+            .load_schedule("demo")
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        1
+    );
+    assert!(t.state.store.list_shifts("demo").await.unwrap().is_empty());
+}
