@@ -159,8 +159,19 @@ async fn the_schedule_page_is_server_rendered_in_the_requested_language() {
             .unwrap()
             .contains("stale-while-revalidate")
     );
-    assert!(res.headers().contains_key(header::ETAG));
+    let etag = res.headers()[header::ETAG].clone();
     let html = body_string(res).await;
+    let req = Request::get("/e/demo")
+        .header(header::IF_NONE_MATCH, etag)
+        .body(Body::empty())
+        .unwrap();
+    let revalidated = t.send(req).await;
+    assert_eq!(
+        revalidated.status(),
+        StatusCode::NOT_MODIFIED,
+        "an unchanged page revalidates with 304"
+    );
+    assert!(body_string(revalidated).await.is_empty());
     assert!(
         html.contains("<html lang=\"en\""),
         "{}",

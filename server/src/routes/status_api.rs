@@ -292,7 +292,7 @@ fn incident_json(state: &AppState, slug: &str, id: i64) -> Value {
             d["incidents"]
                 .as_array()?
                 .iter()
-                .find(|i| i["id"] == id.to_string())
+                .find(|i| i["id"].as_str() == Some(id.to_string().as_str()))
                 .cloned()
         })
         .unwrap_or(Value::Null)
