@@ -12,6 +12,7 @@ mod status_components;
 mod status_incidents;
 mod status_load;
 mod status_timeline;
+mod speaker_links;
 mod tokens;
 mod users;
 mod validate;
@@ -33,6 +34,7 @@ pub use status::{
     AffectedComponent, ComponentPatch, ComponentRecord, IncidentRecord, IncidentUpdateRecord,
     NewComponent, NewIncident, NewIncidentUpdate, StatusSnapshot,
 };
+pub use speaker_links::{SpeakerLink, SpeakerLinkInfo};
 pub use tokens::ApiToken;
 pub use users::{LoginSession, UserRecord};
 

@@ -82,6 +82,11 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Speakers' secret links (`/s/{token}`).
+    Speaker {
+        #[command(subcommand)]
+        command: SpeakerCommand,
+    },
     /// Load the demo conference (four tracks, one evening, Europe/Moscow).
     Demo {
         #[arg(long, default_value = "demo")]
@@ -100,6 +105,21 @@ pub enum UserCommand {
         /// Read the password from standard input instead of prompting.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SpeakerCommand {
+    /// Issue links (revoking older ones) and print them: name, then URL.
+    Link {
+        #[arg(long)]
+        event: String,
+        /// Only this speaker (by key); default: every speaker of the event.
+        #[arg(long)]
+        speaker: Option<String>,
+        /// Base URL of the links.
+        #[arg(long, env = "MARQUEE_PUBLIC_URL", default_value = "http://127.0.0.1:3000")]
+        public_url: String,
     },
 }
 

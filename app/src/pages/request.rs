@@ -67,6 +67,11 @@ mod imp {
         parts().map(|p| p.uri.path().to_owned()).unwrap_or_default()
     }
 
+    /// A value the server's middleware put into the request's extensions.
+    pub fn extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
+        parts()?.extensions.get::<T>().cloned()
+    }
+
     pub fn current_user() -> Option<CurrentUser> {
         parts()?.extensions.get::<CurrentUser>().cloned()
     }

@@ -141,10 +141,19 @@ pub async fn logout(
 /// Resolves the session cookie into a `CurrentUser` for organiser pages
 /// only; public pages never touch the database.
 pub async fn resolve_user(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let path = req.uri().path();
+    let path = req.uri().path().to_owned();
+    let path = path.as_str();
     let wants_user =
         path == "/admin" || path.starts_with("/admin/") || path == "/logout" || path == "/login";
     let admin_area = path == "/admin" || path.starts_with("/admin/");
+    if let Some(token) = path.strip_prefix("/s/")
+        && let Ok(Some(link)) = state.store.find_speaker_link(&hash_token(token)).await
+    {
+        req.extensions_mut().insert(app::pages::speaker::SpeakerScope {
+            event_slug: link.event_slug,
+            speaker_key: link.speaker_key,
+        });
+    }
     if wants_user {
         if let Some(token) = cookie_value(req.headers(), COOKIE)
             && let Ok(Some(s)) = state
