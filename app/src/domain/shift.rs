@@ -7,29 +7,25 @@
 
 mod conflicts;
 #[cfg(test)]
+mod props;
+mod selection;
+#[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 pub use conflicts::Conflict;
+pub use selection::TrackSelection;
 
 use super::schedule::{Schedule, Session};
 use super::time::{local_date, local_to_utc_lenient};
 
 /// The largest shift, either way: more is a new schedule, not a delay.
 pub const MAX_SHIFT_MIN: i64 = 24 * 60;
-
-/// Which tracks a shift applies to. JSON: `"all"` or a list of track slugs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TrackSelection {
-    All,
-    Some(Vec<String>),
-}
 
 /// How far the sessions move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,7 +138,7 @@ pub fn preview_shift(
     tz: Tz,
     req: &ShiftRequest,
 ) -> Result<ShiftPreview, ShiftError> {
-    let tracks = selected_tracks(schedule, &req.tracks)?;
+    let tracks = selection::selected_tracks(schedule, &req.tracks)?;
     let ev = &schedule.event;
     let date = local_date(tz, req.from);
     let first = ev.start_date.pred_opt().unwrap_or(ev.start_date);
@@ -269,23 +265,6 @@ pub fn preview_revert(schedule: &Schedule, tz: Tz, stored: &ShiftPreview) -> Shi
     back
 }
 
-fn selected_tracks<'a>(
-    schedule: &'a Schedule,
-    sel: &'a TrackSelection,
-) -> Result<HashSet<&'a str>, ShiftError> {
-    match sel {
-        TrackSelection::All => Ok(schedule.tracks.iter().map(|t| t.slug.as_str()).collect()),
-        TrackSelection::Some(v) if v.is_empty() => Err(ShiftError::NoTracks),
-        TrackSelection::Some(v) => v
-            .iter()
-            .map(|slug| match schedule.track(slug) {
-                Some(t) => Ok(t.slug.as_str()),
-                None => Err(ShiftError::UnknownTrack(slug.clone())),
-            })
-            .collect(),
-    }
-}
-
 fn check_delta(minutes: i64, field: &'static str) -> Result<(), ShiftError> {
     if minutes == 0 {
         Err(ShiftError::ZeroDelta { field })
@@ -293,32 +272,5 @@ fn check_delta(minutes: i64, field: &'static str) -> Result<(), ShiftError> {
         Err(ShiftError::TooLarge { field, minutes })
     } else {
         Ok(())
-    }
-}
-
-impl Serialize for TrackSelection {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::All => s.serialize_str("all"),
-            Self::Some(v) => v.serialize(s),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for TrackSelection {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Repr {
-            Word(String),
-            List(Vec<String>),
-        }
-        match Repr::deserialize(d)? {
-            Repr::Word(w) if w == "all" => Ok(Self::All),
-            Repr::Word(w) => Err(D::Error::custom(format!(
-                "expected \"all\" or a list of track slugs, got {w:?}"
-            ))),
-            Repr::List(v) => Ok(Self::Some(v)),
-        }
     }
 }

@@ -268,6 +268,8 @@ async fn upsert_session(
          track_id, language, pinned, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
          on conflict (event_id, guid) do update set title = excluded.title, \
+         sequence = session.sequence + case when session.start_at <> excluded.start_at \
+         or session.duration_min <> excluded.duration_min then 1 else 0 end, \
          abstract_md = excluded.abstract_md, kind = excluded.kind, start_at = excluded.start_at, \
          duration_min = excluded.duration_min, track_id = excluded.track_id, \
          language = excluded.language, pinned = excluded.pinned, updated_at = excluded.updated_at \
