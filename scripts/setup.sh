@@ -3,7 +3,7 @@
 # this kind (Debian + rustup + node/npm), and nothing that is already there.
 # Idempotent: a second run takes a few seconds.
 #   scripts/setup.sh build   – Rust target, cargo-leptos, wasm-bindgen, sass, wasm-opt
-#   scripts/setup.sh test    – the above plus Chromium, firefox-esr, xmllint,
+#   scripts/setup.sh test    – the above plus Chromium, xmllint,
 #                              Playwright and the Python validators
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +40,6 @@ fi
 
 apt_need=()
 command -v chromium >/dev/null || apt_need+=(chromium)
-command -v firefox-esr >/dev/null || apt_need+=(firefox-esr)
 command -v xmllint >/dev/null || apt_need+=(libxml2-utils)
 python3 -c 'import venv' 2>/dev/null || apt_need+=(python3-venv)
 if [ ${#apt_need[@]} -gt 0 ]; then

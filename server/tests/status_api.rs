@@ -412,3 +412,20 @@ async fn the_atom_feed_lists_incidents() {
         "Streams unavailable (investigating)"
     );
 }
+
+#[tokio::test]
+async fn maintenance_is_announced_a_day_ahead_but_not_a_week_ahead() {
+    let t = app_with_demo().await;
+    let at = |h: i64| chrono::Utc::now() + chrono::Duration::hours(h);
+    for (name, start) in [("Soon window", 3), ("Far window", 24 * 7)] {
+        let res = t
+            .json("POST", INCIDENTS, json!({"name": name, "body": "Player upgrade.", "components": ["track-1"], "scheduled_for": at(start), "scheduled_until": at(start + 1)}))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let html = body_string(t.get("/e/demo").await).await;
+    assert!(html.contains("Soon window"), "notice beforehand");
+    assert!(!html.contains("Far window"));
+    let status = body_string(t.get("/e/demo/status").await).await;
+    assert!(status.contains("Far window"), "the status page lists all upcoming maintenance");
+}

@@ -11,12 +11,17 @@ use crate::domain::status::IncidentStatus;
 use crate::read_model::EventView;
 use crate::store::IncidentRecord;
 
-/// Incidents to announce: open ones, and maintenance while it runs.
+/// Incidents to announce: open ones, running maintenance, and maintenance
+/// due within the next 24 hours (the notice beforehand).
 pub fn announced(view: &EventView) -> Vec<&IncidentRecord> {
+    let soon = chrono::Utc::now() + chrono::Duration::hours(24);
     view.status
         .incidents
         .iter()
-        .filter(|i| !i.status.is_closed() && i.status != IncidentStatus::Scheduled)
+        .filter(|i| {
+            !i.status.is_closed()
+                && (i.status != IncidentStatus::Scheduled || i.scheduled_for.is_some_and(|f| f <= soon))
+        })
         .collect()
 }
 
@@ -57,6 +62,10 @@ pub fn banner(view: &EventView, lang: &str) -> AnyView {
         .into_iter()
         .map(|i| {
             let latest = i.updates.first().map(|u| render_markdown(&u.body_md)).unwrap_or_default();
+            let window = i.scheduled_for.zip(i.scheduled_until).map(|(a, b)| {
+                let fmt = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&view.tz).format("%Y-%m-%d %H:%M").to_string();
+                view! { <p class="banner-window">{format!("{} – {}", fmt(a), fmt(b))}</p> }
+            });
             let affects = affected_tracks(view, i, lang).map(|w| {
                 view! { <p class="banner-affects">{t!("banner.affects", locale = lang, what = w).to_string()}</p> }
             });
@@ -67,6 +76,7 @@ pub fn banner(view: &EventView, lang: &str) -> AnyView {
                         " — "
                         <span class="banner-status">{status_labels::incident(i.status, lang)}</span>
                     </p>
+                    {window}
                     {affects}
                     <div class="banner-body" inner_html=latest></div>
                     <a href=format!("/e/{slug}/status")>{t!("banner.details", locale = lang).to_string()}</a>
