@@ -178,7 +178,14 @@ fn preview_part(
         .map(|m| view! { <li>{format!("{} · {} · {} → {}", m.track, m.title, format_hhmm(view.tz, m.old_start), format_hhmm(view.tz, m.new_start))}</li> })
         .collect_view();
     let conflicts = (!p.conflicts.is_empty()).then(|| {
-        let items = p.conflicts.iter().map(|c| view! { <li>{c.message()}</li> }).collect_view();
+        // Messages name sessions by guid; organisers know them by title.
+        let titled = |c: &Conflict| {
+            conflict_guids(c).into_iter().fold(c.message(), |m, g| match view.schedule.session(g) {
+                Some(x) => m.replace(g, &format!("“{}”", x.title)),
+                None => m,
+            })
+        };
+        let items = p.conflicts.iter().map(|c| view! { <li>{titled(c)}</li> }).collect_view();
         view! { <h3>{t!("shift.conflicts", locale = lang).to_string()}</h3><ul class="conflicts" data-testid="conflicts">{items}</ul> }
     });
     let tracks: Vec<String> = match &input.tracks {
