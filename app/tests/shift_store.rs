@@ -12,7 +12,7 @@ use sqlx::{AnyPool, Row};
 
 // Not `mod backends;`: that would look for tests/backends.rs, which cargo
 // would build as a test target of its own.
-#[path = "shift_store/backends.rs"]
+#[path = "support/backends.rs"]
 mod backends;
 
 use backends::{Db, on_each_backend};

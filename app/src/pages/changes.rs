@@ -2,20 +2,16 @@
 //! why it happened and what moved, newest first.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use rust_i18n::t;
 
 use super::{layout, request};
 use crate::domain::time::format_hhmm;
 
 pub fn render() -> AnyView {
-    let slug = use_params_map()
-        .read_untracked()
-        .get("event")
-        .unwrap_or_default();
     let lang = request::lang();
-    let Some(view) = request::state().read_model.get(&slug) else {
-        return layout::not_found_with(t!("error.no_event", locale = lang).to_string());
+    let (slug, view) = match layout::route_event() {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     request::set_public_cache(&format!("{}-{lang}-changes", view.fingerprint));
     let versions = view

@@ -3,7 +3,6 @@
 //! template, "all streams", post. Its lists are live regions.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use rust_i18n::t;
 
 use super::request::{self, CurrentUser};
@@ -18,12 +17,9 @@ pub fn render() -> AnyView {
         leptos_axum::redirect("/login");
         return ().into_any();
     };
-    let slug = use_params_map()
-        .read_untracked()
-        .get("event")
-        .unwrap_or_default();
-    let Some(view) = request::state().read_model.get(&slug) else {
-        return layout::not_found_with(t!("error.no_event", locale = lang).to_string());
+    let (slug, view) = match layout::route_event() {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
         r.insert_header(

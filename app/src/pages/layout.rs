@@ -79,6 +79,21 @@ pub fn frame(title: String, event: Option<Arc<EventView>>, body: AnyView) -> Any
     .into_any()
 }
 
+/// The event named by the route's `:event`, with its slug, from the read
+/// model; or, when there is none, the 404 page to render instead.
+pub fn route_event() -> Result<(String, Arc<EventView>), AnyView> {
+    let slug = leptos_router::hooks::use_params_map()
+        .read_untracked()
+        .get("event")
+        .unwrap_or_default();
+    match request::state().read_model.get(&slug) {
+        Some(view) => Ok((slug, view)),
+        None => Err(not_found_with(
+            t!("error.no_event", locale = request::lang()).to_string(),
+        )),
+    }
+}
+
 /// A 404 page with a message and a way back.
 pub fn not_found_with(message: String) -> AnyView {
     let lang = request::lang();

@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use rust_i18n::t;
 
 use super::layout;
@@ -17,13 +16,10 @@ use crate::domain::time::{format_hhmm, local_date, offset_label};
 use crate::read_model::EventView;
 
 pub fn render() -> AnyView {
-    let slug = use_params_map()
-        .read_untracked()
-        .get("event")
-        .unwrap_or_default();
     let lang = request::lang();
-    let Some(view) = request::state().read_model.get(&slug) else {
-        return layout::not_found_with(t!("error.no_event", locale = lang).to_string());
+    let (slug, view) = match layout::route_event() {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     request::set_public_cache(&format!("{}-{lang}", view.fingerprint));
     let now = Utc::now();

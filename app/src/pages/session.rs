@@ -21,12 +21,14 @@ pub fn render_markdown(md: &str) -> String {
 }
 
 pub fn render() -> AnyView {
-    let params = use_params_map().read_untracked();
-    let slug = params.get("event").unwrap_or_default();
-    let guid = params.get("guid").unwrap_or_default();
+    let guid = use_params_map()
+        .read_untracked()
+        .get("guid")
+        .unwrap_or_default();
     let lang = request::lang();
-    let Some(view) = request::state().read_model.get(&slug) else {
-        return layout::not_found_with(t!("error.no_event", locale = lang).to_string());
+    let (slug, view) = match layout::route_event() {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let s = &view.schedule;
     let Some(x) = s.session(&guid) else {

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use rust_i18n::t;
 
 use super::layout;
@@ -18,13 +17,10 @@ use crate::store::{ComponentRecord, IncidentRecord};
 pub const UPTIME_DAYS: u32 = 90;
 
 pub fn render() -> AnyView {
-    let slug = use_params_map()
-        .read_untracked()
-        .get("event")
-        .unwrap_or_default();
     let lang = request::lang();
-    let Some(view) = request::state().read_model.get(&slug) else {
-        return layout::not_found_with(t!("error.no_event", locale = lang).to_string());
+    let (_, view) = match layout::route_event() {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     request::set_public_cache(&format!("{}-{lang}-status", view.fingerprint));
     let now = Utc::now();

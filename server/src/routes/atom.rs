@@ -82,20 +82,7 @@ pub async fn incidents(State(state): State<AppState>, Path(event): Path<String>)
         entries,
         ..Default::default()
     };
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/atom+xml; charset=utf-8"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=30, stale-while-revalidate=60"),
-            ),
-        ],
-        feed.to_string(),
-    )
-        .into_response()
+    atom_response(&feed)
 }
 
 /// `/e/{event}/changes.atom`: every schedule version with why and what moved.
@@ -174,6 +161,18 @@ pub async fn changes(State(state): State<AppState>, Path(event): Path<String>) -
         entries,
         ..Default::default()
     };
+    atom_response(&feed)
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A feed as an HTTP response, cacheable like the other public documents.
+fn atom_response(feed: &Feed) -> Response {
     (
         [
             (
@@ -188,11 +187,4 @@ pub async fn changes(State(state): State<AppState>, Path(event): Path<String>) -
         feed.to_string(),
     )
         .into_response()
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
