@@ -20,7 +20,8 @@ pub fn announced(view: &EventView) -> Vec<&IncidentRecord> {
         .iter()
         .filter(|i| {
             !i.status.is_closed()
-                && (i.status != IncidentStatus::Scheduled || i.scheduled_for.is_some_and(|f| f <= soon))
+                && (i.status != IncidentStatus::Scheduled
+                    || i.scheduled_for.is_some_and(|f| f <= soon))
         })
         .collect()
 }

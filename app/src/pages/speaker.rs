@@ -20,7 +20,9 @@ pub struct SpeakerScope {
 pub fn render() -> AnyView {
     let lang = request::lang();
     let scope = request::extension::<SpeakerScope>();
-    let view = scope.as_ref().and_then(|s| request::state().read_model.get(&s.event_slug));
+    let view = scope
+        .as_ref()
+        .and_then(|s| request::state().read_model.get(&s.event_slug));
     let (Some(scope), Some(view)) = (scope, view) else {
         return layout::not_found_with(String::new());
     };
@@ -28,12 +30,23 @@ pub fn render() -> AnyView {
         return layout::not_found_with(String::new());
     };
     if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-        r.insert_header(http::header::CACHE_CONTROL, http::HeaderValue::from_static("private, no-store"));
-        r.insert_header(http::header::REFERRER_POLICY, http::HeaderValue::from_static("no-referrer"));
+        r.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("private, no-store"),
+        );
+        r.insert_header(
+            http::header::REFERRER_POLICY,
+            http::HeaderValue::from_static("no-referrer"),
+        );
     }
     let now = Utc::now();
     let slug = view.schedule.event.slug.clone();
-    let mut mine: Vec<_> = view.schedule.sessions.iter().filter(|s| s.speakers.contains(&speaker.key)).collect();
+    let mut mine: Vec<_> = view
+        .schedule
+        .sessions
+        .iter()
+        .filter(|s| s.speakers.contains(&speaker.key))
+        .collect();
     mine.sort_by_key(|s| s.start);
     let next = mine.iter().find(|s| s.end() > now).map(|s| {
         view! {
@@ -46,7 +59,9 @@ pub fn render() -> AnyView {
             <p class="muted">{s.title.clone()}</p>
         }
     });
-    let none = next.is_none().then(|| view! { <p>{t!("speaker.none", locale = lang).to_string()}</p> });
+    let none = next
+        .is_none()
+        .then(|| view! { <p>{t!("speaker.none", locale = lang).to_string()}</p> });
     let rows = mine
         .iter()
         .map(|s| {
