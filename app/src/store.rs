@@ -7,12 +7,12 @@ mod changes;
 mod events;
 mod import;
 mod shift;
+mod speaker_links;
 mod status;
 mod status_components;
 mod status_incidents;
 mod status_load;
 mod status_timeline;
-mod speaker_links;
 mod tokens;
 mod users;
 mod validate;
@@ -30,11 +30,11 @@ pub use changes::ChangeRecord;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
 pub use shift::{AppliedShift, ShiftRecord};
+pub use speaker_links::{SpeakerLink, SpeakerLinkInfo};
 pub use status::{
     AffectedComponent, ComponentPatch, ComponentRecord, IncidentRecord, IncidentUpdateRecord,
     NewComponent, NewIncident, NewIncidentUpdate, StatusSnapshot,
 };
-pub use speaker_links::{SpeakerLink, SpeakerLinkInfo};
 pub use tokens::ApiToken;
 pub use users::{LoginSession, UserRecord};
 

@@ -9,7 +9,9 @@ mod users;
 use app::error::AppError;
 use app::store::Store;
 
-use crate::config::{Cli, Command, ServeArgs, SpeakerCommand, TokenCommand, UserCommand, redact_url};
+use crate::config::{
+    Cli, Command, ServeArgs, SpeakerCommand, TokenCommand, UserCommand, redact_url,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -108,8 +110,21 @@ pub async fn run(cli: Cli) -> CliResult {
             shift::run(&open_store(&url).await?, &event, &input).await
         }
         Command::Speaker {
-            command: SpeakerCommand::Link { event, speaker, public_url },
-        } => users::speaker_links(&open_store(&url).await?, &event, speaker.as_deref(), &public_url).await,
+            command:
+                SpeakerCommand::Link {
+                    event,
+                    speaker,
+                    public_url,
+                },
+        } => {
+            users::speaker_links(
+                &open_store(&url).await?,
+                &event,
+                speaker.as_deref(),
+                &public_url,
+            )
+            .await
+        }
         Command::Demo { event, date } => {
             let store = open_store(&url).await?;
             let date = date.unwrap_or_else(crate::demo::today_in_moscow);

@@ -118,7 +118,11 @@ pub enum SpeakerCommand {
         #[arg(long)]
         speaker: Option<String>,
         /// Base URL of the links.
-        #[arg(long, env = "MARQUEE_PUBLIC_URL", default_value = "http://127.0.0.1:3000")]
+        #[arg(
+            long,
+            env = "MARQUEE_PUBLIC_URL",
+            default_value = "http://127.0.0.1:3000"
+        )]
         public_url: String,
     },
 }

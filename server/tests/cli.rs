@@ -228,15 +228,41 @@ fn shift_previews_as_a_table_then_applies() {
 fn speaker_links_are_printed_once_and_work_as_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/m.db", dir.path().display());
-    assert!(run(&db, &["demo", "--date", "2026-11-23"], None).status.success());
-    let out = run(&db, &["speaker", "link", "--event", "demo", "--public-url", "https://marquee.example"], None);
+    assert!(
+        run(&db, &["demo", "--date", "2026-11-23"], None)
+            .status
+            .success()
+    );
+    let out = run(
+        &db,
+        &[
+            "speaker",
+            "link",
+            "--event",
+            "demo",
+            "--public-url",
+            "https://marquee.example",
+        ],
+        None,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let lines = text(&out.stdout);
     assert_eq!(lines.lines().count(), 18, "one link per demo speaker");
-    let anna = lines.lines().find(|l| l.starts_with("Anna Volkova\t")).unwrap();
+    let anna = lines
+        .lines()
+        .find(|l| l.starts_with("Anna Volkova\t"))
+        .unwrap();
     let url = anna.split('\t').nth(1).unwrap();
-    assert!(url.starts_with("https://marquee.example/s/sp_") && url.len() == "https://marquee.example/s/sp_".len() + 64, "{url}");
-    let out = run(&db, &["speaker", "link", "--event", "demo", "--speaker", "nobody"], None);
+    assert!(
+        url.starts_with("https://marquee.example/s/sp_")
+            && url.len() == "https://marquee.example/s/sp_".len() + 64,
+        "{url}"
+    );
+    let out = run(
+        &db,
+        &["speaker", "link", "--event", "demo", "--speaker", "nobody"],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--speaker"));
 }

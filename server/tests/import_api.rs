@@ -203,16 +203,34 @@ async fn unknown_api_routes_are_json_404s() {
 async fn a_moved_session_in_a_reimport_raises_its_calendar_sequence() {
     let t = app().await;
     t.import("democon", fixture("pretalx-democon.json")).await;
-    let mut doc: serde_json::Value = serde_json::from_slice(&fixture("pretalx-democon.json")).unwrap();
-    let rooms = doc["schedule"]["conference"]["days"][0]["rooms"].as_object_mut().unwrap();
-    let first = rooms.values_mut().find(|v| !v.as_array().unwrap().is_empty()).unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&fixture("pretalx-democon.json")).unwrap();
+    let rooms = doc["schedule"]["conference"]["days"][0]["rooms"]
+        .as_object_mut()
+        .unwrap();
+    let first = rooms
+        .values_mut()
+        .find(|v| !v.as_array().unwrap().is_empty())
+        .unwrap();
     let guid = first[0]["guid"].as_str().unwrap().to_owned();
     first[0]["title"] = "Renamed only".into();
     t.import("democon", serde_json::to_vec(&doc).unwrap()).await;
-    assert_eq!(t.state.store.session_sequences("democon").await.unwrap()[&guid], 0, "a rename does not move it");
-    let rooms = doc["schedule"]["conference"]["days"][0]["rooms"].as_object_mut().unwrap();
-    let first = rooms.values_mut().find(|v| !v.as_array().unwrap().is_empty()).unwrap();
+    assert_eq!(
+        t.state.store.session_sequences("democon").await.unwrap()[&guid],
+        0,
+        "a rename does not move it"
+    );
+    let rooms = doc["schedule"]["conference"]["days"][0]["rooms"]
+        .as_object_mut()
+        .unwrap();
+    let first = rooms
+        .values_mut()
+        .find(|v| !v.as_array().unwrap().is_empty())
+        .unwrap();
     first[0]["duration"] = "02:00".into();
     t.import("democon", serde_json::to_vec(&doc).unwrap()).await;
-    assert_eq!(t.state.store.session_sequences("democon").await.unwrap()[&guid], 1);
+    assert_eq!(
+        t.state.store.session_sequences("democon").await.unwrap()[&guid],
+        1
+    );
 }

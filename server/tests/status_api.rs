@@ -427,5 +427,8 @@ async fn maintenance_is_announced_a_day_ahead_but_not_a_week_ahead() {
     assert!(html.contains("Soon window"), "notice beforehand");
     assert!(!html.contains("Far window"));
     let status = body_string(t.get("/e/demo/status").await).await;
-    assert!(status.contains("Far window"), "the status page lists all upcoming maintenance");
+    assert!(
+        status.contains("Far window"),
+        "the status page lists all upcoming maintenance"
+    );
 }

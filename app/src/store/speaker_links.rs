@@ -23,7 +23,12 @@ pub struct SpeakerLinkInfo {
 
 impl Store {
     /// Stores a new link for a speaker, revoking the old one, atomically.
-    pub async fn issue_speaker_link(&self, slug: &str, speaker_key: &str, token_hash: &str) -> Result<()> {
+    pub async fn issue_speaker_link(
+        &self,
+        slug: &str,
+        speaker_key: &str,
+        token_hash: &str,
+    ) -> Result<()> {
         let now = unix(Utc::now());
         let mut tx = self.pool.begin().await?;
         let event_id: i64 = sqlx::query("select event_id from event where slug = $1")
@@ -38,7 +43,10 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         if known.is_none() {
-            return Err(AppError::invalid("speaker", format!("no speaker {speaker_key:?} in event {slug:?}")));
+            return Err(AppError::invalid(
+                "speaker",
+                format!("no speaker {speaker_key:?} in event {slug:?}"),
+            ));
         }
         sqlx::query("update speaker_link set revoked_at = $3 where event_id = $1 and speaker_key = $2 and revoked_at is null")
             .bind(event_id)
@@ -88,7 +96,8 @@ impl Store {
             .map(|r| {
                 Ok(SpeakerLinkInfo {
                     speaker_key: r.try_get("speaker_key")?,
-                    created_at: DateTime::from_timestamp(r.try_get::<i64, _>("created_at")?, 0).unwrap_or_default(),
+                    created_at: DateTime::from_timestamp(r.try_get::<i64, _>("created_at")?, 0)
+                        .unwrap_or_default(),
                 })
             })
             .collect()

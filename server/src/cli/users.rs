@@ -60,14 +60,26 @@ pub async fn create_token(store: &Store, name: &str) -> CliResult {
     Ok(())
 }
 
-pub async fn speaker_links(store: &Store, event: &str, only: Option<&str>, public_url: &str) -> CliResult {
+pub async fn speaker_links(
+    store: &Store,
+    event: &str,
+    only: Option<&str>,
+    public_url: &str,
+) -> CliResult {
     let schedule = store
         .load_schedule(event)
         .await?
         .ok_or_else(|| CliError::Input(format!("--event: no event {event:?}")))?;
-    let speakers: Vec<_> = schedule.speakers.iter().filter(|s| only.is_none_or(|k| s.key == k)).collect();
+    let speakers: Vec<_> = schedule
+        .speakers
+        .iter()
+        .filter(|s| only.is_none_or(|k| s.key == k))
+        .collect();
     if speakers.is_empty() {
-        return Err(CliError::Input(format!("--speaker: no speaker {:?} in {event:?}", only.unwrap_or(""))));
+        return Err(CliError::Input(format!(
+            "--speaker: no speaker {:?} in {event:?}",
+            only.unwrap_or("")
+        )));
     }
     for s in speakers {
         let (plain, hash) = new_token("sp");

@@ -149,10 +149,11 @@ pub async fn resolve_user(State(state): State<AppState>, mut req: Request, next:
     if let Some(token) = path.strip_prefix("/s/")
         && let Ok(Some(link)) = state.store.find_speaker_link(&hash_token(token)).await
     {
-        req.extensions_mut().insert(app::pages::speaker::SpeakerScope {
-            event_slug: link.event_slug,
-            speaker_key: link.speaker_key,
-        });
+        req.extensions_mut()
+            .insert(app::pages::speaker::SpeakerScope {
+                event_slug: link.event_slug,
+                speaker_key: link.speaker_key,
+            });
     }
     if wants_user {
         if let Some(token) = cookie_value(req.headers(), COOKIE)
