@@ -39,7 +39,8 @@ cleanup() {
   fi
   rm -rf "$WORK"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # --- the same bytes, as static files ----------------------------------------
 mkdir -p "$WORK/www" "$WORK/tmp" "$WORK/logs"
@@ -105,16 +106,50 @@ for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/summ
   done
 } | tee "$OUT/responses.txt"
 
+# --- CPU accounting -------------------------------------------------------------
+# The machine is shared: before each wrk run wait (up to $QUIET_MAX s) until
+# CPU use is below $QUIET_BUSY %, and during each run measure how much CPU went
+# to processes other than wrk, Marquee and nginx ("other CPU", in % of all
+# cores).  Runs with much other CPU are not comparable.
+QUIET_MAX=${QUIET_MAX:-300}
+QUIET_BUSY=${QUIET_BUSY:-30}
+HZ=$(getconf CLK_TCK)
+NCPU=$(nproc)
+MARQUEE_PID=${MARQUEE_PID:-$(ss -ltnpH "sport = :${MARQUEE_URL##*:}" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)}
+busy_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+pids_ticks() { local t=0 p f; for p in "$@"; do f=$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null) && t=$(( t + $(awk '{print $12+$13}' <<<"$f") )); done; echo $t; }
+server_pids() { echo "$MARQUEE_PID" "$NGINX_PID" $(pgrep -P "$NGINX_PID" 2>/dev/null); }
+cpu_busy_pct() {
+  local a b; a=$(busy_ticks); sleep 2; b=$(busy_ticks)
+  echo $(( 100 * (b - a) / (2 * HZ * NCPU) ))
+}
+wait_quiet() {
+  local start=$SECONDS busy
+  while busy=$(cpu_busy_pct); (( busy >= QUIET_BUSY )); do
+    (( SECONDS - start > QUIET_MAX )) && { echo "   WARNING: machine still ${busy}% busy; measuring anyway"; return; }
+    sleep 5
+  done
+}
+
 # --- wrk ----------------------------------------------------------------------
-# run NAME URL ENCODING -> appends "NAME rps p50 p99 ..." to $OUT/results.txt
+# run NAME URL ENCODING -> appends "NAME rps=.. p50_ms=.. ... other_cpu_pct=.." to $OUT/results.txt
 run() {
   local name=$1 url=$2 enc=$3 log="$OUT/wrk-$1.log"
   local hdr=()
   [[ $enc == gzip ]] && hdr=(-H "Accept-Encoding: gzip")
+  wait_quiet
   echo "== $name: wrk -t$THREADS -c$CONNS -d$DURATION ${hdr[*]} $url  (load before: $(cut -d' ' -f1-3 /proc/loadavg))" | tee "$log"
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$HERE/wrk_report.lua" "${hdr[@]}" "$url" >>"$log" 2>&1
+  local b0 s0 t0 b1 s1 t1 w other
+  b0=$(busy_ticks); s0=$(pids_ticks $(server_pids)); t0=$(date +%s.%N)
+  /usr/bin/time -f '%U %S' -o "$OUT/time-$name" \
+    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$HERE/wrk_report.lua" "${hdr[@]}" "$url" >>"$log" 2>&1
+  b1=$(busy_ticks); s1=$(pids_ticks $(server_pids)); t1=$(date +%s.%N)
+  w=$(awk -v hz="$HZ" '{printf "%d", ($1+$2)*hz}' "$OUT/time-$name")
+  other=$(awk -v d=$(( (b1-b0) - (s1-s0) - w )) -v t0="$t0" -v t1="$t1" -v hz="$HZ" -v n="$NCPU" \
+    'BEGIN { v = 100*d/((t1-t0)*hz*n); if (v < 0) v = 0; printf "%.1f", v }')
+  echo "   server CPU $(( (s1-s0) / HZ )) s, wrk CPU $(( w / HZ )) s, other CPU ${other}%" | tee -a "$log"
   grep -E 'Requests/sec|Latency  |Non-2xx|Socket errors|50%|99%' "$log" | sed 's/^/   /'
-  echo "$name $(grep '^RESULT' "$log" | cut -d' ' -f2-)" >>"$OUT/results.txt"
+  echo "$name $(grep '^RESULT' "$log" | cut -d' ' -f2-) other_cpu_pct=$other" >>"$OUT/results.txt"
   sleep 2
 }
 : >"$OUT/results.txt"
@@ -139,9 +174,10 @@ for line in open(sys.argv[1]):
     name, *kv = line.split()
     rows[name] = {k: float(v) for k, v in (x.split("=") for x in kv)}
 t, c, d = sys.argv[2:5]
-print(f"wrk -t{t} -c{c} -d{d}, loopback; latency in ms; errors = connect+read+write+timeout, non-2xx = status errors\n")
-print("| page | encoding | server | req/s | p50 | p99 | max | errors | non-2xx | marquee/nginx req/s |")
-print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+print(f"wrk -t{t} -c{c} -d{d}, loopback; latency in ms; errors = connect+read+write+timeout, non-2xx = status errors;")
+print("other CPU = CPU used by unrelated processes during the run, in % of all cores (should be ~0)\n")
+print("| page | encoding | server | req/s | p50 | p99 | max | errors | non-2xx | other CPU % | marquee/nginx req/s |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for page, label in (("status", "/e/demo/status (HTML)"), ("summary", "/e/demo/api/v2/summary.json")):
     for enc in ("identity", "gzip"):
         m = rows.get(f"marquee-{page}-{enc}")
@@ -154,7 +190,7 @@ for page, label in (("status", "/e/demo/status (HTML)"), ("summary", "/e/demo/ap
             name = {"marquee": "marquee", "nginx": "nginx" + (" (gzip on, level 6)" if enc == "gzip" else ""),
                     "nginx_static": "nginx (gzip_static)"}[srv]
             print(f"| {label} | {enc} | {name} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
-                  f"| {r['max_ms']:.2f} | {err} | {int(r['err_status'])} | {ratio} |")
+                  f"| {r['max_ms']:.2f} | {err} | {int(r['err_status'])} | {r['other_cpu_pct']:.1f} | {ratio} |")
 PY
 echo
 cat "$OUT/http.md"

@@ -37,8 +37,11 @@ stop_server() {
   fi
   SERVER_PID=
 }
-trap stop_server EXIT INT TERM
+trap stop_server EXIT
+trap 'exit 130' INT TERM
 
+# kernel counter: SYNs dropped because a listen backlog was full
+listen_overflows() { awk '/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) k[i] = $i; h = 1 } else for (i = 1; i <= NF; i++) if (k[i] == "ListenOverflows") print $i }' /proc/net/netstat; }
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/run.log"; }
 
 # CPU busy percent over 3 s, from /proc/stat
@@ -82,7 +85,11 @@ start_server() {
 # --- build --------------------------------------------------------------------
 if [[ -z ${SKIP_BUILD:-} ]]; then
   log "cargo build --release -p server (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-  (cd "$ROOT" && cargo build --release -p server) 2>&1 | tail -3 | tee -a "$OUT/run.log"
+  # Others may be mid-edit: a failed build falls back to the last good binary.
+  if ! (cd "$ROOT" && cargo build --release -p server) >"$OUT/build.log" 2>&1; then
+    log "WARNING: build failed (see $OUT/build.log); using the existing binary"
+  fi
+  tail -1 "$OUT/build.log" | tee -a "$OUT/run.log"
 fi
 [[ -x $BIN ]] || { echo "no binary at $BIN" >&2; exit 1; }
 [[ -d $SITE_ROOT/pkg ]] || { echo "no assets at $SITE_ROOT/pkg (run make build once)" >&2; exit 1; }
@@ -114,7 +121,9 @@ log "incident $INCIDENT created"
 # --- HTTP ---------------------------------------------------------------------
 if [[ -z ${SKIP_HTTP:-} ]]; then
   wait_quiet "http"
-  MARQUEE_URL=$URL OUT=$OUT/http "$HERE/http.sh" 2>&1 | tee -a "$OUT/http.log"
+  lo=$(listen_overflows)
+  MARQUEE_URL=$URL MARQUEE_PID=$SERVER_PID OUT=$OUT/http "$HERE/http.sh" 2>&1 | tee -a "$OUT/http.log"
+  log "http: kernel ListenOverflows +$(( $(listen_overflows) - lo ))"
   log "server after http: RSS $(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER_PID/status)," \
       "5xx/errors in server log: $(grep -ciE 'error|panic' "$OUT/server.log" || true)"
 fi
@@ -124,9 +133,11 @@ for n in $SSE_CLIENTS; do
   start_server          # fresh process per N
   procs=1; (( n > 2000 )) && procs=${SSE_PROCS:-2}
   wait_quiet "sse N=$n"
+  lo=$(listen_overflows)
   ( ulimit -n "$(ulimit -Hn)"; python3 "$HERE/sse_fanout.py" --port "$PORT" --incident "$INCIDENT" \
       --pid "$SERVER_PID" -n "$n" --procs "$procs" --updates "$SSE_UPDATES" --json "$OUT/sse-$n.json" ) \
     2>&1 | tee "$OUT/sse-$n.log" || log "WARNING: sse N=$n reported missing deliveries or failures"
+  log "sse N=$n: kernel ListenOverflows +$(( $(listen_overflows) - lo )); server RSS now $(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER_PID/status)"
 done
 stop_server
 log "server log: $(wc -l <"$OUT/server.log") lines, $(grep -ciE 'error|panic' "$OUT/server.log" || true) with error/panic"

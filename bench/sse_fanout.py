@@ -66,6 +66,13 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+def busy_ticks() -> int:
+    """System-wide non-idle CPU ticks (user nice system irq softirq steal)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+
+
 def fd_count(pid: int) -> int:
     try:
         return len(os.listdir(f"/proc/{pid}/fd"))
@@ -88,10 +95,29 @@ INCIDENT = b"event: incident"
 TAIL = 64  # bytes kept across reads so a marker split between reads is found
 
 
-class SseClient(asyncio.Protocol):
-    __slots__ = ("buf", "hello", "hello_fut", "status_ok", "incident_times", "closed", "transport", "head_done")
+class Tracker:
+    """Per worker: how many subscribed clients have got the armed update."""
 
-    def __init__(self, hello_fut: asyncio.Future):
+    def __init__(self):
+        self.got = 0
+        self.alive = 0
+        self.done = asyncio.Event()
+
+    def arm(self, alive: int):
+        self.got = 0
+        self.alive = alive
+        self.done = asyncio.Event()
+
+    def check(self):
+        if self.got >= self.alive:
+            self.done.set()
+
+
+class SseClient(asyncio.Protocol):
+    __slots__ = ("buf", "hello", "hello_fut", "status_ok", "incident_times", "closed", "transport", "head_done", "tracker")
+
+    def __init__(self, hello_fut: asyncio.Future, tracker: Tracker):
+        self.tracker = tracker
         self.buf = b""
         self.hello = False
         self.hello_fut = hello_fut
@@ -132,6 +158,9 @@ class SseClient(asyncio.Protocol):
             i = scan.find(INCIDENT, start)
             if i < 0:
                 break
+            if not self.incident_times:
+                self.tracker.got += 1
+                self.tracker.check()
             self.incident_times.append(now)
             start = i + len(INCIDENT)
         # keep a short tail, but never re-find a marker already counted
@@ -139,6 +168,9 @@ class SseClient(asyncio.Protocol):
 
     def connection_lost(self, exc):
         self.closed = True
+        if self.hello and not self.incident_times:
+            self.tracker.alive -= 1
+            self.tracker.check()
         if not self.hello_fut.done():
             self.hello_fut.set_exception(ConnectionError(f"closed before hello: {exc}"))
 
@@ -152,13 +184,14 @@ async def worker_main(conn, host: str, port: int, path: str, n: int, conc: int, 
     clients: list[SseClient] = []
     errors: dict[str, int] = {}
     sem = asyncio.Semaphore(conc)
+    tracker = Tracker()
 
     async def open_one():
         async with sem:
             fut = loop.create_future()
             try:
                 tr, pr = await asyncio.wait_for(
-                    loop.create_connection(lambda: SseClient(fut), host, port), timeout
+                    loop.create_connection(lambda: SseClient(fut, tracker), host, port), timeout
                 )
                 tr.write(req)
                 await asyncio.wait_for(fut, timeout)
@@ -177,14 +210,14 @@ async def worker_main(conn, host: str, port: int, path: str, n: int, conc: int, 
             cpu0 = time.process_time()
             for c in clients:
                 c.incident_times.clear()
+            tracker.arm(sum(1 for c in clients if not c.closed))
             conn.send(("armed",))
         elif msg[0] == "collect":
-            deadline = time.monotonic() + msg[1]
-            while time.monotonic() < deadline:
-                alive = [c for c in clients if not c.closed]
-                if all(c.incident_times for c in alive):
-                    break
-                await asyncio.sleep(0.005)
+            if msg[1] > 0:
+                try:
+                    await asyncio.wait_for(tracker.done.wait(), msg[1])
+                except asyncio.TimeoutError:
+                    pass
             cpu = time.process_time() - cpu0
             first = [c.incident_times[0] for c in clients if c.incident_times]
             extra = sum(max(0, len(c.incident_times) - 1) for c in clients)
@@ -239,9 +272,10 @@ def main() -> int:
     ap.add_argument("--procs", type=int, default=1, help="client worker processes")
     ap.add_argument("--updates", type=int, default=5)
     ap.add_argument("--pid", type=int, help="server pid, for RSS / CPU / fd sampling")
-    ap.add_argument("--connect-concurrency", type=int, default=200, help="connections being opened at once, per process")
+    ap.add_argument("--connect-concurrency", type=int, default=100, help="connections being opened at once, per process (keep below the server listen backlog, 128)")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each delivery / handshake")
     ap.add_argument("--gap", type=float, default=1.0, help="seconds between updates")
+    ap.add_argument("--status", default="identified", help="status of the posted updates (same-status updates are allowed)")
     ap.add_argument("--json", help="also write the results as JSON to this file")
     a = ap.parse_args()
     if not a.token:
@@ -295,19 +329,19 @@ def main() -> int:
     sample("connected")
 
     all_lat: list[float] = []
-    statuses = ["identified", "monitoring"]
     for u in range(a.updates):
         for c in pipes:
             c.send(("arm",))
         for c in pipes:
             c.recv()
         cpu_s0 = cpu_ticks(a.pid) if a.pid else 0
+        busy0, wall0 = busy_ticks(), time.monotonic()
         t0, status = post_update(
-            a.host, a.port, a.event, a.incident, a.token, statuses[u % 2], f"bench update {u + 1} of {a.updates}"
+            a.host, a.port, a.event, a.incident, a.token, a.status, f"bench update {u + 1} of {a.updates}"
         )
         t_post = (time.monotonic_ns() - t0) / 1e6
         for c in pipes:
-            c.send(("collect", a.timeout))
+            c.send(("collect", a.timeout if 200 <= status < 300 else 0))
         lat, extra, closed, ccpu = [], 0, 0, []
         for c in pipes:
             _, first, ex, cl, cpu = c.recv()
@@ -315,7 +349,11 @@ def main() -> int:
             extra += ex
             closed += cl
             ccpu.append(cpu)
-        srv_cpu = (cpu_ticks(a.pid) - cpu_s0) / os.sysconf("SC_CLK_TCK") if a.pid else float("nan")
+        hz = os.sysconf("SC_CLK_TCK")
+        srv_cpu = (cpu_ticks(a.pid) - cpu_s0) / hz if a.pid else float("nan")
+        busy = (busy_ticks() - busy0) / hz
+        wall = time.monotonic() - wall0
+        other = max(0.0, busy - (srv_cpu if a.pid else 0) - sum(ccpu)) / (wall * os.cpu_count()) * 100
         lat.sort()
         all_lat.extend(lat)
         row = {
@@ -332,12 +370,14 @@ def main() -> int:
             "min_ms": round(lat[0], 2) if lat else None,
             "client_cpu_s": [round(x, 3) for x in ccpu],
             "server_cpu_s": round(srv_cpu, 3),
+            "other_cpu_pct": round(other, 1),
         }
         out["updates"].append(row)
         print(
             f"update {u + 1}: POST {status} in {t_post:7.1f} ms | received {len(lat)}/{connected}"
             f" (closed {closed}, extra {extra}) | min {row['min_ms']} p50 {row['p50_ms']} p99 {row['p99_ms']}"
-            f" max {row['max_ms']} ms | client cpu {row['client_cpu_s']} s, server cpu {row['server_cpu_s']} s",
+            f" max {row['max_ms']} ms | client cpu {row['client_cpu_s']} s, server cpu {row['server_cpu_s']} s,"
+            f" other cpu {row['other_cpu_pct']}% of {wall:.2f} s",
             flush=True,
         )
         time.sleep(a.gap)

@@ -12,4 +12,5 @@ export MARQUEE_DATABASE_URL="sqlite://$tmp/e2e.db"
 export MARQUEE_SITE_ROOT="$root/target/site"
 "$bin" demo --date "${MARQUEE_E2E_DATE:-2026-11-23}" >&2
 printf 'organiser-password-1\n' | "$bin" user add organiser@example.org --password-stdin >&2
+"$bin" token create --name e2e > "$tmp/token"
 exec "$bin" serve --addr "127.0.0.1:$port"

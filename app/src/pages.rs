@@ -25,11 +25,15 @@ pub mod request;
 #[cfg(feature = "ssr")]
 mod schedule;
 #[cfg(feature = "ssr")]
+mod screen;
+#[cfg(feature = "ssr")]
 mod session;
 #[cfg(feature = "ssr")]
 pub use session::render_markdown;
 #[cfg(feature = "ssr")]
 mod shift;
+#[cfg(feature = "ssr")]
+pub mod speaker;
 #[cfg(feature = "ssr")]
 mod status;
 #[cfg(feature = "ssr")]
@@ -45,8 +49,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/e/:event") view=SchedulePage />
                 <Route path=path!("/e/:event/talk/:guid") view=SessionPage />
                 <Route path=path!("/e/:event/status") view=StatusPage />
+                <Route path=path!("/e/:event/screen") view=ScreenPage />
+                <Route path=path!("/e/:event/screen/:track") view=ScreenPage />
                 <Route path=path!("/e/:event/changes") view=ChangesPage />
                 <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/s/:token") view=SpeakerPage />
                 <Route path=path!("/admin") view=AdminPage />
                 <Route path=path!("/admin/e/:event") view=DashboardPage />
                 <Route path=path!("/admin/e/:event/shift") view=ShiftPage />
@@ -76,8 +83,10 @@ server_page!(HomePage => home::render);
 server_page!(SchedulePage => schedule::render);
 server_page!(SessionPage => session::render);
 server_page!(StatusPage => status::render);
+server_page!(ScreenPage => screen::render);
 server_page!(ChangesPage => changes::render);
 server_page!(LoginPage => login::render);
+server_page!(SpeakerPage => speaker::render);
 server_page!(AdminPage => admin::render);
 server_page!(DashboardPage => dashboard::render);
 server_page!(ShiftPage => shift::render);

@@ -8,6 +8,7 @@ mod calendar;
 mod export;
 mod live;
 mod login;
+mod screen;
 pub mod shift_api;
 mod status_api;
 pub mod statuspage;
@@ -94,6 +95,8 @@ pub fn build(state: AppState) -> Router {
             "/api/v1/events/{event}/shifts/{id}/revert",
             post(shift_api::post_revert),
         )
+        .route("/api/v1/time", get(screen::time))
+        .route("/e/{event}/screen.json", get(screen::screen_json))
         .route("/api/v1/{*rest}", axum::routing::any(api::not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), shell.clone())
         .fallback(leptos_axum::file_and_error_handler_with_context::<

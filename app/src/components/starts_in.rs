@@ -9,16 +9,27 @@ use leptos::prelude::*;
 pub fn format_remaining(secs: i64) -> String {
     let s = secs.max(0);
     let (h, m, s) = (s / 3600, (s % 3600) / 60, s % 60);
-    if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m:02}:{s:02}") }
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m:02}:{s:02}")
+    }
 }
 
 #[island]
-pub fn StartsIn(target_ms: i64, server_ms: i64, template: String, now_text: String) -> impl IntoView {
+pub fn StartsIn(
+    target_ms: i64,
+    server_ms: i64,
+    template: String,
+    now_text: String,
+) -> impl IntoView {
     let initial = (target_ms - server_ms) / 1000;
     let remaining = RwSignal::new(initial);
     Effect::new(move |_| {
         let offset = server_ms as f64 - now_ms();
-        let tick = move || remaining.set(((target_ms as f64 - (now_ms() + offset)) / 1000.0).ceil() as i64);
+        let tick = move || {
+            remaining.set(((target_ms as f64 - (now_ms() + offset)) / 1000.0).ceil() as i64)
+        };
         tick();
         set_interval(tick, std::time::Duration::from_secs(1));
     });

@@ -2,14 +2,85 @@
 //! track at one instant. Pure and wasm-safe: the server renders the state
 //! at its own clock, then the island recomputes it every second in the
 //! browser from the same data, so both always agree. All arithmetic is on
-//! UTC instants; the event's zone only decides what "today" is.
+//! UTC instants; the event's zone only decides what "today" is and how a
+//! time reads. The browser gets that zone as a small [`Offsets`] table
+//! rather than chrono-tz: naming a zone at run time links the whole tz
+//! database, which would add about 900 KB to every page's wasm.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{
+    DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike, Utc,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::schedule::{Schedule, SessionKind};
-use super::time::{local_date, local_to_utc_lenient};
+use super::time::local_to_utc_lenient;
+
+/// A time zone as far as screens need one: the UTC offset at an instant.
+pub trait Zone {
+    /// Seconds east of UTC in force at `t`.
+    fn offset_secs(&self, t: DateTime<Utc>) -> i32;
+
+    /// Wall-clock date and time at `t`.
+    fn local(&self, t: DateTime<Utc>) -> NaiveDateTime {
+        t.naive_utc() + Duration::seconds(i64::from(self.offset_secs(t)))
+    }
+
+    fn day(&self, t: DateTime<Utc>) -> NaiveDate {
+        self.local(t).date()
+    }
+
+    /// `HH:MM`, without chrono's format machinery (smaller wasm).
+    fn hhmm(&self, t: DateTime<Utc>) -> String {
+        let l = self.local(t);
+        format!("{:02}:{:02}", l.hour(), l.minute())
+    }
+}
+
+impl Zone for Tz {
+    fn offset_secs(&self, t: DateTime<Utc>) -> i32 {
+        self.offset_from_utc_datetime(&t.naive_utc())
+            .fix()
+            .local_minus_utc()
+    }
+}
+
+/// A zone's offsets over a stretch of time: `(from epoch seconds, offset
+/// seconds)`, ascending. Before the first entry its offset is assumed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offsets(pub Vec<(i64, i32)>);
+
+impl Offsets {
+    /// `tz` from `from` to `to`, transitions found to the second (probed
+    /// hourly, then bisected: no zone changes twice within an hour).
+    pub fn of(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        let off = |t: DateTime<Utc>| tz.offset_secs(t);
+        let mut v = vec![(from.timestamp(), off(from))];
+        let mut t = from;
+        while t < to {
+            let next = (t + Duration::hours(1)).min(to);
+            let last = v.last().map_or(0, |e| e.1);
+            if off(next) != last {
+                let (mut lo, mut hi) = (t, next);
+                while hi - lo > Duration::seconds(1) {
+                    let mid = lo + (hi - lo) / 2;
+                    if off(mid) == last { lo = mid } else { hi = mid }
+                }
+                v.push((hi.timestamp(), off(hi)));
+            }
+            t = next;
+        }
+        Self(v)
+    }
+}
+
+impl Zone for Offsets {
+    fn offset_secs(&self, t: DateTime<Utc>) -> i32 {
+        let s = t.timestamp();
+        let i = self.0.partition_point(|e| e.0 <= s);
+        self.0.get(i.saturating_sub(1)).map_or(0, |e| e.1)
+    }
+}
 
 /// One session as a screen needs it: speaker names resolved, nothing else.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,13 +137,44 @@ pub struct ScreenData {
     pub event: String,
     /// IANA zone of the event.
     pub tz: String,
-    /// The local day the sessions were picked for.
+    /// Its offsets from the day before `day` to the end of the day after.
+    pub offsets: Offsets,
+    /// The local day the sessions were picked for, `YYYY-MM-DD`.
+    #[serde(with = "iso_day")]
     pub day: NaiveDate,
     /// The server's clock when the data was built (epoch ms).
     pub server_now_ms: i64,
     pub tracks: Vec<ScreenTrack>,
     /// Newest first.
     pub incidents: Vec<ScreenIncident>,
+}
+
+/// `YYYY-MM-DD` read by hand: chrono's `FromStr` links its whole format
+/// parser into the wasm (about 12 KB) for one date.
+mod iso_day {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!(
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            d.month(),
+            d.day()
+        ))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        let s = String::deserialize(d)?;
+        let mut it = s.splitn(3, '-').map(str::parse::<u32>);
+        match (it.next(), it.next(), it.next()) {
+            (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) => i32::try_from(y)
+                .ok()
+                .and_then(|y| NaiveDate::from_ymd_opt(y, m, d)),
+            _ => None,
+        }
+        .ok_or_else(|| D::Error::custom(format!("expected YYYY-MM-DD, got {s:?}")))
+    }
 }
 
 /// What one track's screen says.
@@ -109,7 +211,7 @@ pub fn screen_state(
     now: DateTime<Utc>,
     tz: Tz,
 ) -> ScreenState {
-    state_at(&track_sessions(schedule, track), incidents, track, now, tz)
+    state_at(&track_sessions(schedule, track), incidents, track, now, &tz)
 }
 
 /// The state from a track's sessions (start order). A running talk wins
@@ -121,9 +223,9 @@ pub fn state_at(
     incidents: &[ScreenIncident],
     track: &str,
     now: DateTime<Utc>,
-    tz: Tz,
+    zone: &impl Zone,
 ) -> ScreenState {
-    let today = local_date(tz, now);
+    let today = zone.day(now);
     let running = sessions
         .iter()
         .filter(|s| s.start <= now && now < s.end())
@@ -136,7 +238,7 @@ pub fn state_at(
     }
     let next = sessions
         .iter()
-        .find(|s| s.kind != SessionKind::Break && s.start > now && local_date(tz, s.start) == today)
+        .find(|s| s.kind != SessionKind::Break && s.start > now && zone.day(s.start) == today)
         .map(|s| (s.clone(), s.start - now));
     if let Some(incident) = incidents.iter().find(|i| i.affects(track)) {
         return ScreenState::Delayed {
@@ -152,9 +254,7 @@ pub fn state_at(
             ScreenState::DoneForToday {
                 tomorrow: sessions
                     .iter()
-                    .find(|s| {
-                        s.kind != SessionKind::Break && Some(local_date(tz, s.start)) == tomorrow
-                    })
+                    .find(|s| s.kind != SessionKind::Break && Some(zone.day(s.start)) == tomorrow)
                     .cloned(),
             }
         }
@@ -207,6 +307,8 @@ pub fn screen_data(
     if track.is_some_and(|t| schedule.track(t).is_none()) {
         return None;
     }
+    let at = |d: NaiveDate| local_to_utc_lenient(tz, d.and_time(NaiveTime::MIN));
+    let offsets = Offsets::of(tz, at(day - Duration::days(1)), at(day + Duration::days(2)));
     let tracks = schedule
         .tracks
         .iter()
@@ -221,6 +323,7 @@ pub fn screen_data(
     Some(ScreenData {
         event: schedule.event.name.clone(),
         tz: schedule.event.time_zone.clone(),
+        offsets,
         day,
         server_now_ms: now.timestamp_millis(),
         tracks,
@@ -281,7 +384,7 @@ mod tests {
             incidents,
             "track-2",
             at(MSK, local),
-            parse_zone(MSK).unwrap(),
+            &parse_zone(MSK).unwrap(),
         )
     }
 
@@ -468,12 +571,43 @@ mod tests {
             talk("Early", at(b, "2026-10-25 01:30:00"), 30, SessionKind::Talk),
             talk("After", at(b, "2026-10-25 03:00:00"), 30, SessionKind::Talk),
         ];
-        // 02:30 CEST (00:30 UTC): the wall clock says 30 min, it is 90.
-        let first = state_at(&s, &[], "t", "2026-10-25T00:30:00Z".parse().unwrap(), tz);
-        assert_eq!(title_and_secs(&first), ("After".into(), 90 * 60));
-        // 02:30 CET, the second time round (01:30 UTC): 30 minutes.
-        let second = state_at(&s, &[], "t", "2026-10-25T01:30:00Z".parse().unwrap(), tz);
-        assert_eq!(title_and_secs(&second), ("After".into(), 30 * 60));
+        // The browser's table must agree with chrono-tz on both sides.
+        let day = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap();
+        let table = Offsets::of(
+            tz,
+            at(b, "2026-10-24 00:00:00"),
+            at(b, "2026-10-27 00:00:00"),
+        );
+        let change = "2026-10-25T01:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            table.0,
+            vec![
+                (at(b, "2026-10-24 00:00:00").timestamp(), 7200),
+                (change.timestamp(), 3600)
+            ]
+        );
+        let zones: [&dyn Fn(DateTime<Utc>) -> ScreenState; 2] =
+            [&|now| state_at(&s, &[], "t", now, &tz), &|now| {
+                state_at(&s, &[], "t", now, &table)
+            }];
+        for state in zones {
+            // 02:30 CEST (00:30 UTC): the wall clock says 30 min, it is 90.
+            let first = state("2026-10-25T00:30:00Z".parse().unwrap());
+            assert_eq!(title_and_secs(&first), ("After".into(), 90 * 60));
+            // 02:30 CET, the second time round (01:30 UTC): 30 minutes.
+            let second = state("2026-10-25T01:30:00Z".parse().unwrap());
+            assert_eq!(title_and_secs(&second), ("After".into(), 30 * 60));
+        }
+        let fold = |z: &dyn Fn(DateTime<Utc>) -> String| {
+            [
+                change - Duration::minutes(30),
+                change + Duration::minutes(30),
+            ]
+            .map(z)
+        };
+        assert_eq!(fold(&|t| tz.hhmm(t)), ["02:30", "02:30"]);
+        assert_eq!(fold(&|t| table.hhmm(t)), ["02:30", "02:30"]);
+        assert_eq!(table.day(change), day);
         assert_eq!(format_duration(Duration::minutes(90)), "1:30:00");
     }
 
@@ -500,18 +634,21 @@ mod tests {
         };
         let tz = parse_zone(MSK).unwrap();
         let now = at(MSK, "2026-11-23 16:50:00");
-        let day = local_date(tz, now);
+        let day = tz.day(now);
         assert!(screen_data(&sched, tz, vec![], Some("nope"), day, now).is_none());
         let d = screen_data(&sched, tz, vec![], Some("track-2"), day, now).unwrap();
         assert_eq!(
             (d.tracks.len(), d.server_now_ms),
             (1, now.timestamp_millis())
         );
+        assert_eq!(d.offsets.0.len(), 1, "Moscow has no DST");
+        assert_eq!(d.offsets.offset_secs(now), 3 * 3600);
         assert!(matches!(
             screen_state(&sched, &[], "track-2", now, tz),
             ScreenState::DoneForToday { tomorrow: None }
         ));
         let json = serde_json::to_string(&d).unwrap();
+        assert!(json.contains(r#""day":"2026-11-23""#), "{json}");
         assert_eq!(serde_json::from_str::<ScreenData>(&json).unwrap(), d);
     }
 }

@@ -1,0 +1,210 @@
+//! `/e/{event}/screen/{track}` (one track) and `/e/{event}/screen` (the
+//! lobby: every track in a grid): full-screen countdowns for stream
+//! overlays and venue displays. No shared frame, no navigation, nothing to
+//! click: a bare 16:9 layout whose state the server renders at its clock
+//! (enough without JavaScript, refreshed by a `<noscript>` meta refresh),
+//! then the `Countdown` island keeps it current. `?help=1` on the lobby
+//! lists every screen's URL with the options, for whoever sets up OBS.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::{Body, Html, Title};
+use leptos_router::hooks::use_params_map;
+use rust_i18n::t;
+
+use super::request;
+use crate::components::countdown::screen_data_for;
+use crate::components::{Countdown, ScreenLabels};
+use crate::read_model::EventView;
+
+/// How a screen looks, from its query string.
+struct Look {
+    transparent: bool,
+    /// `dark`, `light`, or `auto` (the system's).
+    theme: &'static str,
+    scale: f64,
+}
+
+impl Look {
+    fn from_query() -> Self {
+        let on =
+            |k: &str| request::query(k).is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        let theme = match request::query("theme").as_deref() {
+            Some("dark") => "dark",
+            Some("light") => "light",
+            _ => "auto",
+        };
+        // Bounded so a typo cannot make the screen unreadable or huge.
+        let scale = request::query("scale")
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| s.is_finite())
+            .map_or(1.0, |s| s.clamp(0.25, 4.0));
+        Self {
+            transparent: on("transparent"),
+            theme,
+            scale,
+        }
+    }
+
+    fn html_class(&self) -> String {
+        format!(
+            "screen-html theme-{}{}",
+            self.theme,
+            if self.transparent {
+                " is-transparent"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+fn labels(lang: &str) -> ScreenLabels {
+    let l = |k: &str| t!(k, locale = lang).to_string();
+    let time = |k: &str| t!(k, locale = lang, time = "{time}").to_string();
+    let at = |k: &str| t!(k, locale = lang, at = "{at}").to_string();
+    ScreenLabels {
+        up_next: l("screen.up_next"),
+        live_now: l("screen.live_now"),
+        break_time: l("screen.break"),
+        delayed: l("screen.delayed"),
+        done: l("screen.done"),
+        starts_in: time("screen.starts_in"),
+        running: time("screen.running"),
+        next_at: at("screen.next_at"),
+        new_start: at("screen.new_start"),
+        tomorrow: at("screen.tomorrow"),
+        reconnecting: l("screen.reconnecting"),
+        clock: l("screen.clock"),
+    }
+}
+
+/// A bare page (no frame) saying what is missing, with a 404.
+fn missing(message: String, lang: &str) -> AnyView {
+    request::set_status(http::StatusCode::NOT_FOUND);
+    view! {
+        <Title text=t!("error.not_found", locale = lang).to_string() />
+        <main class="screen screen-missing">
+            <h1>{t!("error.not_found", locale = lang).to_string()}</h1>
+            <p>{message}</p>
+        </main>
+    }
+    .into_any()
+}
+
+/// Time-dependent and carrying the server's clock: never cached.
+fn no_store() {
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+}
+
+pub fn render() -> AnyView {
+    let params = use_params_map().read_untracked().clone();
+    let slug = params.get("event").unwrap_or_default();
+    let track = params.get("track");
+    let lang = request::lang();
+    let Some(view) = request::state().read_model.get(&slug) else {
+        return missing(t!("error.no_event", locale = lang).to_string(), lang);
+    };
+    // Whole seconds, exactly as the island counts, so hydration matches.
+    let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_default();
+    let Some(data) = screen_data_for(&view, track.as_deref(), None, now) else {
+        let name = track.unwrap_or_default();
+        return missing(
+            t!("screen.no_track", locale = lang, track = name).to_string(),
+            lang,
+        );
+    };
+    no_store();
+    if track.is_none() && request::query("help").as_deref() == Some("1") {
+        return help(&view, lang);
+    }
+    let look = Look::from_query();
+    let title = match data.tracks.as_slice() {
+        [one] if track.is_some() => format!("{} — {}", one.name, data.event),
+        _ => format!(
+            "{} — {}",
+            t!("screen.all_tracks", locale = lang),
+            data.event
+        ),
+    };
+    let class = format!(
+        "screen theme-{}{}{}",
+        look.theme,
+        if look.transparent {
+            " is-transparent"
+        } else {
+            ""
+        },
+        if track.is_none() {
+            " is-lobby"
+        } else {
+            " is-single"
+        },
+    );
+    view! {
+        <Title text=title />
+        <Html {..} class=look.html_class() />
+        <Body {..} class="screen-body" />
+        // Without JavaScript the page reloads itself; with it, `noscript`
+        // is inert and the island does the updating.
+        <noscript><meta http-equiv="refresh" content="30" /></noscript>
+        <main class=class style=format!("--scale:{}", look.scale)>
+            <Countdown event=slug track=track data=data labels=labels(lang) />
+        </main>
+    }
+    .into_any()
+}
+
+/// `?help=1`: each screen's URL, plain and as a transparent OBS overlay,
+/// with the options explained; select a field to copy it.
+fn help(view: &EventView, lang: &str) -> AnyView {
+    let s = &view.schedule;
+    let base = format!("{}/e/{}/screen", request::state().public_url, s.event.slug);
+    let row = |name: String, url: String| {
+        let overlay = format!("{url}?transparent=1");
+        view! {
+            <tr>
+                <th scope="row">{name}</th>
+                <td><input class="screen-url" readonly value=url.clone() aria-label=t!("screen.help_display", locale = lang).to_string() /></td>
+                <td><input class="screen-url" readonly value=overlay aria-label=t!("screen.help_obs", locale = lang).to_string() /></td>
+            </tr>
+        }
+    };
+    let rows = std::iter::once(row(
+        t!("screen.all_tracks", locale = lang).to_string(),
+        base.clone(),
+    ))
+    .chain(
+        s.tracks
+            .iter()
+            .map(|tr| row(tr.name.clone(), format!("{base}/{}", tr.slug))),
+    )
+    .collect_view();
+    let options = ["transparent", "theme", "lang", "scale"]
+        .map(|o| view! { <li>{t!(format!("screen.opt_{o}"), locale = lang).to_string()}</li> });
+    view! {
+        <Title text=format!("{} — {}", t!("screen.help_title", locale = lang), s.event.name) />
+        <main class="screen screen-help" data-testid="screen-help">
+            <h1>{t!("screen.help_title", locale = lang).to_string()}</h1>
+            <p>{t!("screen.help_intro", locale = lang).to_string()}</p>
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col"></th>
+                        <th scope="col">{t!("screen.help_display", locale = lang).to_string()}</th>
+                        <th scope="col">{t!("screen.help_obs", locale = lang).to_string()}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <h2>{t!("screen.help_options", locale = lang).to_string()}</h2>
+            <ul>{options.into_iter().collect_view()}</ul>
+        </main>
+    }
+    .into_any()
+}
