@@ -71,7 +71,7 @@ fn local(d: NaiveDate, minute_of_day: i64) -> DateTime<Utc> {
 /// tenth session has a co-speaker. Track 0 opens each day with a pinned
 /// keynote, and a few afternoon sessions are pinned too.
 fn generate() -> Schedule {
-    let mut rng = Rng(0x5EED_F05D_E4);
+    let mut rng = Rng(0x005E_EDF0_5DE4);
     let tracks: Vec<Track> = (0..TRACKS)
         .map(|i| Track {
             slug: format!("room-{i:03}"),
