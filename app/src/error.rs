@@ -117,7 +117,11 @@ impl IntoResponse for AppError {
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(e.to_string()),
+            sqlx::Error::Database(db) if db.code().as_deref().is_some_and(is_unreachable) => {
                 Self::Unavailable(e.to_string())
             }
             sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -133,6 +137,19 @@ impl From<sqlx::Error> for AppError {
             _ => Self::Internal(e.to_string()),
         }
     }
+}
+
+/// PostgreSQL SQLSTATEs that say the database is away rather than the
+/// request wrong: connection exceptions (class 08), an administrator or a
+/// crash ending the session (57P01-57P03), no connection slot (53300), the
+/// database gone (3D000) or not accepting connections (55000 is raised for
+/// that; nothing else a query here can do raises it).
+fn is_unreachable(code: &str) -> bool {
+    code.starts_with("08")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "53300" | "3D000" | "55000"
+        )
 }
 
 impl From<sqlx::migrate::MigrateError> for AppError {

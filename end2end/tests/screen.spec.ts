@@ -122,7 +122,6 @@ test("an incident on the track turns its screen to 'delayed' within a second, wi
   await expect(panel).toHaveAttribute("data-state", "up-next");
   await page.evaluate(() => ((window as any).__notReloaded = true));
 
-  // Shifts are not applied here: other specs count schedule versions.
   const res = await request.post("/api/v1/events/demo/incidents", {
     headers: auth(),
     data: {
@@ -155,6 +154,33 @@ test("an incident on the track turns its screen to 'delayed' within a second, wi
   expect(done.status()).toBe(201);
   await expect(panel).toHaveAttribute("data-state", "up-next", { timeout: 1000 });
   await expect(lobby.locator("[data-track=track-2]")).toHaveAttribute("data-state", "up-next", { timeout: 1000 });
+});
+
+test("a shift of the track moves the screen's countdown target within a second, without reload", async ({ browser, request }) => {
+  const page = await screenAt(browser, TRACK2, BEFORE_FIRST);
+  const panel = page.getByTestId("screen-panel");
+  await expect(page.getByTestId("screen")).toHaveAttribute("data-link", "live");
+  await page.clock.pauseAt(new Date("2026-11-23T13:50:00.500Z"));
+  await expect(panel.getByTestId("screen-times")).toHaveText("17:00–17:40");
+  await expect(panel.getByTestId("screen-countdown")).toHaveText("Starts in 10:00");
+  await page.evaluate(() => ((window as any).__notReloaded = true));
+
+  const shifted = await request.post("/api/v1/events/demo/shifts", {
+    headers: auth(),
+    data: { tracks: ["track-2"], from: "17:00", date: "2026-11-23", by_minutes: 30, reason: "Projector swap" },
+  });
+  expect(shifted.status()).toBe(201);
+  const shift = (await shifted.json()).shift_id;
+  // The same talk, now half an hour later: the countdown aims at 17:30.
+  await expect(panel.getByTestId("screen-times")).toHaveText("17:30–18:10", { timeout: 1000 });
+  await expect(panel.getByTestId("screen-title")).toHaveText(FIRST_TALK);
+  await expect(panel.getByTestId("screen-countdown")).toHaveText("Starts in 40:00");
+  expect(await page.evaluate(() => (window as any).__notReloaded)).toBe(true);
+
+  const reverted = await request.post(`/api/v1/events/demo/shifts/${shift}/revert`, { headers: auth(), data: {} });
+  expect(reverted.status()).toBe(201);
+  await expect(panel.getByTestId("screen-times")).toHaveText("17:00–17:40", { timeout: 1000 });
+  await expect(panel.getByTestId("screen-countdown")).toHaveText("Starts in 10:00");
 });
 
 test("a dropped live stream shows a discreet mark and the screen recovers by itself", async ({ browser }) => {

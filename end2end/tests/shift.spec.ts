@@ -6,6 +6,8 @@ test("an organiser restarts all tracks at 18:15; the attendee's open schedule sh
   await visitor.goto("/e/demo");
   await expect(visitor.getByTestId("live-state")).toHaveAttribute("data-state", "live");
   await visitor.evaluate(() => ((window as any).__notReloaded = true));
+  // Other specs may have shifted and reverted already: count from here.
+  const version = Number(/Schedule version (\d+)/.exec(await visitor.locator("#live-version").innerText())![1]);
   const postmortems = visitor.locator("article.slot", { hasText: "Postmortems without blame" });
   await expect(postmortems.locator(".slot-time")).toContainText("17:50");
 
@@ -34,7 +36,7 @@ test("an organiser restarts all tracks at 18:15; the attendee's open schedule sh
 
   await expect(postmortems.locator(".slot-time")).toContainText("18:15", { timeout: 1000 });
   await expect(postmortems.getByTestId("was")).toHaveText("was 17:50 →");
-  await expect(visitor.locator("#live-version")).toContainText("Schedule version 2");
+  await expect(visitor.locator("#live-version")).toContainText(`Schedule version ${version + 1}`);
   expect(await visitor.evaluate(() => (window as any).__notReloaded)).toBe(true);
   // Times that arrived live still switch zones (their islands were hydrated).
   await visitor.getByTestId("zone-toggle").click();
