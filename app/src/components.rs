@@ -1,6 +1,7 @@
 //! Islands: the only parts of a page that run in the browser. Each one
 //! renders usefully on the server first, so pages work without JavaScript.
 
+pub mod copy_button;
 pub mod countdown;
 pub mod lang_switch;
 pub mod live;
@@ -8,6 +9,7 @@ pub mod now_line;
 pub mod starts_in;
 pub mod zone;
 
+pub use copy_button::CopyButton;
 pub use countdown::{Countdown, ScreenLabels};
 pub use lang_switch::LangSwitch;
 pub use live::LiveRegions;

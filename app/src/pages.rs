@@ -27,6 +27,8 @@ mod schedule;
 #[cfg(feature = "ssr")]
 mod screen;
 #[cfg(feature = "ssr")]
+mod screens_admin;
+#[cfg(feature = "ssr")]
 mod session;
 #[cfg(feature = "ssr")]
 pub use session::render_markdown;
@@ -57,6 +59,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin") view=AdminPage />
                 <Route path=path!("/admin/e/:event") view=DashboardPage />
                 <Route path=path!("/admin/e/:event/shift") view=ShiftPage />
+                <Route path=path!("/admin/e/:event/screens") view=ScreensAdminPage />
             </Routes>
         </Router>
     }
@@ -90,4 +93,5 @@ server_page!(SpeakerPage => speaker::render);
 server_page!(AdminPage => admin::render);
 server_page!(DashboardPage => dashboard::render);
 server_page!(ShiftPage => shift::render);
+server_page!(ScreensAdminPage => screens_admin::render);
 server_page!(NotFoundPage => layout::not_found);

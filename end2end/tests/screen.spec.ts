@@ -160,9 +160,9 @@ test("a shift of the track moves the screen's countdown target within a second, 
   const page = await screenAt(browser, TRACK2, BEFORE_FIRST);
   const panel = page.getByTestId("screen-panel");
   await expect(page.getByTestId("screen")).toHaveAttribute("data-link", "live");
-  await page.clock.pauseAt(new Date("2026-11-23T13:50:00.500Z"));
+  await page.clock.pauseAt(new Date("2026-11-23T13:51:00.500Z"));
   await expect(panel.getByTestId("screen-times")).toHaveText("17:00–17:40");
-  await expect(panel.getByTestId("screen-countdown")).toHaveText("Starts in 10:00");
+  await expect(panel.getByTestId("screen-countdown")).toHaveText("Starts in 09:00");
   await page.evaluate(() => ((window as any).__notReloaded = true));
 
   const shifted = await request.post("/api/v1/events/demo/shifts", {
@@ -174,13 +174,13 @@ test("a shift of the track moves the screen's countdown target within a second, 
   // The same talk, now half an hour later: the countdown aims at 17:30.
   await expect(panel.getByTestId("screen-times")).toHaveText("17:30–18:10", { timeout: 1000 });
   await expect(panel.getByTestId("screen-title")).toHaveText(FIRST_TALK);
-  await expect(panel.getByTestId("screen-countdown")).toHaveText("Starts in 40:00");
+  await expect(panel.getByTestId("screen-countdown")).toHaveText("Starts in 39:00");
   expect(await page.evaluate(() => (window as any).__notReloaded)).toBe(true);
 
   const reverted = await request.post(`/api/v1/events/demo/shifts/${shift}/revert`, { headers: auth(), data: {} });
   expect(reverted.status()).toBe(201);
   await expect(panel.getByTestId("screen-times")).toHaveText("17:00–17:40", { timeout: 1000 });
-  await expect(panel.getByTestId("screen-countdown")).toHaveText("Starts in 10:00");
+  await expect(panel.getByTestId("screen-countdown")).toHaveText("Starts in 09:00");
 });
 
 test("a dropped live stream shows a discreet mark and the screen recovers by itself", async ({ browser }) => {
@@ -196,7 +196,7 @@ test("a dropped live stream shows a discreet mark and the screen recovers by its
   await expect(page.getByText("Reconnecting…")).toBeHidden();
 });
 
-test("screens work without JavaScript, and ?help=1 lists every screen's URL", async ({ browser }) => {
+test("screens work without JavaScript", async ({ browser }) => {
   const ctx = await browser.newContext({ javaScriptEnabled: false, locale: "ru-RU" });
   const page = await ctx.newPage();
   await page.goto(`${TRACK2}?theme=light&scale=1.5&transparent=1`);
@@ -204,17 +204,49 @@ test("screens work without JavaScript, and ?help=1 lists every screen's URL", as
   await expect(page.locator("main.screen")).toHaveAttribute("style", /--scale:1.5/);
   await expect(page.locator("html")).toHaveClass(/is-transparent/);
   await expect(page.getByTestId("screen-panel")).toHaveAttribute("data-track", "track-2");
+  await expect(page.getByTestId("screen-heading")).toHaveText(/\S/);
   expect(await page.locator("header.topbar").count()).toBe(0);
-
-  await page.goto("/e/demo/screen?help=1&lang=en");
-  const help = page.getByTestId("screen-help");
-  await expect(help).toContainText("transparent=1");
-  const urls = await help.locator("input.screen-url").evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
-  for (const t of ["track-1", "track-2", "track-3", "track-4"]) {
-    expect(urls.some((u) => u.endsWith(`/e/demo/screen/${t}?transparent=1`))).toBe(true);
-  }
   const missing = await page.goto("/e/demo/screen/no-such-track");
   expect(missing!.status()).toBe(404);
+});
+
+test("organisers copy each screen's OBS URL with the options they pick", async ({ browser, baseURL }) => {
+  const ctx = await browser.newContext({ locale: "en-GB" });
+  await ctx.grantPermissions(["clipboard-read", "clipboard-write"]);
+  const page = await ctx.newPage();
+  await page.goto("/admin/e/demo/screens");
+  await expect(page).toHaveURL(/\/login/);
+  await page.getByLabel("Email").fill("organiser@example.org");
+  await page.getByLabel("Password").fill("organiser-password-1");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.goto("/admin/e/demo");
+  await page.getByRole("link", { name: "Countdown screens" }).click();
+
+  await page.getByLabel("Theme").selectOption("dark");
+  await page.getByLabel("Screen language").selectOption("ru");
+  await page.getByLabel("Scale").fill("1.5");
+  await page.getByLabel("Transparent background (OBS overlay)").check();
+  await page.getByRole("button", { name: "Update the URLs" }).click();
+  const urls = await page.locator("input.screen-url").evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+  const options = "?transparent=1&theme=dark&lang=ru&scale=1.5";
+  expect(urls).toEqual([
+    `${baseURL}/e/demo/screen${options}`,
+    ...["track-1", "track-2", "track-3", "track-4"].map((t) => `${baseURL}/e/demo/screen/${t}${options}`),
+  ]);
+
+  const row = page.locator("tr", { hasText: "Track 2" });
+  await row.getByRole("button", { name: "Copy" }).click();
+  await expect(row.getByRole("button", { name: "Copied" })).toBeVisible();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toBe(`${baseURL}/e/demo/screen/track-2${options}`);
+
+  // What was copied is the screen that OBS will show.
+  await page.goto(copied);
+  await expect(page.locator("html")).toHaveClass(/is-transparent/);
+  await expect(page.locator("main.screen")).toHaveClass(/theme-dark/);
+  await expect(page.locator("main.screen")).toHaveAttribute("style", /--scale:1.5/);
+  await expect(page.getByTestId("screen-panel")).toHaveAttribute("data-track", "track-2");
+  await expect(page.locator("html")).toHaveAttribute("lang", "ru");
 });
 
 test.describe("memory", () => {

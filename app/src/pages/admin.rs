@@ -12,12 +12,7 @@ pub fn render() -> AnyView {
         leptos_axum::redirect("/login");
         return ().into_any();
     };
-    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-        r.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
+    request::set_no_store();
     let events = request::state().read_model.all();
     let list = if events.is_empty() {
         view! { <p>{t!("admin.no_events", locale = lang).to_string()}</p> }.into_any()

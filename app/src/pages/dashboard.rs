@@ -21,19 +21,18 @@ pub fn render() -> AnyView {
         Ok(found) => found,
         Err(page) => return page,
     };
-    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-        r.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
+    request::set_no_store();
     let error = request::query("error").map(|m| {
         view! { <p class="error" role="alert" data-testid="form-error">{t!("admin.error", locale = lang, message = m).to_string()}</p> }
     });
     let body = view! {
         <h1>{format!("{} — {}", view.schedule.event.name, t!("admin.manage", locale = lang))}</h1>
         {error}
-        <p><a class="button" href=format!("/admin/e/{slug}/shift")>{t!("shift.title", locale = lang).to_string()}</a></p>
+        <p>
+            <a class="button" href=format!("/admin/e/{slug}/shift")>{t!("shift.title", locale = lang).to_string()}</a>
+            " "
+            <a class="button" href=format!("/admin/e/{slug}/screens")>{t!("admin.screens", locale = lang).to_string()}</a>
+        </p>
         {open_form(&view, &user, lang)}
         <div id="admin-live" data-live="admin">{live_part(&view, &user, lang)}</div>
     };

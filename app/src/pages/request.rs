@@ -86,6 +86,16 @@ mod imp {
         }
     }
 
+    /// Personal or time-dependent pages: never cached anywhere.
+    pub fn set_no_store() {
+        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+            r.insert_header(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("no-store"),
+            );
+        }
+    }
+
     /// Public pages may be cached briefly by a CDN or nginx in front.
     pub fn set_public_cache(etag: &str) {
         if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {

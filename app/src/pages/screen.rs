@@ -3,8 +3,8 @@
 //! overlays and venue displays. No shared frame, no navigation, nothing to
 //! click: a bare 16:9 layout whose state the server renders at its clock
 //! (enough without JavaScript, refreshed by a `<noscript>` meta refresh),
-//! then the `Countdown` island keeps it current. `?help=1` on the lobby
-//! lists every screen's URL with the options, for whoever sets up OBS.
+//! then the `Countdown` island keeps it current. Organisers find every
+//! screen's URL, with the options, at `/admin/e/{event}/screens`.
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -15,7 +15,6 @@ use rust_i18n::t;
 use super::request;
 use crate::components::countdown::screen_data_for;
 use crate::components::{Countdown, ScreenLabels};
-use crate::read_model::EventView;
 
 /// How a screen looks, from its query string.
 struct Look {
@@ -92,16 +91,6 @@ fn missing(message: String, lang: &str) -> AnyView {
     .into_any()
 }
 
-/// Time-dependent and carrying the server's clock: never cached.
-fn no_store() {
-    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-        r.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
-}
-
 pub fn render() -> AnyView {
     let params = use_params_map().read_untracked().clone();
     let slug = params.get("event").unwrap_or_default();
@@ -119,10 +108,8 @@ pub fn render() -> AnyView {
             lang,
         );
     };
-    no_store();
-    if track.is_none() && request::query("help").as_deref() == Some("1") {
-        return help(&view, lang);
-    }
+    // Time-dependent and carrying the server's clock: never cached.
+    request::set_no_store();
     let look = Look::from_query();
     let title = match data.tracks.as_slice() {
         [one] if track.is_some() => format!("{} — {}", one.name, data.event),
@@ -155,55 +142,6 @@ pub fn render() -> AnyView {
         <noscript><meta http-equiv="refresh" content="30" /></noscript>
         <main class=class style=format!("--scale:{}", look.scale)>
             <Countdown event=slug track=track data=data labels=labels(lang) />
-        </main>
-    }
-    .into_any()
-}
-
-/// `?help=1`: each screen's URL, plain and as a transparent OBS overlay,
-/// with the options explained; select a field to copy it.
-fn help(view: &EventView, lang: &str) -> AnyView {
-    let s = &view.schedule;
-    let base = format!("{}/e/{}/screen", request::state().public_url, s.event.slug);
-    let row = |name: String, url: String| {
-        let overlay = format!("{url}?transparent=1");
-        view! {
-            <tr>
-                <th scope="row">{name}</th>
-                <td><input class="screen-url" readonly value=url.clone() aria-label=t!("screen.help_display", locale = lang).to_string() /></td>
-                <td><input class="screen-url" readonly value=overlay aria-label=t!("screen.help_obs", locale = lang).to_string() /></td>
-            </tr>
-        }
-    };
-    let rows = std::iter::once(row(
-        t!("screen.all_tracks", locale = lang).to_string(),
-        base.clone(),
-    ))
-    .chain(
-        s.tracks
-            .iter()
-            .map(|tr| row(tr.name.clone(), format!("{base}/{}", tr.slug))),
-    )
-    .collect_view();
-    let options = ["transparent", "theme", "lang", "scale"]
-        .map(|o| view! { <li>{t!(format!("screen.opt_{o}"), locale = lang).to_string()}</li> });
-    view! {
-        <Title text=format!("{} — {}", t!("screen.help_title", locale = lang), s.event.name) />
-        <main class="screen screen-help" data-testid="screen-help">
-            <h1>{t!("screen.help_title", locale = lang).to_string()}</h1>
-            <p>{t!("screen.help_intro", locale = lang).to_string()}</p>
-            <table>
-                <thead>
-                    <tr>
-                        <th scope="col"></th>
-                        <th scope="col">{t!("screen.help_display", locale = lang).to_string()}</th>
-                        <th scope="col">{t!("screen.help_obs", locale = lang).to_string()}</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-            <h2>{t!("screen.help_options", locale = lang).to_string()}</h2>
-            <ul>{options.into_iter().collect_view()}</ul>
         </main>
     }
     .into_any()

@@ -55,12 +55,7 @@ pub fn render() -> AnyView {
         Ok(found) => found,
         Err(page) => return page,
     };
-    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-        r.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
+    request::set_no_store();
     let input = input_from_query();
     let asked = input.from.is_some() && (input.by_minutes.is_some() || input.to.is_some());
     let outcome = asked.then(|| {
