@@ -4,6 +4,7 @@
 # bench/sse_fanout.py for each N in $SSE_CLIENTS (a fresh server process per
 # N, so "RSS before" is clean), stop everything.  Results and logs go to
 # $OUT (default /tmp/bench/run-<time>); a summary is printed at the end.
+# Between the two, bench/sse_nginx.sh checks the live stream through nginx.
 #
 #   bench/run.sh                      # everything
 #   SKIP_BUILD=1 bench/run.sh         # use the existing binary as is
@@ -126,6 +127,12 @@ if [[ -z ${SKIP_HTTP:-} ]]; then
   log "http: kernel ListenOverflows +$(( $(listen_overflows) - lo ))"
   log "server after http: RSS $(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER_PID/status)," \
       "5xx/errors in server log: $(grep -ciE 'error|panic' "$OUT/server.log" || true)"
+fi
+
+# --- SSE through nginx -------------------------------------------------------
+if [[ -z ${SKIP_NGINX_SSE:-} ]]; then
+  MARQUEE_URL=$URL "$HERE/sse_nginx.sh" 2>&1 | tee "$OUT/sse-nginx.log" ||
+    log "WARNING: the live stream did not come through nginx"
 fi
 
 # --- SSE ----------------------------------------------------------------------
