@@ -90,6 +90,7 @@ async fn public_pages_keep_serving_the_last_state_when_the_database_is_gone() {
         json!({"name": "Streams unavailable", "body": "x", "components": ["all-streams"]}),
     )
     .await;
+    let tag_before = t.get("/e/demo/status").await.headers()["etag"].clone();
     // The database goes away: every new query fails.
     t.state.store.close().await;
     t.state.set_db_available(false);
@@ -107,7 +108,17 @@ async fn public_pages_keep_serving_the_last_state_when_the_database_is_gone() {
             "{page}"
         );
     }
-    let html = body_string(t.get("/e/demo/status").await).await;
+    // A browser revalidating its copy must not get a 304 for the old page.
+    let res = t
+        .send(
+            axum::http::Request::get("/e/demo/status")
+                .header("if-none-match", tag_before)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = body_string(res).await;
     assert!(html.contains("the server cannot reach its database right now"));
     let res = t
         .json(

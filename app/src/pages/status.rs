@@ -22,7 +22,13 @@ pub fn render() -> AnyView {
         Ok(found) => found,
         Err(page) => return page,
     };
-    request::set_public_cache(&format!("{}-{lang}-status", view.fingerprint));
+    // The page says when the database is away, so that is part of its tag.
+    let db = if request::state().db_available() {
+        ""
+    } else {
+        "-stale"
+    };
+    request::set_public_cache(&format!("{}-{lang}-status{db}", view.fingerprint));
     let now = Utc::now();
     let body = view! {
         <h1>{format!("{} — {}", view.schedule.event.name, t!("status.title", locale = lang))}</h1>
