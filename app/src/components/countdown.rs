@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::live::Link;
 use crate::domain::screen::{
     ScreenData, ScreenSession, ScreenState, ScreenTrack, Zone, format_duration, state_at,
 };
@@ -31,17 +32,6 @@ pub struct ScreenLabels {
     pub tomorrow: String,
     pub reconnecting: String,
     pub clock: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(
-    not(feature = "hydrate"),
-    expect(dead_code, reason = "set only by the browser side")
-)]
-enum Link {
-    Connecting,
-    Live,
-    Reconnecting,
 }
 
 /// One track's panel as plain text: computing it is pure, so the server's
@@ -189,11 +179,7 @@ pub fn Countdown(
             class="screen-inner"
             data-testid="screen"
             data-now-ms=move || (now_s.get() * 1000).to_string()
-            data-link=move || match link.get() {
-                Link::Connecting => "connecting",
-                Link::Live => "live",
-                Link::Reconnecting => "reconnecting",
-            }
+            data-link=move || link.get().as_str()
         >
             <header class="screen-bar">
                 <span class="screen-event">{move || screen.with(|s| s.0.clone())}</span>

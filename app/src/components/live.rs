@@ -6,15 +6,27 @@
 
 use leptos::prelude::*;
 
+/// The state of a page's live stream; also the countdown screens'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(
     not(feature = "hydrate"),
     expect(dead_code, reason = "set only by the browser side")
 )]
-enum Link {
+pub(crate) enum Link {
     Connecting,
     Live,
     Reconnecting,
+}
+
+impl Link {
+    /// The `data-state`/`data-link` value tests and styles key on.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Live => "live",
+            Self::Reconnecting => "reconnecting",
+        }
+    }
 }
 
 #[island]
@@ -27,11 +39,7 @@ pub fn LiveRegions(event: String, live_label: String, reconnecting_label: String
             role="status"
             aria-live="polite"
             data-testid="live-state"
-            data-state=move || match link.get() {
-                Link::Connecting => "connecting",
-                Link::Live => "live",
-                Link::Reconnecting => "reconnecting",
-            }
+            data-state=move || link.get().as_str()
         >
             {move || match link.get() {
                 Link::Live => live_label.clone(),
