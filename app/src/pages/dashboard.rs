@@ -13,15 +13,10 @@ use crate::store::IncidentRecord;
 
 pub fn render() -> AnyView {
     let lang = request::lang();
-    let Some(user) = request::current_user() else {
-        leptos_axum::redirect("/login");
-        return ().into_any();
-    };
-    let (slug, view) = match layout::route_event() {
+    let (user, slug, view) = match layout::admin_route_event() {
         Ok(found) => found,
         Err(page) => return page,
     };
-    request::set_no_store();
     let error = request::query("error").map(|m| {
         view! { <p class="error" role="alert" data-testid="form-error">{t!("admin.error", locale = lang, message = m).to_string()}</p> }
     });

@@ -94,6 +94,18 @@ pub fn route_event() -> Result<(String, Arc<EventView>), AnyView> {
     }
 }
 
+/// An organiser page's user and event: signed in (else off to the login
+/// page), the event known (else a 404), and the answer never cached.
+pub fn admin_route_event() -> Result<(request::CurrentUser, String, Arc<EventView>), AnyView> {
+    let Some(user) = request::current_user() else {
+        leptos_axum::redirect("/login");
+        return Err(().into_any());
+    };
+    let (slug, view) = route_event()?;
+    request::set_no_store();
+    Ok((user, slug, view))
+}
+
 /// A 404 page with a message and a way back.
 pub fn not_found_with(message: String) -> AnyView {
     let lang = request::lang();

@@ -73,15 +73,10 @@ impl ScreenOptions {
 
 pub fn render() -> AnyView {
     let lang = request::lang();
-    if request::current_user().is_none() {
-        leptos_axum::redirect("/login");
-        return ().into_any();
-    }
-    let (slug, view) = match layout::route_event() {
+    let (_, slug, view) = match layout::admin_route_event() {
         Ok(found) => found,
         Err(page) => return page,
     };
-    request::set_no_store();
     let opts = ScreenOptions::from_query();
     let body = view! {
         <h1>{format!("{} — {}", view.schedule.event.name, t!("screen.help_title", locale = lang))}</h1>

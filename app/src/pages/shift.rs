@@ -47,15 +47,10 @@ fn input_from_query() -> ShiftInput {
 
 pub fn render() -> AnyView {
     let lang = request::lang();
-    let Some(user) = request::current_user() else {
-        leptos_axum::redirect("/login");
-        return ().into_any();
-    };
-    let (_, view) = match layout::route_event() {
+    let (user, _, view) = match layout::admin_route_event() {
         Ok(found) => found,
         Err(page) => return page,
     };
-    request::set_no_store();
     let input = input_from_query();
     let asked = input.from.is_some() && (input.by_minutes.is_some() || input.to.is_some());
     let outcome = asked.then(|| {
