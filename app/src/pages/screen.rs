@@ -16,6 +16,22 @@ use super::request;
 use crate::components::countdown::screen_data_for;
 use crate::components::{Countdown, ScreenLabels};
 
+/// `?theme=`: `dark` or `light`; anything else is the system's.
+pub(super) fn parse_theme(v: Option<&str>) -> Option<&'static str> {
+    match v {
+        Some("dark") => Some("dark"),
+        Some("light") => Some("light"),
+        _ => None,
+    }
+}
+
+/// `?scale=`, bounded so a typo cannot make the screen unreadable or huge.
+pub(super) fn parse_scale(v: Option<&str>) -> Option<f64> {
+    v.and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite())
+        .map(|s| s.clamp(0.25, 4.0))
+}
+
 /// How a screen looks, from its query string.
 struct Look {
     transparent: bool,
@@ -28,20 +44,10 @@ impl Look {
     fn from_query() -> Self {
         let on =
             |k: &str| request::query(k).is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
-        let theme = match request::query("theme").as_deref() {
-            Some("dark") => "dark",
-            Some("light") => "light",
-            _ => "auto",
-        };
-        // Bounded so a typo cannot make the screen unreadable or huge.
-        let scale = request::query("scale")
-            .and_then(|s| s.parse::<f64>().ok())
-            .filter(|s| s.is_finite())
-            .map_or(1.0, |s| s.clamp(0.25, 4.0));
         Self {
             transparent: on("transparent"),
-            theme,
-            scale,
+            theme: parse_theme(request::query("theme").as_deref()).unwrap_or("auto"),
+            scale: parse_scale(request::query("scale").as_deref()).unwrap_or(1.0),
         }
     }
 

@@ -8,6 +8,7 @@ use rust_i18n::t;
 
 use super::layout;
 use super::request;
+use super::screen::{parse_scale, parse_theme};
 use crate::components::CopyButton;
 use crate::i18n::LANGS;
 use crate::read_model::EventView;
@@ -27,21 +28,13 @@ impl ScreenOptions {
     /// shown is one the screen understands. `screen_lang`, not `lang`:
     /// `lang` is this page's own language.
     fn from_query() -> Self {
-        let theme = match request::query("theme").as_deref() {
-            Some("dark") => Some("dark"),
-            Some("light") => Some("light"),
-            _ => None,
-        };
         let lang = request::query("screen_lang")
             .and_then(|l| LANGS.iter().map(|(c, _)| *c).find(|c| *c == l));
-        // The same bounds the screen applies, so the URL says what you get.
-        let scale = request::query("scale")
-            .and_then(|s| s.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite())
-            .map(|s| s.clamp(0.25, 4.0))
+        // The screen's own parsing, so the URL says what you get.
+        let scale = parse_scale(request::query("scale").as_deref())
             .filter(|s| (s - 1.0).abs() > f64::EPSILON);
         Self {
-            theme,
+            theme: parse_theme(request::query("theme").as_deref()),
             lang,
             transparent: request::query("transparent").is_some_and(|v| v == "1"),
             scale,
