@@ -23,6 +23,8 @@ mod layout;
 mod login;
 pub mod request;
 #[cfg(feature = "ssr")]
+mod push_control;
+#[cfg(feature = "ssr")]
 mod schedule;
 #[cfg(feature = "ssr")]
 mod screen;
@@ -34,6 +36,8 @@ mod session;
 pub use session::render_markdown;
 #[cfg(feature = "ssr")]
 mod shift;
+#[cfg(feature = "ssr")]
+mod shift_board;
 #[cfg(feature = "ssr")]
 pub mod speaker;
 #[cfg(feature = "ssr")]
@@ -60,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/e/:event") view=DashboardPage />
                 <Route path=path!("/admin/e/:event/shift") view=ShiftPage />
                 <Route path=path!("/admin/e/:event/screens") view=ScreensAdminPage />
+                <Route path=path!("/admin/e/:event/shifts/:id") view=ShiftBoardPage />
             </Routes>
         </Router>
     }
@@ -94,4 +99,5 @@ server_page!(AdminPage => admin::render);
 server_page!(DashboardPage => dashboard::render);
 server_page!(ShiftPage => shift::render);
 server_page!(ScreensAdminPage => screens_admin::render);
+server_page!(ShiftBoardPage => shift_board::render);
 server_page!(NotFoundPage => layout::not_found);

@@ -60,6 +60,8 @@ pub struct ScheduleHistory {
     pub versions: Vec<ScheduleVersion>,
     pub shifts: Vec<ShiftRecord>,
     pub sequences: HashMap<String, i64>,
+    /// Speakers' answers to shifts: (shift id, speaker key) → answer.
+    pub answers: HashMap<(i64, String), crate::store::Answer>,
 }
 
 impl ScheduleHistory {

@@ -16,6 +16,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="stylesheet" href="/pkg/marquee.css" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <script type="module" src="/push.js"></script>
                 <HydrationScripts options islands=true />
                 <MetaTags />
             </head>

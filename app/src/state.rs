@@ -23,6 +23,9 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Whether cookies get the `Secure` flag (true when public_url is https).
     pub secure_cookies: bool,
+    /// Woken after each committed write, so the push worker sends what
+    /// the write queued without waiting for its next poll.
+    pub push_wake: Arc<tokio::sync::Notify>,
     /// Set by the poller: false while the database cannot be reached, so
     /// public pages can say they show the last known state.
     db_ok: Arc<AtomicBool>,
@@ -37,6 +40,7 @@ impl AppState {
             live: Arc::new(LiveHub::default()),
             secure_cookies: public_url.starts_with("https://"),
             db_ok: Arc::new(AtomicBool::new(true)),
+            push_wake: Arc::new(tokio::sync::Notify::new()),
             public_url: public_url.trim_end_matches('/').into(),
         }
     }
@@ -60,6 +64,7 @@ impl AppState {
                 versions: self.store.schedule_versions(slug).await?,
                 shifts: self.store.list_shifts(slug).await?,
                 sequences: self.store.session_sequences(slug).await?,
+                answers: self.store.event_speaker_answers(slug).await?,
             };
             self.read_model
                 .put(EventView::new(schedule, status, history, now));
@@ -85,6 +90,7 @@ impl AppState {
     /// every open page what changed (in change-log order). Readers never
     /// see a change announced before the read model has it.
     pub async fn after_write(&self, slug: &str) -> Result<()> {
+        self.push_wake.notify_one();
         self.refresh_event(slug).await?;
         self.publish_pending(slug).await
     }

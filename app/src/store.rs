@@ -6,6 +6,7 @@
 mod changes;
 mod events;
 mod import;
+mod push;
 mod shift;
 mod speaker_links;
 mod status;
@@ -29,6 +30,9 @@ use crate::error::{AppError, Result};
 pub use changes::ChangeRecord;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
+pub use push::{
+    Answer, AttemptOutcome, DueDelivery, NewSubscription, PushCounts, VapidKeyRecord,
+};
 pub use shift::{AppliedShift, ShiftRecord};
 pub use speaker_links::{SpeakerLink, SpeakerLinkInfo};
 pub use status::{

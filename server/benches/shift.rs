@@ -431,6 +431,7 @@ async fn bench() -> Vec<Row> {
             versions: store.schedule_versions(SLUG).await.unwrap(),
             shifts: store.list_shifts(SLUG).await.unwrap(),
             sequences: store.session_sequences(SLUG).await.unwrap(),
+            answers: Default::default(),
         };
         shift_count = history.shifts.len();
         let v = EventView::new(s, status, history, now);

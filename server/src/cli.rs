@@ -5,12 +5,13 @@ mod import;
 mod serve;
 mod shift;
 mod users;
+mod vapid;
 
 use app::error::AppError;
 use app::store::Store;
 
 use crate::config::{
-    Cli, Command, ServeArgs, SpeakerCommand, TokenCommand, UserCommand, redact_url,
+    Cli, Command, ServeArgs, SpeakerCommand, TokenCommand, UserCommand, VapidCommand, redact_url,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +125,13 @@ pub async fn run(cli: Cli) -> CliResult {
                 &public_url,
             )
             .await
+        }
+        Command::Vapid { command } => {
+            let store = open_store(&url).await?;
+            match command {
+                VapidCommand::Show => vapid::show(&store).await,
+                VapidCommand::Rotate => vapid::rotate(&store).await,
+            }
         }
         Command::Demo { event, date } => {
             let store = open_store(&url).await?;

@@ -87,6 +87,11 @@ pub enum Command {
         #[command(subcommand)]
         command: SpeakerCommand,
     },
+    /// The VAPID key pair Web Push is signed with.
+    Vapid {
+        #[command(subcommand)]
+        command: VapidCommand,
+    },
     /// Load the demo conference (four tracks, one evening, Europe/Moscow).
     Demo {
         #[arg(long, default_value = "demo")]
@@ -128,6 +133,16 @@ pub enum SpeakerCommand {
 }
 
 #[derive(Subcommand)]
+pub enum VapidCommand {
+    /// Print the public key browsers subscribe with (made on first use).
+    Show,
+    /// Make a new key pair. Browsers pick it up the next time a page with
+    /// the notification control opens; until then subscriptions made with
+    /// the old key are still signed with it.
+    Rotate,
+}
+
+#[derive(Subcommand)]
 pub enum TokenCommand {
     /// Create a token and print it once; only its hash is stored.
     Create {
@@ -146,6 +161,43 @@ pub struct ServeArgs {
     /// Folder with the built assets (`pkg/`); found next to the binary by default.
     #[arg(long, env = "MARQUEE_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub push: PushArgs,
+}
+
+/// How the Web Push worker sends.
+#[derive(Args, Clone, Debug)]
+pub struct PushArgs {
+    /// Contact push services may use about this sender (VAPID `sub`):
+    /// a `mailto:` or `https:` URL.
+    #[arg(long, env = "MARQUEE_PUSH_CONTACT", default_value = "mailto:organisers@marquee.invalid")]
+    pub push_contact: String,
+    /// Messages in flight at once.
+    #[arg(long, env = "MARQUEE_PUSH_CONCURRENCY", default_value_t = 64)]
+    pub push_concurrency: usize,
+    /// Seconds a taken message is reserved for this worker; after a crash
+    /// it is sent again once this has passed.
+    #[arg(long, env = "MARQUEE_PUSH_LEASE_SECS", default_value_t = 60)]
+    pub push_lease_secs: i64,
+    /// An extra root certificate (PEM) to trust for push services, for a
+    /// push proxy with a private CA.
+    #[arg(long, env = "MARQUEE_PUSH_CA_FILE")]
+    pub push_ca_file: Option<PathBuf>,
+    /// Minutes before a session that its subscribed speakers are reminded.
+    #[arg(long, env = "MARQUEE_PUSH_REMINDER_MINUTES", default_value_t = 15)]
+    pub push_reminder_minutes: i64,
+}
+
+impl Default for PushArgs {
+    fn default() -> Self {
+        Self {
+            push_contact: "mailto:organisers@marquee.invalid".into(),
+            push_concurrency: 64,
+            push_lease_secs: 60,
+            push_ca_file: None,
+            push_reminder_minutes: 15,
+        }
+    }
 }
 
 /// The database URL with any password masked, for messages and logs.

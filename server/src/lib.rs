@@ -7,5 +7,6 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod ics;
+pub mod push;
 pub mod routes;
 pub mod telemetry;

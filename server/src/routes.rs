@@ -8,6 +8,7 @@ mod calendar;
 mod export;
 mod live;
 mod login;
+mod push_api;
 mod screen;
 pub mod shift_api;
 mod status_api;
@@ -96,6 +97,12 @@ pub fn build(state: AppState) -> Router {
             post(shift_api::post_revert),
         )
         .route("/api/v1/time", get(screen::time))
+        .route("/api/v1/push/key", get(push_api::key))
+        .route(
+            "/api/v1/push/subscriptions",
+            post(push_api::subscribe).delete(push_api::unsubscribe),
+        )
+        .route("/s/{token}/answer", post(push_api::answer))
         .route("/e/{event}/screen.json", get(screen::screen_json))
         .route("/api/v1/{*rest}", axum::routing::any(api::not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), shell.clone())

@@ -7,45 +7,11 @@
 //! covered in-process (`live.rs`): a file zeroed under a live process is
 //! not even noticed, since WAL mode keeps serving from its page cache.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_marquee");
-
-/// Kills the server however the test ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// One HTTP/1.0 exchange (close-delimited body): status and body.
-fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    write!(
-        s,
-        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, body.to_owned())
-}
+#[path = "support/process.rs"]
+mod process;
+use process::{free_addr, http, run, serve, wait_for};
 
 fn psql(url: &str, sql: &str) {
     let out = Command::new("psql")
@@ -74,36 +40,6 @@ impl Drop for PgDb {
     }
 }
 
-fn run(db: &str, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("MARQUEE_DATABASE_URL", db)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// Polls `pred` on `path`'s body for up to ten seconds; the last body.
-fn wait_for(addr: &str, path: &str, pred: impl Fn(&str) -> bool) -> String {
-    let start = Instant::now();
-    loop {
-        let body = TcpStream::connect(addr)
-            .ok()
-            .map(|_| http(addr, "GET", path, None, "").1)
-            .unwrap_or_default();
-        if pred(&body) || start.elapsed() > Duration::from_secs(10) {
-            return body;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn the_status_page_keeps_serving_the_last_state_when_postgresql_goes_away() {
     let Ok(admin) = std::env::var("MARQUEE_TEST_POSTGRES_URL") else {
@@ -125,23 +61,8 @@ fn the_status_page_keeps_serving_the_last_state_when_postgresql_goes_away() {
     let token = run(&db, &["token", "create", "--name", "t"]);
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
-    let _server = Server(
-        Command::new(BIN)
-            .args(["serve", "--addr", &addr, "--site-root"])
-            .arg(&site)
-            .env("MARQUEE_DATABASE_URL", &db)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let addr = free_addr();
+    let _server = serve(&db, &addr, &site, &[]);
     let health = wait_for(&addr, "/healthz", |b| b.contains(r#""database":"ok""#));
     assert!(health.contains(r#""database":"ok""#), "{health}");
 

@@ -4,6 +4,8 @@
 
 pub mod agenda;
 pub mod diff;
+pub mod notice;
+pub mod push;
 pub mod schedule;
 pub mod screen;
 pub mod shift;

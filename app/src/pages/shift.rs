@@ -220,10 +220,15 @@ fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + 
                 }
             });
             let undone = s.reverted_by.map(|_| view! { <span class="pill">{t!("shift.undone", locale = lang).to_string()}</span> });
+            let board = (s.kind == "shift").then(|| view! {
+                <a href=format!("/admin/e/{slug}/shifts/{}", s.shift_id)>{t!("board.link", locale = lang).to_string()}</a>
+                " "
+            });
             view! {
                 <li data-shift=s.shift_id>
                     {format!("{} · v{} · {} · {} · {} ", s.created_at.with_timezone(&view.tz).format("%H:%M"), s.version, s.kind, s.summary, s.reason)}
                     {undone}
+                    {board}
                     {undo}
                 </li>
             }

@@ -9,6 +9,8 @@ use rust_i18n::t;
 use super::{layout, request};
 use crate::components::StartsIn;
 use crate::domain::time::format_hhmm;
+use crate::read_model::EventView;
+use crate::store::Answer;
 
 /// Which speaker's page this request may show (set by the middleware).
 #[derive(Debug, Clone)]
@@ -80,8 +82,14 @@ pub fn render() -> AnyView {
             }
         })
         .collect_view();
+    let token = leptos_router::hooks::use_params_map()
+        .read_untracked()
+        .get("token")
+        .unwrap_or_default();
+    let questions = moved_slots(&view, &speaker.key, &token, lang);
     let body = view! {
         <h1>{t!("speaker.hello", locale = lang, name = speaker.name.clone()).to_string()}</h1>
+        <div id="live-answers" data-live="answers">{questions}</div>
         <section class="card">
             <div id="live-speaker" data-live="speaker">
                 {next}
@@ -90,7 +98,49 @@ pub fn render() -> AnyView {
                 <ul class="plain">{rows}</ul>
             </div>
         </section>
+        {super::push_control::push_control(&view, lang, Some(token.clone()))}
         <p class="muted small">{t!("speaker.private", locale = lang).to_string()}</p>
     };
     layout::frame(speaker.name.clone(), Some(view.clone()), body.into_any())
+}
+
+/// For each shift (not undone) that moved one of this speaker's sessions:
+/// "Your slot moved 17:25 → 18:15. Can you make it?", their answer so far,
+/// and the two answers as plain forms (the link's token authorises them).
+fn moved_slots(view: &EventView, speaker: &str, token: &str, lang: &'static str) -> AnyView {
+    let asks = view
+        .history
+        .shifts
+        .iter()
+        .filter(|s| s.kind == "shift" && s.reverted_by.is_none())
+        .filter_map(|s| {
+            let m = s.preview.moved.iter().find(|m| {
+                view.schedule
+                    .session(&m.guid)
+                    .is_some_and(|x| x.speakers.iter().any(|k| k == speaker))
+            })?;
+            let answer = view.history.answers.get(&(s.shift_id, speaker.to_owned())).copied();
+            let said = answer.map(|a| {
+                let key = match a {
+                    Answer::Confirmed => "speaker.answered_confirmed",
+                    Answer::Declined => "speaker.answered_declined",
+                };
+                view! { <p class="answer" data-answer=a.as_str()>{t!(key, locale = lang).to_string()}</p> }
+            });
+            Some(view! {
+                <section class="card ask" data-shift=s.shift_id>
+                    <p><strong>{m.title.clone()}</strong></p>
+                    <p>{t!("speaker.moved_ask", locale = lang, old = format_hhmm(view.tz, m.old_start), new = format_hhmm(view.tz, m.new_start)).to_string()}</p>
+                    {said}
+                    <form method="post" action=format!("/s/{token}/answer") class="inline-form">
+                        <input type="hidden" name="shift_id" value=s.shift_id />
+                        <button type="submit" name="answer" value="confirm">{t!("speaker.confirm", locale = lang).to_string()}</button>
+                        " "
+                        <button type="submit" name="answer" value="decline" class="secondary">{t!("speaker.decline", locale = lang).to_string()}</button>
+                    </form>
+                </section>
+            })
+        })
+        .collect_view();
+    asks.into_any()
 }

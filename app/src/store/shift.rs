@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use super::events::{EventRow, event_row, load_on, require_event};
-use super::{Store, changes, instant, unix};
+use super::{Store, changes, instant, push, unix};
 use crate::domain::shift::{ShiftError, ShiftPreview, ShiftRequest, preview_revert, preview_shift};
 use crate::domain::time::{format_hhmm, parse_zone};
 use crate::error::{AppError, Result};
@@ -80,6 +80,7 @@ impl Store {
             preview: &preview,
         };
         let shift_id = write.run(&mut tx, &ev, now).await?;
+        push::enqueue_shift(&mut tx, &ev, &schedule, shift_id, false, &preview, now).await?;
         tx.commit().await?;
         Ok(AppliedShift {
             shift_id,
@@ -143,6 +144,7 @@ impl Store {
             preview: &preview,
         };
         let new_id = write.run(&mut tx, &ev, now).await?;
+        push::enqueue_shift(&mut tx, &ev, &schedule, new_id, true, &preview, now).await?;
         tx.commit().await?;
         Ok(AppliedShift {
             shift_id: new_id,

@@ -253,5 +253,6 @@ pub(super) async fn record_update(
     .await?;
     let payload = serde_json::json!({ "incident_id": incident_id, "status": status.as_str() });
     changes::append(conn, event_id, "incident", &payload, now).await?;
+    super::push::enqueue_incident(conn, event_id, incident_id, status, body, now).await?;
     Ok(())
 }

@@ -41,6 +41,13 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
     })?;
     tracing::info!(%addr, site_root = %site_root.display(), events = state.read_model.all().len(), "marquee listening on http://{addr}");
     tokio::spawn(poll(state.clone()));
+    crate::push::vapid::ensure_key(&state.store)
+        .await
+        .map_err(|e| CliError::Failed(format!("VAPID key: {e}")))?;
+    let worker = crate::push::worker::Worker::new(state.clone(), args.push.clone())
+        .await
+        .map_err(|e| CliError::Failed(format!("push worker: {e}")))?;
+    tokio::spawn(worker.run());
     let router = crate::routes::build(state);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())

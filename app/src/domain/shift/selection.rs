@@ -54,6 +54,9 @@ impl<'de> Deserialize<'de> for TrackSelection {
             Repr::Word(w) => Err(D::Error::custom(format!(
                 "expected \"all\" or a list of track slugs, got {w:?}"
             ))),
+            // `["all"]` is how the push subscription API spells it; accept
+            // the same here rather than surprise someone using both.
+            Repr::List(v) if v.len() == 1 && v[0] == "all" => Ok(Self::All),
             Repr::List(v) => Ok(Self::Some(v)),
         }
     }

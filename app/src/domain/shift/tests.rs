@@ -285,6 +285,14 @@ fn bad_requests_are_refused_naming_the_field() {
         serde_json::from_str::<TrackSelection>("\"all\"").unwrap(),
         TrackSelection::All
     );
+    assert_eq!(
+        serde_json::from_str::<TrackSelection>("[\"all\"]").unwrap(),
+        TrackSelection::All
+    );
+    assert_eq!(
+        serde_json::from_str::<TrackSelection>("[\"all\", \"track-1\"]").unwrap(),
+        TrackSelection::Some(vec!["all".into(), "track-1".into()])
+    );
 }
 
 #[test]

@@ -1,0 +1,333 @@
+//! What a push notification says. A notice is stored once (in the outbox,
+//! language-neutral); each subscriber's message is rendered from it at
+//! send time in their language and time zone, narrowed to what they follow.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rust_i18n::t;
+use serde::{Deserialize, Serialize};
+
+use super::push::Audience;
+use super::time::format_hhmm;
+
+/// One session a shift moved, with what a message needs to name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Move {
+    pub guid: String,
+    pub title: String,
+    pub track: String,
+    pub track_name: String,
+    pub speakers: Vec<String>,
+    pub old_start: DateTime<Utc>,
+    pub new_start: DateTime<Utc>,
+}
+
+/// The language-neutral content of a notice (the outbox's payload).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notice {
+    Incident {
+        event: String,
+        incident_id: i64,
+        name: String,
+        /// An `IncidentStatus` string.
+        status: String,
+        /// The update's text, plain and short.
+        body: String,
+    },
+    Schedule {
+        event: String,
+        shift_id: i64,
+        revert: bool,
+        moves: Vec<Move>,
+    },
+    SpeakerMove {
+        event: String,
+        shift_id: i64,
+        moves: Vec<Move>,
+    },
+    Reminder {
+        event: String,
+        guid: String,
+        title: String,
+        track_name: String,
+        start: DateTime<Utc>,
+    },
+}
+
+/// An action button on a speaker's notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Action {
+    pub action: &'static str,
+    pub title: String,
+}
+
+/// What the service worker receives (JSON, encrypted on the wire).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub kind: &'static str,
+    pub title: String,
+    pub body: String,
+    /// Replaces an older notification with the same tag on the device.
+    pub tag: String,
+    /// Opened when the notification is clicked.
+    pub url: String,
+    pub lang: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shift_id: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Action>,
+}
+
+/// Longest update text carried in a notification.
+pub const MAX_BODY_CHARS: usize = 180;
+
+/// Markdown to a short plain line for a notification body.
+pub fn plain_excerpt(markdown: &str) -> String {
+    let text: String = markdown
+        .chars()
+        .filter(|c| !matches!(c, '*' | '_' | '`' | '#' | '>'))
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.chars().count() <= MAX_BODY_CHARS {
+        text
+    } else {
+        let cut: String = text.chars().take(MAX_BODY_CHARS - 1).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+impl Notice {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Notice::Incident { .. } => "incident",
+            Notice::Schedule { .. } => "schedule",
+            Notice::SpeakerMove { .. } => "speaker_move",
+            Notice::Reminder { .. } => "reminder",
+        }
+    }
+
+    /// The message for one subscriber, or `None` when nothing in the notice
+    /// concerns them (a shift of tracks they do not follow).
+    pub fn render(&self, who: &Audience, lang: &str, tz: Tz) -> Option<Message> {
+        let hhmm = |t: DateTime<Utc>| format_hhmm(tz, t);
+        let base = |kind, title: String, body: String, tag: String, url: String| Message {
+            kind,
+            title,
+            body,
+            tag,
+            url,
+            lang: lang.to_owned(),
+            shift_id: None,
+            actions: Vec::new(),
+        };
+        match self {
+            Notice::Incident {
+                event,
+                incident_id,
+                name,
+                status,
+                body,
+            } => {
+                let label = t!(format!("incident.{status}"), locale = lang).to_string();
+                let body = if body.is_empty() {
+                    label
+                } else {
+                    format!("{label}: {body}")
+                };
+                Some(base(
+                    "incident",
+                    name.clone(),
+                    body,
+                    format!("incident-{incident_id}"),
+                    format!("/e/{event}/status"),
+                ))
+            }
+            Notice::Schedule {
+                event,
+                revert,
+                moves,
+                ..
+            } => {
+                let mine: Vec<&Move> = moves
+                    .iter()
+                    .filter(|m| {
+                        who.all_tracks
+                            || who.tracks.contains(&m.track)
+                            || who.sessions.contains(&m.guid)
+                    })
+                    .collect();
+                let first = mine.iter().min_by_key(|m| m.new_start)?;
+                let mut tracks: Vec<&str> = Vec::new();
+                for m in &mine {
+                    if !tracks.contains(&m.track_name.as_str()) {
+                        tracks.push(&m.track_name);
+                    }
+                }
+                let names = if tracks.len() > 3 {
+                    t!("push.n_tracks", locale = lang, n = tracks.len()).to_string()
+                } else {
+                    tracks.join(", ")
+                };
+                let later = first.new_start > first.old_start;
+                let title = match (revert, later) {
+                    (true, _) => t!("push.schedule_restored", locale = lang, tracks = names),
+                    (false, true) => t!("push.delayed", locale = lang, tracks = names),
+                    (false, false) => t!("push.moved", locale = lang, tracks = names),
+                }
+                .to_string();
+                // Someone following only starred talks wants to hear which.
+                let body = if !who.all_tracks && who.tracks.is_empty() {
+                    t!(
+                        "push.talk_now_at",
+                        locale = lang,
+                        title = first.title,
+                        new = hhmm(first.new_start),
+                        old = hhmm(first.old_start)
+                    )
+                } else {
+                    t!(
+                        "push.talks_now_at",
+                        locale = lang,
+                        new = hhmm(first.new_start),
+                        old = hhmm(first.old_start)
+                    )
+                }
+                .to_string();
+                Some(base(
+                    "schedule",
+                    title,
+                    body,
+                    format!("schedule-{event}"),
+                    format!("/e/{event}"),
+                ))
+            }
+            Notice::SpeakerMove {
+                event,
+                shift_id,
+                moves,
+            } => {
+                let me = who.speaker.as_ref()?;
+                let mine: Vec<&Move> = moves.iter().filter(|m| m.speakers.contains(me)).collect();
+                let first = mine.iter().min_by_key(|m| m.new_start)?;
+                let body = t!(
+                    "push.your_talk_moved",
+                    locale = lang,
+                    title = first.title,
+                    old = hhmm(first.old_start),
+                    new = hhmm(first.new_start)
+                )
+                .to_string();
+                let body = if mine.len() > 1 {
+                    format!(
+                        "{body} {}",
+                        t!("push.and_more", locale = lang, n = mine.len() - 1)
+                    )
+                } else {
+                    body
+                };
+                let mut m = base(
+                    "speaker_move",
+                    t!("push.your_talk_title", locale = lang).to_string(),
+                    body,
+                    format!("speaker-{event}"),
+                    format!("/e/{event}/talk/{}", first.guid),
+                );
+                m.shift_id = Some(*shift_id);
+                m.actions = vec![
+                    Action {
+                        action: "confirm",
+                        title: t!("speaker.confirm", locale = lang).to_string(),
+                    },
+                    Action {
+                        action: "decline",
+                        title: t!("speaker.decline", locale = lang).to_string(),
+                    },
+                ];
+                Some(m)
+            }
+            Notice::Reminder {
+                event,
+                guid,
+                title,
+                track_name,
+                start,
+            } => Some(base(
+                "reminder",
+                t!("push.reminder_title", locale = lang, time = hhmm(*start)).to_string(),
+                format!("{title} · {track_name}"),
+                format!("reminder-{guid}"),
+                format!("/e/{event}/talk/{guid}"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn moves() -> Vec<Move> {
+        let at = |h, m| Utc.with_ymd_and_hms(2026, 11, 23, h, m, 0).unwrap();
+        vec![
+            Move {
+                guid: "g1".into(),
+                title: "Rust at scale".into(),
+                track: "t1".into(),
+                track_name: "Track 1".into(),
+                speakers: vec!["ada".into()],
+                old_start: at(14, 25),
+                new_start: at(15, 15),
+            },
+            Move {
+                guid: "g2".into(),
+                title: "Streams".into(),
+                track: "t2".into(),
+                track_name: "Track 2".into(),
+                speakers: vec!["bob".into()],
+                old_start: at(14, 30),
+                new_start: at(15, 20),
+            },
+        ]
+    }
+
+    #[test]
+    fn a_delay_is_told_in_the_subscribers_language_and_zone() {
+        let n = Notice::Schedule { event: "demo".into(), shift_id: 3, revert: false, moves: moves() };
+        let t2 = Audience { tracks: ["t2".to_string()].into(), ..Default::default() };
+        let m = n.render(&t2, "en", chrono_tz::Europe::Moscow).unwrap();
+        assert_eq!(m.title, "Track 2 delayed");
+        assert!(m.body.contains("17:30") && m.body.contains("18:20"), "{}", m.body);
+        assert_eq!(m.tag, "schedule-demo");
+        let m = n.render(&t2, "fr", chrono_tz::Europe::Paris).unwrap();
+        assert!(m.body.contains("16:20"), "{}", m.body);
+        assert_ne!(m.title, "Track 2 delayed");
+        let nobody = Audience { tracks: ["t9".to_string()].into(), ..Default::default() };
+        assert!(n.render(&nobody, "en", chrono_tz::UTC).is_none());
+        let starred = Audience { sessions: ["g1".to_string()].into(), ..Default::default() };
+        assert!(n.render(&starred, "en", chrono_tz::UTC).unwrap().body.contains("Rust at scale"));
+    }
+
+    #[test]
+    fn speakers_get_their_own_talk_with_actions() {
+        let n = Notice::SpeakerMove { event: "demo".into(), shift_id: 3, moves: moves() };
+        let bob = Audience { speaker: Some("bob".into()), ..Default::default() };
+        let m = n.render(&bob, "en", chrono_tz::UTC).unwrap();
+        assert!(m.body.contains("Streams") && m.body.contains("14:30 → 15:20"), "{}", m.body);
+        assert_eq!(m.shift_id, Some(3));
+        assert_eq!(m.actions.iter().map(|a| a.action).collect::<Vec<_>>(), ["confirm", "decline"]);
+        let eve = Audience { speaker: Some("eve".into()), ..Default::default() };
+        assert!(n.render(&eve, "en", chrono_tz::UTC).is_none());
+    }
+
+    #[test]
+    fn excerpts_are_plain_and_short() {
+        assert_eq!(plain_excerpt("**Streams** are\n\n_down_"), "Streams are down");
+        let long = "word ".repeat(100);
+        let e = plain_excerpt(&long);
+        assert!(e.chars().count() <= MAX_BODY_CHARS && e.ends_with('…'));
+    }
+}

@@ -1,0 +1,309 @@
+//! Web Push rules with no I/O: who a notice is for, what makes a browser
+//! subscription acceptable, how long a notice stays worth delivering, and
+//! what the worker does with each answer of a push service.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What one subscription asked to hear about.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Audience {
+    /// Every incident and every delay of the event.
+    pub all_tracks: bool,
+    /// Track slugs (when not `all_tracks`).
+    pub tracks: BTreeSet<String>,
+    /// Starred session guids.
+    pub sessions: BTreeSet<String>,
+    /// The tracks those sessions are on (an incident there concerns them).
+    pub session_tracks: BTreeSet<String>,
+    /// Set for a speaker's own subscription (from `/s/{token}`).
+    pub speaker: Option<String>,
+}
+
+/// Who a notice concerns; stored with the notice as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "to", rename_all = "snake_case")]
+pub enum NoticeScope {
+    /// An incident; `tracks` empty means the whole event (no track stream
+    /// among the affected components).
+    Incident { tracks: Vec<String> },
+    /// A schedule shift: the tracks and sessions it moved.
+    Schedule {
+        tracks: Vec<String>,
+        sessions: Vec<String>,
+    },
+    /// Speakers whose sessions moved or are about to start.
+    Speakers { speakers: Vec<String> },
+}
+
+impl Audience {
+    /// Whether a notice of `scope` goes to this subscription. Speakers'
+    /// subscriptions hear only about their own sessions; attendees hear
+    /// what their choice covers, and whole-event incidents always.
+    pub fn wants(&self, scope: &NoticeScope) -> bool {
+        match (&self.speaker, scope) {
+            (Some(me), NoticeScope::Speakers { speakers }) => speakers.iter().any(|s| s == me),
+            (Some(_), _) | (None, NoticeScope::Speakers { .. }) => false,
+            (None, NoticeScope::Incident { tracks }) => {
+                self.all_tracks
+                    || tracks.is_empty()
+                    || tracks
+                        .iter()
+                        .any(|t| self.tracks.contains(t) || self.session_tracks.contains(t))
+            }
+            (None, NoticeScope::Schedule { tracks, sessions }) => {
+                self.all_tracks
+                    || tracks.iter().any(|t| self.tracks.contains(t))
+                    || sessions.iter().any(|s| self.sessions.contains(s))
+            }
+        }
+    }
+}
+
+/// Why a subscription was refused: the JSON field and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn refuse(field: &'static str, message: impl Into<String>) -> SubscriptionError {
+    SubscriptionError {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Decodes unpadded (or padded) base64url, as browsers write subscription
+/// keys; `None` when it is not base64url.
+pub fn b64url(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .ok()
+}
+
+/// Checks what `PushSubscription.toJSON()` gave: an https endpoint (plain
+/// http only on this machine, for local push services), a P-256 public key
+/// (65 bytes, uncompressed) and a 16-byte auth secret, per RFC 8291.
+pub fn check_subscription(endpoint: &str, p256dh: &str, auth: &str) -> Result<(), SubscriptionError> {
+    let field = "subscription.endpoint";
+    if endpoint.len() > 2048 {
+        return Err(refuse(field, "longer than 2048 characters"));
+    }
+    let (scheme, rest) = endpoint
+        .split_once("://")
+        .ok_or_else(|| refuse(field, "must be an absolute https URL"))?;
+    let host_port = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match host_port.rsplit_once(':') {
+        Some((h, port)) if !h.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host_port,
+    };
+    if host.is_empty() || host.contains('@') {
+        return Err(refuse(field, "must name a host"));
+    }
+    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    match scheme {
+        "https" => {}
+        "http" if local => {}
+        "http" => return Err(refuse(field, "must use https (plain http only for localhost)")),
+        _ => return Err(refuse(field, "must be an https URL")),
+    }
+    match b64url(p256dh) {
+        None => return Err(refuse("subscription.keys.p256dh", "is not base64url")),
+        Some(k) if k.len() != 65 || k[0] != 4 => {
+            return Err(refuse(
+                "subscription.keys.p256dh",
+                format!("must be an uncompressed P-256 key (65 bytes), got {} bytes", k.len()),
+            ));
+        }
+        Some(_) => {}
+    }
+    match b64url(auth) {
+        None => Err(refuse("subscription.keys.auth", "is not base64url")),
+        Some(a) if a.len() != 16 => Err(refuse(
+            "subscription.keys.auth",
+            format!("must be 16 bytes, got {}", a.len()),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// How urgent a notice is (RFC 8030 `Urgency`): push services may hold
+/// back `normal` ones on a phone that saves battery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Normal,
+    High,
+}
+
+impl Urgency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Normal => "normal",
+            Urgency::High => "high",
+        }
+    }
+
+    pub fn parse(s: &str) -> Urgency {
+        if s == "high" { Urgency::High } else { Urgency::Normal }
+    }
+}
+
+/// The shortest TTL sent: push services drop a message with TTL 0 at once
+/// when the phone is not connected.
+pub const MIN_TTL_SECS: i64 = 60;
+/// How long an incident notice stays worth delivering.
+pub const INCIDENT_TTL_SECS: i64 = 2 * 3600;
+
+/// Until when a delay notice is worth delivering: until the first moved
+/// session starts (after that the attendee sees it on the page anyway),
+/// at least [`MIN_TTL_SECS`], at most a day.
+pub fn schedule_notice_expiry(now: DateTime<Utc>, first_new_start: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = (first_new_start - now)
+        .num_seconds()
+        .clamp(MIN_TTL_SECS, 24 * 3600);
+    now + chrono::Duration::seconds(secs)
+}
+
+/// The TTL header for a notice that expires at `expires_at`, or `None`
+/// when it is too late to send it at all.
+pub fn ttl_secs(now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Option<u32> {
+    let left = (expires_at - now).num_seconds();
+    (left > 0).then(|| left.clamp(MIN_TTL_SECS.min(left), 28 * 24 * 3600) as u32)
+}
+
+/// What the worker does after one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Delivered (2xx).
+    Sent,
+    /// 404/410: the subscription is gone; never send to it again.
+    Gone,
+    /// Try again after this many seconds.
+    Retry(i64),
+    /// Give up on this message (a 4xx that will not change, or too many
+    /// attempts).
+    Fail,
+}
+
+/// Attempts before a message is given up: with the backoff below, about
+/// 35 minutes of a push service failing.
+pub const MAX_ATTEMPTS: i64 = 10;
+
+/// Classifies one answer. `status` is `None` when the push service could
+/// not be reached; `retry_after` is its `Retry-After` in seconds. 429 and
+/// 5xx are retried with exponential backoff (1 s, 3 s, 9 s … capped at
+/// 10 min) or after `Retry-After` when that is longer (capped at an hour);
+/// `attempts` counts this one.
+pub fn after_attempt(status: Option<u16>, retry_after: Option<i64>, attempts: i64) -> Next {
+    let backoff = || {
+        let exp = 3i64.saturating_pow((attempts - 1).clamp(0, 10) as u32);
+        exp.min(600).max(retry_after.unwrap_or(0).min(3600))
+    };
+    match status {
+        Some(200..=299) => Next::Sent,
+        Some(404 | 410) => Next::Gone,
+        _ if attempts >= MAX_ATTEMPTS => Next::Fail,
+        None | Some(429 | 500..=599) => Next::Retry(backoff()),
+        Some(_) => Next::Fail,
+    }
+}
+
+/// Parses `Retry-After` when given in seconds (push services do; the
+/// HTTP-date form is read by the caller, which has a clock).
+pub fn retry_after_secs(value: &str) -> Option<i64> {
+    value.trim().parse::<i64>().ok().filter(|s| *s >= 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn set(xs: &[&str]) -> BTreeSet<String> {
+        xs.iter().map(|s| s.to_string()).collect()
+    }
+
+    const KEY: &str = "BLMbF9ffKBiWQLCKvTHb6LO8Nb6dcUh6TItC455vu2kElga6PQvUmaFyCdykxY2nOSSL3yKgfbmFLRTUaGv4yV8";
+    const AUTH: &str = "xS03Fi5ErfTNH_l9WHE9Ig";
+
+    #[test]
+    fn attendees_hear_what_they_chose() {
+        let all = Audience { all_tracks: true, ..Default::default() };
+        let t2 = Audience { tracks: set(&["t2"]), ..Default::default() };
+        let starred = Audience { sessions: set(&["g1"]), session_tracks: set(&["t1"]), ..Default::default() };
+        let inc_t1 = NoticeScope::Incident { tracks: vec!["t1".into()] };
+        let inc_all = NoticeScope::Incident { tracks: vec![] };
+        let shift_t1 = NoticeScope::Schedule { tracks: vec!["t1".into()], sessions: vec!["g1".into()] };
+        let shift_t2 = NoticeScope::Schedule { tracks: vec!["t2".into()], sessions: vec!["g9".into()] };
+        assert!(all.wants(&inc_t1) && all.wants(&shift_t2));
+        assert!(!t2.wants(&inc_t1) && t2.wants(&inc_all) && t2.wants(&shift_t2) && !t2.wants(&shift_t1));
+        assert!(starred.wants(&shift_t1) && !starred.wants(&shift_t2) && starred.wants(&inc_all));
+        // An incident on the track of a starred talk concerns them; one on
+        // another track does not.
+        assert!(starred.wants(&inc_t1));
+        assert!(!starred.wants(&NoticeScope::Incident { tracks: vec!["t2".into()] }));
+        let to_speakers = NoticeScope::Speakers { speakers: vec!["ada".into()] };
+        assert!(!all.wants(&to_speakers));
+    }
+
+    #[test]
+    fn speakers_hear_only_about_themselves() {
+        let ada = Audience { speaker: Some("ada".into()), ..Default::default() };
+        assert!(ada.wants(&NoticeScope::Speakers { speakers: vec!["bob".into(), "ada".into()] }));
+        assert!(!ada.wants(&NoticeScope::Speakers { speakers: vec!["bob".into()] }));
+        assert!(!ada.wants(&NoticeScope::Incident { tracks: vec![] }));
+    }
+
+    #[test]
+    fn subscriptions_need_https_and_right_key_lengths() {
+        assert!(check_subscription("https://push.example/x", KEY, AUTH).is_ok());
+        assert!(check_subscription("http://127.0.0.1:8080/push/1", KEY, AUTH).is_ok());
+        assert!(check_subscription("http://localhost/push/1", KEY, AUTH).is_ok());
+        let e = check_subscription("http://push.example/x", KEY, AUTH).unwrap_err();
+        assert_eq!(e.field, "subscription.endpoint");
+        assert_eq!(check_subscription("ftp://x/y", KEY, AUTH).unwrap_err().field, "subscription.endpoint");
+        assert_eq!(check_subscription("http://localhost.evil.example/", KEY, AUTH).unwrap_err().field, "subscription.endpoint");
+        let e = check_subscription("https://p.example/x", &KEY[..40], AUTH).unwrap_err();
+        assert_eq!(e.field, "subscription.keys.p256dh");
+        assert!(e.message.contains("65 bytes"), "{}", e.message);
+        assert_eq!(check_subscription("https://p.example/x", KEY, "AAAA").unwrap_err().field, "subscription.keys.auth");
+        assert_eq!(check_subscription("https://p.example/x", KEY, "not base64!").unwrap_err().field, "subscription.keys.auth");
+        // Padded base64url is what some browsers send.
+        assert!(check_subscription("https://p.example/x", KEY, &format!("{AUTH}==")).is_ok());
+    }
+
+    #[test]
+    fn answers_decide_what_happens_next() {
+        assert_eq!(after_attempt(Some(201), None, 1), Next::Sent);
+        assert_eq!(after_attempt(Some(410), None, 1), Next::Gone);
+        assert_eq!(after_attempt(Some(404), None, 3), Next::Gone);
+        assert_eq!(after_attempt(Some(503), None, 1), Next::Retry(1));
+        assert_eq!(after_attempt(Some(503), None, 3), Next::Retry(9));
+        assert_eq!(after_attempt(Some(429), Some(120), 1), Next::Retry(120));
+        assert_eq!(after_attempt(Some(429), Some(1), 2), Next::Retry(3));
+        assert_eq!(after_attempt(Some(429), Some(99_999), 2), Next::Retry(3600));
+        assert_eq!(after_attempt(None, None, 1), Next::Retry(1));
+        assert_eq!(after_attempt(Some(503), None, 7), Next::Retry(600));
+        assert_eq!(after_attempt(Some(500), None, MAX_ATTEMPTS), Next::Fail);
+        assert_eq!(after_attempt(Some(400), None, 1), Next::Fail);
+        assert_eq!(retry_after_secs(" 7 "), Some(7));
+        assert_eq!(retry_after_secs("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+
+    #[test]
+    fn delay_notices_expire_when_the_talk_starts() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 17, 50, 0).unwrap();
+        let start = Utc.with_ymd_and_hms(2026, 11, 23, 18, 15, 0).unwrap();
+        assert_eq!(schedule_notice_expiry(now, start), start);
+        // Already started: still a minute, so it is not dropped unread.
+        assert_eq!(schedule_notice_expiry(now, now - chrono::Duration::hours(1)), now + chrono::Duration::seconds(60));
+        assert_eq!(ttl_secs(now, start), Some(25 * 60));
+        assert_eq!(ttl_secs(now, now), None);
+        assert_eq!(ttl_secs(now, now + chrono::Duration::seconds(30)), Some(30));
+    }
+}

@@ -1,0 +1,111 @@
+//! `/admin/e/{event}/shifts/{id}`: the confirmation board of one applied
+//! shift — each speaker whose session it moved, and whether they have
+//! confirmed, declined or not answered yet. A live region: answers appear
+//! without a reload.
+
+use leptos::prelude::*;
+use rust_i18n::t;
+
+use super::layout;
+use crate::domain::time::format_hhmm;
+use crate::read_model::EventView;
+use crate::store::Answer;
+
+pub fn render() -> AnyView {
+    let (_user, slug, view) = match layout::admin_route_event() {
+        Ok(x) => x,
+        Err(v) => return v,
+    };
+    let lang = super::request::lang();
+    let id = leptos_router::hooks::use_params_map()
+        .read_untracked()
+        .get("id")
+        .and_then(|s| s.parse::<i64>().ok());
+    let Some(id) = id.filter(|id| view.history.shifts.iter().any(|s| s.shift_id == *id)) else {
+        return layout::not_found_with(format!("no shift in event {slug}"));
+    };
+    let body = view! {
+        <h1>{t!("board.title", locale = lang, id = id).to_string()}</h1>
+        <p><a href=format!("/admin/e/{slug}/shift")>{t!("shift.history", locale = lang).to_string()}</a></p>
+        <div id="board-live" data-live="board">{board(&view, id, lang)}</div>
+    };
+    layout::frame(
+        t!("board.title", locale = lang, id = id).to_string(),
+        Some(view.clone()),
+        body.into_any(),
+    )
+}
+
+/// One row per speaker of a moved session, in the order their first moved
+/// session starts.
+fn board(view: &EventView, shift_id: i64, lang: &str) -> AnyView {
+    let Some(shift) = view.history.shifts.iter().find(|s| s.shift_id == shift_id) else {
+        return ().into_any();
+    };
+    let mut speakers: Vec<(String, Vec<String>)> = Vec::new();
+    for m in &shift.preview.moved {
+        let Some(session) = view.schedule.session(&m.guid) else {
+            continue;
+        };
+        let line = format!(
+            "{} ({} → {})",
+            m.title,
+            format_hhmm(view.tz, m.old_start),
+            format_hhmm(view.tz, m.new_start)
+        );
+        for key in &session.speakers {
+            match speakers.iter_mut().find(|(k, _)| k == key) {
+                Some((_, lines)) => lines.push(line.clone()),
+                None => speakers.push((key.clone(), vec![line.clone()])),
+            }
+        }
+    }
+    if speakers.is_empty() {
+        return view! { <p>{t!("board.none", locale = lang).to_string()}</p> }.into_any();
+    }
+    let answer_of = |key: &str| view.history.answers.get(&(shift_id, key.to_owned())).copied();
+    let count = |a: Option<Answer>| speakers.iter().filter(|(k, _)| answer_of(k) == a).count();
+    let counts = t!(
+        "board.counts",
+        locale = lang,
+        confirmed = count(Some(Answer::Confirmed)),
+        declined = count(Some(Answer::Declined)),
+        waiting = count(None)
+    )
+    .to_string();
+    let rows = speakers
+        .iter()
+        .map(|(key, lines)| {
+            let name = view.schedule.speaker(key).map_or_else(|| key.clone(), |s| s.name.clone());
+            let (class, label) = match answer_of(key) {
+                Some(Answer::Confirmed) => ("pill ok", t!("board.confirmed", locale = lang)),
+                Some(Answer::Declined) => ("pill bad", t!("board.declined", locale = lang)),
+                None => ("pill", t!("board.no_answer", locale = lang)),
+            };
+            let state = answer_of(key).map_or("none", Answer::as_str);
+            view! {
+                <tr data-speaker=key.clone() data-answer=state>
+                    <td>{name}</td>
+                    <td>{lines.join("; ")}</td>
+                    <td><span class=class>{label.to_string()}</span></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p data-testid="board-counts">{counts}</p>
+        <div class="table-wrap">
+            <table class="board">
+                <thead>
+                    <tr>
+                        <th scope="col">{t!("board.speaker", locale = lang).to_string()}</th>
+                        <th scope="col">{t!("board.sessions", locale = lang).to_string()}</th>
+                        <th scope="col">{t!("board.answer", locale = lang).to_string()}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,239 @@
+//! The push outbox in the store, on SQLite and (when configured)
+//! PostgreSQL: a shift or incident queues one notice whatever the number of
+//! subscribers, the fan-out covers exactly the subscriptions that want it,
+//! leases hand each delivery to one sender, and outcomes are recorded.
+#![cfg(feature = "ssr")]
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use app::domain::notice::Notice;
+use app::domain::push::Audience;
+use app::domain::status::{ComponentStatus, Impact, IncidentStatus};
+use app::store::{Answer, AttemptOutcome, NewIncident, NewIncidentUpdate, NewSubscription};
+use chrono::{Duration, Utc};
+use sqlx::{AnyPool, Row};
+
+#[path = "support/backends.rs"]
+mod backends;
+#[path = "support/conf.rs"]
+mod conf;
+
+use backends::{Db, on_each_backend};
+use conf::{imported, shift};
+
+const KEY: &str = "BLMbF9ffKBiWQLCKvTHb6LO8Nb6dcUh6TItC455vu2kElga6PQvUmaFyCdykxY2nOSSL3yKgfbmFLRTUaGv4yV8";
+
+fn set(xs: &[&str]) -> BTreeSet<String> {
+    xs.iter().map(|s| s.to_string()).collect()
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+async fn subscribe(db: &Db, n: usize, audience: Audience) -> Vec<i64> {
+    let key = db.store.add_vapid_key("priv", "pub", false).await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let id = db
+            .store
+            .upsert_subscription(&NewSubscription {
+                event_slug: "conf".into(),
+                endpoint: format!("https://push.example/{}", NEXT.fetch_add(1, Ordering::Relaxed)),
+                p256dh: KEY.into(),
+                auth: "xS03Fi5ErfTNH_l9WHE9Ig".into(),
+                vapid_key_id: key.id,
+                audience: audience.clone(),
+                lang: "en".into(),
+                time_zone: "Europe/Moscow".into(),
+            })
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    let pool = AnyPool::connect(&db.url).await.unwrap();
+    sqlx::query(sql).fetch_one(&pool).await.unwrap().try_get("n").unwrap()
+}
+
+/// Fans out everything queued; the number of steps it took.
+async fn fan_out_all(db: &Db, batch: i64) -> usize {
+    let mut steps = 0;
+    while db.store.fan_out_step(batch, Utc::now()).await.unwrap() > 0 {
+        steps += 1;
+        assert!(steps < 1000, "fan-out does not finish");
+    }
+    steps
+}
+
+#[tokio::test]
+async fn a_shift_queues_one_notice_and_fans_out_to_who_wants_it() {
+    on_each_backend(|db| async move {
+        imported(&db).await;
+        let all = Audience { all_tracks: true, ..Default::default() };
+        let t2 = Audience { tracks: set(&["track-2"]), ..Default::default() };
+        let t1 = Audience { tracks: set(&["track-1"]), ..Default::default() };
+        let anna = Audience { speaker: Some("anna".into()), ..Default::default() };
+        subscribe(&db, 30, all).await;
+        subscribe(&db, 5, t2).await;
+        subscribe(&db, 7, t1).await;
+        subscribe(&db, 1, anna).await;
+        let applied = db
+            .store
+            .apply_shift("conf", &shift(&["track-2"], "17:25", 30), "org", "player down")
+            .await
+            .unwrap();
+        // Committed with the shift: one attendee notice, one for speakers,
+        // not one row per subscriber.
+        assert_eq!(count(&db, "select count(*) as n from push_notice").await, 2);
+        assert_eq!(count(&db, "select count(*) as n from push_delivery").await, 0);
+        // Small batches, so the cursor has to carry the fan-out across steps.
+        let steps = fan_out_all(&db, 4).await;
+        assert!(steps >= 2 * (43 / 4), "{steps} steps");
+        // 30 all + 5 track-2 attendees, and anna (b2 on track 2 moved).
+        assert_eq!(count(&db, "select count(*) as n from push_delivery").await, 36);
+        // Running it again adds nothing.
+        assert_eq!(db.store.fan_out_step(4, Utc::now()).await.unwrap(), 0);
+
+        let now = Utc::now();
+        let first = db.store.claim_deliveries(20, now, 60).await.unwrap();
+        assert_eq!(first.len(), 20);
+        // Leased: a second claimer gets only the rest.
+        let second = db.store.claim_deliveries(100, now, 60).await.unwrap();
+        assert_eq!(second.len(), 16);
+        assert!(first.iter().all(|d| second.iter().all(|e| e.delivery_id != d.delivery_id)));
+        assert!(db.store.claim_deliveries(100, now, 60).await.unwrap().is_empty());
+        // After the lease (a crashed sender), they come due again.
+        let later = now + Duration::seconds(61);
+        assert_eq!(db.store.claim_deliveries(100, later, 60).await.unwrap().len(), 36);
+
+        let speaker = second
+            .iter()
+            .chain(&first)
+            .find(|d| d.audience.speaker.is_some())
+            .expect("anna's delivery");
+        let notice: Notice = serde_json::from_str(&speaker.notice_json).unwrap();
+        let msg = notice.render(&speaker.audience, "en", chrono_tz::Europe::Moscow).unwrap();
+        assert_eq!(msg.shift_id, Some(applied.shift_id));
+        assert!(msg.body.contains("19:00 → 19:30"), "{}", msg.body);
+
+        // Outcomes: one sent, one gone (its other deliveries stop too).
+        let sent = &first[0];
+        let gone = &first[1];
+        let at = later + Duration::seconds(1);
+        let out = |d: &app::store::DueDelivery, state, status| AttemptOutcome {
+            delivery_id: d.delivery_id,
+            subscription_id: d.subscription_id,
+            state,
+            next_at: at,
+            status: Some(status),
+            detail: format!("HTTP {status}"),
+        };
+        db.store
+            .record_attempts(&[out(sent, "sent", 201), out(gone, "gone", 410)], at)
+            .await
+            .unwrap();
+        let c = db.store.push_counts(Some("conf")).await.unwrap();
+        assert_eq!((c.sent, c.gone, c.pending), (1, 1, 34));
+        assert_eq!(c.subscriptions, 43 - 1);
+        assert_eq!(count(&db, "select count(*) as n from push_attempt").await, 2);
+        // A gone subscription is left out of the next fan-out.
+        db.store
+            .apply_shift("conf", &shift(&["track-1", "track-2"], "17:00", 10), "org", "again")
+            .await
+            .unwrap();
+        fan_out_all(&db, 1000).await;
+        let gone_again = count(
+            &db,
+            &format!(
+                "select count(*) as n from push_delivery where push_subscription_id = {} and state = 'pending'",
+                gone.subscription_id
+            ),
+        )
+        .await;
+        assert_eq!(gone_again, 0);
+
+        // The speaker's answer is kept (a later one replaces it) and only
+        // for a shift that moved their session.
+        db.store
+            .record_speaker_answer("conf", "anna", applied.shift_id, Answer::Declined, Utc::now())
+            .await
+            .unwrap();
+        db.store
+            .record_speaker_answer("conf", "anna", applied.shift_id, Answer::Confirmed, Utc::now())
+            .await
+            .unwrap();
+        let answers = db.store.speaker_answers(applied.shift_id).await.unwrap();
+        assert_eq!(answers.get("anna").map(|a| a.0), Some(Answer::Confirmed));
+        let err = db
+            .store
+            .record_speaker_answer("conf", "nobody", applied.shift_id, Answer::Confirmed, Utc::now())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("did not move"), "{err}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn incidents_queue_a_notice_in_their_transaction() {
+    on_each_backend(|db| async move {
+        imported(&db).await;
+        db.store.sync_track_components("conf", Utc::now()).await.unwrap();
+        let t1 = Audience { tracks: set(&["track-1"]), ..Default::default() };
+        let t2 = Audience { tracks: set(&["track-2"]), ..Default::default() };
+        subscribe(&db, 3, t1).await;
+        subscribe(&db, 2, t2).await;
+        let comps = db.store.load_status("conf", Utc::now()).await.unwrap().components;
+        let stream1 = comps.iter().find(|c| c.track.as_deref() == Some("track-1")).unwrap();
+        let inc = db
+            .store
+            .create_incident(
+                "conf",
+                NewIncident {
+                    name: "Track 1 stream down".into(),
+                    status: IncidentStatus::Investigating,
+                    impact: Impact::Major,
+                    body_md: "**No picture** on track 1.".into(),
+                    component_ids: vec![stream1.id],
+                    component_status: Some(ComponentStatus::MajorOutage),
+                    scheduled_for: None,
+                    scheduled_until: None,
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(count(&db, "select count(*) as n from push_notice where kind = 'incident'").await, 1);
+        fan_out_all(&db, 100).await;
+        // Only track 1's followers: the incident names only its stream.
+        assert_eq!(count(&db, "select count(*) as n from push_delivery").await, 3);
+        let d = db.store.claim_deliveries(10, Utc::now(), 60).await.unwrap();
+        let notice: Notice = serde_json::from_str(&d[0].notice_json).unwrap();
+        let msg = notice.render(&d[0].audience, "ru", chrono_tz::Europe::Moscow).unwrap();
+        assert_eq!(msg.title, "Track 1 stream down");
+        assert!(msg.body.contains("No picture") && !msg.body.contains("**"), "{}", msg.body);
+        assert_eq!(d[0].topic, format!("incident-{}", inc.id));
+        // A refused update queues nothing.
+        let before = count(&db, "select count(*) as n from push_notice").await;
+        let bad = db
+            .store
+            .add_incident_update(
+                "conf",
+                inc.id,
+                NewIncidentUpdate {
+                    status: IncidentStatus::Scheduled,
+                    body_md: String::new(),
+                    component_status: None,
+                    component_ids: None,
+                },
+                Utc::now(),
+            )
+            .await;
+        assert!(bad.is_err());
+        assert_eq!(count(&db, "select count(*) as n from push_notice").await, before);
+    })
+    .await;
+}

@@ -1,0 +1,148 @@
+//! One push message over HTTP. The `web-push` crate encrypts (RFC 8291)
+//! and builds the VAPID header; the request is ours, so the worker sees
+//! every status and `Retry-After` (the crate's own clients fold 429 into a
+//! generic error and drop the header).
+
+use std::time::Duration;
+
+use app::error::{AppError, Result};
+use web_push::{ContentEncoding, SubscriptionInfo, VapidSignature, WebPushMessageBuilder};
+
+/// What the push service answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// `None` when it could not be reached (or timed out).
+    pub status: Option<u16>,
+    /// `Retry-After` in seconds, when given.
+    pub retry_after: Option<i64>,
+    /// A short description for the attempt log (never the payload).
+    pub detail: String,
+}
+
+/// Builds the HTTP client the worker shares: connection reuse per push
+/// service, a timeout so one stuck service cannot hold a slot forever, and
+/// an optional extra root certificate.
+pub fn client(ca_file: Option<&std::path::Path>) -> Result<reqwest::Client> {
+    let mut b = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .connect_timeout(Duration::from_secs(5))
+        .pool_max_idle_per_host(256)
+        .user_agent(concat!("marquee/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            AppError::invalid("push_ca_file", format!("cannot read {}: {e}", path.display()))
+        })?;
+        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+            AppError::invalid("push_ca_file", format!("{} is not a PEM certificate: {e}", path.display()))
+        })?;
+        b = b.add_root_certificate(cert);
+    }
+    b.build()
+        .map_err(|e| AppError::Internal(format!("push HTTP client: {e}")))
+}
+
+/// The pieces of one message.
+pub struct Outgoing<'a> {
+    pub sub: &'a SubscriptionInfo,
+    pub payload: &'a [u8],
+    pub ttl: u32,
+    pub urgency: app::domain::push::Urgency,
+    pub topic: &'a str,
+    pub signature: VapidSignature,
+}
+
+/// Encrypts and sends one message. Errors are only for messages that can
+/// never be sent (bad keys); an unreachable service is an `Answer`.
+pub async fn send(http: &reqwest::Client, m: Outgoing<'_>) -> Result<Answer> {
+    let mut b = WebPushMessageBuilder::new(m.sub);
+    b.set_payload(ContentEncoding::Aes128Gcm, m.payload);
+    b.set_ttl(m.ttl);
+    b.set_urgency(match m.urgency {
+        app::domain::push::Urgency::High => web_push::Urgency::High,
+        app::domain::push::Urgency::Normal => web_push::Urgency::Normal,
+    });
+    b.set_topic(m.topic.to_owned());
+    b.set_vapid_signature(m.signature);
+    let msg = b
+        .build()
+        .map_err(|e| AppError::invalid("subscription", format!("cannot encrypt for it: {e}")))?;
+    let mut req = http
+        .post(m.sub.endpoint.as_str())
+        .header("TTL", msg.ttl.to_string())
+        .header("Content-Type", "application/octet-stream");
+    if let Some(u) = msg.urgency {
+        req = req.header("Urgency", u.to_string());
+    }
+    if let Some(t) = &msg.topic {
+        req = req.header("Topic", t.as_str());
+    }
+    let body = match msg.payload {
+        Some(p) => {
+            req = req.header("Content-Encoding", p.content_encoding.to_str());
+            for (k, v) in p.crypto_headers {
+                req = req.header(k, v);
+            }
+            p.content
+        }
+        None => Vec::new(),
+    };
+    match req.body(body).send().await {
+        Ok(res) => {
+            let status = res.status().as_u16();
+            let retry_after = res
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(retry_after_value);
+            // The reason a service gives (Mozilla and FCM send JSON) helps
+            // whoever reads the attempt log; keep it short.
+            let text = if res.status().is_success() {
+                String::new()
+            } else {
+                res.text().await.unwrap_or_default()
+            };
+            let detail: String = text.chars().take(200).collect();
+            Ok(Answer {
+                status: Some(status),
+                retry_after,
+                detail,
+            })
+        }
+        Err(e) => Ok(Answer {
+            status: None,
+            retry_after: None,
+            detail: format!("unreachable: {}", without_url(e)),
+        }),
+    }
+}
+
+/// `Retry-After` as seconds from now: the delay form, or an HTTP date.
+fn retry_after_value(v: &str) -> Option<i64> {
+    app::domain::push::retry_after_secs(v).or_else(|| {
+        chrono::DateTime::parse_from_rfc2822(v.trim())
+            .ok()
+            .map(|at| (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds().max(0))
+    })
+}
+
+/// The error without the endpoint URL: endpoints are capabilities (anyone
+/// holding one can push to that browser), so they stay out of logs.
+fn without_url(e: reqwest::Error) -> String {
+    let timeout = e.is_timeout();
+    let s = e.without_url().to_string();
+    if timeout { format!("timed out ({s})") } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        assert_eq!(retry_after_value("30"), Some(30));
+        let at = chrono::Utc::now() + chrono::Duration::seconds(90);
+        let got = retry_after_value(&at.to_rfc2822()).unwrap();
+        assert!((88..=90).contains(&got), "{got}");
+        assert_eq!(retry_after_value("soon"), None);
+    }
+}

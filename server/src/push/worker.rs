@@ -1,0 +1,192 @@
+//! The outbox worker: fans notices out into deliveries, sends due ones with
+//! bounded concurrency, and records every attempt. Everything it does is
+//! kept in the database (leases, cursors, states), so a crash or `kill -9`
+//! at any point loses nothing: after a restart leased messages come due
+//! again and the fan-out resumes at its cursor. Delivery is at least once;
+//! a message in flight at a crash is sent again, and its Topic lets the
+//! push service replace rather than add it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::domain::notice::Notice;
+use app::domain::push::{Next, after_attempt, ttl_secs};
+use app::error::Result;
+use app::state::AppState;
+use app::store::{AttemptOutcome, DueDelivery};
+use chrono::Utc;
+use futures_util::StreamExt;
+use web_push::SubscriptionInfo;
+
+use super::send::{self, Outgoing};
+use super::vapid::Signer;
+use crate::config::PushArgs;
+
+/// Subscriptions looked at per fan-out step.
+const FANOUT_BATCH: i64 = 2000;
+/// How often reminders are looked for.
+const REMINDER_EVERY: Duration = Duration::from_secs(30);
+
+pub struct Worker {
+    state: AppState,
+    http: reqwest::Client,
+    signer: Arc<Signer>,
+    args: PushArgs,
+}
+
+impl Worker {
+    pub async fn new(state: AppState, args: PushArgs) -> Result<Worker> {
+        let http = send::client(args.push_ca_file.as_deref())?;
+        let signer = Arc::new(Signer::new(state.store.vapid_keys().await?, &args.push_contact));
+        Ok(Worker {
+            state,
+            http,
+            signer,
+            args,
+        })
+    }
+
+    /// Runs until the process ends. Database errors are logged and retried
+    /// a second later: the outbox waits for the database to come back.
+    pub async fn run(mut self) {
+        let mut last_reminders = tokio::time::Instant::now() - REMINDER_EVERY;
+        loop {
+            let busy = match self.step().await {
+                Ok(busy) => busy,
+                Err(e) => {
+                    tracing::warn!(error = %e, "push worker step failed");
+                    false
+                }
+            };
+            if last_reminders.elapsed() >= REMINDER_EVERY {
+                last_reminders = tokio::time::Instant::now();
+                let lead = chrono::Duration::minutes(self.args.push_reminder_minutes);
+                match self.state.store.queue_reminders(Utc::now(), lead).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(queued = n, "speaker reminders queued"),
+                    Err(e) => tracing::debug!(error = %e, "reminders not queued"),
+                }
+            }
+            if !busy {
+                tokio::select! {
+                    _ = self.state.push_wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    }
+
+    /// One round: a fan-out step and one batch of sends. True when there
+    /// was work (so the next round follows at once).
+    pub async fn step(&mut self) -> Result<bool> {
+        let now = Utc::now();
+        let fanned = self.state.store.fan_out_step(FANOUT_BATCH, now).await?;
+        let batch = (self.args.push_concurrency.max(1) * 8) as i64;
+        let due = self
+            .state
+            .store
+            .claim_deliveries(batch, now, self.args.push_lease_secs.max(1))
+            .await?;
+        if due.is_empty() {
+            return Ok(fanned > 0);
+        }
+        if due.iter().any(|d| !self.signer.knows(d.vapid_key_id)) {
+            // A key made by `marquee vapid rotate` since we started.
+            self.signer = Arc::new(Signer::new(
+                self.state.store.vapid_keys().await?,
+                &self.args.push_contact,
+            ));
+        }
+        let mut notices: HashMap<i64, Option<Notice>> = HashMap::new();
+        for d in &due {
+            notices
+                .entry(d.notice_id)
+                .or_insert_with(|| serde_json::from_str(&d.notice_json).ok());
+        }
+        let this = &*self;
+        let notices = &notices;
+        let outcomes: Vec<AttemptOutcome> = futures_util::stream::iter(due)
+            .map(|d| async move {
+                this.deliver(&d, notices.get(&d.notice_id).and_then(Option::as_ref))
+                    .await
+            })
+            .buffer_unordered(self.args.push_concurrency.max(1))
+            .collect()
+            .await;
+        let sent = outcomes.iter().filter(|o| o.state == "sent").count();
+        tracing::debug!(attempts = outcomes.len(), sent, "push batch");
+        self.state.store.record_attempts(&outcomes, Utc::now()).await?;
+        Ok(true)
+    }
+
+    async fn deliver(&self, d: &DueDelivery, notice: Option<&Notice>) -> AttemptOutcome {
+        let now = Utc::now();
+        let done = |state: &'static str, status: Option<u16>, detail: String| AttemptOutcome {
+            delivery_id: d.delivery_id,
+            subscription_id: d.subscription_id,
+            state,
+            next_at: now,
+            status,
+            detail,
+        };
+        let Some(ttl) = ttl_secs(now, d.expires_at) else {
+            return done("expired", None, "expired before it could be sent".into());
+        };
+        let Some(notice) = notice else {
+            return done("failed", None, "stored notice is unreadable".into());
+        };
+        let tz = d.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let Some(message) = notice.render(&d.audience, &d.lang, tz) else {
+            return done("expired", None, "nothing in it for this subscription".into());
+        };
+        let payload = match serde_json::to_vec(&message) {
+            Ok(p) => p,
+            Err(e) => return done("failed", None, format!("payload: {e}")),
+        };
+        let sub = SubscriptionInfo::new(d.endpoint.as_str(), d.p256dh.as_str(), d.auth.as_str());
+        let signature = match self.signer.signature(d.vapid_key_id, &sub) {
+            Ok(s) => s,
+            Err(e) => return done("failed", None, e.to_string()),
+        };
+        let answer = match send::send(
+            &self.http,
+            Outgoing {
+                sub: &sub,
+                payload: &payload,
+                ttl,
+                urgency: d.urgency,
+                topic: &d.topic,
+                signature,
+            },
+        )
+        .await
+        {
+            Ok(a) => a,
+            Err(e) => return done("failed", None, e.to_string()),
+        };
+        let attempts = d.attempts + 1;
+        let detail = match answer.status {
+            Some(s) if answer.detail.is_empty() => format!("HTTP {s}"),
+            Some(s) => format!("HTTP {s}: {}", answer.detail),
+            None => answer.detail.clone(),
+        };
+        match after_attempt(answer.status, answer.retry_after, attempts) {
+            Next::Sent => done("sent", answer.status, detail),
+            Next::Gone => done("gone", answer.status, detail),
+            Next::Fail => done("failed", answer.status, detail),
+            Next::Retry(secs) => {
+                let at = now + chrono::Duration::seconds(secs);
+                if at >= d.expires_at {
+                    done("expired", answer.status, format!("{detail}; expires before a retry"))
+                } else {
+                    AttemptOutcome {
+                        state: "pending",
+                        next_at: at,
+                        ..done("pending", answer.status, detail)
+                    }
+                }
+            }
+        }
+    }
+}
