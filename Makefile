@@ -48,6 +48,7 @@ test-rust:
 
 test-e2e: dev
 	cd end2end && npx playwright test
+	cd end2end && node push/firefox.mjs
 
 fmt:
 	cargo fmt --all

@@ -3,8 +3,8 @@
 # this kind (Debian + rustup + node/npm), and nothing that is already there.
 # Idempotent: a second run takes a few seconds.
 #   scripts/setup.sh build   – Rust target, cargo-leptos, wasm-bindgen, sass, wasm-opt
-#   scripts/setup.sh test    – the above plus Chromium, xmllint,
-#                              Playwright and the Python validators
+#   scripts/setup.sh test    – the above plus Chromium, Firefox ESR, xmllint,
+#                              Playwright, puppeteer-core and the Python tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-build}"
@@ -41,6 +41,7 @@ fi
 apt_need=()
 command -v chromium >/dev/null || apt_need+=(chromium)
 command -v xmllint >/dev/null || apt_need+=(libxml2-utils)
+command -v firefox-esr >/dev/null || apt_need+=(firefox-esr)
 python3 -c 'import venv' 2>/dev/null || apt_need+=(python3-venv)
 if [ ${#apt_need[@]} -gt 0 ]; then
   say "installing ${apt_need[*]} from Debian"
@@ -48,13 +49,13 @@ if [ ${#apt_need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_need[@]}" >/dev/null
 fi
 
-if [ ! -x tools/venv/bin/check-jsonschema ] || ! tools/venv/bin/python -c 'import icalendar' 2>/dev/null; then
-  say "installing check-jsonschema and icalendar into tools/venv"
+if [ ! -x tools/venv/bin/check-jsonschema ] || ! tools/venv/bin/python -c 'import icalendar, aiohttp, http_ece, cryptography' 2>/dev/null; then
+  say "installing check-jsonschema, icalendar and the push test tools into tools/venv"
   python3 -m venv tools/venv
   tools/venv/bin/pip install -q -r tools/requirements.txt
 fi
 
-if [ ! -d end2end/node_modules/@playwright/test ]; then
-  say "installing Playwright (driving Debian's Chromium; no browser download)"
-  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/puppeteer-core ]; then
+  say "installing Playwright and puppeteer-core (driving Debian's Chromium and Firefox ESR; no browser download)"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi

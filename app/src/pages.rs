@@ -21,9 +21,9 @@ mod home;
 mod layout;
 #[cfg(feature = "ssr")]
 mod login;
-pub mod request;
 #[cfg(feature = "ssr")]
 mod push_control;
+pub mod request;
 #[cfg(feature = "ssr")]
 mod schedule;
 #[cfg(feature = "ssr")]
@@ -40,6 +40,8 @@ mod shift;
 mod shift_board;
 #[cfg(feature = "ssr")]
 pub mod speaker;
+#[cfg(feature = "ssr")]
+mod speakers_admin;
 #[cfg(feature = "ssr")]
 mod status;
 #[cfg(feature = "ssr")]
@@ -65,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/e/:event/shift") view=ShiftPage />
                 <Route path=path!("/admin/e/:event/screens") view=ScreensAdminPage />
                 <Route path=path!("/admin/e/:event/shifts/:id") view=ShiftBoardPage />
+                <Route path=path!("/admin/e/:event/speakers") view=SpeakersAdminPage />
             </Routes>
         </Router>
     }
@@ -100,4 +103,5 @@ server_page!(DashboardPage => dashboard::render);
 server_page!(ShiftPage => shift::render);
 server_page!(ScreensAdminPage => screens_admin::render);
 server_page!(ShiftBoardPage => shift_board::render);
+server_page!(SpeakersAdminPage => speakers_admin::render);
 server_page!(NotFoundPage => layout::not_found);

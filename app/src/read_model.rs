@@ -62,6 +62,8 @@ pub struct ScheduleHistory {
     pub sequences: HashMap<String, i64>,
     /// Speakers' answers to shifts: (shift id, speaker key) → answer.
     pub answers: HashMap<(i64, String), crate::store::Answer>,
+    /// Speakers with a live secret link → when it was issued.
+    pub links: HashMap<String, DateTime<Utc>>,
 }
 
 impl ScheduleHistory {

@@ -1,6 +1,7 @@
 //! What every handler and server function gets: the store, the in-memory
 //! read model, the live hub and the settings that matter at request time.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -12,6 +13,9 @@ use crate::error::Result;
 use crate::live::LiveHub;
 use crate::read_model::{EventView, ReadModel, ScheduleHistory};
 use crate::store::Store;
+
+/// Per organiser session: (speaker key, URL) of links just issued.
+pub type IssuedLinks = HashMap<String, Vec<(String, String)>>;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -26,6 +30,10 @@ pub struct AppState {
     /// Woken after each committed write, so the push worker sends what
     /// the write queued without waiting for its next poll.
     pub push_wake: Arc<tokio::sync::Notify>,
+    /// Speaker links just issued from the admin area, shown once to the
+    /// organiser who issued them (keyed by their session's CSRF token) and
+    /// never stored in plain: speaker key and URL.
+    pub issued_links: Arc<std::sync::Mutex<IssuedLinks>>,
     /// Set by the poller: false while the database cannot be reached, so
     /// public pages can say they show the last known state.
     db_ok: Arc<AtomicBool>,
@@ -41,6 +49,7 @@ impl AppState {
             secure_cookies: public_url.starts_with("https://"),
             db_ok: Arc::new(AtomicBool::new(true)),
             push_wake: Arc::new(tokio::sync::Notify::new()),
+            issued_links: Arc::default(),
             public_url: public_url.trim_end_matches('/').into(),
         }
     }
@@ -65,6 +74,13 @@ impl AppState {
                 shifts: self.store.list_shifts(slug).await?,
                 sequences: self.store.session_sequences(slug).await?,
                 answers: self.store.event_speaker_answers(slug).await?,
+                links: self
+                    .store
+                    .speaker_links(slug)
+                    .await?
+                    .into_iter()
+                    .map(|l| (l.speaker_key, l.created_at))
+                    .collect(),
             };
             self.read_model
                 .put(EventView::new(schedule, status, history, now));

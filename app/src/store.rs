@@ -30,9 +30,7 @@ use crate::error::{AppError, Result};
 pub use changes::ChangeRecord;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
-pub use push::{
-    Answer, AttemptOutcome, DueDelivery, NewSubscription, PushCounts, VapidKeyRecord,
-};
+pub use push::{Answer, AttemptOutcome, DueDelivery, NewSubscription, PushCounts, VapidKeyRecord};
 pub use shift::{AppliedShift, ShiftRecord};
 pub use speaker_links::{SpeakerLink, SpeakerLinkInfo};
 pub use status::{

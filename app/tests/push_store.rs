@@ -22,7 +22,8 @@ mod conf;
 use backends::{Db, on_each_backend};
 use conf::{imported, shift};
 
-const KEY: &str = "BLMbF9ffKBiWQLCKvTHb6LO8Nb6dcUh6TItC455vu2kElga6PQvUmaFyCdykxY2nOSSL3yKgfbmFLRTUaGv4yV8";
+const KEY: &str =
+    "BLMbF9ffKBiWQLCKvTHb6LO8Nb6dcUh6TItC455vu2kElga6PQvUmaFyCdykxY2nOSSL3yKgfbmFLRTUaGv4yV8";
 
 fn set(xs: &[&str]) -> BTreeSet<String> {
     xs.iter().map(|s| s.to_string()).collect()
@@ -38,7 +39,10 @@ async fn subscribe(db: &Db, n: usize, audience: Audience) -> Vec<i64> {
             .store
             .upsert_subscription(&NewSubscription {
                 event_slug: "conf".into(),
-                endpoint: format!("https://push.example/{}", NEXT.fetch_add(1, Ordering::Relaxed)),
+                endpoint: format!(
+                    "https://push.example/{}",
+                    NEXT.fetch_add(1, Ordering::Relaxed)
+                ),
                 p256dh: KEY.into(),
                 auth: "xS03Fi5ErfTNH_l9WHE9Ig".into(),
                 vapid_key_id: key.id,
@@ -55,7 +59,12 @@ async fn subscribe(db: &Db, n: usize, audience: Audience) -> Vec<i64> {
 
 async fn count(db: &Db, sql: &str) -> i64 {
     let pool = AnyPool::connect(&db.url).await.unwrap();
-    sqlx::query(sql).fetch_one(&pool).await.unwrap().try_get("n").unwrap()
+    sqlx::query(sql)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap()
 }
 
 /// Fans out everything queued; the number of steps it took.
@@ -181,13 +190,30 @@ async fn a_shift_queues_one_notice_and_fans_out_to_who_wants_it() {
 async fn incidents_queue_a_notice_in_their_transaction() {
     on_each_backend(|db| async move {
         imported(&db).await;
-        db.store.sync_track_components("conf", Utc::now()).await.unwrap();
-        let t1 = Audience { tracks: set(&["track-1"]), ..Default::default() };
-        let t2 = Audience { tracks: set(&["track-2"]), ..Default::default() };
+        db.store
+            .sync_track_components("conf", Utc::now())
+            .await
+            .unwrap();
+        let t1 = Audience {
+            tracks: set(&["track-1"]),
+            ..Default::default()
+        };
+        let t2 = Audience {
+            tracks: set(&["track-2"]),
+            ..Default::default()
+        };
         subscribe(&db, 3, t1).await;
         subscribe(&db, 2, t2).await;
-        let comps = db.store.load_status("conf", Utc::now()).await.unwrap().components;
-        let stream1 = comps.iter().find(|c| c.track.as_deref() == Some("track-1")).unwrap();
+        let comps = db
+            .store
+            .load_status("conf", Utc::now())
+            .await
+            .unwrap()
+            .components;
+        let stream1 = comps
+            .iter()
+            .find(|c| c.track.as_deref() == Some("track-1"))
+            .unwrap();
         let inc = db
             .store
             .create_incident(
@@ -206,15 +232,31 @@ async fn incidents_queue_a_notice_in_their_transaction() {
             )
             .await
             .unwrap();
-        assert_eq!(count(&db, "select count(*) as n from push_notice where kind = 'incident'").await, 1);
+        assert_eq!(
+            count(
+                &db,
+                "select count(*) as n from push_notice where kind = 'incident'"
+            )
+            .await,
+            1
+        );
         fan_out_all(&db, 100).await;
         // Only track 1's followers: the incident names only its stream.
-        assert_eq!(count(&db, "select count(*) as n from push_delivery").await, 3);
+        assert_eq!(
+            count(&db, "select count(*) as n from push_delivery").await,
+            3
+        );
         let d = db.store.claim_deliveries(10, Utc::now(), 60).await.unwrap();
         let notice: Notice = serde_json::from_str(&d[0].notice_json).unwrap();
-        let msg = notice.render(&d[0].audience, "ru", chrono_tz::Europe::Moscow).unwrap();
+        let msg = notice
+            .render(&d[0].audience, "ru", chrono_tz::Europe::Moscow)
+            .unwrap();
         assert_eq!(msg.title, "Track 1 stream down");
-        assert!(msg.body.contains("No picture") && !msg.body.contains("**"), "{}", msg.body);
+        assert!(
+            msg.body.contains("No picture") && !msg.body.contains("**"),
+            "{}",
+            msg.body
+        );
         assert_eq!(d[0].topic, format!("incident-{}", inc.id));
         // A refused update queues nothing.
         let before = count(&db, "select count(*) as n from push_notice").await;
@@ -233,7 +275,10 @@ async fn incidents_queue_a_notice_in_their_transaction() {
             )
             .await;
         assert!(bad.is_err());
-        assert_eq!(count(&db, "select count(*) as n from push_notice").await, before);
+        assert_eq!(
+            count(&db, "select count(*) as n from push_notice").await,
+            before
+        );
     })
     .await;
 }

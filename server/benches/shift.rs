@@ -432,6 +432,7 @@ async fn bench() -> Vec<Row> {
             shifts: store.list_shifts(SLUG).await.unwrap(),
             sequences: store.session_sequences(SLUG).await.unwrap(),
             answers: Default::default(),
+            links: Default::default(),
         };
         shift_count = history.shifts.len();
         let v = EventView::new(s, status, history, now);

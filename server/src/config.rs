@@ -170,7 +170,11 @@ pub struct ServeArgs {
 pub struct PushArgs {
     /// Contact push services may use about this sender (VAPID `sub`):
     /// a `mailto:` or `https:` URL.
-    #[arg(long, env = "MARQUEE_PUSH_CONTACT", default_value = "mailto:organisers@marquee.invalid")]
+    #[arg(
+        long,
+        env = "MARQUEE_PUSH_CONTACT",
+        default_value = "mailto:organisers@marquee.invalid"
+    )]
     pub push_contact: String,
     /// Messages in flight at once.
     #[arg(long, env = "MARQUEE_PUSH_CONCURRENCY", default_value_t = 64)]

@@ -85,6 +85,10 @@ pub fn build(state: AppState) -> Router {
         )
         .route("/admin/e/{event}/shift", post(admin_forms::apply_shift))
         .route(
+            "/admin/e/{event}/speakers/{speaker}/link",
+            post(admin_forms::issue_speaker_link),
+        )
+        .route(
             "/admin/e/{event}/shifts/{id}/revert",
             post(admin_forms::revert_shift),
         )

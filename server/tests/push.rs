@@ -22,7 +22,12 @@ const DAY: &str = "2026-11-23";
 
 fn python() -> PathBuf {
     let p = std::env::var_os("MARQUEE_TEST_PYTHON").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tools/venv/bin/python")),
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tools/venv/bin/python"
+            ))
+        },
         PathBuf::from,
     );
     assert!(
@@ -64,9 +69,20 @@ impl FakePush {
             .args(["--special", special])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut child = Command::new(python())
-            .args([&support("fakepush.py"), "--port", port, "--vapid-pub", vapid_pub, "--keys"])
+            .args([
+                &support("fakepush.py"),
+                "--port",
+                port,
+                "--vapid-pub",
+                vapid_pub,
+                "--keys",
+            ])
             .arg(dir.path().join("subs.json"))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -77,10 +93,9 @@ impl FakePush {
             .read_line(&mut line)
             .unwrap();
         assert!(line.contains("listening"), "fakepush said {line:?}");
-        let subs: Vec<Value> = serde_json::from_slice(
-            &std::fs::read(dir.path().join("subscriptions.json")).unwrap(),
-        )
-        .unwrap();
+        let subs: Vec<Value> =
+            serde_json::from_slice(&std::fs::read(dir.path().join("subscriptions.json")).unwrap())
+                .unwrap();
         FakePush {
             child,
             addr,
@@ -92,7 +107,12 @@ impl FakePush {
     fn sub(&self, sid: &str) -> Value {
         self.subs
             .iter()
-            .find(|s| s["endpoint"].as_str().unwrap().ends_with(&format!("/push/{sid}")))
+            .find(|s| {
+                s["endpoint"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("/push/{sid}"))
+            })
             .unwrap_or_else(|| panic!("no subscription {sid}"))
             .clone()
     }
@@ -104,7 +124,10 @@ impl FakePush {
     }
 
     fn inbox(&self, sid: &str) -> Vec<Value> {
-        self.get(&format!("/inbox/{sid}")).as_array().unwrap().clone()
+        self.get(&format!("/inbox/{sid}"))
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     /// Waits until `sid` has at least `n` messages (15 s at most).
@@ -127,7 +150,11 @@ impl FakePush {
 
     fn assert_no_errors(&self) {
         let stats = self.get("/stats");
-        assert_eq!(stats["errors"], json!([]), "the push service refused something: {stats}");
+        assert_eq!(
+            stats["errors"],
+            json!([]),
+            "the push service refused something: {stats}"
+        );
     }
 }
 
@@ -164,7 +191,10 @@ impl Marquee {
             &self.db,
             &self.addr,
             &self.site,
-            &[("MARQUEE_PUSH_LEASE_SECS", "2"), ("MARQUEE_PUSH_CONCURRENCY", "4")],
+            &[
+                ("MARQUEE_PUSH_LEASE_SECS", "2"),
+                ("MARQUEE_PUSH_CONCURRENCY", "4"),
+            ],
         ));
         let health = wait_for(&self.addr, "/healthz", |b| b.contains(r#""database":"ok""#));
         assert!(health.contains(r#""database":"ok""#), "{health}");
@@ -178,7 +208,13 @@ impl Marquee {
     }
 
     fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let (code, out) = http(&self.addr, "POST", path, Some(&self.token), &body.to_string());
+        let (code, out) = http(
+            &self.addr,
+            "POST",
+            path,
+            Some(&self.token),
+            &body.to_string(),
+        );
         (code, serde_json::from_str(&out).unwrap_or(Value::Null))
     }
 
@@ -190,7 +226,13 @@ impl Marquee {
         for (k, v) in extra.as_object().unwrap() {
             body[k] = v.clone();
         }
-        let (code, out) = http(&self.addr, "POST", "/api/v1/push/subscriptions", None, &body.to_string());
+        let (code, out) = http(
+            &self.addr,
+            "POST",
+            "/api/v1/push/subscriptions",
+            None,
+            &body.to_string(),
+        );
         (code, serde_json::from_str(&out).unwrap_or(Value::Null))
     }
 
@@ -200,7 +242,10 @@ impl Marquee {
             json!({"tracks": tracks, "from": from, "by_minutes": by, "date": DAY, "reason": "player down"}),
         );
         assert_eq!(code, 201, "{out}");
-        out["shift_id"].as_i64().or(out["id"].as_i64()).unwrap_or_else(|| panic!("no shift id in {out}"))
+        out["shift_id"]
+            .as_i64()
+            .or(out["id"].as_i64())
+            .unwrap_or_else(|| panic!("no shift id in {out}"))
     }
 
     fn counts(&self) -> app::store::PushCounts {
@@ -219,7 +264,10 @@ impl Marquee {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn demo() -> app::domain::schedule::Schedule {
@@ -236,19 +284,39 @@ fn subscriptions_are_checked_and_a_shift_reaches_who_follows_it() {
     let mut bad = push.sub("s0");
     bad["endpoint"] = json!("http://push.example.org/push/s0");
     let (code, out) = m.subscribe(&bad, json!({}));
-    assert_eq!((code, out["error"]["field"].as_str()), (400, Some("subscription.endpoint")), "{out}");
+    assert_eq!(
+        (code, out["error"]["field"].as_str()),
+        (400, Some("subscription.endpoint")),
+        "{out}"
+    );
     let mut bad = push.sub("s0");
     bad["keys"]["p256dh"] = json!("AAAA");
     let (code, out) = m.subscribe(&bad, json!({}));
-    assert_eq!((code, out["error"]["field"].as_str()), (400, Some("subscription.keys.p256dh")), "{out}");
+    assert_eq!(
+        (code, out["error"]["field"].as_str()),
+        (400, Some("subscription.keys.p256dh")),
+        "{out}"
+    );
     let mut bad = push.sub("s0");
     bad["keys"]["auth"] = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     let (code, out) = m.subscribe(&bad, json!({}));
-    assert_eq!((code, out["error"]["field"].as_str()), (400, Some("subscription.keys.auth")), "{out}");
+    assert_eq!(
+        (code, out["error"]["field"].as_str()),
+        (400, Some("subscription.keys.auth")),
+        "{out}"
+    );
     let (code, out) = m.subscribe(&push.sub("s0"), json!({"tracks": ["track-9"]}));
-    assert_eq!((code, out["error"]["field"].as_str()), (400, Some("tracks[0]")), "{out}");
+    assert_eq!(
+        (code, out["error"]["field"].as_str()),
+        (400, Some("tracks[0]")),
+        "{out}"
+    );
     let (code, out) = m.subscribe(&push.sub("s0"), json!({"time_zone": "Mars/Olympus"}));
-    assert_eq!((code, out["error"]["field"].as_str()), (400, Some("time_zone")), "{out}");
+    assert_eq!(
+        (code, out["error"]["field"].as_str()),
+        (400, Some("time_zone")),
+        "{out}"
+    );
 
     // s0 follows everything (Moscow, English); s1 only track 2 (Paris,
     // French); s2 a starred session on track 3; s3 subscribes, then leaves.
@@ -260,27 +328,50 @@ fn subscriptions_are_checked_and_a_shift_reaches_who_follows_it() {
         .guid
         .clone();
     assert_eq!(m.subscribe(&push.sub("s0"), json!({})).0, 201);
-    let (code, out) = m.subscribe(&push.sub("s1"), json!({"tracks": ["track-2"], "lang": "fr", "time_zone": "Europe/Paris"}));
+    let (code, out) = m.subscribe(
+        &push.sub("s1"),
+        json!({"tracks": ["track-2"], "lang": "fr", "time_zone": "Europe/Paris"}),
+    );
     assert_eq!(code, 201, "{out}");
     assert_eq!(out["tracks"], json!(["track-2"]));
-    assert_eq!(m.subscribe(&push.sub("s2"), json!({"tracks": [], "sessions": [track3]})).0, 201);
+    assert_eq!(
+        m.subscribe(&push.sub("s2"), json!({"tracks": [], "sessions": [track3]}))
+            .0,
+        201
+    );
     assert_eq!(m.subscribe(&push.sub("s3"), json!({})).0, 201);
     assert_eq!(m.subscribe(&push.sub("gone"), json!({})).0, 201);
     assert_eq!(m.subscribe(&push.sub("notfound"), json!({})).0, 201);
     let endpoint = push.sub("s3")["endpoint"].clone();
     let body = json!({ "endpoint": endpoint }).to_string();
-    assert_eq!(http(&m.addr, "DELETE", "/api/v1/push/subscriptions", None, &body).0, 204);
-    assert_eq!(http(&m.addr, "DELETE", "/api/v1/push/subscriptions", None, &body).0, 404);
+    assert_eq!(
+        http(&m.addr, "DELETE", "/api/v1/push/subscriptions", None, &body).0,
+        204
+    );
+    assert_eq!(
+        http(&m.addr, "DELETE", "/api/v1/push/subscriptions", None, &body).0,
+        404
+    );
 
     // Track 2 from 18:00 Moscow, 30 minutes later. Its first moved talk:
     let first = demo()
         .sessions
         .iter()
-        .filter(|s| s.track == "track-2" && s.start.with_timezone(&Moscow).format("%H:%M").to_string() >= "18:00".to_owned())
+        .filter(|s| {
+            s.track == "track-2"
+                && s.start
+                    .with_timezone(&Moscow)
+                    .format("%H:%M")
+                    .to_string()
+                    .as_str()
+                    >= "18:00"
+        })
         .map(|s| s.start)
         .min()
         .unwrap();
-    let hhmm = |tz: chrono_tz::Tz, t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
+    let hhmm = |tz: chrono_tz::Tz, t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&tz).format("%H:%M").to_string()
+    };
     let later = first + chrono::Duration::minutes(30);
     m.shift(&["track-2"], "18:00", 30);
     let s1 = push.wait_inbox("s1", 1);
@@ -288,15 +379,24 @@ fn subscriptions_are_checked_and_a_shift_reaches_who_follows_it() {
     let msg: Value = serde_json::from_str(s1[0]["data"].as_str().unwrap()).unwrap();
     assert_eq!(msg["kind"], "schedule");
     assert_eq!(msg["lang"], "fr");
-    assert!(msg["title"].as_str().unwrap().contains("Track 2") || msg["title"].as_str().unwrap().contains("2"), "{msg}");
+    assert!(
+        msg["title"].as_str().unwrap().contains("Track 2")
+            || msg["title"].as_str().unwrap().contains("2"),
+        "{msg}"
+    );
     // In Paris time, two hours behind Moscow.
     let body = msg["body"].as_str().unwrap();
-    assert!(body.contains(&hhmm(Paris, later)) && body.contains(&hhmm(Paris, first)), "{msg}");
+    assert!(
+        body.contains(&hhmm(Paris, later)) && body.contains(&hhmm(Paris, first)),
+        "{msg}"
+    );
     assert_ne!(hhmm(Paris, later), hhmm(Moscow, later));
     assert_eq!(msg["url"], "/e/demo");
     assert_eq!(s1[0]["urgency"], "high");
     assert_eq!(s1[0]["topic"], "schedule-1");
-    let ttl: i64 = s1[0]["ttl"].as_str().map_or_else(|| s1[0]["ttl"].as_i64().unwrap(), |t| t.parse().unwrap());
+    let ttl: i64 = s1[0]["ttl"]
+        .as_str()
+        .map_or_else(|| s1[0]["ttl"].as_i64().unwrap(), |t| t.parse().unwrap());
     // The moved talks (on DAY) are in the past by now: the notice is only
     // kept for the minimum minute, not the push services' default weeks.
     assert!((1..=60).contains(&ttl), "ttl {ttl}");
@@ -327,11 +427,21 @@ fn subscriptions_are_checked_and_a_shift_reaches_who_follows_it() {
     );
     assert_eq!(code, 201, "{out}");
     let s2 = push.wait_inbox("s2", 1);
-    assert_eq!(s2.len(), 1, "the starred-only subscriber heard of the shift: {s2:?}");
+    assert_eq!(
+        s2.len(),
+        1,
+        "the starred-only subscriber heard of the shift: {s2:?}"
+    );
     let msg: Value = serde_json::from_str(s2[0]["data"].as_str().unwrap()).unwrap();
     assert_eq!(msg["kind"], "incident");
     assert_eq!(msg["title"], "Streams unavailable");
-    assert!(msg["body"].as_str().unwrap().contains("The player shows nothing."), "{msg}");
+    assert!(
+        msg["body"]
+            .as_str()
+            .unwrap()
+            .contains("The player shows nothing."),
+        "{msg}"
+    );
     assert_eq!(push.wait_inbox("s0", 2).len(), 2);
     assert_eq!(push.wait_inbox("s1", 2).len(), 2);
     std::thread::sleep(Duration::from_millis(500));
@@ -380,7 +490,10 @@ fn a_server_killed_mid_burst_loses_nothing() {
         if ok >= 20 {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "the burst did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the burst did not start"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let mut server = m.server.take().unwrap();
@@ -388,17 +501,25 @@ fn a_server_killed_mid_burst_loses_nothing() {
     server.0.kill().unwrap();
     server.0.wait().unwrap();
     let at_kill = push.get("/stats")["ok"].as_i64().unwrap();
-    assert!(at_kill < n as i64, "the burst was over before the kill ({at_kill})");
+    assert!(
+        at_kill < n as i64,
+        "the burst was over before the kill ({at_kill})"
+    );
     m.serve();
     let start = Instant::now();
     let missing = loop {
-        let missing: Vec<usize> = (0..n).filter(|i| push.inbox(&format!("s{i}")).is_empty()).collect();
+        let missing: Vec<usize> = (0..n)
+            .filter(|i| push.inbox(&format!("s{i}")).is_empty())
+            .collect();
         if missing.is_empty() || start.elapsed() > Duration::from_secs(40) {
             break missing;
         }
         std::thread::sleep(Duration::from_millis(300));
     };
-    assert!(missing.is_empty(), "never delivered after the restart: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "never delivered after the restart: {missing:?}"
+    );
     let c = m.counts();
     assert_eq!((c.sent, c.pending), (n as i64, 0), "{c:?}");
     push.assert_no_errors();
@@ -412,16 +533,41 @@ fn speakers_hear_of_their_moved_talk_and_answer_with_their_link() {
     let talk = schedule
         .sessions
         .iter()
-        .find(|s| s.track == "track-2" && !s.speakers.is_empty() && s.start.format("%H:%M").to_string() >= "15:00".to_owned())
+        .find(|s| {
+            s.track == "track-2"
+                && !s.speakers.is_empty()
+                && s.start
+                    .with_timezone(&Moscow)
+                    .format("%H:%M")
+                    .to_string()
+                    .as_str()
+                    >= "18:00"
+        })
         .expect("a talk with a speaker on track 2 after 18:00 Moscow");
     let speaker = talk.speakers[0].clone();
-    let out = run(&m.db, &["speaker", "link", "--event", "demo", "--speaker", &speaker, "--public-url", "http://x"]);
+    let out = run(
+        &m.db,
+        &[
+            "speaker",
+            "link",
+            "--event",
+            "demo",
+            "--speaker",
+            &speaker,
+            "--public-url",
+            "http://x",
+        ],
+    );
     let token = out.rsplit("/s/").next().unwrap().trim().to_owned();
     assert!(token.len() > 20, "{out}");
 
     // Wrong link: refused, nothing stored.
     let (code, out) = m.subscribe(&push.sub("s0"), json!({"speaker": "not-a-token"}));
-    assert_eq!((code, out["error"]["field"].as_str()), (400, Some("speaker")), "{out}");
+    assert_eq!(
+        (code, out["error"]["field"].as_str()),
+        (400, Some("speaker")),
+        "{out}"
+    );
     let (code, out) = m.subscribe(&push.sub("s0"), json!({"speaker": token, "tracks": []}));
     assert_eq!(code, 201, "{out}");
     assert_eq!(out["speaker"], true);
@@ -440,14 +586,27 @@ fn speakers_hear_of_their_moved_talk_and_answer_with_their_link() {
     // The page asks, and the answers go through the link.
     let (code, page) = http(&m.addr, "GET", &format!("/s/{token}"), None, "");
     assert_eq!(code, 200);
-    assert!(page.contains(&format!("action=\"/s/{token}/answer\"")), "no answer form");
-    let answer = |tok: &str, body: &str| http(&m.addr, "POST", &format!("/s/{tok}/answer"), None, body);
-    let (code, out) = answer("wrong-token", &json!({"shift_id": shift_id, "answer": "confirm"}).to_string());
+    assert!(
+        page.contains(&format!("action=\"/s/{token}/answer\"")),
+        "no answer form"
+    );
+    let answer =
+        |tok: &str, body: &str| http(&m.addr, "POST", &format!("/s/{tok}/answer"), None, body);
+    let (code, out) = answer(
+        "wrong-token",
+        &json!({"shift_id": shift_id, "answer": "confirm"}).to_string(),
+    );
     assert_eq!(code, 404, "{out}");
-    let (code, out) = answer(&token, &json!({"shift_id": shift_id, "answer": "maybe"}).to_string());
+    let (code, out) = answer(
+        &token,
+        &json!({"shift_id": shift_id, "answer": "maybe"}).to_string(),
+    );
     assert_eq!(code, 422, "{out}");
     assert!(out.contains(r#""field":"answer""#), "{out}");
-    let (code, out) = answer(&token, &json!({"shift_id": shift_id, "answer": "decline"}).to_string());
+    let (code, out) = answer(
+        &token,
+        &json!({"shift_id": shift_id, "answer": "decline"}).to_string(),
+    );
     assert_eq!(code, 200, "{out}");
     // From the page's form (no JavaScript): a redirect back to the page.
     let (code, _) = http_with(
@@ -459,19 +618,45 @@ fn speakers_hear_of_their_moved_talk_and_answer_with_their_link() {
         &format!("shift_id={shift_id}&answer=confirm"),
     );
     assert_eq!(code, 303);
-    let page = wait_for(&m.addr, &format!("/s/{token}"), |b| b.contains("data-answer=\"confirmed\""));
-    assert!(page.contains("data-answer=\"confirmed\""), "the page does not show the answer");
+    let page = wait_for(&m.addr, &format!("/s/{token}"), |b| {
+        b.contains("data-answer=\"confirmed\"")
+    });
+    assert!(
+        page.contains("data-answer=\"confirmed\""),
+        "the page does not show the answer"
+    );
 
     // A re-issued link replaces the old one: the old token is refused.
-    let out = run(&m.db, &["speaker", "link", "--event", "demo", "--speaker", &speaker, "--public-url", "http://x"]);
+    let out = run(
+        &m.db,
+        &[
+            "speaker",
+            "link",
+            "--event",
+            "demo",
+            "--speaker",
+            &speaker,
+            "--public-url",
+            "http://x",
+        ],
+    );
     let fresh = out.rsplit("/s/").next().unwrap().trim().to_owned();
     assert_ne!(fresh, token);
-    let (code, _) = answer(&token, &json!({"shift_id": shift_id, "answer": "decline"}).to_string());
+    let (code, _) = answer(
+        &token,
+        &json!({"shift_id": shift_id, "answer": "decline"}).to_string(),
+    );
     assert_eq!(code, 404);
-    assert_eq!(http(&m.addr, "GET", &format!("/s/{token}"), None, "").0, 404);
+    assert_eq!(
+        http(&m.addr, "GET", &format!("/s/{token}"), None, "").0,
+        404
+    );
     // A shift that did not move their talk cannot be answered.
     let other = m.shift(&["track-4"], "21:00", 5);
-    let (code, out) = answer(&fresh, &json!({"shift_id": other, "answer": "confirm"}).to_string());
+    let (code, out) = answer(
+        &fresh,
+        &json!({"shift_id": other, "answer": "confirm"}).to_string(),
+    );
     assert_eq!(code, 422, "{out}");
     assert!(out.contains(r#""field":"shift_id""#), "{out}");
     push.assert_no_errors();
@@ -492,10 +677,19 @@ fn vapid_show_and_rotate() {
         .env("MARQUEE_DATABASE_URL", &m.db)
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&all.stdout), String::from_utf8_lossy(&all.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&all.stdout),
+        String::from_utf8_lossy(&all.stderr)
+    );
     let private = rt().block_on(async {
         let store = app::store::Store::connect(&m.db).await.unwrap();
-        store.current_vapid_key().await.unwrap().unwrap().private_key
+        store
+            .current_vapid_key()
+            .await
+            .unwrap()
+            .unwrap()
+            .private_key
     });
     assert!(!text.contains(&private));
 }

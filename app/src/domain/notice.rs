@@ -296,36 +296,79 @@ mod tests {
 
     #[test]
     fn a_delay_is_told_in_the_subscribers_language_and_zone() {
-        let n = Notice::Schedule { event: "demo".into(), shift_id: 3, revert: false, moves: moves() };
-        let t2 = Audience { tracks: ["t2".to_string()].into(), ..Default::default() };
+        let n = Notice::Schedule {
+            event: "demo".into(),
+            shift_id: 3,
+            revert: false,
+            moves: moves(),
+        };
+        let t2 = Audience {
+            tracks: ["t2".to_string()].into(),
+            ..Default::default()
+        };
         let m = n.render(&t2, "en", chrono_tz::Europe::Moscow).unwrap();
         assert_eq!(m.title, "Track 2 delayed");
-        assert!(m.body.contains("17:30") && m.body.contains("18:20"), "{}", m.body);
+        assert!(
+            m.body.contains("17:30") && m.body.contains("18:20"),
+            "{}",
+            m.body
+        );
         assert_eq!(m.tag, "schedule-demo");
         let m = n.render(&t2, "fr", chrono_tz::Europe::Paris).unwrap();
         assert!(m.body.contains("16:20"), "{}", m.body);
         assert_ne!(m.title, "Track 2 delayed");
-        let nobody = Audience { tracks: ["t9".to_string()].into(), ..Default::default() };
+        let nobody = Audience {
+            tracks: ["t9".to_string()].into(),
+            ..Default::default()
+        };
         assert!(n.render(&nobody, "en", chrono_tz::UTC).is_none());
-        let starred = Audience { sessions: ["g1".to_string()].into(), ..Default::default() };
-        assert!(n.render(&starred, "en", chrono_tz::UTC).unwrap().body.contains("Rust at scale"));
+        let starred = Audience {
+            sessions: ["g1".to_string()].into(),
+            ..Default::default()
+        };
+        assert!(
+            n.render(&starred, "en", chrono_tz::UTC)
+                .unwrap()
+                .body
+                .contains("Rust at scale")
+        );
     }
 
     #[test]
     fn speakers_get_their_own_talk_with_actions() {
-        let n = Notice::SpeakerMove { event: "demo".into(), shift_id: 3, moves: moves() };
-        let bob = Audience { speaker: Some("bob".into()), ..Default::default() };
+        let n = Notice::SpeakerMove {
+            event: "demo".into(),
+            shift_id: 3,
+            moves: moves(),
+        };
+        let bob = Audience {
+            speaker: Some("bob".into()),
+            ..Default::default()
+        };
         let m = n.render(&bob, "en", chrono_tz::UTC).unwrap();
-        assert!(m.body.contains("Streams") && m.body.contains("14:30 → 15:20"), "{}", m.body);
+        assert!(
+            m.body.contains("Streams") && m.body.contains("14:30 → 15:20"),
+            "{}",
+            m.body
+        );
         assert_eq!(m.shift_id, Some(3));
-        assert_eq!(m.actions.iter().map(|a| a.action).collect::<Vec<_>>(), ["confirm", "decline"]);
-        let eve = Audience { speaker: Some("eve".into()), ..Default::default() };
+        assert_eq!(
+            m.actions.iter().map(|a| a.action).collect::<Vec<_>>(),
+            ["confirm", "decline"]
+        );
+        let eve = Audience {
+            speaker: Some("eve".into()),
+            ..Default::default()
+        };
         assert!(n.render(&eve, "en", chrono_tz::UTC).is_none());
     }
 
     #[test]
     fn excerpts_are_plain_and_short() {
-        assert_eq!(plain_excerpt("**Streams** are\n\n_down_"), "Streams are down");
+        assert_eq!(
+            plain_excerpt("**Streams** are\n\n_down_"),
+            "Streams are down"
+        );
         let long = "word ".repeat(100);
         let e = plain_excerpt(&long);
         assert!(e.chars().count() <= MAX_BODY_CHARS && e.ends_with('…'));

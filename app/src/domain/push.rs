@@ -88,7 +88,11 @@ pub fn b64url(s: &str) -> Option<Vec<u8>> {
 /// Checks what `PushSubscription.toJSON()` gave: an https endpoint (plain
 /// http only on this machine, for local push services), a P-256 public key
 /// (65 bytes, uncompressed) and a 16-byte auth secret, per RFC 8291.
-pub fn check_subscription(endpoint: &str, p256dh: &str, auth: &str) -> Result<(), SubscriptionError> {
+pub fn check_subscription(
+    endpoint: &str,
+    p256dh: &str,
+    auth: &str,
+) -> Result<(), SubscriptionError> {
     let field = "subscription.endpoint";
     if endpoint.len() > 2048 {
         return Err(refuse(field, "longer than 2048 characters"));
@@ -108,7 +112,12 @@ pub fn check_subscription(endpoint: &str, p256dh: &str, auth: &str) -> Result<()
     match scheme {
         "https" => {}
         "http" if local => {}
-        "http" => return Err(refuse(field, "must use https (plain http only for localhost)")),
+        "http" => {
+            return Err(refuse(
+                field,
+                "must use https (plain http only for localhost)",
+            ));
+        }
         _ => return Err(refuse(field, "must be an https URL")),
     }
     match b64url(p256dh) {
@@ -116,7 +125,10 @@ pub fn check_subscription(endpoint: &str, p256dh: &str, auth: &str) -> Result<()
         Some(k) if k.len() != 65 || k[0] != 4 => {
             return Err(refuse(
                 "subscription.keys.p256dh",
-                format!("must be an uncompressed P-256 key (65 bytes), got {} bytes", k.len()),
+                format!(
+                    "must be an uncompressed P-256 key (65 bytes), got {} bytes",
+                    k.len()
+                ),
             ));
         }
         Some(_) => {}
@@ -149,7 +161,11 @@ impl Urgency {
     }
 
     pub fn parse(s: &str) -> Urgency {
-        if s == "high" { Urgency::High } else { Urgency::Normal }
+        if s == "high" {
+            Urgency::High
+        } else {
+            Urgency::Normal
+        }
     }
 }
 
@@ -228,34 +244,66 @@ mod tests {
         xs.iter().map(|s| s.to_string()).collect()
     }
 
-    const KEY: &str = "BLMbF9ffKBiWQLCKvTHb6LO8Nb6dcUh6TItC455vu2kElga6PQvUmaFyCdykxY2nOSSL3yKgfbmFLRTUaGv4yV8";
+    const KEY: &str =
+        "BLMbF9ffKBiWQLCKvTHb6LO8Nb6dcUh6TItC455vu2kElga6PQvUmaFyCdykxY2nOSSL3yKgfbmFLRTUaGv4yV8";
     const AUTH: &str = "xS03Fi5ErfTNH_l9WHE9Ig";
 
     #[test]
     fn attendees_hear_what_they_chose() {
-        let all = Audience { all_tracks: true, ..Default::default() };
-        let t2 = Audience { tracks: set(&["t2"]), ..Default::default() };
-        let starred = Audience { sessions: set(&["g1"]), session_tracks: set(&["t1"]), ..Default::default() };
-        let inc_t1 = NoticeScope::Incident { tracks: vec!["t1".into()] };
+        let all = Audience {
+            all_tracks: true,
+            ..Default::default()
+        };
+        let t2 = Audience {
+            tracks: set(&["t2"]),
+            ..Default::default()
+        };
+        let starred = Audience {
+            sessions: set(&["g1"]),
+            session_tracks: set(&["t1"]),
+            ..Default::default()
+        };
+        let inc_t1 = NoticeScope::Incident {
+            tracks: vec!["t1".into()],
+        };
         let inc_all = NoticeScope::Incident { tracks: vec![] };
-        let shift_t1 = NoticeScope::Schedule { tracks: vec!["t1".into()], sessions: vec!["g1".into()] };
-        let shift_t2 = NoticeScope::Schedule { tracks: vec!["t2".into()], sessions: vec!["g9".into()] };
+        let shift_t1 = NoticeScope::Schedule {
+            tracks: vec!["t1".into()],
+            sessions: vec!["g1".into()],
+        };
+        let shift_t2 = NoticeScope::Schedule {
+            tracks: vec!["t2".into()],
+            sessions: vec!["g9".into()],
+        };
         assert!(all.wants(&inc_t1) && all.wants(&shift_t2));
-        assert!(!t2.wants(&inc_t1) && t2.wants(&inc_all) && t2.wants(&shift_t2) && !t2.wants(&shift_t1));
+        assert!(
+            !t2.wants(&inc_t1) && t2.wants(&inc_all) && t2.wants(&shift_t2) && !t2.wants(&shift_t1)
+        );
         assert!(starred.wants(&shift_t1) && !starred.wants(&shift_t2) && starred.wants(&inc_all));
         // An incident on the track of a starred talk concerns them; one on
         // another track does not.
         assert!(starred.wants(&inc_t1));
-        assert!(!starred.wants(&NoticeScope::Incident { tracks: vec!["t2".into()] }));
-        let to_speakers = NoticeScope::Speakers { speakers: vec!["ada".into()] };
+        assert!(!starred.wants(&NoticeScope::Incident {
+            tracks: vec!["t2".into()]
+        }));
+        let to_speakers = NoticeScope::Speakers {
+            speakers: vec!["ada".into()],
+        };
         assert!(!all.wants(&to_speakers));
     }
 
     #[test]
     fn speakers_hear_only_about_themselves() {
-        let ada = Audience { speaker: Some("ada".into()), ..Default::default() };
-        assert!(ada.wants(&NoticeScope::Speakers { speakers: vec!["bob".into(), "ada".into()] }));
-        assert!(!ada.wants(&NoticeScope::Speakers { speakers: vec!["bob".into()] }));
+        let ada = Audience {
+            speaker: Some("ada".into()),
+            ..Default::default()
+        };
+        assert!(ada.wants(&NoticeScope::Speakers {
+            speakers: vec!["bob".into(), "ada".into()]
+        }));
+        assert!(!ada.wants(&NoticeScope::Speakers {
+            speakers: vec!["bob".into()]
+        }));
         assert!(!ada.wants(&NoticeScope::Incident { tracks: vec![] }));
     }
 
@@ -266,13 +314,33 @@ mod tests {
         assert!(check_subscription("http://localhost/push/1", KEY, AUTH).is_ok());
         let e = check_subscription("http://push.example/x", KEY, AUTH).unwrap_err();
         assert_eq!(e.field, "subscription.endpoint");
-        assert_eq!(check_subscription("ftp://x/y", KEY, AUTH).unwrap_err().field, "subscription.endpoint");
-        assert_eq!(check_subscription("http://localhost.evil.example/", KEY, AUTH).unwrap_err().field, "subscription.endpoint");
+        assert_eq!(
+            check_subscription("ftp://x/y", KEY, AUTH)
+                .unwrap_err()
+                .field,
+            "subscription.endpoint"
+        );
+        assert_eq!(
+            check_subscription("http://localhost.evil.example/", KEY, AUTH)
+                .unwrap_err()
+                .field,
+            "subscription.endpoint"
+        );
         let e = check_subscription("https://p.example/x", &KEY[..40], AUTH).unwrap_err();
         assert_eq!(e.field, "subscription.keys.p256dh");
         assert!(e.message.contains("65 bytes"), "{}", e.message);
-        assert_eq!(check_subscription("https://p.example/x", KEY, "AAAA").unwrap_err().field, "subscription.keys.auth");
-        assert_eq!(check_subscription("https://p.example/x", KEY, "not base64!").unwrap_err().field, "subscription.keys.auth");
+        assert_eq!(
+            check_subscription("https://p.example/x", KEY, "AAAA")
+                .unwrap_err()
+                .field,
+            "subscription.keys.auth"
+        );
+        assert_eq!(
+            check_subscription("https://p.example/x", KEY, "not base64!")
+                .unwrap_err()
+                .field,
+            "subscription.keys.auth"
+        );
         // Padded base64url is what some browsers send.
         assert!(check_subscription("https://p.example/x", KEY, &format!("{AUTH}==")).is_ok());
     }
@@ -301,7 +369,10 @@ mod tests {
         let start = Utc.with_ymd_and_hms(2026, 11, 23, 18, 15, 0).unwrap();
         assert_eq!(schedule_notice_expiry(now, start), start);
         // Already started: still a minute, so it is not dropped unread.
-        assert_eq!(schedule_notice_expiry(now, now - chrono::Duration::hours(1)), now + chrono::Duration::seconds(60));
+        assert_eq!(
+            schedule_notice_expiry(now, now - chrono::Duration::hours(1)),
+            now + chrono::Duration::seconds(60)
+        );
         assert_eq!(ttl_secs(now, start), Some(25 * 60));
         assert_eq!(ttl_secs(now, now), None);
         assert_eq!(ttl_secs(now, now + chrono::Duration::seconds(30)), Some(30));

@@ -10,7 +10,11 @@ use crate::read_model::EventView;
 
 /// The control for an event page; `speaker_token` on a speaker's own page
 /// (their subscription then covers their sessions, no choice to make).
-pub fn push_control(view: &EventView, lang: &'static str, speaker_token: Option<String>) -> AnyView {
+pub fn push_control(
+    view: &EventView,
+    lang: &'static str,
+    speaker_token: Option<String>,
+) -> AnyView {
     let tr = |k: &str| t!(k, locale = lang).to_string();
     let slug = view.schedule.event.slug.clone();
     let scope = speaker_token.is_none().then(|| {
@@ -55,6 +59,7 @@ pub fn push_control(view: &EventView, lang: &'static str, speaker_token: Option<
             data-msg-unsupported=tr("push.msg_unsupported")
             data-msg-error=tr("push.msg_error")
             data-msg-no-stars=tr("push.msg_no_stars")
+            data-msg-no-tracks=tr("push.msg_no_tracks")
             data-star=tr("push.star")
             data-unstar=tr("push.unstar")
         >

@@ -63,7 +63,12 @@ fn board(view: &EventView, shift_id: i64, lang: &str) -> AnyView {
     if speakers.is_empty() {
         return view! { <p>{t!("board.none", locale = lang).to_string()}</p> }.into_any();
     }
-    let answer_of = |key: &str| view.history.answers.get(&(shift_id, key.to_owned())).copied();
+    let answer_of = |key: &str| {
+        view.history
+            .answers
+            .get(&(shift_id, key.to_owned()))
+            .copied()
+    };
     let count = |a: Option<Answer>| speakers.iter().filter(|(k, _)| answer_of(k) == a).count();
     let counts = t!(
         "board.counts",
@@ -76,7 +81,10 @@ fn board(view: &EventView, shift_id: i64, lang: &str) -> AnyView {
     let rows = speakers
         .iter()
         .map(|(key, lines)| {
-            let name = view.schedule.speaker(key).map_or_else(|| key.clone(), |s| s.name.clone());
+            let name = view
+                .schedule
+                .speaker(key)
+                .map_or_else(|| key.clone(), |s| s.name.clone());
             let (class, label) = match answer_of(key) {
                 Some(Answer::Confirmed) => ("pill ok", t!("board.confirmed", locale = lang)),
                 Some(Answer::Declined) => ("pill bad", t!("board.declined", locale = lang)),

@@ -146,11 +146,10 @@ impl Store {
     /// Every key, retired or not, by id: subscriptions made with an old key
     /// are still signed with it.
     pub async fn vapid_keys(&self) -> Result<HashMap<i64, VapidKeyRecord>> {
-        let rows = sqlx::query(
-            "select vapid_key_id, private_key, public_key, created_at from vapid_key",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("select vapid_key_id, private_key, public_key, created_at from vapid_key")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| vapid_row(r).map(|k| (k.id, k)))
             .collect()
@@ -391,7 +390,11 @@ impl Store {
     /// Records a batch of attempts in one transaction: each delivery's new
     /// state, one `push_attempt` row per attempt, and subscriptions the push
     /// service said are gone.
-    pub async fn record_attempts(&self, outcomes: &[AttemptOutcome], now: DateTime<Utc>) -> Result<()> {
+    pub async fn record_attempts(
+        &self,
+        outcomes: &[AttemptOutcome],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         if outcomes.is_empty() {
             return Ok(());
         }
@@ -523,14 +526,18 @@ impl Store {
         let now = unix(now);
         let mut tx = self.pool.begin().await?;
         let ev = super::status::lock_event(&mut tx, slug).await?;
-        let row = sqlx::query("select preview_json from shift where shift_id = $1 and event_id = $2")
-            .bind(shift_id)
-            .bind(ev.event_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| AppError::invalid("shift_id", format!("no shift {shift_id} in event {slug}")))?;
-        let preview: ShiftPreview = serde_json::from_str(&row.try_get::<String, _>("preview_json")?)
-            .map_err(|e| AppError::Internal(format!("shift {shift_id}: {e}")))?;
+        let row =
+            sqlx::query("select preview_json from shift where shift_id = $1 and event_id = $2")
+                .bind(shift_id)
+                .bind(ev.event_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| {
+                    AppError::invalid("shift_id", format!("no shift {shift_id} in event {slug}"))
+                })?;
+        let preview: ShiftPreview =
+            serde_json::from_str(&row.try_get::<String, _>("preview_json")?)
+                .map_err(|e| AppError::Internal(format!("shift {shift_id}: {e}")))?;
         let guids: Vec<&str> = preview.moved.iter().map(|m| m.guid.as_str()).collect();
         let mine = sqlx::query(
             "select s.guid from session s join session_speaker ss on ss.session_id = s.session_id \
@@ -541,9 +548,10 @@ impl Store {
         .bind(speaker_key)
         .fetch_all(&mut *tx)
         .await?;
-        let moved_mine = mine
-            .iter()
-            .any(|r| r.try_get::<String, _>("guid").is_ok_and(|g| guids.contains(&g.as_str())));
+        let moved_mine = mine.iter().any(|r| {
+            r.try_get::<String, _>("guid")
+                .is_ok_and(|g| guids.contains(&g.as_str()))
+        });
         if !moved_mine {
             return Err(AppError::invalid(
                 "shift_id",
@@ -568,7 +576,10 @@ impl Store {
     }
 
     /// Every speaker answer of an event, for the read model.
-    pub async fn event_speaker_answers(&self, slug: &str) -> Result<HashMap<(i64, String), Answer>> {
+    pub async fn event_speaker_answers(
+        &self,
+        slug: &str,
+    ) -> Result<HashMap<(i64, String), Answer>> {
         let mut tx = self.begin_read().await?;
         let ev = require_event(&mut tx, slug).await?;
         let rows = sqlx::query(
@@ -611,7 +622,11 @@ impl Store {
     /// Queues a reminder for each session starting within `lead` whose
     /// speakers have subscribed; each (session, start) only once, however
     /// often this runs. Returns how many it queued.
-    pub async fn queue_reminders(&self, now: DateTime<Utc>, lead: chrono::Duration) -> Result<usize> {
+    pub async fn queue_reminders(
+        &self,
+        now: DateTime<Utc>,
+        lead: chrono::Duration,
+    ) -> Result<usize> {
         let rows = sqlx::query(
             "select distinct e.event_id, e.slug, s.guid, s.title, s.start_at, t.name as track_name \
              from session s join event e on e.event_id = s.event_id \
@@ -709,7 +724,11 @@ pub(super) async fn enqueue(
         Notice::Schedule { .. } => format!("schedule-{event_id}"),
         Notice::SpeakerMove { .. } => format!("speaker-{event_id}"),
         Notice::Reminder { guid, .. } => {
-            let short: String = guid.chars().filter(|c| c.is_ascii_alphanumeric()).take(20).collect();
+            let short: String = guid
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .take(20)
+                .collect();
             format!("remind-{short}")
         }
     };
@@ -753,8 +772,13 @@ pub(super) async fn enqueue_shift(
             guid: m.guid.clone(),
             title: m.title.clone(),
             track: m.track.clone(),
-            track_name: schedule.track(&m.track).map_or_else(|| m.track.clone(), |t| t.name.clone()),
-            speakers: schedule.session(&m.guid).map(|s| s.speakers.clone()).unwrap_or_default(),
+            track_name: schedule
+                .track(&m.track)
+                .map_or_else(|| m.track.clone(), |t| t.name.clone()),
+            speakers: schedule
+                .session(&m.guid)
+                .map(|s| s.speakers.clone())
+                .unwrap_or_default(),
             old_start: m.old_start,
             new_start: m.new_start,
         })
@@ -776,7 +800,17 @@ pub(super) async fn enqueue_shift(
         moves: moves.clone(),
     };
     let expiry = schedule_notice_expiry(now_t, first);
-    enqueue(conn, ev.event_id, &notice, &scope, Urgency::High, expiry, None, now).await?;
+    enqueue(
+        conn,
+        ev.event_id,
+        &notice,
+        &scope,
+        Urgency::High,
+        expiry,
+        None,
+        now,
+    )
+    .await?;
     let mut speakers: Vec<String> = moves.iter().flat_map(|m| m.speakers.clone()).collect();
     speakers.sort();
     speakers.dedup();
@@ -789,7 +823,17 @@ pub(super) async fn enqueue_shift(
         // Speakers may answer until their talk starts; give the push
         // service until the first one.
         let scope = NoticeScope::Speakers { speakers };
-        enqueue(conn, ev.event_id, &notice, &scope, Urgency::High, expiry, None, now).await?;
+        enqueue(
+            conn,
+            ev.event_id,
+            &notice,
+            &scope,
+            Urgency::High,
+            expiry,
+            None,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

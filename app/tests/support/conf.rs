@@ -88,4 +88,3 @@ pub fn shift(tracks: &[&str], from: &str, minutes: i64) -> ShiftRequest {
         include_pinned: false,
     }
 }
-

@@ -30,10 +30,16 @@ pub fn client(ca_file: Option<&std::path::Path>) -> Result<reqwest::Client> {
         .user_agent(concat!("marquee/", env!("CARGO_PKG_VERSION")));
     if let Some(path) = ca_file {
         let pem = std::fs::read(path).map_err(|e| {
-            AppError::invalid("push_ca_file", format!("cannot read {}: {e}", path.display()))
+            AppError::invalid(
+                "push_ca_file",
+                format!("cannot read {}: {e}", path.display()),
+            )
         })?;
         let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
-            AppError::invalid("push_ca_file", format!("{} is not a PEM certificate: {e}", path.display()))
+            AppError::invalid(
+                "push_ca_file",
+                format!("{} is not a PEM certificate: {e}", path.display()),
+            )
         })?;
         b = b.add_root_certificate(cert);
     }
@@ -121,7 +127,11 @@ fn retry_after_value(v: &str) -> Option<i64> {
     app::domain::push::retry_after_secs(v).or_else(|| {
         chrono::DateTime::parse_from_rfc2822(v.trim())
             .ok()
-            .map(|at| (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds().max(0))
+            .map(|at| {
+                (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+                    .num_seconds()
+                    .max(0)
+            })
     })
 }
 
@@ -130,7 +140,11 @@ fn retry_after_value(v: &str) -> Option<i64> {
 fn without_url(e: reqwest::Error) -> String {
     let timeout = e.is_timeout();
     let s = e.without_url().to_string();
-    if timeout { format!("timed out ({s})") } else { s }
+    if timeout {
+        format!("timed out ({s})")
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]

@@ -108,8 +108,14 @@ mod tests {
 
     #[test]
     fn origins_keep_their_port() {
-        assert_eq!(origin("http://127.0.0.1:8080/push/a").as_deref(), Some("http://127.0.0.1:8080"));
-        assert_eq!(origin("https://fcm.googleapis.com/fcm/send/x").as_deref(), Some("https://fcm.googleapis.com"));
+        assert_eq!(
+            origin("http://127.0.0.1:8080/push/a").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            origin("https://fcm.googleapis.com/fcm/send/x").as_deref(),
+            Some("https://fcm.googleapis.com")
+        );
         assert_eq!(origin("nonsense"), None);
     }
 
@@ -125,7 +131,10 @@ mod tests {
             public_key: public.clone(),
             created_at: chrono::Utc::now(),
         };
-        assert!(!format!("{rec:?}").contains(&private), "Debug must hide the private key");
+        assert!(
+            !format!("{rec:?}").contains(&private),
+            "Debug must hide the private key"
+        );
         let signer = Signer::new([(1, rec)].into(), "mailto:ops@example.org");
         let key = "BLMbF9ffKBiWQLCKvTHb6LO8Nb6dcUh6TItC455vu2kElga6PQvUmaFyCdykxY2nOSSL3yKgfbmFLRTUaGv4yV8";
         let a = SubscriptionInfo::new("http://127.0.0.1:9/push/a", key, "xS03Fi5ErfTNH_l9WHE9Ig");

@@ -38,7 +38,10 @@ pub struct Worker {
 impl Worker {
     pub async fn new(state: AppState, args: PushArgs) -> Result<Worker> {
         let http = send::client(args.push_ca_file.as_deref())?;
-        let signer = Arc::new(Signer::new(state.store.vapid_keys().await?, &args.push_contact));
+        let signer = Arc::new(Signer::new(
+            state.store.vapid_keys().await?,
+            &args.push_contact,
+        ));
         Ok(Worker {
             state,
             http,
@@ -116,7 +119,10 @@ impl Worker {
             .await;
         let sent = outcomes.iter().filter(|o| o.state == "sent").count();
         tracing::debug!(attempts = outcomes.len(), sent, "push batch");
-        self.state.store.record_attempts(&outcomes, Utc::now()).await?;
+        self.state
+            .store
+            .record_attempts(&outcomes, Utc::now())
+            .await?;
         Ok(true)
     }
 
@@ -138,7 +144,11 @@ impl Worker {
         };
         let tz = d.time_zone.parse().unwrap_or(chrono_tz::UTC);
         let Some(message) = notice.render(&d.audience, &d.lang, tz) else {
-            return done("expired", None, "nothing in it for this subscription".into());
+            return done(
+                "expired",
+                None,
+                "nothing in it for this subscription".into(),
+            );
         };
         let payload = match serde_json::to_vec(&message) {
             Ok(p) => p,
@@ -178,7 +188,11 @@ impl Worker {
             Next::Retry(secs) => {
                 let at = now + chrono::Duration::seconds(secs);
                 if at >= d.expires_at {
-                    done("expired", answer.status, format!("{detail}; expires before a retry"))
+                    done(
+                        "expired",
+                        answer.status,
+                        format!("{detail}; expires before a retry"),
+                    )
                 } else {
                     AttemptOutcome {
                         state: "pending",

@@ -258,3 +258,43 @@ pub async fn revert_shift(
     .await;
     back_to_shift(&event, r)
 }
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    csrf: String,
+}
+
+/// Issues a new secret link for a speaker (the old one stops working) and
+/// goes back to the speakers page, which shows the URL once, to this
+/// organiser only: only its hash is stored.
+pub async fn issue_speaker_link(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path((event, speaker)): Path<(String, String)>,
+    Form(f): Form<LinkForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, &f.csrf) {
+        return e.into_response();
+    }
+    let (plain, hash) = app::auth::new_token("sp");
+    let result = state
+        .store
+        .issue_speaker_link(&event, &speaker, &hash)
+        .await;
+    if let Err(e) = result {
+        return e.into_response();
+    }
+    let url = format!("{}/s/{plain}", state.public_url);
+    state
+        .issued_links
+        .lock()
+        .expect("issued links")
+        .entry(user.csrf_token.clone())
+        .or_default()
+        .push((speaker.clone(), url));
+    tracing::info!(event, speaker, by = %user.email, "speaker link issued from the admin area");
+    if let Err(e) = state.refresh_event(&event).await {
+        return e.into_response();
+    }
+    Redirect::to(&format!("/admin/e/{event}/speakers")).into_response()
+}

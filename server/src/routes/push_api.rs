@@ -24,8 +24,10 @@ pub async fn key(State(state): State<AppState>) -> Result<Response> {
     let key = crate::push::vapid::ensure_key(&state.store).await?;
     let mut res = Json(json!({ "public_key": key.public_key, "key_id": key.id })).into_response();
     // It changes on `marquee vapid rotate`: always revalidate.
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, "no-cache".parse().expect("static header"));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        "no-cache".parse().expect("static header"),
+    );
     Ok(res)
 }
 
@@ -72,7 +74,9 @@ const MAX_CHOICES: usize = 500;
 pub async fn subscribe(State(state): State<AppState>, body: Body) -> Response {
     match store_subscription(&state, body).await {
         Ok(created) => created.into_response(),
-        Err(e @ AppError::Invalid { .. }) => (StatusCode::BAD_REQUEST, Json(e.body())).into_response(),
+        Err(e @ AppError::Invalid { .. }) => {
+            (StatusCode::BAD_REQUEST, Json(e.body())).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -93,20 +97,28 @@ async fn store_subscription(state: &AppState, body: Body) -> Result<(StatusCode,
                 .find_speaker_link(&hash_token(token))
                 .await?
                 .filter(|l| l.event_slug == input.event)
-                .ok_or_else(|| AppError::invalid("speaker", "not a valid speaker link for this event"))?;
+                .ok_or_else(|| {
+                    AppError::invalid("speaker", "not a valid speaker link for this event")
+                })?;
             Some(link.speaker_key)
         }
         None => None,
     };
     if input.tracks.len() > MAX_CHOICES || input.sessions.len() > MAX_CHOICES {
-        return Err(AppError::invalid("tracks", format!("at most {MAX_CHOICES} tracks and sessions")));
+        return Err(AppError::invalid(
+            "tracks",
+            format!("at most {MAX_CHOICES} tracks and sessions"),
+        ));
     }
     let all_tracks = input.tracks.iter().any(|t| t == "all");
     let mut tracks = BTreeSet::new();
     if !all_tracks {
         for (i, t) in input.tracks.iter().enumerate() {
             if view.schedule.track(t).is_none() {
-                return Err(AppError::invalid(format!("tracks[{i}]"), format!("no track {t:?} in this event")));
+                return Err(AppError::invalid(
+                    format!("tracks[{i}]"),
+                    format!("no track {t:?} in this event"),
+                ));
             }
             tracks.insert(t.clone());
         }
@@ -115,7 +127,10 @@ async fn store_subscription(state: &AppState, body: Body) -> Result<(StatusCode,
     let mut session_tracks = BTreeSet::new();
     for (i, g) in input.sessions.iter().enumerate() {
         let Some(found) = view.schedule.session(g) else {
-            return Err(AppError::invalid(format!("sessions[{i}]"), format!("no session {g:?} in this event")));
+            return Err(AppError::invalid(
+                format!("sessions[{i}]"),
+                format!("no session {g:?} in this event"),
+            ));
         };
         sessions.insert(g.clone());
         session_tracks.insert(found.track.clone());
@@ -128,14 +143,16 @@ async fn store_subscription(state: &AppState, body: Body) -> Result<(StatusCode,
     }
     let lang = match input.lang.as_deref() {
         None => "en",
-        Some(l) => app::i18n::supported(l)
-            .ok_or_else(|| AppError::invalid("lang", format!("{l:?} is not one of en, ru, zh, fr")))?,
+        Some(l) => app::i18n::supported(l).ok_or_else(|| {
+            AppError::invalid("lang", format!("{l:?} is not one of en, ru, zh, fr"))
+        })?,
     };
     let time_zone = match input.time_zone.as_deref() {
         None | Some("") => view.schedule.event.time_zone.clone(),
         Some(z) => {
-            z.parse::<chrono_tz::Tz>()
-                .map_err(|_| AppError::invalid("time_zone", format!("{z:?} is not an IANA time zone")))?;
+            z.parse::<chrono_tz::Tz>().map_err(|_| {
+                AppError::invalid("time_zone", format!("{z:?} is not an IANA time zone"))
+            })?;
             z.to_owned()
         }
     };
@@ -233,7 +250,10 @@ pub async fn answer(
         for (k, v) in form_urlencoded::parse(&bytes) {
             match k.as_ref() {
                 "shift_id" => {
-                    shift_id = Some(v.parse::<i64>().map_err(|_| AppError::invalid("shift_id", "not a number"))?)
+                    shift_id = Some(
+                        v.parse::<i64>()
+                            .map_err(|_| AppError::invalid("shift_id", "not a number"))?,
+                    )
                 }
                 "answer" => answer = Some(v.into_owned()),
                 _ => {}

@@ -1,0 +1,183 @@
+//! The organiser side of speakers: the speakers page shows and re-issues
+//! secret links (a new URL is shown once), and each applied shift has a
+//! confirmation board that fills as speakers answer through their links.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{TestApp, app_with_demo, body_string};
+use serde_json::json;
+
+/// Signs an organiser in; their session cookie and CSRF token.
+async fn sign_in(t: &TestApp) -> (String, String) {
+    let hash = app::auth::hash_password("organiser-password-1").unwrap();
+    t.state
+        .store
+        .add_user("org@example.org", &hash)
+        .await
+        .unwrap();
+    let res = t
+        .send(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::HOST, "marquee.test")
+                .header(header::ORIGIN, "http://marquee.test")
+                .body(Body::from(
+                    "email=org%40example.org&password=organiser-password-1",
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = page(t, &cookie, "/admin").await;
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    (cookie, csrf)
+}
+
+async fn page(t: &TestApp, cookie: &str, uri: &str) -> String {
+    let res = t
+        .send(
+            Request::get(uri)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{uri}");
+    body_string(res).await
+}
+
+async fn post_form(t: &TestApp, cookie: &str, uri: &str, body: String) -> StatusCode {
+    t.send(
+        Request::post(uri)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+    .status()
+}
+
+/// The `/s/…` token in a page, if one is shown.
+fn shown_token(html: &str) -> Option<String> {
+    let at = html.find("/s/sp_")?;
+    let rest = &html[at + 3..];
+    Some(rest[..rest.find('"').unwrap()].to_owned())
+}
+
+#[tokio::test]
+async fn organisers_issue_links_and_see_who_confirmed_a_shift() {
+    let t = app_with_demo().await;
+    let (cookie, csrf) = sign_in(&t).await;
+    let schedule = t.state.read_model.get("demo").unwrap().schedule.clone();
+    let talk = schedule
+        .sessions
+        .iter()
+        .find(|s| s.track == "track-2" && !s.speakers.is_empty())
+        .unwrap()
+        .clone();
+    let key = talk.speakers[0].clone();
+    let name = schedule.speaker(&key).unwrap().name.clone();
+
+    let html = page(&t, &cookie, "/admin/e/demo/speakers").await;
+    assert!(html.contains(&name) && html.contains("No link yet"));
+    assert!(shown_token(&html).is_none());
+    let action = format!("/admin/e/demo/speakers/{key}/link");
+    assert_eq!(
+        post_form(&t, &cookie, &action, "csrf=forged".into()).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post_form(&t, &cookie, &action, format!("csrf={csrf}")).await,
+        StatusCode::SEE_OTHER
+    );
+    // Shown once, then only the fact that a link exists.
+    let html = page(&t, &cookie, "/admin/e/demo/speakers").await;
+    let token = shown_token(&html).expect("the new link is shown");
+    let again = page(&t, &cookie, "/admin/e/demo/speakers").await;
+    assert!(shown_token(&again).is_none(), "a link is shown only once");
+    assert!(again.contains("Link issued"));
+    assert_eq!(t.get(&format!("/s/{token}")).await.status(), StatusCode::OK);
+
+    // A shift moves the talk; the board lists the speaker, unanswered.
+    let res = t
+        .json(
+            "POST",
+            "/api/v1/events/demo/shifts",
+            json!({"tracks": ["track-2"], "from": "17:00", "by_minutes": 20, "date": "2026-11-23", "reason": "player down"}),
+        )
+        .await;
+    let status = res.status();
+    let out = common::body_json(res).await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    let shift_id = out["shift_id"].as_i64().unwrap();
+    let board = format!("/admin/e/demo/shifts/{shift_id}");
+    let html = page(&t, &cookie, &board).await;
+    assert!(
+        html.contains(&format!("data-speaker=\"{key}\" data-answer=\"none\"")),
+        "{html}"
+    );
+    assert!(html.contains("0 confirmed"), "counts missing");
+    // The history links to it.
+    assert!(
+        page(&t, &cookie, "/admin/e/demo/shift")
+            .await
+            .contains(&board)
+    );
+
+    // The speaker confirms through their link; the board shows it.
+    let res = t
+        .send(
+            Request::post(format!("/s/{token}/answer"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"shift_id": shift_id, "answer": "confirm"}).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = page(&t, &cookie, &board).await;
+    assert!(
+        html.contains(&format!("data-speaker=\"{key}\" data-answer=\"confirmed\"")),
+        "{html}"
+    );
+    assert!(html.contains("1 confirmed"));
+
+    // Re-issuing revokes the old link.
+    assert_eq!(
+        post_form(&t, &cookie, &action, format!("csrf={csrf}")).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        t.get(&format!("/s/{token}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // Unknown shifts and anonymous visitors get nothing.
+    let res = t
+        .send(
+            Request::get("/admin/e/demo/shifts/999")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(t.get(&board).await.status(), StatusCode::SEE_OTHER);
+}
