@@ -282,3 +282,69 @@ async fn incidents_queue_a_notice_in_their_transaction() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn speakers_are_reminded_once_before_their_slot() {
+    on_each_backend(|db| async move {
+        imported(&db).await;
+        let anna = Audience {
+            speaker: Some("anna".into()),
+            ..Default::default()
+        };
+        subscribe(&db, 1, anna).await;
+        let lead = Duration::minutes(15);
+        // a2 (anna) starts 18:40: nothing at 18:00, a reminder from 18:25.
+        assert_eq!(
+            db.store
+                .queue_reminders(conf::msk("18:00"), lead)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            db.store
+                .queue_reminders(conf::msk("18:30"), lead)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            db.store
+                .queue_reminders(conf::msk("18:31"), lead)
+                .await
+                .unwrap(),
+            0,
+            "queued twice"
+        );
+        fan_out_all(&db, 100).await;
+        let d = db.store.claim_deliveries(10, Utc::now(), 60).await.unwrap();
+        assert_eq!(d.len(), 1);
+        let notice: Notice = serde_json::from_str(&d[0].notice_json).unwrap();
+        let msg = notice
+            .render(&d[0].audience, "en", chrono_tz::Europe::Moscow)
+            .unwrap();
+        assert_eq!(msg.title, "You are on at 18:40");
+        assert!(msg.body.starts_with("Talk a2"), "{}", msg.body);
+        // It is worth nothing after the talk has started.
+        assert_eq!(d[0].expires_at, conf::msk("18:40"));
+        // Nobody else's subscription hears of it.
+        let all = Audience {
+            all_tracks: true,
+            ..Default::default()
+        };
+        subscribe(&db, 2, all).await;
+        assert_eq!(
+            db.store
+                .queue_reminders(conf::msk("18:50"), lead)
+                .await
+                .unwrap(),
+            1
+        );
+        fan_out_all(&db, 100).await;
+        assert_eq!(
+            count(&db, "select count(*) as n from push_delivery").await,
+            2
+        );
+    })
+    .await;
+}

@@ -693,3 +693,35 @@ fn vapid_show_and_rotate() {
     });
     assert!(!text.contains(&private));
 }
+
+#[test]
+fn many_browsers_subscribing_at_once_all_get_in() {
+    let m = Marquee::start();
+    let n = 200;
+    let push = FakePush::start(n, "", &m.key());
+    // 32 at a time, as when a room full of attendees opens the page at once.
+    let codes: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..32)
+            .map(|t| {
+                let (m, push) = (&m, &push);
+                s.spawn(move || {
+                    (t..n)
+                        .step_by(32)
+                        .map(|i| m.subscribe(&push.sub(&format!("s{i}")), json!({})).0)
+                        .collect::<Vec<u16>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let refused: Vec<&u16> = codes.iter().filter(|c| **c != 201).collect();
+    assert!(
+        refused.is_empty(),
+        "{} of {n} refused: {refused:?}",
+        refused.len()
+    );
+    assert_eq!(m.counts().subscriptions, n as i64);
+}

@@ -199,13 +199,16 @@ impl Store {
     /// browser re-subscribing or changing its choice); returns its id.
     pub async fn upsert_subscription(&self, s: &NewSubscription) -> Result<i64> {
         let now = unix(Utc::now());
-        let mut tx = self.pool.begin().await?;
-        let ev = require_event(&mut tx, &s.event_slug).await?;
+        // One statement, not a read then a write: on SQLite a transaction
+        // that reads first cannot wait for the write lock (it fails at once
+        // with "database is locked" when another subscribe got in first),
+        // and a burst of attendees subscribing is exactly that.
         let row = sqlx::query(
             "insert into push_subscription (event_id, endpoint, p256dh, auth, vapid_key_id, \
              all_tracks, tracks_json, sessions_json, session_tracks_json, speaker_key, lang, \
              time_zone, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $13, $9, $10, $11, $12, $12) \
+             select e.event_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13 \
+             from event e where e.slug = $1 \
              on conflict (endpoint) do update set event_id = excluded.event_id, \
              p256dh = excluded.p256dh, auth = excluded.auth, vapid_key_id = excluded.vapid_key_id, \
              all_tracks = excluded.all_tracks, tracks_json = excluded.tracks_json, \
@@ -215,7 +218,7 @@ impl Store {
              updated_at = excluded.updated_at, gone_at = null \
              returning push_subscription_id",
         )
-        .bind(ev.event_id)
+        .bind(&s.event_slug)
         .bind(&s.endpoint)
         .bind(&s.p256dh)
         .bind(&s.auth)
@@ -223,14 +226,14 @@ impl Store {
         .bind(i64::from(s.audience.all_tracks))
         .bind(to_json(&s.audience.tracks)?)
         .bind(to_json(&s.audience.sessions)?)
+        .bind(to_json(&s.audience.session_tracks)?)
         .bind(&s.audience.speaker)
         .bind(&s.lang)
         .bind(&s.time_zone)
         .bind(now)
-        .bind(to_json(&s.audience.session_tracks)?)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("event {}", s.event_slug)))?;
         Ok(row.try_get("push_subscription_id")?)
     }
 
@@ -251,9 +254,14 @@ impl Store {
     /// subscriptions it looked at; 0 when nothing is left to fan out.
     pub async fn fan_out_step(&self, batch: i64, now: DateTime<Utc>) -> Result<usize> {
         let mut tx = self.pool.begin().await?;
+        // A write first: it takes SQLite's write lock (waiting for it, unlike
+        // a read that later writes) and on PostgreSQL locks the notice, so
+        // two instances never fan out the same notice at once.
         let Some(n) = sqlx::query(
-            "select push_notice_id, event_id, scope_json, fanout_cursor, expires_at \
-             from push_notice where fanned_out_at is null order by push_notice_id limit 1",
+            "update push_notice set fanout_cursor = fanout_cursor where push_notice_id = \
+             (select push_notice_id from push_notice where fanned_out_at is null \
+              order by push_notice_id limit 1) and fanned_out_at is null \
+             returning push_notice_id, event_id, scope_json, fanout_cursor",
         )
         .fetch_optional(&mut *tx)
         .await?
