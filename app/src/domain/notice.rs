@@ -364,6 +364,32 @@ mod tests {
     }
 
     #[test]
+    fn a_delay_across_the_autumn_dst_change_reads_in_wall_clock_time() {
+        // 2026-10-25 in Paris: 03:00 CEST becomes 02:00 CET. A talk at
+        // 02:45 CEST delayed by 30 minutes starts at 02:15 CET.
+        let n = Notice::Schedule {
+            event: "demo".into(),
+            shift_id: 1,
+            revert: false,
+            moves: vec![Move {
+                guid: "g".into(),
+                title: "Night talk".into(),
+                track: "t1".into(),
+                track_name: "Track 1".into(),
+                speakers: vec![],
+                old_start: Utc.with_ymd_and_hms(2026, 10, 25, 0, 45, 0).unwrap(),
+                new_start: Utc.with_ymd_and_hms(2026, 10, 25, 1, 15, 0).unwrap(),
+            }],
+        };
+        let all = Audience { all_tracks: true, ..Default::default() };
+        let m = n.render(&all, "en", chrono_tz::Europe::Paris).unwrap();
+        assert_eq!(m.title, "Track 1 delayed", "a delay, though the clock reads earlier");
+        assert_eq!(m.body, "Talks now start at 02:15 (was 02:45).");
+        let m = n.render(&all, "en", chrono_tz::Europe::Moscow).unwrap();
+        assert_eq!(m.body, "Talks now start at 04:15 (was 03:45).");
+    }
+
+    #[test]
     fn excerpts_are_plain_and_short() {
         assert_eq!(
             plain_excerpt("**Streams** are\n\n_down_"),
