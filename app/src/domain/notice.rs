@@ -381,9 +381,15 @@ mod tests {
                 new_start: Utc.with_ymd_and_hms(2026, 10, 25, 1, 15, 0).unwrap(),
             }],
         };
-        let all = Audience { all_tracks: true, ..Default::default() };
+        let all = Audience {
+            all_tracks: true,
+            ..Default::default()
+        };
         let m = n.render(&all, "en", chrono_tz::Europe::Paris).unwrap();
-        assert_eq!(m.title, "Track 1 delayed", "a delay, though the clock reads earlier");
+        assert_eq!(
+            m.title, "Track 1 delayed",
+            "a delay, though the clock reads earlier"
+        );
         assert_eq!(m.body, "Talks now start at 02:15 (was 02:45).");
         let m = n.render(&all, "en", chrono_tz::Europe::Moscow).unwrap();
         assert_eq!(m.body, "Talks now start at 04:15 (was 03:45).");
