@@ -97,7 +97,13 @@ mod browser {
         // Every change-log kind the server writes: a kind missing here is a
         // page that silently stops being live (speaker answers fill the
         // organisers' confirmation board).
-        for kind in ["incident", "component", "schedule", "speaker_answer", "resync"] {
+        for kind in [
+            "incident",
+            "component",
+            "schedule",
+            "speaker_answer",
+            "resync",
+        ] {
             let refresh = refresh.clone();
             let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| refresh());
             let _ = es.add_event_listener_with_callback(kind, cb.as_ref().unchecked_ref());
