@@ -114,11 +114,32 @@ fn moved_slots(view: &EventView, speaker: &str, token: &str, lang: &'static str)
         .iter()
         .filter(|s| s.kind == "shift" && s.reverted_by.is_none())
         .filter_map(|s| {
-            let m = s.preview.moved.iter().find(|m| {
-                view.schedule
-                    .session(&m.guid)
-                    .is_some_and(|x| x.speakers.iter().any(|k| k == speaker))
-            })?;
+            // Every talk of theirs this shift moved: they answer for all.
+            let mine: Vec<_> = s
+                .preview
+                .moved
+                .iter()
+                .filter(|m| {
+                    view.schedule
+                        .session(&m.guid)
+                        .is_some_and(|x| x.speakers.iter().any(|k| k == speaker))
+                })
+                .collect();
+            if mine.is_empty() {
+                return None;
+            }
+            let talks = mine
+                .iter()
+                .map(|m| {
+                    view! {
+                        <p>
+                            <strong>{m.title.clone()}</strong>
+                            <br />
+                            {t!("speaker.moved_ask", locale = lang, old = format_hhmm(view.tz, m.old_start), new = format_hhmm(view.tz, m.new_start)).to_string()}
+                        </p>
+                    }
+                })
+                .collect_view();
             let answer = view.history.answers.get(&(s.shift_id, speaker.to_owned())).copied();
             let said = answer.map(|a| {
                 let key = match a {
@@ -129,8 +150,7 @@ fn moved_slots(view: &EventView, speaker: &str, token: &str, lang: &'static str)
             });
             Some(view! {
                 <section class="card ask" data-shift=s.shift_id>
-                    <p><strong>{m.title.clone()}</strong></p>
-                    <p>{t!("speaker.moved_ask", locale = lang, old = format_hhmm(view.tz, m.old_start), new = format_hhmm(view.tz, m.new_start)).to_string()}</p>
+                    {talks}
                     {said}
                     <form method="post" action=format!("/s/{token}/answer") class="inline-form">
                         <input type="hidden" name="shift_id" value=s.shift_id />
