@@ -112,3 +112,12 @@ impl TestApp {
         .await
     }
 }
+
+/// The CSRF token an organiser page carries in its forms.
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with a CSRF token")
+        .to_owned()
+}

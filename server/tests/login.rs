@@ -92,14 +92,7 @@ async fn signing_in_sets_an_httponly_cookie_that_opens_the_admin_area() {
         .body(Body::from("csrf=forged"))
         .unwrap();
     assert_eq!(t.send(bad).await.status(), StatusCode::FORBIDDEN);
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = common::csrf_of(&html);
     let good = Request::post("/logout")
         .header(header::COOKIE, &cookie)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

@@ -280,43 +280,47 @@ fn subscriptions_are_checked_and_a_shift_reaches_who_follows_it() {
     let key = m.key();
     let push = FakePush::start(4, "gone,notfound", &key);
 
-    // Refused, with the field named.
-    let mut bad = push.sub("s0");
-    bad["endpoint"] = json!("http://push.example.org/push/s0");
-    let (code, out) = m.subscribe(&bad, json!({}));
-    assert_eq!(
-        (code, out["error"]["field"].as_str()),
-        (400, Some("subscription.endpoint")),
-        "{out}"
-    );
-    let mut bad = push.sub("s0");
-    bad["keys"]["p256dh"] = json!("AAAA");
-    let (code, out) = m.subscribe(&bad, json!({}));
-    assert_eq!(
-        (code, out["error"]["field"].as_str()),
-        (400, Some("subscription.keys.p256dh")),
-        "{out}"
-    );
-    let mut bad = push.sub("s0");
-    bad["keys"]["auth"] = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-    let (code, out) = m.subscribe(&bad, json!({}));
-    assert_eq!(
-        (code, out["error"]["field"].as_str()),
-        (400, Some("subscription.keys.auth")),
-        "{out}"
-    );
-    let (code, out) = m.subscribe(&push.sub("s0"), json!({"tracks": ["track-9"]}));
-    assert_eq!(
-        (code, out["error"]["field"].as_str()),
-        (400, Some("tracks[0]")),
-        "{out}"
-    );
-    let (code, out) = m.subscribe(&push.sub("s0"), json!({"time_zone": "Mars/Olympus"}));
-    assert_eq!(
-        (code, out["error"]["field"].as_str()),
-        (400, Some("time_zone")),
-        "{out}"
-    );
+    // Refused, with the field named: (what is changed in s0's subscription
+    // or in the request, the field the 400 names).
+    let refused = [
+        (
+            "/endpoint",
+            json!("http://push.example.org/push/s0"),
+            json!({}),
+            "subscription.endpoint",
+        ),
+        (
+            "/keys/p256dh",
+            json!("AAAA"),
+            json!({}),
+            "subscription.keys.p256dh",
+        ),
+        (
+            "/keys/auth",
+            json!("A".repeat(32)),
+            json!({}),
+            "subscription.keys.auth",
+        ),
+        ("", Value::Null, json!({"tracks": ["track-9"]}), "tracks[0]"),
+        (
+            "",
+            Value::Null,
+            json!({"time_zone": "Mars/Olympus"}),
+            "time_zone",
+        ),
+    ];
+    for (pointer, value, extra, field) in refused {
+        let mut sub = push.sub("s0");
+        if let Some(slot) = sub.pointer_mut(pointer).filter(|_| !pointer.is_empty()) {
+            *slot = value;
+        }
+        let (code, out) = m.subscribe(&sub, extra);
+        assert_eq!(
+            (code, out["error"]["field"].as_str()),
+            (400, Some(field)),
+            "{out}"
+        );
+    }
 
     // s0 follows everything (Moscow, English); s1 only track 2 (Paris,
     // French); s2 a starred session on track 3; s3 subscribes, then leaves.

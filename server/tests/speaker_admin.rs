@@ -38,14 +38,7 @@ async fn sign_in(t: &TestApp) -> (String, String) {
         .unwrap()
         .to_owned();
     let html = page(t, &cookie, "/admin").await;
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = common::csrf_of(&html);
     (cookie, csrf)
 }
 

@@ -7,7 +7,6 @@
 //! push service replace rather than add it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::notice::Notice;
@@ -31,17 +30,14 @@ const REMINDER_EVERY: Duration = Duration::from_secs(30);
 pub struct Worker {
     state: AppState,
     http: reqwest::Client,
-    signer: Arc<Signer>,
+    signer: Signer,
     args: PushArgs,
 }
 
 impl Worker {
     pub async fn new(state: AppState, args: PushArgs) -> Result<Worker> {
         let http = send::client(args.push_ca_file.as_deref())?;
-        let signer = Arc::new(Signer::new(
-            state.store.vapid_keys().await?,
-            &args.push_contact,
-        ));
+        let signer = Signer::new(state.store.vapid_keys().await?, &args.push_contact);
         Ok(Worker {
             state,
             http,
@@ -96,10 +92,10 @@ impl Worker {
         }
         if due.iter().any(|d| !self.signer.knows(d.vapid_key_id)) {
             // A key made by `marquee vapid rotate` since we started.
-            self.signer = Arc::new(Signer::new(
+            self.signer = Signer::new(
                 self.state.store.vapid_keys().await?,
                 &self.args.push_contact,
-            ));
+            );
         }
         let mut notices: HashMap<i64, Option<Notice>> = HashMap::new();
         for d in &due {

@@ -31,13 +31,11 @@ pub async fn key(State(state): State<AppState>) -> Result<Response> {
     Ok(res)
 }
 
-/// `PushSubscription.toJSON()`.
+/// `PushSubscription.toJSON()` (its `expirationTime` is ignored: push
+/// services answer 404/410 once a subscription has expired).
 #[derive(Debug, Deserialize)]
 pub struct BrowserSubscription {
     pub endpoint: String,
-    #[serde(rename = "expirationTime")]
-    #[allow(dead_code)]
-    pub expiration_time: Option<f64>,
     pub keys: SubscriptionKeys,
 }
 
