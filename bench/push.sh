@@ -86,28 +86,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# CPU busy percent over 3 s, from /proc/stat
-cpu_busy() {
-  local a b
-  a=($(head -1 /proc/stat)); sleep 3; b=($(head -1 /proc/stat))
-  local idle=$(( (b[4]+b[5]) - (a[4]+a[5]) )) total=0 i
-  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
-  echo $(( 100 * (total - idle) / (total > 0 ? total : 1) ))
-}
-# Others share this 2-core machine (cargo builds); wait a while for quiet.
-wait_quiet() {
-  local start=$SECONDS busy
-  while :; do
-    busy=$(cpu_busy)
-    if (( busy < QUIET_BUSY )); then log "machine quiet (cpu busy ${busy}%) before $1"; echo "$busy"; return; fi
-    if (( SECONDS - start > QUIET_MAX )); then
-      log "WARNING: machine still busy (${busy}%) before $1 after ${QUIET_MAX}s; measuring anyway"
-      ps -eo pid,pcpu,comm --sort=-pcpu | head -6 >>"$OUT/run.log"
-      echo "$busy"; return
-    fi
-    sleep 10
-  done
-}
+# shellcheck source=quiet.sh
+source "$(dirname "$0")/quiet.sh"
 # CPU seconds (user + system) a process has used so far
 cpu_s() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 sub_s() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
@@ -207,7 +187,7 @@ EOF
 
 # --- Node web-push --------------------------------------------------------------------
 if [[ -z ${SKIP_NODE:-} ]]; then
-  busy=$(wait_quiet "node")
+  wait_quiet "node"; busy=$QUIET_BUSY_WAS
   wait_log_idle
   off=$(stat -c %s "$LOG")
   w0=$(cpu_s "$NGINX_WORKER")
@@ -235,7 +215,7 @@ start_server() {
 # One shift, timed: prints the JSON of the measurement.
 burst() { # burst LABEL
   local label=$1 busy off t0 resp s0 w0
-  busy=$(wait_quiet "marquee $label")
+  wait_quiet "marquee $label"; busy=$QUIET_BUSY_WAS
   wait_log_idle
   off=$(stat -c %s "$LOG")
   s0=$(cpu_s "$SERVER_PID"); w0=$(cpu_s "$NGINX_WORKER")
@@ -266,7 +246,7 @@ if [[ -n $BIN ]]; then
   curl -fsS "$URL/api/v1/push/key" >"$OUT/push-key.json" || die "GET /api/v1/push/key failed"
   log "VAPID key: $(cat "$OUT/push-key.json")"
 
-  wait_quiet "subscribe" >/dev/null
+  wait_quiet "subscribe"
   log "subscribing $N ($SUB_CONCURRENCY in flight)"
   "$PY" "$HERE/subscribe.py" --url "$URL" --subs "$OUT/keys/subscriptions.json" \
     --concurrency "$SUB_CONCURRENCY" --retries "$SUB_RETRIES" --json "$OUT/subscribe.json" |

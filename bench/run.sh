@@ -45,28 +45,8 @@ trap 'exit 130' INT TERM
 listen_overflows() { awk '/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) k[i] = $i; h = 1 } else for (i = 1; i <= NF; i++) if (k[i] == "ListenOverflows") print $i }' /proc/net/netstat; }
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/run.log"; }
 
-# CPU busy percent over 3 s, from /proc/stat
-cpu_busy() {
-  local a b
-  a=($(head -1 /proc/stat)); sleep 3; b=($(head -1 /proc/stat))
-  local idle=$(( (b[4]+b[5]) - (a[4]+a[5]) )) total=0 i
-  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
-  echo $(( 100 * (total - idle) / (total > 0 ? total : 1) ))
-}
-# Others share this 2-core machine (cargo builds); wait a while for quiet.
-wait_quiet() {
-  local start=$SECONDS busy
-  while :; do
-    busy=$(cpu_busy)
-    if (( busy < QUIET_BUSY )); then log "machine quiet (cpu busy ${busy}%) before $1"; return; fi
-    if (( SECONDS - start > QUIET_MAX )); then
-      log "WARNING: machine still busy (${busy}%) before $1 after ${QUIET_MAX}s; measuring anyway"
-      ps -eo pid,pcpu,comm --sort=-pcpu | head -6 | tee -a "$OUT/run.log"
-      return
-    fi
-    sleep 10
-  done
-}
+# shellcheck source=quiet.sh
+source "$(dirname "$0")/quiet.sh"
 
 start_server() {
   stop_server

@@ -263,6 +263,24 @@ impl Marquee {
     }
 }
 
+/// Issues a new secret link for `speaker` with the CLI; its token.
+fn speaker_link(m: &Marquee, speaker: &str) -> String {
+    let out = run(
+        &m.db,
+        &[
+            "speaker",
+            "link",
+            "--event",
+            "demo",
+            "--speaker",
+            speaker,
+            "--public-url",
+            "http://x",
+        ],
+    );
+    out.rsplit("/s/").next().unwrap().trim().to_owned()
+}
+
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -549,21 +567,8 @@ fn speakers_hear_of_their_moved_talk_and_answer_with_their_link() {
         })
         .expect("a talk with a speaker on track 2 after 18:00 Moscow");
     let speaker = talk.speakers[0].clone();
-    let out = run(
-        &m.db,
-        &[
-            "speaker",
-            "link",
-            "--event",
-            "demo",
-            "--speaker",
-            &speaker,
-            "--public-url",
-            "http://x",
-        ],
-    );
-    let token = out.rsplit("/s/").next().unwrap().trim().to_owned();
-    assert!(token.len() > 20, "{out}");
+    let token = speaker_link(&m, &speaker);
+    assert!(token.len() > 20, "{token}");
 
     // Wrong link: refused, nothing stored.
     let (code, out) = m.subscribe(&push.sub("s0"), json!({"speaker": "not-a-token"}));
@@ -631,20 +636,7 @@ fn speakers_hear_of_their_moved_talk_and_answer_with_their_link() {
     );
 
     // A re-issued link replaces the old one: the old token is refused.
-    let out = run(
-        &m.db,
-        &[
-            "speaker",
-            "link",
-            "--event",
-            "demo",
-            "--speaker",
-            &speaker,
-            "--public-url",
-            "http://x",
-        ],
-    );
-    let fresh = out.rsplit("/s/").next().unwrap().trim().to_owned();
+    let fresh = speaker_link(&m, &speaker);
     assert_ne!(fresh, token);
     let (code, _) = answer(
         &token,
