@@ -1,13 +1,20 @@
 # The two commands that matter: `make run` and `make test`. Both install
 # what is missing first (scripts/setup.sh), so they work on a fresh machine.
+#
+# The site (wasm, JS, CSS, public/) is built by `cargo xtask site`, a small
+# workspace task on the wasm-bindgen library; `cargo leptos build|watch`
+# still works for those who have cargo-leptos, from the same
+# `[[workspace.metadata.leptos]]` settings.
 
 SHELL := /bin/bash
 export PATH := $(CURDIR)/tools/node_modules/.bin:$(CURDIR)/tools/venv/bin:$(HOME)/.cargo/bin:$(PATH)
 export CHECK_JSONSCHEMA := $(CURDIR)/tools/venv/bin/check-jsonschema
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 DEMO_DB ?= sqlite://marquee.db
+# The Rust tests and the browser tests' server: one build, shared.
+TEST_BUILD := --workspace --features app/ssr
 
-.PHONY: run build dev test test-rust test-e2e lint fmt setup setup-test clean
+.PHONY: run build dist dev test test-rust test-e2e lint fmt setup setup-test clean
 
 setup:
 	@scripts/setup.sh build
@@ -15,18 +22,26 @@ setup:
 setup-test:
 	@scripts/setup.sh test
 
-## Release build: target/release/marquee + target/site (assets it finds itself).
+## Optimised build: target/release/marquee + target/site (assets it finds itself).
 build: setup
-	cargo leptos build --release
+	cargo xtask site --release
+	cargo build --release -p server --bin marquee
+
+## For deployment: fat LTO, one codegen unit (several minutes more): target/dist/marquee.
+dist: setup
+	cargo xtask site --release
+	cargo build --profile dist -p server --bin marquee
 
 ## Build, load the demo conference, serve it at http://127.0.0.1:3000.
 run: build
 	MARQUEE_DATABASE_URL=$(DEMO_DB) target/release/marquee demo
 	MARQUEE_DATABASE_URL=$(DEMO_DB) target/release/marquee serve
 
-## Debug build (faster to compile), used by the browser tests.
+## Debug build, used by the browser tests: the same compilation as the Rust
+## tests (so nothing is compiled twice), plus the site.
 dev: setup
-	cargo leptos build
+	cargo test $(TEST_BUILD) --no-run
+	cargo xtask site
 
 ## Everything: formatting, lints, unit + integration tests on SQLite and
 ## (when reachable) PostgreSQL, then the browser tests.
@@ -44,7 +59,7 @@ test-rust:
 	else \
 	  echo "PostgreSQL NOT reachable at 127.0.0.1:5432: store tests run on SQLite only"; \
 	fi; \
-	cargo test --workspace --features app/ssr
+	cargo test $(TEST_BUILD)
 
 test-e2e: dev
 	cd end2end && npx playwright test

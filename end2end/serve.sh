@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 port="$1"
 root="$(cd .. && pwd)"
-bin="$root/target/debug/marquee"
+bin="$root/target/debug/marquee"  # built by `make dev` (the Rust tests' build)
 tmp="$(pwd)/.tmp"
 rm -rf "$tmp" && mkdir -p "$tmp"
 export MARQUEE_DATABASE_URL="sqlite://$tmp/e2e.db"

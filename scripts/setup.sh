@@ -2,9 +2,11 @@
 # Installs everything the build and the tests need on a fresh machine of
 # this kind (Debian + rustup + node/npm), and nothing that is already there.
 # Idempotent: a second run takes a few seconds.
-#   scripts/setup.sh build   – Rust target, cargo-leptos, wasm-bindgen, sass, wasm-opt
+#   scripts/setup.sh build   – the wasm32 Rust target; sass, wasm-opt, esbuild (npm)
 #   scripts/setup.sh test    – the above plus Chromium, Firefox ESR, xmllint,
 #                              Playwright, puppeteer-core and the Python tools
+# No cargo-installed tool: the site is built by `cargo xtask site` (xtask/),
+# which links the wasm-bindgen library at the version in Cargo.lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-build}"
@@ -12,27 +14,13 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1;34msetup:\033[0m %s\n' "$*" >&2; }
 
-CARGO_LEPTOS_VERSION=0.3.10
-# The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock.
-WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
-
 if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
 
-if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes, once)"
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
-fi
-
-if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-fi
-
-if [ ! -x tools/node_modules/.bin/sass ] || [ ! -x tools/node_modules/.bin/wasm-opt ]; then
-  say "installing sass and wasm-opt from npm into tools/"
+if [ ! -x tools/node_modules/.bin/sass ] || [ ! -x tools/node_modules/.bin/wasm-opt ] || [ ! -x tools/node_modules/.bin/esbuild ]; then
+  say "installing sass, wasm-opt and esbuild from npm into tools/"
   (cd tools && npm ci --no-audit --no-fund)
 fi
 
