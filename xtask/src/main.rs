@@ -191,3 +191,28 @@ fn run(cmd: &mut Command) -> Result<(), String> {
 fn io_error(path: &Path, e: std::io::Error) -> String {
     format!("{}: {e}", path.display())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn release_is_the_only_option_and_unknown_ones_are_named() {
+        assert!(Options::parse(&args(&["--release"])).unwrap().release);
+        assert!(!Options::parse(&args(&[])).unwrap().release);
+        let err = Options::parse(&args(&["--relase"])).err().unwrap();
+        assert!(err.starts_with("unknown option --relase"), "{err}");
+    }
+
+    #[test]
+    fn the_target_dir_follows_cargo_target_dir() {
+        let paths = Paths::find();
+        assert!(paths.root.join("xtask/Cargo.toml").is_file());
+        assert_eq!(paths.pkg, paths.site.join("pkg"));
+        assert!(paths.site.starts_with(&paths.target));
+    }
+}
