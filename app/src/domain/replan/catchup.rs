@@ -19,7 +19,7 @@ use super::change::{ChangeKind, ChangePreview, InterruptedMode, Slot};
 use super::error::ReplanError;
 use super::lane::{Budget, Lane, Placed};
 use super::rules::PinnedPolicy;
-use super::shift::{ShiftBy, ShiftPlan, edits_from, lanes, plan_shift};
+use super::shift::{ShiftBy, ShiftPlan, edits_from, lanes, minute, plan_shift};
 use crate::domain::schedule::{Schedule, Session};
 use crate::domain::shift::{MAX_SHIFT_MIN, TrackSelection};
 use crate::domain::time::local_date;
@@ -206,6 +206,7 @@ pub fn plan_catch_up(
         shift: &shift,
         lanes: lanes(schedule, tz, &shift)?,
         day: local_date(tz, req.from),
+        from: minute(req.from),
         allowed: req.goal.allowed_min(),
         rules: req.rules,
     };
@@ -246,6 +247,7 @@ struct Planner<'a> {
     shift: &'a ShiftPlan,
     lanes: Vec<Lane<'a>>,
     day: chrono::NaiveDate,
+    from: DateTime<Utc>,
     allowed: Option<i64>,
     rules: CatchUpRules,
 }
@@ -363,8 +365,9 @@ impl Planner<'_> {
         }
     }
 
-    /// The end of a track's day: its last session starting on the local
-    /// day of the delay.
+    /// The end of a track's day: its last session that starts on the
+    /// local day of the delay or runs when the delay begins (a talk
+    /// interrupted just after midnight belongs to this evening).
     fn old_end(&self, track: &str) -> DateTime<Utc> {
         self.day_sessions(track)
             .map(|s| Slot::of(s).end())
@@ -393,7 +396,9 @@ impl Planner<'_> {
 
     fn day_sessions<'s>(&'s self, track: &'s str) -> impl Iterator<Item = &'s Session> {
         self.schedule.sessions.iter().filter(move |s| {
-            s.track == track && !s.cancelled && local_date(self.tz, s.start) == self.day
+            s.track == track
+                && !s.cancelled
+                && (local_date(self.tz, s.start) == self.day || s.is_live(self.from))
         })
     }
 }

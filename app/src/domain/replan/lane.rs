@@ -90,7 +90,13 @@ impl Lane<'_> {
                 (Some(c), Some(p)) => {
                     let gap = (s.start - p.end()).num_minutes().max(0);
                     let late = (c + Duration::minutes(gap) - floor).num_minutes();
-                    let cap = gap_capacity(is_break(p) || is_break(s), gap, budget.min_break);
+                    let beside = [p, s]
+                        .iter()
+                        .filter(|x| is_break(x))
+                        .map(|x| x.duration_min)
+                        .max()
+                        .unwrap_or(0);
+                    let cap = gap_capacity(gap, beside, budget.min_break);
                     let take = late.min(cap).min(left.breaks).max(0);
                     (floor.max(c + Duration::minutes(gap - take)), gap, take)
                 }

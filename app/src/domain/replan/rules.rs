@@ -10,9 +10,11 @@
 //!   to restart); the catch-up planner may shorten it down to the event's
 //!   minimum break, never below its own length. An import may pin all its
 //!   breaks ([`pin_breaks`]).
-//! - **Idle gap** between two sessions: a break too. Next to a break
-//!   session all of it may go; between two talks it keeps the minimum
-//!   break (or its own length if shorter: a changeover stays).
+//! - **Idle gap** between two sessions: a break too. It may shrink as far
+//!   as the time between two talks keeps the minimum break (or its own
+//!   length, if shorter: a changeover stays): all of it next to a break
+//!   session of at least the minimum, beside a shorter one only what is
+//!   beyond topping that up.
 //! - **Q&A buffer**: the last minutes of a talk or keynote, which the
 //!   catch-up planner may cut when the event allows it; never of a pinned
 //!   or interrupted session, and never more than half the talk.
@@ -80,13 +82,10 @@ pub fn pin_breaks(sessions: &mut [Session]) -> usize {
     n
 }
 
-/// Minutes of an idle gap that may be given up (see the module doc).
-pub(super) fn gap_capacity(next_to_break: bool, gap: i64, min_break: i64) -> i64 {
-    if next_to_break {
-        gap.max(0)
-    } else {
-        (gap - min_break).max(0)
-    }
+/// Minutes of an idle gap that may be given up, beside break sessions
+/// whose longest is `break_len` minutes (0: between two talks).
+pub(super) fn gap_capacity(gap: i64, break_len: i64, min_break: i64) -> i64 {
+    (gap - (min_break - break_len).max(0)).max(0)
 }
 
 /// Minutes a break session may lose.
@@ -108,12 +107,13 @@ mod tests {
     fn breaks_keep_the_minimum_and_changeovers_between_talks_stay() {
         assert_eq!(break_capacity(30, 10), 20);
         assert_eq!(break_capacity(5, 10), 0, "never below its own length");
-        assert_eq!(gap_capacity(false, 30, 10), 20, "an implicit break");
-        assert_eq!(gap_capacity(false, 5, 10), 0, "a changeover stays");
+        assert_eq!(gap_capacity(30, 0, 10), 20, "an implicit break");
+        assert_eq!(gap_capacity(5, 0, 10), 0, "a changeover stays");
+        assert_eq!(gap_capacity(5, 15, 10), 5, "the break session is the break");
         assert_eq!(
-            gap_capacity(true, 5, 10),
-            5,
-            "the break session is the break"
+            gap_capacity(5, 8, 10),
+            3,
+            "what tops a short break up stays"
         );
         assert_eq!(qa_capacity(40, 5), 5);
         assert_eq!(qa_capacity(6, 5), 3, "never more than half the talk");
