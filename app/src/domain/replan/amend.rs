@@ -25,7 +25,10 @@ pub fn within_amend_window(applied_at: DateTime<Utc>, now: DateTime<Utc>) -> boo
 /// as one change from the times before `published`: per session the net
 /// edit (sessions back where they were drop out), both decisions as
 /// `steps`, and `next`'s conflicts (they judge the same final schedule).
-/// Its kind and base version are `published`'s. Refused (field
+/// Its kind and base version are `published`'s; `schedule` (today's) only
+/// orders the edits. The store applies `next` as usual and keeps this as
+/// the record that replaces `published` (changelog, notice Topic, undo:
+/// reverting it restores the times before both). Refused (field
 /// `amends`) when a session `next` edits is not where `published` left it.
 pub fn amend_change(
     schedule: &Schedule,
