@@ -22,6 +22,7 @@
 
 mod amend;
 mod answer;
+mod apply;
 mod catchup;
 mod change;
 mod conflicts;
@@ -46,13 +47,14 @@ pub use answer::{
     AnswerError, Ask, AskStatus, AskedSlot, Availability, BoardTally, MAX_REASON_CHARS,
     REMINDER_EVERY_MIN, Reply, SpeakerAnswer, Standing, standing_for,
 };
+pub use apply::{apply_change, check_version, preview_revert, revert_change};
 pub use catchup::{
     CatchUpAlternative, CatchUpCost, CatchUpGoal, CatchUpPlan, CatchUpRequest, CatchUpRules,
     CatchUpStrategy, Shortened, TrackCost, plan_catch_up,
 };
 pub use change::{
     ChangeKind, ChangePreview, ChangeStep, EditField, InterruptedMode, Interruption, SessionEdit,
-    Slot, apply_change, check_version, preview_revert, revert_change,
+    Slot,
 };
 pub use conflicts::{Conflict, ConflictKind, ConflictSpeaker};
 pub use edit::{MoveRequest, SwapRequest, plan_cancel, plan_move, plan_restore, plan_swap};

@@ -1,7 +1,7 @@
 //! The change model: every re-plan is a list of per-session edits, each
 //! from the slot the session had to the slot it gets. Storing both ends
 //! makes apply, revert and amend exact, and lets apply notice a session
-//! that changed since the preview.
+//! that changed since the preview (see `apply`).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -10,7 +10,6 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::conflicts::{self, Conflict, ConflictKind};
-use super::error::ReplanError;
 use crate::domain::schedule::{Schedule, Session};
 
 /// Where, when, how long and whether a session runs.
@@ -44,7 +43,7 @@ impl Slot {
         self.start < other.end() && other.start < self.end()
     }
 
-    fn write_to(&self, s: &mut Session) {
+    pub(super) fn write_to(&self, s: &mut Session) {
         s.start = self.start;
         s.duration_min = self.duration_min;
         s.track.clone_from(&self.track);
@@ -157,7 +156,7 @@ impl SessionEdit {
         }
     }
 
-    fn reversed(&self) -> Self {
+    pub(super) fn reversed(&self) -> Self {
         Self {
             guid: self.guid.clone(),
             title: self.title.clone(),
@@ -316,88 +315,6 @@ impl ChangePreview {
         }
         format!("{} in {}", parts.join(", "), tracks.join(", "))
     }
-}
-
-/// Refuses a change previewed on another schedule version than `current`:
-/// two organisers publishing at once cannot both succeed on a stale
-/// schedule. The error's field is `version`.
-pub fn check_version(previewed: i64, current: i64) -> Result<(), ReplanError> {
-    if previewed == current {
-        Ok(())
-    } else {
-        Err(ReplanError::Stale { previewed, current })
-    }
-}
-
-/// The schedule after `change`, as the next version (`version + 1`).
-/// Refused, changing nothing, when the schedule is not the version the
-/// change was previewed on or an edited session is gone or no longer in
-/// its `before` slot. The order of `sessions` is kept.
-pub fn apply_change(schedule: &Schedule, change: &ChangePreview) -> Result<Schedule, ReplanError> {
-    check_version(change.base_version, schedule.version)?;
-    let mut out = schedule.clone();
-    let index: HashMap<&str, usize> = schedule
-        .sessions
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.guid.as_str(), i))
-        .collect();
-    for e in &change.edits {
-        let i = *index
-            .get(e.guid.as_str())
-            .ok_or_else(|| ReplanError::SessionChanged {
-                guid: e.guid.clone(),
-            })?;
-        let s = &mut out.sessions[i];
-        if Slot::of(s) != e.before {
-            return Err(ReplanError::SessionChanged {
-                guid: e.guid.clone(),
-            });
-        }
-        e.after.write_to(s);
-    }
-    out.version += 1;
-    Ok(out)
-}
-
-/// The change that undoes `change` on the version it created: every
-/// session goes back to its `before` slot. Warnings are not carried over
-/// (see [`preview_revert`] for a revert against today's schedule).
-pub fn revert_change(change: &ChangePreview) -> ChangePreview {
-    ChangePreview {
-        kind: ChangeKind::Revert,
-        base_version: change.base_version + 1,
-        edits: change.edits.iter().map(SessionEdit::reversed).collect(),
-        conflicts: Vec::new(),
-        steps: Vec::new(),
-    }
-}
-
-/// Reverting a stored change against today's schedule: only sessions
-/// still in the slot the change gave them go back; the others (changed
-/// again or removed since) stay and are reported as
-/// [`ConflictKind::MovedSince`]. Warnings are recomputed for what remains;
-/// `edits` is empty when nothing can go back.
-pub fn preview_revert(schedule: &Schedule, tz: Tz, stored: &ChangePreview) -> ChangePreview {
-    let mut stale = Vec::new();
-    let edits: Vec<SessionEdit> = stored
-        .edits
-        .iter()
-        .filter(|e| {
-            let still = schedule
-                .session(&e.guid)
-                .is_some_and(|s| Slot::of(s) == e.after);
-            if !still {
-                stale.push(Conflict::moved_since(e));
-            }
-            still
-        })
-        .map(SessionEdit::reversed)
-        .collect();
-    let mut back = ChangePreview::new(ChangeKind::Revert, schedule, tz, edits);
-    stale.append(&mut back.conflicts);
-    back.conflicts = stale;
-    back
 }
 
 /// The canonical order of edits: earliest old start first, then by the

@@ -1,7 +1,7 @@
 use chrono::Duration;
 
 use super::*;
-use crate::domain::replan::change::apply_change;
+use crate::domain::replan::apply::apply_change;
 use crate::domain::replan::conflicts::ConflictKind;
 use crate::domain::replan::fixtures::{
     at, brk, evening, pinned, schedule, schedule_in, session, talk, tz,

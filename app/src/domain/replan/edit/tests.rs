@@ -1,5 +1,6 @@
 use super::*;
-use crate::domain::replan::change::{EditField, apply_change};
+use crate::domain::replan::apply::apply_change;
+use crate::domain::replan::change::EditField;
 use crate::domain::replan::fixtures::{at, evening, tz};
 
 fn move_req(guid: &str) -> MoveRequest {
