@@ -9,13 +9,13 @@
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::change::{ChangeKind, ChangePreview, InterruptedMode, Slot};
+use super::change::{ChangeKind, ChangePreview, InterruptedMode};
 use super::error::ReplanError;
 use super::lane::{Budget, Lane, Placed};
 use super::rules::PinnedPolicy;
@@ -200,13 +200,18 @@ pub fn plan_catch_up(
         interrupted: req.interrupted,
         pinned: PinnedPolicy::FlowAround,
     };
+    let lanes = lanes(schedule, tz, &shift)?;
+    let (day, from) = (local_date(tz, req.from), minute(req.from));
+    let ends = lanes
+        .iter()
+        .map(|l| DayEnds::of(schedule, tz, l, day, from))
+        .collect();
     let planner = Planner {
         schedule,
         tz,
         shift: &shift,
-        lanes: lanes(schedule, tz, &shift)?,
-        day: local_date(tz, req.from),
-        from: minute(req.from),
+        lanes,
+        ends,
         allowed: req.goal.allowed_min(),
         rules: req.rules,
     };
@@ -246,8 +251,8 @@ struct Planner<'a> {
     tz: Tz,
     shift: &'a ShiftPlan,
     lanes: Vec<Lane<'a>>,
-    day: chrono::NaiveDate,
-    from: DateTime<Utc>,
+    /// Per lane.
+    ends: Vec<DayEnds>,
     allowed: Option<i64>,
     rules: CatchUpRules,
 }
@@ -272,8 +277,8 @@ impl Planner<'_> {
     fn search(&self, allowed: i64, qa: bool) -> Vec<Vec<Placed>> {
         self.lanes
             .iter()
-            .map(|lane| {
-                let old_end = self.old_end(lane.track);
+            .zip(&self.ends)
+            .map(|(lane, ends)| {
                 let layout = |budget: i64| {
                     let b = if qa {
                         self.budget(UNLIMITED, budget)
@@ -282,8 +287,7 @@ impl Planner<'_> {
                     };
                     lane.place(0, b)
                 };
-                let fits =
-                    |p: &[Placed]| (self.new_end(lane, p) - old_end).num_minutes() <= allowed;
+                let fits = |p: &[Placed]| (ends.after(p) - ends.old).num_minutes() <= allowed;
                 let (mut lo, mut hi) = (0, UNLIMITED);
                 if !fits(&layout(hi)) {
                     return layout(hi);
@@ -319,11 +323,11 @@ impl Planner<'_> {
     ) -> CatchUpAlternative {
         let mut tracks = Vec::new();
         let mut shortened = Vec::new();
-        for (lane, places) in self.lanes.iter().zip(placed) {
+        for ((lane, ends), places) in self.lanes.iter().zip(&self.ends).zip(placed) {
             tracks.push(TrackCost {
                 track: lane.track.to_owned(),
-                old_end: self.old_end(lane.track),
-                new_end: self.new_end(lane, places),
+                old_end: ends.old,
+                new_end: ends.after(places),
                 break_min_lost: places.iter().map(|p| p.break_taken).sum(),
                 talk_min_cut: places.iter().map(|p| p.qa_cut).sum(),
             });
@@ -337,12 +341,7 @@ impl Planner<'_> {
                 });
             }
         }
-        let speakers: BTreeSet<String> = change
-            .edits
-            .iter()
-            .filter_map(|e| self.schedule.session(&e.guid))
-            .flat_map(|s| s.speakers.iter().cloned())
-            .collect();
+        let speakers = change.speakers(self.schedule);
         let shortfall_min = match self.allowed {
             Some(allowed) => tracks
                 .iter()
@@ -359,46 +358,57 @@ impl Planner<'_> {
             cost: CatchUpCost {
                 tracks,
                 shortened,
-                speakers: speakers.into_iter().collect(),
+                speakers,
             },
             change,
         }
     }
+}
 
-    /// The end of a track's day: its last session that starts on the
-    /// local day of the delay or runs when the delay begins (a talk
-    /// interrupted just after midnight belongs to this evening).
-    fn old_end(&self, track: &str) -> DateTime<Utc> {
-        self.day_sessions(track)
-            .map(|s| Slot::of(s).end())
-            .max()
-            .unwrap_or(DateTime::<Utc>::MIN_UTC)
-    }
+/// The end of a lane's track's day: its last session that starts on the
+/// local day of the delay or runs when the delay begins (a talk
+/// interrupted just after midnight belongs to that evening).
+struct DayEnds {
+    old: DateTime<Utc>,
+    /// The same for the sessions of that day the lane does not move.
+    staying: Option<DateTime<Utc>>,
+}
 
-    /// The same after `placed`.
-    fn new_end(&self, lane: &Lane, placed: &[Placed]) -> DateTime<Utc> {
-        let moved: Vec<&str> = placed
+impl DayEnds {
+    fn of(schedule: &Schedule, tz: Tz, lane: &Lane, day: NaiveDate, from: DateTime<Utc>) -> Self {
+        let moving: HashSet<&str> = lane
+            .items
             .iter()
-            .map(|p| lane.items[p.index].session.guid.as_str())
+            .filter(|i| !i.stays)
+            .map(|i| i.session.guid.as_str())
             .collect();
-        let staying = self
-            .day_sessions(lane.track)
-            .filter(|s| !moved.contains(&s.guid.as_str()))
-            .map(|s| Slot::of(s).end());
-        let moving = placed
+        let of_day: Vec<&Session> = schedule
+            .sessions
             .iter()
-            .map(|p| p.start + chrono::Duration::minutes(p.duration_min));
-        staying
-            .chain(moving)
-            .max()
-            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+            .filter(|s| s.track == lane.track && !s.cancelled)
+            .filter(|s| local_date(tz, s.start) == day || s.is_live(from))
+            .collect();
+        Self {
+            old: of_day
+                .iter()
+                .map(|s| s.end())
+                .max()
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+            staying: of_day
+                .iter()
+                .filter(|s| !moving.contains(s.guid.as_str()))
+                .map(|s| s.end())
+                .max(),
+        }
     }
 
-    fn day_sessions<'s>(&'s self, track: &'s str) -> impl Iterator<Item = &'s Session> {
-        self.schedule.sessions.iter().filter(move |s| {
-            s.track == track
-                && !s.cancelled
-                && (local_date(self.tz, s.start) == self.day || s.is_live(self.from))
-        })
+    /// The end once the lane's moving sessions are `placed` (all of them).
+    fn after(&self, placed: &[Placed]) -> DateTime<Utc> {
+        placed
+            .iter()
+            .map(|p| p.start + Duration::minutes(p.duration_min))
+            .chain(self.staying)
+            .max()
+            .unwrap_or(self.old)
     }
 }

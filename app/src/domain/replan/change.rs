@@ -271,10 +271,11 @@ impl ChangePreview {
     /// Keys of the speakers of every edited session, sorted: who to tell
     /// or ask.
     pub fn speakers(&self, schedule: &Schedule) -> Vec<String> {
-        let keys: BTreeSet<&str> = self
-            .edits
+        let edited: BTreeSet<&str> = self.edits.iter().map(|e| e.guid.as_str()).collect();
+        let keys: BTreeSet<&str> = schedule
+            .sessions
             .iter()
-            .filter_map(|e| schedule.session(&e.guid))
+            .filter(|s| edited.contains(s.guid.as_str()))
             .flat_map(|s| s.speakers.iter().map(String::as_str))
             .collect();
         keys.into_iter().map(str::to_owned).collect()

@@ -140,11 +140,27 @@ pub(super) fn detect(before: &Schedule, tz: Tz, edits: &[SessionEdit]) -> Vec<Co
         *end = (*end).max(s.end());
     }
 
+    // Indexes into `after` by room and by speaker, in schedule order, so a
+    // change of a thousand sessions is not checked against every session.
+    let mut by_track: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_speaker: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (s, slot)) in after.iter().enumerate() {
+        by_track.entry(slot.track.as_str()).or_default().push(i);
+        for key in &s.speakers {
+            by_speaker.entry(key.as_str()).or_default().push(i);
+        }
+    }
+    let sessions: HashMap<&str, &Session> = before
+        .sessions
+        .iter()
+        .map(|s| (s.guid.as_str(), s))
+        .collect();
+
     let mut out = Vec::new();
     let mut pairs = BTreeSet::new();
     let mut clashes = BTreeSet::new();
     for e in edits.iter().filter(|e| !e.after.cancelled) {
-        let Some(s) = before.session(&e.guid) else {
+        let Some(s) = sessions.get(e.guid.as_str()) else {
             continue;
         };
         let (old, new) = (&e.before, &e.after);
@@ -162,8 +178,11 @@ pub(super) fn detect(before: &Schedule, tz: Tz, edits: &[SessionEdit]) -> Vec<Co
         {
             out.push(Conflict::about(ConflictKind::CrossesDst, e));
         }
-        for (o, slot) in &after {
-            if o.guid == e.guid || slot.track != new.track || !slot.overlaps(new) {
+        let room = by_track
+            .get(new.track.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        for (o, slot) in room.iter().map(|&i| &after[i]) {
+            if o.guid == e.guid || !slot.overlaps(new) {
                 continue;
             }
             if pairs.insert(ordered(&e.guid, &o.guid)) {
@@ -179,8 +198,9 @@ pub(super) fn detect(before: &Schedule, tz: Tz, edits: &[SessionEdit]) -> Vec<Co
             }
         }
         for key in &s.speakers {
-            for (o, slot) in &after {
-                if o.guid == e.guid || !o.speakers.contains(key) || !slot.overlaps(new) {
+            let theirs = by_speaker.get(key.as_str()).map_or(&[][..], Vec::as_slice);
+            for (o, slot) in theirs.iter().map(|&i| &after[i]) {
+                if o.guid == e.guid || !slot.overlaps(new) {
                     continue;
                 }
                 let (a, b) = ordered(&e.guid, &o.guid);
