@@ -48,6 +48,7 @@ fn session(guid: &str, track: &str) -> Session {
         language: None,
         pinned: false,
         speakers: vec![],
+        cancelled: false,
     }
 }
 

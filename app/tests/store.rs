@@ -35,6 +35,7 @@ fn session(guid: &str, track: &str, start: &str, speakers: &[&str]) -> Session {
         language: None,
         pinned: false,
         speakers: speakers.iter().map(|s| (*s).to_owned()).collect(),
+        cancelled: false,
     }
 }
 

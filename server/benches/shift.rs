@@ -151,6 +151,7 @@ fn generate() -> Schedule {
             language: Some("en".into()),
             pinned,
             speakers: billed,
+            cancelled: false,
         });
     }
     Schedule {

@@ -265,6 +265,7 @@ pub fn conference(slug: &str, date: NaiveDate) -> Schedule {
                 language: Some(if i % 5 == 2 { "ru" } else { "en" }.to_owned()),
                 pinned: *kind == SessionKind::Keynote,
                 speakers: who.iter().map(|w| speaker_key(*w)).collect(),
+                cancelled: false,
             }
         })
         .collect();

@@ -200,6 +200,7 @@ fn a_dst_day_in_berlin_has_both_observances_and_exact_instants() {
         language: None,
         pinned: false,
         speakers: vec!["jonas".into()],
+        cancelled: false,
     }
     };
     let s = Schedule {

@@ -144,6 +144,7 @@ mod tests {
                 language: None,
                 pinned: false,
                 speakers: vec![],
+                cancelled: false,
             })
             .collect();
         Schedule {

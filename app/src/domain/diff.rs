@@ -153,6 +153,7 @@ mod tests {
                     language: None,
                     pinned: false,
                     speakers: vec![],
+                    cancelled: false,
                 })
                 .collect(),
             version: 1,

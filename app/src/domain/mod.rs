@@ -6,6 +6,7 @@ pub mod agenda;
 pub mod diff;
 pub mod notice;
 pub mod push;
+pub mod replan;
 pub mod schedule;
 pub mod screen;
 pub mod shift;

@@ -102,6 +102,10 @@ pub struct Session {
     pub pinned: bool,
     /// Speaker keys, in billing order.
     pub speakers: Vec<String>,
+    /// Called off but kept, so it can be restored and its slot shown as
+    /// free; see `domain::replan`.
+    #[serde(default)]
+    pub cancelled: bool,
 }
 
 impl Session {
@@ -193,6 +197,7 @@ mod tests {
             language: None,
             pinned: false,
             speakers: vec![],
+            cancelled: false,
         }
     }
 

@@ -13,6 +13,7 @@ mod selection;
 mod tests;
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -20,8 +21,9 @@ use serde::{Deserialize, Serialize};
 
 pub use conflicts::Conflict;
 pub use selection::TrackSelection;
+pub(crate) use selection::selected_tracks;
 
-use super::schedule::{Schedule, Session};
+use super::schedule::{Event, Schedule, Session};
 use super::time::{local_date, local_to_utc_lenient};
 
 /// The largest shift, either way: more is a new schedule, not a delay.
@@ -139,24 +141,7 @@ pub fn preview_shift(
     req: &ShiftRequest,
 ) -> Result<ShiftPreview, ShiftError> {
     let tracks = selection::selected_tracks(schedule, &req.tracks)?;
-    let ev = &schedule.event;
-    let date = local_date(tz, req.from);
-    let first = ev.start_date.pred_opt().unwrap_or(ev.start_date);
-    let last = ev.end_date.succ_opt().unwrap_or(ev.end_date);
-    if date < first || date > last {
-        return Err(ShiftError::FromOutsideEvent {
-            date,
-            start: ev.start_date,
-            end: ev.end_date,
-        });
-    }
-    let until = req.until.unwrap_or_else(|| {
-        let next = date.succ_opt().unwrap_or(date);
-        local_to_utc_lenient(tz, next.and_time(NaiveTime::MIN))
-    });
-    if until <= req.from {
-        return Err(ShiftError::UntilNotAfterFrom);
-    }
+    let until = shift_window_end(schedule, tz, req.from, req.until)?;
     if let ShiftChange::ByMinutes(m) = req.change {
         check_delta(m, "by_minutes")?;
     }
@@ -169,7 +154,7 @@ pub fn preview_shift(
     let mut moving: Vec<&Session> = schedule
         .sessions
         .iter()
-        .filter(|s| tracks.contains(s.track.as_str()))
+        .filter(|s| tracks.contains(s.track.as_str()) && !s.cancelled)
         .filter(|s| s.start >= req.from && s.start < until)
         .filter(|s| req.include_pinned || !s.pinned)
         .collect();
@@ -265,7 +250,46 @@ pub fn preview_revert(schedule: &Schedule, tz: Tz, stored: &ShiftPreview) -> Shi
     back
 }
 
-fn check_delta(minutes: i64, field: &'static str) -> Result<(), ShiftError> {
+/// The end of the window a shift from `from` moves: `until`, or the end of
+/// the local day of `from`. Refuses a `from` outside the event's dates
+/// (give or take a day) and an `until` not after `from`. Shared with
+/// `domain::replan`, so both read a window the same way.
+pub(crate) fn shift_window_end(
+    schedule: &Schedule,
+    tz: Tz,
+    from: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+) -> Result<DateTime<Utc>, ShiftError> {
+    let ev = &schedule.event;
+    let date = local_date(tz, from);
+    if !allowed_dates(ev).contains(&date) {
+        return Err(ShiftError::FromOutsideEvent {
+            date,
+            start: ev.start_date,
+            end: ev.end_date,
+        });
+    }
+    let until = until.unwrap_or_else(|| {
+        let next = date.succ_opt().unwrap_or(date);
+        local_to_utc_lenient(tz, next.and_time(NaiveTime::MIN))
+    });
+    if until <= from {
+        return Err(ShiftError::UntilNotAfterFrom);
+    }
+    Ok(until)
+}
+
+/// The local dates a change may touch: the event's, give or take a day
+/// (an evening session can end after midnight).
+pub(crate) fn allowed_dates(ev: &Event) -> RangeInclusive<NaiveDate> {
+    let first = ev.start_date.pred_opt().unwrap_or(ev.start_date);
+    let last = ev.end_date.succ_opt().unwrap_or(ev.end_date);
+    first..=last
+}
+
+/// Refuses a zero shift and one of more than [`MAX_SHIFT_MIN`], naming
+/// `field`.
+pub(crate) fn check_delta(minutes: i64, field: &'static str) -> Result<(), ShiftError> {
     if minutes == 0 {
         Err(ShiftError::ZeroDelta { field })
     } else if minutes.abs() > MAX_SHIFT_MIN {

@@ -151,6 +151,8 @@ pub(super) async fn load_on(conn: &mut AnyConnection, ev: &EventRow) -> Result<S
             language: r.try_get("language")?,
             pinned: pinned != 0,
             speakers: billing.remove(&session_id).unwrap_or_default(),
+            // Not stored yet: cancelling arrives with the re-planning store.
+            cancelled: false,
         })
     })
     .collect::<Result<Vec<_>>>()?;

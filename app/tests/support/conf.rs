@@ -33,6 +33,7 @@ pub fn talk(guid: &str, track: &str, hhmm: &str, who: &[&str]) -> Session {
         language: None,
         pinned: false,
         speakers: who.iter().map(|w| (*w).to_owned()).collect(),
+        cancelled: false,
     }
 }
 

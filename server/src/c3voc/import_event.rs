@@ -174,5 +174,6 @@ fn read_values(
         language: text("language").map(str::to_owned),
         pinned: false,
         speakers: vec![],
+        cancelled: false,
     })
 }

@@ -15,7 +15,8 @@ pub enum TrackSelection {
     Some(Vec<String>),
 }
 
-pub(super) fn selected_tracks<'a>(
+/// The slugs `sel` names, each checked against the schedule.
+pub(crate) fn selected_tracks<'a>(
     schedule: &'a Schedule,
     sel: &'a TrackSelection,
 ) -> Result<HashSet<&'a str>, ShiftError> {

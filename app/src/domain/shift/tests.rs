@@ -30,6 +30,7 @@ pub(super) fn talk(
         language: None,
         pinned: false,
         speakers: who.iter().map(|w| (*w).to_owned()).collect(),
+        cancelled: false,
     }
 }
 
