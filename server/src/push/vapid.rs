@@ -39,6 +39,49 @@ pub async fn ensure_key(store: &Store) -> Result<VapidKeyRecord> {
     Ok(key)
 }
 
+/// The current public key, kept in memory so serving it to every page
+/// that offers notifications costs no database query; looked up again at
+/// most every [`KEY_CACHE_FOR`] (another process may have rotated it), and
+/// served stale while the database is away.
+#[derive(Default)]
+pub struct KeyCache {
+    current: std::sync::RwLock<Option<(VapidKeyRecord, Instant)>>,
+}
+
+/// How long a cached key is served before it is looked up again.
+pub const KEY_CACHE_FOR: Duration = Duration::from_secs(30);
+
+impl KeyCache {
+    /// The current key; `refresh` is how to look it up when the cached one
+    /// is missing or old.
+    pub async fn get(&self, store: &Store) -> Result<VapidKeyRecord> {
+        let cached = self
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some((key, at)) = &cached {
+            if at.elapsed() < KEY_CACHE_FOR {
+                return Ok(key.clone());
+            }
+            // One request looks it up; the others meanwhile serve this one.
+            let mut slot = self.current.write().unwrap_or_else(|e| e.into_inner());
+            match slot.as_mut() {
+                Some((_, at)) if at.elapsed() >= KEY_CACHE_FOR => *at = Instant::now(),
+                _ => return Ok(key.clone()),
+            }
+        }
+        match ensure_key(store).await {
+            Ok(key) => {
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) =
+                    Some((key.clone(), Instant::now()));
+                Ok(key)
+            }
+            Err(e) => cached.map(|(k, _)| k).ok_or(e),
+        }
+    }
+}
+
 /// Retires the current key and makes a new one.
 pub async fn rotate(store: &Store) -> Result<VapidKeyRecord> {
     let (private, public) = generate()?;
