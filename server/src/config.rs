@@ -196,7 +196,7 @@ pub struct PushArgs {
     /// ::1, localhost). For tests and benchmarks with a local push service
     /// only: with it on, anyone may make this server POST to services on
     /// its own loopback.
-    #[arg(long, env = "MARQUEE_PUSH_ALLOW_INSECURE_LOCALHOST")]
+    #[arg(long, env = "MARQUEE_PUSH_ALLOW_INSECURE_LOCALHOST", value_parser = clap::builder::BoolishValueParser::new())]
     pub push_allow_insecure_localhost: bool,
     /// Messages in flight at once to one push service (scheme, host and
     /// port), so one slow or hostile service cannot hold every slot.
@@ -279,7 +279,7 @@ pub struct GuardArgs {
     /// Send the session cookie as `__Host-marquee_session; Secure`. Default:
     /// on when MARQUEE_PUBLIC_URL is https. Set it when a TLS proxy serves
     /// this server and the public URL is not set.
-    #[arg(long, env = "MARQUEE_SECURE_COOKIES")]
+    #[arg(long, env = "MARQUEE_SECURE_COOKIES", value_parser = clap::builder::BoolishValueParser::new())]
     pub secure_cookies: Option<bool>,
     /// Proxies (addresses or CIDR ranges, comma-separated) whose
     /// X-Forwarded-For / X-Real-IP are believed. Without it the client's

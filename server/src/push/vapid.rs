@@ -49,7 +49,7 @@ pub struct KeyCache {
 }
 
 /// How long a cached key is served before it is looked up again.
-pub const KEY_CACHE_FOR: Duration = Duration::from_secs(30);
+pub const KEY_CACHE_FOR: Duration = Duration::from_secs(5);
 
 impl KeyCache {
     /// The current key; `refresh` is how to look it up when the cached one
