@@ -262,7 +262,8 @@ pub struct GuardArgs {
     /// Sign-in attempts per minute from one client address.
     #[arg(long, env = "MARQUEE_LOGIN_PER_IP_PER_MINUTE", default_value_t = 10)]
     pub login_per_ip_per_minute: u32,
-    /// Sign-in attempts per hour for one account (5 at once, then evenly).
+    /// Sign-in attempts per hour for one account (a sixth of them, at
+    /// least 5, at once; then evenly).
     #[arg(long, env = "MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR", default_value_t = 30)]
     pub login_per_account_per_hour: u32,
     /// Password checks (argon2, about 20 MiB and tens of ms each) run at

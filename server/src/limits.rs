@@ -59,7 +59,12 @@ impl Limits {
             login_ip: DefaultKeyedRateLimiter::keyed(Quota::per_minute(nonzero(
                 s.login_per_ip_per_minute,
             ))),
-            login_account: DefaultKeyedRateLimiter::keyed(hourly(s.login_per_account_per_hour, 5)),
+            // A sixth of the hour's budget at once (at least 5), then
+            // evenly: a typo or two never locks an organiser out.
+            login_account: DefaultKeyedRateLimiter::keyed(hourly(
+                s.login_per_account_per_hour,
+                (s.login_per_account_per_hour / 6).max(5),
+            )),
             anon_writes: DefaultKeyedRateLimiter::keyed(Quota::per_minute(nonzero(
                 s.anon_writes_per_minute,
             ))),
