@@ -75,7 +75,11 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             AppError::Busy.into_response()
         }))
         .load_shed()
-        .concurrency_limit(settings.max_in_flight.max(1));
+        // Global: `Router::layer` wraps each route on its own, and a plain
+        // concurrency limit would get a semaphore per route.
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            settings.max_in_flight.max(1),
+        ));
     let trusted: Arc<[ipnet::IpNet]> = settings.trusted_proxies.clone().into();
     let routes = generate_route_list(app::pages::App);
     let context = {
@@ -253,6 +257,5 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "status": "ok",
         "database": db,
         "events": state.read_model.all().len(),
-        "version": env!("CARGO_PKG_VERSION"),
     }))
 }

@@ -593,3 +593,47 @@ fn shutdown_ends_live_streams_instead_of_waiting_for_them() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[tokio::test]
+async fn organiser_pages_show_refusals_kept_for_the_session_never_text_from_the_url() {
+    let t = app_with_demo().await;
+    with_user(&t).await;
+    let r = router(&t, GuardArgs::default());
+    let cookie = session_cookie(&send(&r, login("198.51.100.1", PASSWORD, &SAME_SITE)).await);
+    let page = |uri: &str| {
+        Request::get(uri)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let html = body_string(send(&r, page("/admin/e/demo")).await).await;
+    let csrf = common::csrf_of(&html);
+    // A link someone sends the organiser: its text is not shown.
+    let spoof =
+        "/admin/e/demo?error=Session%20expired%2C%20sign%20in%20at%20https%3A%2F%2Fevil.example";
+    let html = body_string(send(&r, page(spoof)).await).await;
+    assert!(!html.contains("evil.example"), "reflected");
+    // A refused form: its reason is shown once, on the page it returns to.
+    let res = send(
+        &r,
+        Request::post("/admin/e/demo/incidents")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf={csrf}&name=&body=x")))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let back = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(back, "/admin/e/demo?error=1");
+    let html = body_string(send(&r, page(&back)).await).await;
+    let shown = html
+        .split("data-testid=\"form-error\"")
+        .nth(1)
+        .and_then(|s| s.split_once('>'))
+        .and_then(|(_, s)| s.split('<').next())
+        .unwrap_or_else(|| panic!("the refusal is not shown: {html}"));
+    assert!(shown.contains("name"), "{shown}");
+    let again = body_string(send(&r, page(&back)).await).await;
+    assert!(!again.contains(shown), "shown twice");
+}

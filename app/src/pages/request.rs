@@ -71,6 +71,18 @@ mod imp {
         parts()?.extensions.get::<T>().cloned()
     }
 
+    /// Why the organiser's last form was refused, when the URL says there
+    /// was an error (`?error=1`); the text itself never comes from the URL.
+    pub fn form_error() -> Option<String> {
+        query("error")?;
+        let user = current_user()?;
+        Some(
+            state()
+                .take_form_error(&user.csrf_token)
+                .unwrap_or_else(|| "—".to_owned()),
+        )
+    }
+
     pub fn current_user() -> Option<CurrentUser> {
         parts()?.extensions.get::<CurrentUser>().cloned()
     }

@@ -18,6 +18,9 @@ use web_push::{SubscriptionInfo, VapidSignature, VapidSignatureBuilder};
 /// fresh one every hour keeps far inside that, whatever the clock skew.
 const REUSE_FOR: Duration = Duration::from_secs(3600);
 
+/// Signatures kept at most (see [`Signer::signature`]).
+const MAX_CACHED_ORIGINS: usize = 1000;
+
 /// A new key pair: (private, public), both base64url without padding.
 pub fn generate() -> Result<(String, String)> {
     let pair = ES256KeyPair::generate();
@@ -137,10 +140,16 @@ impl Signer {
         let sig = builder
             .build()
             .map_err(|e| AppError::Internal(format!("VAPID signing: {e}")))?;
-        self.cache
-            .lock()
-            .expect("signer cache")
-            .insert(cache_key, (sig.clone(), Instant::now()));
+        let mut cache = self.cache.lock().expect("signer cache");
+        // One entry per push-service origin: a handful in real use; many
+        // means someone subscribed many hosts, and they need not stay.
+        if cache.len() >= MAX_CACHED_ORIGINS {
+            cache.retain(|_, (_, at)| at.elapsed() < REUSE_FOR);
+            if cache.len() >= MAX_CACHED_ORIGINS {
+                cache.clear();
+            }
+        }
+        cache.insert(cache_key, (sig.clone(), Instant::now()));
         Ok(sig)
     }
 }
