@@ -17,4 +17,7 @@ printf 'organiser-password-1\n' | "$bin" user add organiser@example.org --passwo
 # address: lift the sign-in throttle (server/tests/guard.rs tests it).
 export MARQUEE_LOGIN_PER_IP_PER_MINUTE=${MARQUEE_LOGIN_PER_IP_PER_MINUTE:-600}
 export MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR=${MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR:-6000}
+# Pages of earlier tests keep their live streams open (contexts stay open
+# for the whole run), all from 127.0.0.1: more than the per-address default.
+export MARQUEE_SSE_PER_IP=${MARQUEE_SSE_PER_IP:-10000}
 exec "$bin" serve --addr "127.0.0.1:$port"
