@@ -81,9 +81,9 @@ async def login(args):
             try:
                 r, w = await asyncio.open_connection("127.0.0.1", args.port, local_addr=(local, 0))
                 w.write(
-                    b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                    b"POST /login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
                     b"Origin: http://127.0.0.1:%d\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                    b"Content-Length: %d\r\n\r\n" % (args.port, len(body)) + body
+                    b"Content-Length: %d\r\n\r\n" % (args.port, args.port, len(body)) + body
                 )
                 await w.drain()
                 line = await asyncio.wait_for(r.readline(), 60)
