@@ -267,8 +267,9 @@ pub struct GuardArgs {
     #[arg(long, env = "MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR", default_value_t = 30)]
     pub login_per_account_per_hour: u32,
     /// Password checks (argon2, about 20 MiB and tens of ms each) run at
-    /// once, off the async runtime; others queue.
-    #[arg(long, env = "MARQUEE_LOGIN_HASH_SLOTS", default_value_t = 2)]
+    /// once, off the async runtime; others queue. Default: half the CPU
+    /// cores (at least one), so the other half keeps serving pages.
+    #[arg(long, env = "MARQUEE_LOGIN_HASH_SLOTS", default_value_t = half_the_cores())]
     pub login_hash_slots: usize,
     /// Sign-ins waiting for a slot at most; beyond it, 503 with Retry-After.
     #[arg(long, env = "MARQUEE_LOGIN_QUEUE", default_value_t = 16)]
@@ -287,6 +288,10 @@ pub struct GuardArgs {
     /// address is the socket peer's.
     #[arg(long, env = "MARQUEE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+fn half_the_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 /// An address (`10.0.0.5`) or a range (`10.0.0.0/8`).
@@ -311,7 +316,7 @@ impl Default for GuardArgs {
             anon_db_connections: 2,
             login_per_ip_per_minute: 10,
             login_per_account_per_hour: 30,
-            login_hash_slots: 2,
+            login_hash_slots: half_the_cores(),
             login_queue: 16,
             session_idle_minutes: 120,
             secure_cookies: None,
