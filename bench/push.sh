@@ -239,6 +239,14 @@ if [[ -n $BIN ]]; then
   export MARQUEE_DATABASE_URL=sqlite://$OUT/bench.db
   export MARQUEE_SITE_ROOT=${MARQUEE_SITE_ROOT:-$ROOT/target/site}
   export MARQUEE_PUSH_CA_FILE=$TLS/ca.pem
+  # The sink is on loopback (refused unless this switch is on), N browsers
+  # subscribe from one address (over the per-address limits), and every
+  # subscription is at one origin, where real ones spread over a few push
+  # services (so the per-origin cap is lifted to the whole concurrency).
+  export MARQUEE_PUSH_ALLOW_INSECURE_LOCALHOST=1
+  export MARQUEE_SUBSCRIPTIONS_PER_IP_PER_HOUR=${MARQUEE_SUBSCRIPTIONS_PER_IP_PER_HOUR:-100000000}
+  export MARQUEE_ANON_WRITES_PER_MINUTE=${MARQUEE_ANON_WRITES_PER_MINUTE:-100000000}
+  export MARQUEE_PUSH_PER_ORIGIN=${MARQUEE_PUSH_PER_ORIGIN:-64}
   rm -f "$OUT"/bench.db*
   "$BIN" demo --date "$DEMO_DATE" >>"$OUT/setup.log" 2>&1
   TOKEN=$("$BIN" token create --name bench 2>>"$OUT/setup.log")

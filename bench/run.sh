@@ -26,6 +26,8 @@ mkdir -p "$OUT"
 DB=$OUT/m.db
 export MARQUEE_DATABASE_URL=sqlite://$DB
 export MARQUEE_SITE_ROOT=$SITE_ROOT
+# sse_fanout.py opens up to 10,000 streams from one address.
+export MARQUEE_SSE_PER_IP=${MARQUEE_SSE_PER_IP:-1000000}
 URL=http://127.0.0.1:$PORT
 
 SERVER_PID=

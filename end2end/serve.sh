@@ -13,4 +13,11 @@ export MARQUEE_SITE_ROOT="$root/target/site"
 "$bin" demo --date "${MARQUEE_E2E_DATE:-2026-11-23}" >&2
 printf 'organiser-password-1\n' | "$bin" user add organiser@example.org --password-stdin >&2
 "$bin" token create --name e2e > "$tmp/token"
+# The suite signs the same organiser in many times a minute from one
+# address: lift the sign-in throttle (server/tests/guard.rs tests it).
+export MARQUEE_LOGIN_PER_IP_PER_MINUTE=${MARQUEE_LOGIN_PER_IP_PER_MINUTE:-600}
+export MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR=${MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR:-6000}
+# Pages of earlier tests keep their live streams open (contexts stay open
+# for the whole run), all from 127.0.0.1: more than the per-address default.
+export MARQUEE_SSE_PER_IP=${MARQUEE_SSE_PER_IP:-10000}
 exec "$bin" serve --addr "127.0.0.1:$port"

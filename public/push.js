@@ -130,7 +130,7 @@ async function init() {
     try {
       const sub = await reg.pushManager.getSubscription();
       if (sub) {
-        await api('DELETE', { endpoint: sub.endpoint });
+        await api('DELETE', unsubscribeBody(sub));
         await sub.unsubscribe();
       }
       await forgetPrefs();
@@ -213,9 +213,16 @@ async function subscribeWith(reg, key) {
   if (current) await current.unsubscribe();
   const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
   if (current && current.endpoint !== sub.endpoint) {
-    api('DELETE', { endpoint: current.endpoint }).catch(() => {});
+    api('DELETE', unsubscribeBody(current)).catch(() => {});
   }
   return sub;
+}
+
+// The server forgets a subscription only for the browser that holds its
+// auth secret, not for whoever learns the endpoint.
+function unsubscribeBody(sub) {
+  const json = sub.toJSON();
+  return { endpoint: json.endpoint, auth: (json.keys && json.keys.auth) || '' };
 }
 
 async function refreshIfKeyChanged(reg, existing, saved) {

@@ -93,6 +93,9 @@ async function resubscribe(event) {
   const sub = event.newSubscription ||
     await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
   const saved = await readValue(PUSH_CACHE, '/__prefs');
+  // Unsubscribing needs the old subscription's auth secret (the server's
+  // proof that the request comes from the browser that subscribed).
+  const oldAuth = authOf(old) || authOf(saved && JSON.parse(saved).subscription);
   if (saved) {
     const body = { ...JSON.parse(saved), subscription: sub.toJSON() };
     const res = await fetch('/api/v1/push/subscriptions', {
@@ -106,8 +109,17 @@ async function resubscribe(event) {
     await fetch('/api/v1/push/subscriptions', {
       method: 'DELETE',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ endpoint: old.endpoint }),
+      body: JSON.stringify({ endpoint: old.endpoint, auth: oldAuth }),
     });
+  }
+}
+
+function authOf(sub) {
+  try {
+    const json = sub && (typeof sub.toJSON === 'function' ? sub.toJSON() : sub);
+    return (json && json.keys && json.keys.auth) || '';
+  } catch {
+    return '';
   }
 }
 

@@ -28,6 +28,14 @@ pub enum AppError {
     /// memory, writes fail with this.
     #[error("the database is unavailable; nothing was changed")]
     Unavailable(String),
+    /// Too many requests from this client (or for this account); try
+    /// again after `retry_after` seconds.
+    #[error("too many requests; try again in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
+    /// The server sheds this request to keep capacity for others (the
+    /// share of database connections strangers may use is taken).
+    #[error("the server is busy; try again in a moment")]
+    Busy,
     #[error("internal error")]
     Internal(String),
 }
@@ -52,7 +60,8 @@ impl AppError {
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -66,6 +75,8 @@ impl AppError {
             Self::Conflict(_) => "conflict",
             Self::TooLarge { .. } => "too_large",
             Self::Unavailable(_) => "unavailable",
+            Self::TooManyRequests { .. } => "rate_limited",
+            Self::Busy => "busy",
             Self::Internal(_) => "internal",
         }
     }
@@ -110,7 +121,17 @@ impl IntoResponse for AppError {
             Self::Unavailable(detail) => tracing::warn!(detail = %detail, "database unavailable"),
             _ => {}
         }
-        (self.status(), axum::Json(self.body())).into_response()
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after } => Some(*retry_after),
+            Self::Busy => Some(1),
+            _ => None,
+        };
+        let mut res = (self.status(), axum::Json(self.body())).into_response();
+        if let Some(secs) = retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        res
     }
 }
 

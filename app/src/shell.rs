@@ -18,12 +18,79 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <script type="module" src="/push.js"></script>
-                <HydrationScripts options islands=true />
+                {hydration_scripts(options)}
                 <MetaTags />
             </head>
             <body>
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Leptos's islands loader: the only inline script a page carries (the
+/// Content-Security-Policy allows exactly its hash, see
+/// [`inline_script_hashes`]).
+fn hydration_scripts(options: LeptosOptions) -> impl IntoView {
+    view! { <HydrationScripts options islands=true /> }
+}
+
+/// The two data scripts Leptos's streaming renderer appends to every page
+/// (`hydration_context`'s `SsrSharedContext::pending_data`), as they read
+/// when a page has no resources and no errors: Marquee's pages render from
+/// memory without either. A page that had some would carry other bytes,
+/// and the policy would block them; `server/tests/guard.rs` renders real
+/// pages and checks every inline script against the policy.
+#[cfg(feature = "ssr")]
+const STREAM_DATA_SCRIPTS: [&str; 2] = [
+    "__RESOLVED_RESOURCES=[];__SERIALIZED_ERRORS=[];__PENDING_RESOURCES=[];__RESOURCE_RESOLVERS=[];",
+    "__INCOMPLETE_CHUNKS=[];",
+];
+
+/// `'sha256-…'` sources for every inline `<script>` pages carry: the
+/// islands loader, found by rendering the same [`hydration_scripts`] the
+/// shell renders (so the policy cannot drift from it), and the renderer's
+/// empty data scripts. No per-request nonce: a cache may serve the same
+/// bytes to everyone.
+#[cfg(feature = "ssr")]
+pub fn inline_script_hashes(options: &LeptosOptions) -> Vec<String> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+
+    let html = Owner::new().with(|| hydration_scripts(options.clone()).to_html());
+    inline_scripts(&html)
+        .chain(STREAM_DATA_SCRIPTS)
+        .map(|body| {
+            let digest = Sha256::digest(body.as_bytes());
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect()
+}
+
+/// The bodies of the `<script>` elements without `src` in `html`.
+#[cfg(feature = "ssr")]
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let (attrs, after) = rest.split_once('>')?;
+        let (body, _) = after.split_once("</script>")?;
+        (!attrs.contains("src=")).then_some(body)
+    })
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_hashes_the_islands_loader_and_the_empty_data_scripts() {
+        let options = LeptosOptions::builder().output_name("marquee").build();
+        let hashes = inline_script_hashes(&options);
+        assert_eq!(hashes.len(), 3, "{hashes:?}");
+        assert!(hashes[0].starts_with("'sha256-") && hashes[0].ends_with("='"));
+        let html = r#"<script type="module" src="/push.js"></script><script>a()</script><script nonce="x">b()</script>"#;
+        assert_eq!(inline_scripts(html).collect::<Vec<_>>(), ["a()", "b()"]);
     }
 }

@@ -34,6 +34,11 @@ pub struct AppState {
     /// organiser who issued them (keyed by their session's CSRF token) and
     /// never stored in plain: speaker key and URL.
     pub issued_links: Arc<std::sync::Mutex<IssuedLinks>>,
+    /// Why an organiser's last form was refused, shown once on the page
+    /// the form redirects to (keyed by their session's CSRF token). Kept
+    /// here rather than in the URL, so no link can make an organiser page
+    /// say what its author wants (`?error=` text was reflected).
+    pub form_errors: Arc<std::sync::Mutex<HashMap<String, String>>>,
     /// Set by the poller: false while the database cannot be reached, so
     /// public pages can say they show the last known state.
     db_ok: Arc<AtomicBool>,
@@ -50,8 +55,25 @@ impl AppState {
             db_ok: Arc::new(AtomicBool::new(true)),
             push_wake: Arc::new(tokio::sync::Notify::new()),
             issued_links: Arc::default(),
+            form_errors: Arc::default(),
             public_url: public_url.trim_end_matches('/').into(),
         }
+    }
+
+    /// Keeps `message` for the organiser whose session has `csrf`.
+    pub fn set_form_error(&self, csrf: &str, message: String) {
+        let mut m = self.form_errors.lock().unwrap_or_else(|e| e.into_inner());
+        // One per session; a bound in case sessions pile up unread.
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(csrf.to_owned(), message);
+    }
+
+    /// The message kept for this session, once.
+    pub fn take_form_error(&self, csrf: &str) -> Option<String> {
+        let mut m = self.form_errors.lock().unwrap_or_else(|e| e.into_inner());
+        m.remove(csrf)
     }
 
     pub fn db_available(&self) -> bool {

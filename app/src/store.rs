@@ -30,7 +30,9 @@ use crate::error::{AppError, Result};
 pub use changes::ChangeRecord;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
-pub use push::{Answer, AttemptOutcome, DueDelivery, NewSubscription, PushCounts, VapidKeyRecord};
+pub use push::{
+    Answer, AttemptOutcome, DueDelivery, NewSubscription, PruneCounts, PushCounts, VapidKeyRecord,
+};
 pub use shift::{AppliedShift, ShiftRecord};
 pub use speaker_links::{SpeakerLink, SpeakerLinkInfo};
 pub use status::{
@@ -73,6 +75,9 @@ impl Store {
                 format!("cannot use database {shown}: {cause}"),
             )
         };
+        if backend == Backend::Sqlite {
+            restrict_sqlite_file(&url).map_err(|e| fail(e.to_string()))?;
+        }
         // The pool retries a refused connection until its timeout and then
         // reports only "pool timed out"; one direct attempt first gives the
         // real cause (refused, unknown host, bad password, unopenable file).
@@ -162,6 +167,42 @@ fn prepare_url(url: &str) -> Result<(Backend, String)> {
     }
 }
 
+/// Makes the SQLite file readable by its owner only (it holds password
+/// hashes and the VAPID private key): created so when missing, tightened
+/// when not. SQLite gives the `-wal` and `-shm` files the same mode.
+fn restrict_sqlite_file(url: &str) -> std::io::Result<()> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let path = std::path::Path::new(path);
+        if url.contains("mode=rwc") && !path.exists() {
+            // A missing folder is SQLite's to report, in its own words.
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path);
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            if let Ok(meta) = std::fs::metadata(&file)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The URL with any password replaced by `***`, safe for messages and logs.
 pub(crate) fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -223,6 +264,30 @@ mod tests {
             redact_url("sqlite:///var/lib/m.db"),
             "sqlite:///var/lib/m.db"
         );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_sqlite_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("fresh.db");
+        let old = dir.path().join("old.db");
+        std::fs::write(&old, b"").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+        for file in [&fresh, &old] {
+            let store = Store::connect(&format!("sqlite://{}", file.display()))
+                .await
+                .unwrap();
+            store.ping().await.unwrap();
+            for suffix in ["", "-wal"] {
+                let mut f = file.as_os_str().to_owned();
+                f.push(suffix);
+                let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{f:?}");
+            }
+            store.close().await;
+        }
     }
 
     #[test]

@@ -131,7 +131,11 @@ async function main() {
 
   step(`push service (fakemoz.py) on ${mozPort}, marquee on ${appPort}`);
   const fake = start('fakemoz', python, [path.join(here, 'fakemoz.py'), String(mozPort)]);
-  const app = start('marquee', 'bash', ['serve.sh', String(appPort)]);
+  // fakemoz is a plain-http push service on loopback: only accepted with
+  // the switch that is off by default.
+  const app = start('marquee', 'bash', ['serve.sh', String(appPort)], {
+    env: { ...process.env, MARQUEE_PUSH_ALLOW_INSECURE_LOCALHOST: '1' },
+  });
   await waitHealthy('fakemoz', `${moz}/healthz`, fake, 15_000);
   await waitHealthy('marquee', `${base}/healthz`, app, 60_000);
   const token = readFileSync(path.join(e2e, '.tmp/token'), 'utf8').trim();

@@ -68,7 +68,15 @@ fn detail(e: &AppError) -> String {
 
 pub async fn run(cli: Cli) -> CliResult {
     let url = cli.database_url.clone();
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    // No subcommand is `serve`, read from the environment like one given.
+    let command = match cli.command {
+        Some(c) => c,
+        None => <crate::config::Cli as clap::Parser>::try_parse_from(["marquee", "serve"])
+            .ok()
+            .and_then(|c| c.command)
+            .unwrap_or(Command::Serve(ServeArgs::default())),
+    };
+    match command {
         Command::Serve(args) => serve::run(&url, args).await,
         Command::Import {
             file,

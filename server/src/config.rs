@@ -163,6 +163,8 @@ pub struct ServeArgs {
     pub site_root: Option<PathBuf>,
     #[command(flatten)]
     pub push: PushArgs,
+    #[command(flatten)]
+    pub guard: GuardArgs,
 }
 
 /// How the Web Push worker sends.
@@ -190,6 +192,16 @@ pub struct PushArgs {
     /// Minutes before a session that its subscribed speakers are reminded.
     #[arg(long, env = "MARQUEE_PUSH_REMINDER_MINUTES", default_value_t = 15)]
     pub push_reminder_minutes: i64,
+    /// Also accept plain-http and loopback push endpoints (127.0.0.0/8,
+    /// ::1, localhost). For tests and benchmarks with a local push service
+    /// only: with it on, anyone may make this server POST to services on
+    /// its own loopback.
+    #[arg(long, env = "MARQUEE_PUSH_ALLOW_INSECURE_LOCALHOST", value_parser = clap::builder::BoolishValueParser::new())]
+    pub push_allow_insecure_localhost: bool,
+    /// Messages in flight at once to one push service (scheme, host and
+    /// port), so one slow or hostile service cannot hold every slot.
+    #[arg(long, env = "MARQUEE_PUSH_PER_ORIGIN", default_value_t = 32)]
+    pub push_per_origin: usize,
 }
 
 impl Default for PushArgs {
@@ -200,6 +212,115 @@ impl Default for PushArgs {
             push_lease_secs: 60,
             push_ca_file: None,
             push_reminder_minutes: 15,
+            push_allow_insecure_localhost: false,
+            push_per_origin: 32,
+        }
+    }
+}
+
+/// What strangers can do to the server: timeouts, connection and request
+/// limits, rate limits, sign-in throttling, cookies, and which proxy may
+/// tell the client's address.
+#[derive(Args, Clone, Debug)]
+pub struct GuardArgs {
+    /// Seconds a client has to send a request's headers; an idle
+    /// keep-alive connection is closed after the same time.
+    #[arg(long, env = "MARQUEE_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body.
+    #[arg(long, env = "MARQUEE_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
+    /// Seconds a request may take (every route but the live stream).
+    #[arg(long, env = "MARQUEE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Open connections at most; more wait in the kernel's backlog.
+    #[arg(long, env = "MARQUEE_MAX_CONNECTIONS", default_value_t = 20_000)]
+    pub max_connections: usize,
+    /// Requests handled at once (live streams count only while they
+    /// start); beyond it, 503 with Retry-After.
+    #[arg(long, env = "MARQUEE_MAX_IN_FLIGHT", default_value_t = 1024)]
+    pub max_in_flight: usize,
+    /// Live streams (`/e/{event}/live`) open at once from one client
+    /// address (IPv6: one /64).
+    #[arg(long, env = "MARQUEE_SSE_PER_IP", default_value_t = 100)]
+    pub sse_per_ip: usize,
+    /// Anonymous writes (subscribe, unsubscribe, speaker answers) per
+    /// minute from one client address.
+    #[arg(long, env = "MARQUEE_ANON_WRITES_PER_MINUTE", default_value_t = 30)]
+    pub anon_writes_per_minute: u32,
+    /// New push subscriptions per hour from one client address.
+    #[arg(
+        long,
+        env = "MARQUEE_SUBSCRIPTIONS_PER_IP_PER_HOUR",
+        default_value_t = 60
+    )]
+    pub subscriptions_per_ip_per_hour: u32,
+    /// Database connections anonymous requests may hold at once; the rest
+    /// of the pool is kept for organisers and the workers.
+    #[arg(long, env = "MARQUEE_ANON_DB_CONNECTIONS", default_value_t = 2)]
+    pub anon_db_connections: usize,
+    /// Sign-in attempts per minute from one client address.
+    #[arg(long, env = "MARQUEE_LOGIN_PER_IP_PER_MINUTE", default_value_t = 10)]
+    pub login_per_ip_per_minute: u32,
+    /// Sign-in attempts per hour for one account (a sixth of them, at
+    /// least 5, at once; then evenly).
+    #[arg(long, env = "MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR", default_value_t = 30)]
+    pub login_per_account_per_hour: u32,
+    /// Password checks (argon2, about 20 MiB and tens of ms each) run at
+    /// once, off the async runtime; others queue. Default: half the CPU
+    /// cores (at least one), so the other half keeps serving pages.
+    #[arg(long, env = "MARQUEE_LOGIN_HASH_SLOTS", default_value_t = half_the_cores())]
+    pub login_hash_slots: usize,
+    /// Sign-ins waiting for a slot at most; beyond it, 503 with Retry-After.
+    #[arg(long, env = "MARQUEE_LOGIN_QUEUE", default_value_t = 16)]
+    pub login_queue: usize,
+    /// Minutes without a request after which an organiser's session ends
+    /// (sessions end after 12 hours in any case).
+    #[arg(long, env = "MARQUEE_SESSION_IDLE_MINUTES", default_value_t = 120)]
+    pub session_idle_minutes: i64,
+    /// Send the session cookie as `__Host-marquee_session; Secure`. Default:
+    /// on when MARQUEE_PUBLIC_URL is https. Set it when a TLS proxy serves
+    /// this server and the public URL is not set.
+    #[arg(long, env = "MARQUEE_SECURE_COOKIES", value_parser = clap::builder::BoolishValueParser::new())]
+    pub secure_cookies: Option<bool>,
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose
+    /// X-Forwarded-For / X-Real-IP are believed. Without it the client's
+    /// address is the socket peer's.
+    #[arg(long, env = "MARQUEE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+fn half_the_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
+/// An address (`10.0.0.5`) or a range (`10.0.0.0/8`).
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is neither an IP address nor a CIDR range"))
+}
+
+impl Default for GuardArgs {
+    fn default() -> Self {
+        Self {
+            header_timeout_secs: 10,
+            body_timeout_secs: 30,
+            request_timeout_secs: 30,
+            max_connections: 20_000,
+            max_in_flight: 1024,
+            sse_per_ip: 100,
+            anon_writes_per_minute: 30,
+            subscriptions_per_ip_per_hour: 60,
+            anon_db_connections: 2,
+            login_per_ip_per_minute: 10,
+            login_per_account_per_hour: 30,
+            login_hash_slots: half_the_cores(),
+            login_queue: 16,
+            session_idle_minutes: 120,
+            secure_cookies: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -230,6 +351,32 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://marquee.db"), "sqlite://marquee.db");
+    }
+
+    #[test]
+    fn guard_defaults_are_the_documented_ones() {
+        let cli = Cli::try_parse_from(["marquee", "serve"]).unwrap();
+        let Some(Command::Serve(a)) = cli.command else {
+            panic!("serve expected")
+        };
+        let d = GuardArgs::default();
+        assert_eq!(format!("{:?}", a.guard), format!("{d:?}"));
+        assert_eq!(
+            format!("{:?}", a.push),
+            format!("{:?}", PushArgs::default())
+        );
+        let cli = Cli::try_parse_from([
+            "marquee",
+            "serve",
+            "--trusted-proxies",
+            "127.0.0.1,10.0.0.0/8",
+        ])
+        .unwrap();
+        let Some(Command::Serve(a)) = cli.command else {
+            panic!("serve expected")
+        };
+        assert_eq!(a.guard.trusted_proxies.len(), 2);
+        assert!(Cli::try_parse_from(["marquee", "serve", "--trusted-proxies", "nginx"]).is_err());
     }
 
     #[test]

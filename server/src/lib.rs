@@ -4,9 +4,13 @@
 pub mod assets;
 pub mod c3voc;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod demo;
+pub mod http_server;
 pub mod ics;
+pub mod limits;
+pub mod outbound;
 pub mod push;
 pub mod routes;
 pub mod telemetry;

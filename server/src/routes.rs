@@ -7,27 +7,80 @@ mod atom;
 mod calendar;
 mod export;
 mod live;
-mod login;
-mod push_api;
+pub mod login;
+pub mod push_api;
 mod screen;
+mod security_headers;
 pub mod shift_api;
 mod status_api;
 pub mod statuspage;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::domain::address::OutboundPolicy;
+use app::error::AppError;
 use app::state::AppState;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, post};
-use axum::{Json, Router, middleware};
+use axum::{Extension, Json, Router, middleware};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
+
+use crate::config::GuardArgs;
+use crate::limits::Limits;
 
 /// Largest schedule file the import endpoint accepts.
 pub const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 
+/// The router with default limits and the strict outbound policy (tests).
 pub fn build(state: AppState) -> Router {
+    build_with(
+        state,
+        Arc::new(Limits::new(GuardArgs::default())),
+        OutboundPolicy::default(),
+    )
+}
+
+/// The router. Layers, outermost first: tracing; the client's address; the
+/// cap on requests in flight; security headers; compression; the body
+/// timeout; revalidation, language, sign-in; then, on every route but the
+/// live stream, the request timeout.
+pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy) -> Router {
+    let settings = limits.settings.clone();
+    let secure = settings
+        .secure_cookies
+        .unwrap_or(state.public_url.starts_with("https://"));
+    let login_ctx = login::LoginContext::new(limits.clone(), &state.public_url, secure);
+    let push_ctx = push_api::PushContext {
+        limits: limits.clone(),
+        keys: Arc::new(crate::push::vapid::KeyCache::default()),
+        policy: outbound,
+    };
+    let headers = Arc::new(security_headers::SecurityHeaders::new(
+        &app::shell::inline_script_hashes(&state.leptos_options),
+        &state.public_url,
+    ));
+    let anonymous_writes =
+        || middleware::from_fn_with_state(limits.clone(), crate::limits::anonymous_writes);
+    let in_flight = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+            AppError::Busy.into_response()
+        }))
+        .load_shed()
+        // Global: `Router::layer` wraps each route on its own, and a plain
+        // concurrency limit would get a semaphore per route.
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            settings.max_in_flight.max(1),
+        ));
+    let trusted: Arc<[ipnet::IpNet]> = settings.trusted_proxies.clone().into();
     let routes = generate_route_list(app::pages::App);
     let context = {
         let s = state.clone();
@@ -47,7 +100,6 @@ pub fn build(state: AppState) -> Router {
             "/api/v1/events/{event}/import",
             post(api::import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
         )
-        .route("/e/{event}/live", get(live::live))
         .route("/e/{event}/incidents.atom", get(atom::incidents))
         .route("/e/{event}/changes.atom", get(atom::changes))
         .route("/e/{event}/schedule.ics", get(calendar::event))
@@ -104,9 +156,14 @@ pub fn build(state: AppState) -> Router {
         .route("/api/v1/push/key", get(push_api::key))
         .route(
             "/api/v1/push/subscriptions",
-            post(push_api::subscribe).delete(push_api::unsubscribe),
+            post(push_api::subscribe)
+                .delete(push_api::unsubscribe)
+                .route_layer(anonymous_writes()),
         )
-        .route("/s/{token}/answer", post(push_api::answer))
+        .route(
+            "/s/{token}/answer",
+            post(push_api::answer).route_layer(anonymous_writes()),
+        )
         .route("/e/{event}/screen.json", get(screen::screen_json))
         .route("/api/v1/{*rest}", axum::routing::any(api::not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), shell.clone())
@@ -114,13 +171,34 @@ pub fn build(state: AppState) -> Router {
             AppState,
             _,
         >(context, app::shell::shell))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(settings.request_timeout_secs.max(1)),
+        ))
+        // Added after the timeout, so a live stream may last.
+        .route("/e/{event}/live", get(live::live))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             login::resolve_user,
         ))
         .layer(middleware::from_fn(login::remember_language))
         .layer(middleware::from_fn(not_modified))
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
+            settings.body_timeout_secs.max(1),
+        )))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(
+            headers,
+            security_headers::set,
+        ))
+        .layer(in_flight)
+        .layer(middleware::from_fn_with_state(
+            trusted,
+            crate::client_ip::attach,
+        ))
+        .layer(Extension(login_ctx))
+        .layer(Extension(push_ctx))
+        .layer(Extension(limits))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -167,16 +245,17 @@ async fn not_modified(
 
 /// Liveness and what state the server is in: 200 while it can serve the
 /// public pages, even when the database is down (then `"database":
-/// "unavailable"`), because the read model keeps them working.
+/// "unavailable"`), because the read model keeps them working. From memory
+/// (the poller's last word on the database), so probing it costs nothing.
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let db = match state.store.ping().await {
-        Ok(()) => "ok",
-        Err(_) => "unavailable",
+    let db = if state.db_available() {
+        "ok"
+    } else {
+        "unavailable"
     };
     Json(serde_json::json!({
         "status": "ok",
         "database": db,
         "events": state.read_model.all().len(),
-        "version": env!("CARGO_PKG_VERSION"),
     }))
 }

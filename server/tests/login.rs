@@ -36,7 +36,9 @@ async fn a_wrong_password_or_unknown_user_gets_no_session() {
         ("org%40example.org", "wrong-password"),
         ("nobody%40example.org", "organiser-password-1"),
     ] {
-        let res = t.send(login_req(email, pw, None)).await;
+        let res = t
+            .send(login_req(email, pw, Some("http://marquee.test")))
+            .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(res.headers()[header::LOCATION], "/login?error=1");
         assert!(!res.headers().contains_key(header::SET_COOKIE));

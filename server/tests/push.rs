@@ -58,15 +58,18 @@ impl Drop for FakePush {
     }
 }
 
-impl FakePush {
-    fn start(n: usize, special: &str, vapid_pub: &str) -> FakePush {
+/// A CA and a leaf for 127.0.0.1 (`support/push/mkcert.py`), for a push
+/// service on https.
+struct Certs {
+    dir: tempfile::TempDir,
+}
+
+impl Certs {
+    fn make() -> Certs {
         let dir = tempfile::tempdir().unwrap();
-        let addr = free_addr();
-        let port = addr.rsplit_once(':').unwrap().1;
         let out = Command::new(python())
-            .args([&support("mkkeys.py"), &n.to_string(), port])
+            .arg(support("mkcert.py"))
             .arg(dir.path())
-            .args(["--special", special])
             .output()
             .unwrap();
         assert!(
@@ -74,16 +77,65 @@ impl FakePush {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let mut child = Command::new(python())
-            .args([
-                &support("fakepush.py"),
-                "--port",
-                port,
-                "--vapid-pub",
-                vapid_pub,
-                "--keys",
-            ])
-            .arg(dir.path().join("subs.json"))
+        Certs { dir }
+    }
+
+    fn file(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+}
+
+impl FakePush {
+    fn start(n: usize, special: &str, vapid_pub: &str) -> FakePush {
+        FakePush::start_with(n, special, vapid_pub, None, None)
+    }
+
+    /// With `tls`, on https; with `redirect_to`, the `redirect` sid answers
+    /// 307 to it.
+    fn start_with(
+        n: usize,
+        special: &str,
+        vapid_pub: &str,
+        tls: Option<&Certs>,
+        redirect_to: Option<&str>,
+    ) -> FakePush {
+        let dir = tempfile::tempdir().unwrap();
+        let addr = free_addr();
+        let port = addr.rsplit_once(':').unwrap().1;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let out = Command::new(python())
+            .args([&support("mkkeys.py"), &n.to_string(), port])
+            .arg(dir.path())
+            .args(["--special", special, "--scheme", scheme])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut cmd = Command::new(python());
+        cmd.args([
+            &support("fakepush.py"),
+            "--port",
+            port,
+            "--vapid-pub",
+            vapid_pub,
+            "--keys",
+        ])
+        .arg(dir.path().join("subs.json"));
+        if let Some(certs) = tls {
+            cmd.args([
+                "--cert",
+                &certs.file("leaf.pem"),
+                "--key",
+                &certs.file("leaf.key"),
+            ]);
+        }
+        if let Some(to) = redirect_to {
+            cmd.args(["--redirect-to", to]);
+        }
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -165,11 +217,25 @@ struct Marquee {
     token: String,
     site: PathBuf,
     server: Option<Server>,
+    env: Vec<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
+/// What the tests' server runs with: loopback push services allowed (the
+/// switch that is off by default), and limits a test burst from one
+/// address stays under.
+const TEST_ENV: [(&str, &str); 3] = [
+    ("MARQUEE_PUSH_ALLOW_INSECURE_LOCALHOST", "1"),
+    ("MARQUEE_SUBSCRIPTIONS_PER_IP_PER_HOUR", "100000"),
+    ("MARQUEE_ANON_WRITES_PER_MINUTE", "100000"),
+];
+
 impl Marquee {
     fn start() -> Marquee {
+        Marquee::start_with(&TEST_ENV)
+    }
+
+    fn start_with(env: &[(&str, &str)]) -> Marquee {
         let dir = tempfile::tempdir().unwrap();
         let db = format!("sqlite://{}/push.db", dir.path().display());
         run(&db, &["demo", "--date", DAY]);
@@ -180,6 +246,10 @@ impl Marquee {
             token,
             site: dir.path().join("site"),
             server: None,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             _dir: dir,
         };
         m.serve();
@@ -187,15 +257,12 @@ impl Marquee {
     }
 
     fn serve(&mut self) {
-        self.server = Some(serve(
-            &self.db,
-            &self.addr,
-            &self.site,
-            &[
-                ("MARQUEE_PUSH_LEASE_SECS", "2"),
-                ("MARQUEE_PUSH_CONCURRENCY", "4"),
-            ],
-        ));
+        let mut env = vec![
+            ("MARQUEE_PUSH_LEASE_SECS", "2"),
+            ("MARQUEE_PUSH_CONCURRENCY", "4"),
+        ];
+        env.extend(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        self.server = Some(serve(&self.db, &self.addr, &self.site, &env));
         let health = wait_for(&self.addr, "/healthz", |b| b.contains(r#""database":"ok""#));
         assert!(health.contains(r#""database":"ok""#), "{health}");
     }
@@ -364,8 +431,40 @@ fn subscriptions_are_checked_and_a_shift_reaches_who_follows_it() {
     assert_eq!(m.subscribe(&push.sub("s3"), json!({})).0, 201);
     assert_eq!(m.subscribe(&push.sub("gone"), json!({})).0, 201);
     assert_eq!(m.subscribe(&push.sub("notfound"), json!({})).0, 201);
+    // Unsubscribing takes the subscription's auth secret, which only the
+    // browser holds: the endpoint alone (or a wrong secret) changes nothing.
     let endpoint = push.sub("s3")["endpoint"].clone();
-    let body = json!({ "endpoint": endpoint }).to_string();
+    let (code, out) = http(
+        &m.addr,
+        "DELETE",
+        "/api/v1/push/subscriptions",
+        None,
+        &json!({ "endpoint": endpoint }).to_string(),
+    );
+    assert_eq!(code, 422, "{out}");
+    assert!(out.contains(r#""field":"auth""#), "{out}");
+    let wrong = json!({ "endpoint": endpoint, "auth": push.sub("s0")["keys"]["auth"] });
+    assert_eq!(
+        http(
+            &m.addr,
+            "DELETE",
+            "/api/v1/push/subscriptions",
+            None,
+            &wrong.to_string()
+        )
+        .0,
+        404
+    );
+    // Nor may anyone else overwrite it with keys of their own.
+    let mut hijack = push.sub("s3");
+    hijack["keys"] = push.sub("s0")["keys"].clone();
+    let (code, out) = m.subscribe(&hijack, json!({}));
+    assert_eq!(
+        (code, out["error"]["field"].as_str()),
+        (400, Some("subscription.keys.auth")),
+        "{out}"
+    );
+    let body = json!({ "endpoint": endpoint, "auth": push.sub("s3")["keys"]["auth"] }).to_string();
     assert_eq!(
         http(&m.addr, "DELETE", "/api/v1/push/subscriptions", None, &body).0,
         204
@@ -666,7 +765,11 @@ fn vapid_show_and_rotate() {
     let rotated = run(&m.db, &["vapid", "rotate"]);
     assert_ne!(rotated, served);
     assert_eq!(rotated.len(), 87, "base64url of 65 bytes: {rotated}");
-    assert_eq!(m.key(), rotated);
+    // The server serves the key from memory and looks again every few
+    // seconds (another process rotated it).
+    eventually("the rotated key to be served", || {
+        (m.key() == rotated).then_some(())
+    });
     // The private key is never printed by either command.
     let all = Command::new(process::BIN)
         .args(["vapid", "show"])
@@ -720,4 +823,204 @@ fn many_browsers_subscribing_at_once_all_get_in() {
         refused.len()
     );
     assert_eq!(m.counts().subscriptions, n as i64);
+}
+
+/// A loopback listener standing in for a service on the host's network
+/// (loopback stands in for every private range: tests never aim at one).
+/// It records the first bytes of every connection made to it.
+struct Listener {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Listener {
+    fn start() -> Listener {
+        use std::io::Read;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut s, _)) => {
+                        let _ = s.set_nonblocking(false);
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+                        let mut buf = [0u8; 200];
+                        let n = s.read(&mut buf).unwrap_or(0);
+                        seen2
+                            .lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Listener {
+            port,
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Polls `f` until it returns `Some` (15 s at most).
+fn eventually<T>(what: &str, f: impl Fn() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+const KEY: &str =
+    "BLMbF9ffKBiWQLCKvTHb6LO8Nb6dcUh6TItC455vu2kElga6PQvUmaFyCdykxY2nOSSL3yKgfbmFLRTUaGv4yV8";
+const AUTH: &str = "xS03Fi5ErfTNH_l9WHE9Ig";
+
+#[test]
+fn push_endpoints_on_this_machine_are_refused_at_subscribe_and_at_send() {
+    let listener = Listener::start();
+    let port = listener.port;
+    // The default: no switch.
+    let m = Marquee::start_with(&[]);
+    for endpoint in [
+        format!("http://127.0.0.1:{port}/internal/admin?x=1"),
+        format!("http://localhost:{port}/x"),
+        format!("https://127.0.0.2:{port}/x"),
+        format!("https://localhost:{port}/x"),
+        format!("https://[::1]:{port}/x"),
+        format!("https://2130706433:{port}/x"),
+    ] {
+        let sub = json!({"endpoint": endpoint, "keys": {"p256dh": KEY, "auth": AUTH}});
+        let (code, out) = m.subscribe(&sub, json!({}));
+        assert_eq!(
+            (code, out["error"]["field"].as_str()),
+            (400, Some("subscription.endpoint")),
+            "{endpoint}: {out}"
+        );
+    }
+    // One already stored (made while the switch was on, or before this
+    // rule) is refused when the worker would send, and dropped.
+    let stored = format!("https://localhost:{port}/stored");
+    rt().block_on(async {
+        let store = app::store::Store::connect(&m.db).await.unwrap();
+        let key = store.current_vapid_key().await.unwrap().unwrap();
+        store
+            .upsert_subscription(&app::store::NewSubscription {
+                event_slug: "demo".into(),
+                endpoint: stored.clone(),
+                p256dh: KEY.into(),
+                auth: AUTH.into(),
+                vapid_key_id: key.id,
+                audience: app::domain::push::Audience {
+                    all_tracks: true,
+                    ..Default::default()
+                },
+                lang: "en".into(),
+                time_zone: "Europe/Moscow".into(),
+            })
+            .await
+            .unwrap();
+    });
+    // A name that looks public but resolves to loopback (DNS rebinding
+    // does that between subscribe and send) passes the subscribe check and
+    // is refused by the resolver when the worker connects. Needs such a
+    // name in /etc/hosts (sandboxes often have one).
+    let rebound = loopback_alias();
+    if let Some(name) = &rebound {
+        let endpoint = format!("https://{name}:{port}/rebound");
+        let sub = json!({"endpoint": endpoint, "keys": {"p256dh": KEY, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}});
+        let (code, out) = m.subscribe(&sub, json!({}));
+        assert_eq!(code, 201, "{out}");
+    } else {
+        eprintln!("no loopback alias in /etc/hosts: the resolver is tested by its unit test only");
+    }
+    let (code, out) = m.post(
+        "/api/v1/events/demo/incidents",
+        json!({"name": "Streams unavailable", "body": "x", "components": ["all-streams"]}),
+    );
+    assert_eq!(code, 201, "{out}");
+    let dropped = 1 + usize::from(rebound.is_some());
+    eventually("the refused endpoints to be dropped", || {
+        (m.counts().gone >= dropped as i64).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(listener.seen(), Vec::<String>::new());
+}
+
+/// A host name other than localhost that /etc/hosts maps to 127.0.0.0/8.
+fn loopback_alias() -> Option<String> {
+    let hosts = std::fs::read_to_string("/etc/hosts").ok()?;
+    hosts.lines().find_map(|line| {
+        let mut words = line.split('#').next()?.split_whitespace();
+        let ip: std::net::Ipv4Addr = words.next()?.parse().ok()?;
+        if !ip.is_loopback() {
+            return None;
+        }
+        words
+            .find(|w| !w.contains("localhost") && w.contains(|c: char| c.is_ascii_alphabetic()))
+            .map(str::to_owned)
+    })
+}
+
+#[test]
+fn a_push_service_redirecting_elsewhere_is_not_followed() {
+    let listener = Listener::start();
+    let certs = Certs::make();
+    let ca = certs.file("ca.pem");
+    let mut env = TEST_ENV.to_vec();
+    env.push(("MARQUEE_PUSH_CA_FILE", &ca));
+    let m = Marquee::start_with(&env);
+    let to = format!("http://127.0.0.1:{}/redirected", listener.port);
+    let push = FakePush::start_with(1, "redirect", &m.key(), Some(&certs), Some(&to));
+    for sid in ["s0", "redirect"] {
+        let (code, out) = m.subscribe(&push.sub(sid), json!({}));
+        assert_eq!(code, 201, "{sid}: {out}");
+    }
+    let (code, out) = m.post(
+        "/api/v1/events/demo/incidents",
+        json!({"name": "Streams unavailable", "body": "x", "components": ["all-streams"]}),
+    );
+    assert_eq!(code, 201, "{out}");
+    // The loopback push service (https, switch on) gets its message; the
+    // one answering 307 is asked once and its redirect is not followed.
+    let endpoint = |sid: &str| push.sub(sid)["endpoint"].as_str().unwrap().to_owned();
+    let ok = eventually("s0's delivery", || {
+        let a = m.attempts(&endpoint("s0"));
+        (!a.is_empty()).then_some(a)
+    });
+    assert_eq!(ok[0].1, Some(201), "{ok:?}");
+    let redirected = eventually("the redirect's attempt", || {
+        let a = m.attempts(&endpoint("redirect"));
+        (!a.is_empty()).then_some(a)
+    });
+    assert_eq!(redirected[0].1, Some(307), "{redirected:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(listener.seen(), Vec::<String>::new());
 }

@@ -2,6 +2,7 @@
 //! No I/O, no Leptos, no sqlx, no clock reads (callers pass `now`), so it
 //! compiles to wasm and native and is tested in milliseconds.
 
+pub mod address;
 pub mod agenda;
 pub mod diff;
 pub mod notice;

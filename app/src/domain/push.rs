@@ -85,40 +85,20 @@ pub fn b64url(s: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
-/// Checks what `PushSubscription.toJSON()` gave: an https endpoint (plain
-/// http only on this machine, for local push services), a P-256 public key
-/// (65 bytes, uncompressed) and a 16-byte auth secret, per RFC 8291.
+/// Checks what `PushSubscription.toJSON()` gave: an endpoint of sane
+/// length (where it may point is [`crate::domain::address`]'s call, made by
+/// the server with its HTTP client's URL parser), a P-256 public key (65
+/// bytes, uncompressed) and a 16-byte auth secret, per RFC 8291.
 pub fn check_subscription(
     endpoint: &str,
     p256dh: &str,
     auth: &str,
 ) -> Result<(), SubscriptionError> {
-    let field = "subscription.endpoint";
     if endpoint.len() > 2048 {
-        return Err(refuse(field, "longer than 2048 characters"));
-    }
-    let (scheme, rest) = endpoint
-        .split_once("://")
-        .ok_or_else(|| refuse(field, "must be an absolute https URL"))?;
-    let host_port = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = match host_port.rsplit_once(':') {
-        Some((h, port)) if !h.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host_port,
-    };
-    if host.is_empty() || host.contains('@') {
-        return Err(refuse(field, "must name a host"));
-    }
-    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
-    match scheme {
-        "https" => {}
-        "http" if local => {}
-        "http" => {
-            return Err(refuse(
-                field,
-                "must use https (plain http only for localhost)",
-            ));
-        }
-        _ => return Err(refuse(field, "must be an https URL")),
+        return Err(refuse(
+            "subscription.endpoint",
+            "longer than 2048 characters",
+        ));
     }
     match b64url(p256dh) {
         None => return Err(refuse("subscription.keys.p256dh", "is not base64url")),
@@ -308,22 +288,11 @@ mod tests {
     }
 
     #[test]
-    fn subscriptions_need_https_and_right_key_lengths() {
+    fn subscriptions_need_right_key_lengths() {
         assert!(check_subscription("https://push.example/x", KEY, AUTH).is_ok());
-        assert!(check_subscription("http://127.0.0.1:8080/push/1", KEY, AUTH).is_ok());
-        assert!(check_subscription("http://localhost/push/1", KEY, AUTH).is_ok());
-        let e = check_subscription("http://push.example/x", KEY, AUTH).unwrap_err();
-        assert_eq!(e.field, "subscription.endpoint");
+        let long = format!("https://push.example/{}", "x".repeat(2048));
         assert_eq!(
-            check_subscription("ftp://x/y", KEY, AUTH)
-                .unwrap_err()
-                .field,
-            "subscription.endpoint"
-        );
-        assert_eq!(
-            check_subscription("http://localhost.evil.example/", KEY, AUTH)
-                .unwrap_err()
-                .field,
+            check_subscription(&long, KEY, AUTH).unwrap_err().field,
             "subscription.endpoint"
         );
         let e = check_subscription("https://p.example/x", &KEY[..40], AUTH).unwrap_err();

@@ -17,7 +17,7 @@ pub fn render() -> AnyView {
         Ok(found) => found,
         Err(page) => return page,
     };
-    let error = request::query("error").map(|m| {
+    let error = request::form_error().map(|m| {
         view! { <p class="error" role="alert" data-testid="form-error">{t!("admin.error", locale = lang, message = m).to_string()}</p> }
     });
     let body = view! {

@@ -46,11 +46,10 @@ mod imp {
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|h| h.to_str().ok())
-            .flat_map(|h| h.split(';'))
-            .find_map(|c| {
-                let (k, v) = c.trim().split_once('=')?;
-                (k == name).then(|| v.to_owned())
-            })
+            .flat_map(cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_owned())
     }
 
     pub fn lang() -> &'static str {
@@ -70,6 +69,18 @@ mod imp {
     /// A value the server's middleware put into the request's extensions.
     pub fn extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
         parts()?.extensions.get::<T>().cloned()
+    }
+
+    /// Why the organiser's last form was refused, when the URL says there
+    /// was an error (`?error=1`); the text itself never comes from the URL.
+    pub fn form_error() -> Option<String> {
+        query("error")?;
+        let user = current_user()?;
+        Some(
+            state()
+                .take_form_error(&user.csrf_token)
+                .unwrap_or_else(|| "—".to_owned()),
+        )
     }
 
     pub fn current_user() -> Option<CurrentUser> {

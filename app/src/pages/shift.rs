@@ -57,7 +57,7 @@ pub fn render() -> AnyView {
         build_request(&view.schedule, &input)
             .and_then(|req| preview_shift(&view.schedule, view.tz, &req).map_err(Into::into))
     });
-    let error = request::query("error")
+    let error = request::form_error()
         .or_else(|| match &outcome {
             Some(Err(e)) => Some(e.to_string()),
             _ => None,

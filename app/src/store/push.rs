@@ -98,6 +98,26 @@ pub struct PushCounts {
     pub expired: i64,
 }
 
+/// Attempts and finished deliveries are kept this long, for the record.
+pub const KEEP_HISTORY_DAYS: i64 = 7;
+/// A subscription no delivery has reached for this long is dropped.
+pub const FAILING_DAYS: i64 = 3;
+
+/// Rows [`Store::prune_push`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneCounts {
+    pub attempts: u64,
+    pub deliveries: u64,
+    pub notices: u64,
+    pub subscriptions: u64,
+}
+
+impl PruneCounts {
+    pub fn total(&self) -> u64 {
+        self.attempts + self.deliveries + self.notices + self.subscriptions
+    }
+}
+
 /// A speaker's answer to a shift.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
@@ -215,7 +235,8 @@ impl Store {
              sessions_json = excluded.sessions_json, \
              session_tracks_json = excluded.session_tracks_json, speaker_key = excluded.speaker_key, \
              lang = excluded.lang, time_zone = excluded.time_zone, \
-             updated_at = excluded.updated_at, gone_at = null \
+             updated_at = excluded.updated_at, gone_at = null, failing_since = null \
+             where push_subscription.auth = excluded.auth \
              returning push_subscription_id",
         )
         .bind(&s.event_slug)
@@ -232,19 +253,80 @@ impl Store {
         .bind(&s.time_zone)
         .bind(now)
         .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("event {}", s.event_slug)))?;
+        .await?;
+        let Some(row) = row else {
+            // Either the event is unknown, or the endpoint is subscribed
+            // with another auth secret: only its owner may change it.
+            let taken = sqlx::query("select 1 as x from push_subscription where endpoint = $1")
+                .bind(&s.endpoint)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some();
+            return Err(if taken {
+                AppError::invalid(
+                    "subscription.keys.auth",
+                    "does not match the subscription already stored for this endpoint",
+                )
+            } else {
+                AppError::not_found(format!("event {}", s.event_slug))
+            });
+        };
         Ok(row.try_get("push_subscription_id")?)
     }
 
-    /// Forgets a subscription (the browser unsubscribed); false when the
-    /// endpoint was unknown.
-    pub async fn delete_subscription(&self, endpoint: &str) -> Result<bool> {
-        let done = sqlx::query("delete from push_subscription where endpoint = $1")
+    /// Forgets a subscription (the browser unsubscribed), given its
+    /// endpoint and its auth secret, which only the browser holds; false
+    /// when no subscription has both.
+    pub async fn delete_subscription(&self, endpoint: &str, auth: &str) -> Result<bool> {
+        let done = sqlx::query("delete from push_subscription where endpoint = $1 and auth = $2")
             .bind(endpoint)
+            .bind(auth.trim_end_matches('='))
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Deletes what no longer serves: attempts and finished deliveries
+    /// older than [`KEEP_HISTORY_DAYS`], expired notices fully delivered,
+    /// subscriptions gone for a day and those failing for
+    /// [`FAILING_DAYS`].
+    pub async fn prune_push(&self, now: DateTime<Utc>) -> Result<PruneCounts> {
+        let day = 24 * 3600;
+        let history = unix(now) - KEEP_HISTORY_DAYS * day;
+        let run = |sql: &'static str, at: i64| async move {
+            Ok::<u64, AppError>(
+                sqlx::query(sql)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected(),
+            )
+        };
+        Ok(PruneCounts {
+            attempts: run("delete from push_attempt where at < $1", history).await?,
+            deliveries: run(
+                "delete from push_delivery where state <> 'pending' and updated_at < $1",
+                history,
+            )
+            .await?,
+            notices: run(
+                "delete from push_notice where fanned_out_at is not null and expires_at < $1 \
+                 and not exists (select 1 from push_delivery d \
+                 where d.push_notice_id = push_notice.push_notice_id and d.state = 'pending')",
+                history,
+            )
+            .await?,
+            subscriptions: run(
+                "delete from push_subscription where gone_at < $1",
+                unix(now) - day,
+            )
+            .await?
+                + run(
+                    "delete from push_subscription where failing_since < $1",
+                    unix(now) - FAILING_DAYS * day,
+                )
+                .await?,
+        })
     }
 
     /// One fan-out step: takes the oldest notice not yet fanned out and
@@ -431,6 +513,29 @@ impl Store {
             .bind(&o.detail)
             .execute(&mut *tx)
             .await?;
+            match o.state {
+                // Delivered: whatever failed before is forgiven.
+                "sent" => {
+                    sqlx::query(
+                        "update push_subscription set failing_since = null \
+                         where push_subscription_id = $1 and failing_since is not null",
+                    )
+                    .bind(o.subscription_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                "failed" | "pending" => {
+                    sqlx::query(
+                        "update push_subscription set failing_since = $2 \
+                         where push_subscription_id = $1 and failing_since is null",
+                    )
+                    .bind(o.subscription_id)
+                    .bind(now_s)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                _ => {}
+            }
             if o.state == "gone" {
                 sqlx::query(
                     "update push_subscription set gone_at = $2 where push_subscription_id = $1",

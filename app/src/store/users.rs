@@ -126,4 +126,58 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// The session with this token hash while it is neither expired nor
+    /// idle for `idle` or longer; marks it used (at most once a minute, to
+    /// keep page views from writing).
+    pub async fn find_active_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle: chrono::Duration,
+    ) -> Result<Option<LoginSession>> {
+        let row = sqlx::query(
+            "select u.app_user_id, u.email, ls.csrf_token, \
+             coalesce(ls.last_seen_at, ls.created_at) as seen from login_session ls \
+             join app_user u on u.app_user_id = ls.app_user_id \
+             where ls.token_hash = $1 and ls.expires_at > $2 \
+             and coalesce(ls.last_seen_at, ls.created_at) > $3",
+        )
+        .bind(token_hash)
+        .bind(unix(now))
+        .bind(unix(now - idle))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let seen: i64 = r.try_get("seen")?;
+        if unix(now) - seen >= 60 {
+            sqlx::query("update login_session set last_seen_at = $2 where token_hash = $1")
+                .bind(token_hash)
+                .bind(unix(now))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(LoginSession {
+            user_id: r.try_get("app_user_id")?,
+            email: r.try_get("email")?,
+            csrf_token: r.try_get("csrf_token")?,
+        }))
+    }
+
+    /// Deletes sessions that have expired or been idle for `idle`; how many.
+    pub async fn purge_login_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle: chrono::Duration,
+    ) -> Result<u64> {
+        let done = sqlx::query(
+            "delete from login_session where expires_at <= $1 \
+             or coalesce(last_seen_at, created_at) <= $2",
+        )
+        .bind(unix(now))
+        .bind(unix(now - idle))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
 }

@@ -1,13 +1,17 @@
 //! `marquee serve`: open the store, load the read model, bind, serve until
-//! SIGTERM or Ctrl-C, then drain in-flight requests.
+//! SIGTERM or Ctrl-C, then drain in-flight requests (see
+//! [`crate::http_server`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use app::domain::address::OutboundPolicy;
 use app::state::AppState;
 use leptos::prelude::LeptosOptions;
 
 use super::{CliError, CliResult, open_store};
 use crate::config::ServeArgs;
+use crate::limits::Limits;
 
 pub async fn run(url: &str, args: ServeArgs) -> CliResult {
     let addr = args.addr.unwrap_or_else(|| ([127, 0, 0, 1], 3000).into());
@@ -48,13 +52,42 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
         .await
         .map_err(|e| CliError::Failed(format!("push worker: {e}")))?;
     tokio::spawn(worker.run());
-    let router = crate::routes::build(state);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CliError::Failed(format!("server error: {e}")))?;
+    let limits = Arc::new(Limits::new(args.guard.clone()));
+    if args.push.push_allow_insecure_localhost {
+        tracing::warn!(
+            "MARQUEE_PUSH_ALLOW_INSECURE_LOCALHOST is on: push endpoints on this machine's \
+             loopback are accepted (for tests and benchmarks only)"
+        );
+    }
+    let outbound = OutboundPolicy {
+        allow_loopback: args.push.push_allow_insecure_localhost,
+    };
+    tokio::spawn(housekeeping(state.clone(), limits.clone()));
+    let router = crate::routes::build_with(state, limits.clone(), outbound);
+    crate::http_server::serve(listener, router, limits, shutdown_signal()).await;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Every ten minutes: delete expired and idle organiser sessions, and let
+/// the rate limiters forget addresses not seen lately.
+async fn housekeeping(state: AppState, limits: Arc<Limits>) {
+    let idle = chrono::Duration::minutes(limits.settings.session_idle_minutes.max(1));
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        limits.forget_idle();
+        match state
+            .store
+            .purge_login_sessions(chrono::Utc::now(), idle)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired sign-in sessions deleted"),
+            Err(e) => tracing::debug!(error = %e, "sessions not purged"),
+        }
+    }
 }
 
 /// Once a second: start or finish due maintenance, pick up writes made by
@@ -101,5 +134,4 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("signal received, draining connections");
 }

@@ -8,6 +8,9 @@ use std::time::Duration;
 use app::error::{AppError, Result};
 use web_push::{ContentEncoding, SubscriptionInfo, VapidSignature, WebPushMessageBuilder};
 
+/// The most of an error body kept (push services explain in a sentence).
+const ERROR_BODY_LIMIT: usize = 1024;
+
 /// What the push service answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
@@ -17,13 +20,19 @@ pub struct Answer {
     pub retry_after: Option<i64>,
     /// A short description for the attempt log (never the payload).
     pub detail: String,
+    /// The endpoint resolved only to addresses the outbound policy refuses.
+    pub refused: bool,
 }
 
-/// Builds the HTTP client the worker shares: connection reuse per push
-/// service, a timeout so one stuck service cannot hold a slot forever, and
-/// an optional extra root certificate.
-pub fn client(ca_file: Option<&std::path::Path>) -> Result<reqwest::Client> {
-    let mut b = reqwest::Client::builder()
+/// Builds the HTTP client the worker shares: the outbound policy (public
+/// addresses only, no redirects), connection reuse per push service, a
+/// timeout so one stuck service cannot hold a slot forever, and an optional
+/// extra root certificate.
+pub fn client(
+    ca_file: Option<&std::path::Path>,
+    policy: app::domain::address::OutboundPolicy,
+) -> Result<reqwest::Client> {
+    let mut b = crate::outbound::client_builder(policy)
         .timeout(Duration::from_secs(15))
         .connect_timeout(Duration::from_secs(5))
         .pool_max_idle_per_host(256)
@@ -101,22 +110,26 @@ pub async fn send(http: &reqwest::Client, m: Outgoing<'_>) -> Result<Answer> {
                 .and_then(|v| v.to_str().ok())
                 .and_then(retry_after_value);
             // The reason a service gives (Mozilla and FCM send JSON) helps
-            // whoever reads the attempt log; keep it short.
+            // whoever reads the attempt log; keep it short, and read no more
+            // than that of what may be an endless body.
             let text = if res.status().is_success() {
                 String::new()
             } else {
-                res.text().await.unwrap_or_default()
+                let bytes = crate::outbound::read_limited(res, ERROR_BODY_LIMIT).await;
+                String::from_utf8_lossy(&bytes).into_owned()
             };
             let detail: String = text.chars().take(200).collect();
             Ok(Answer {
                 status: Some(status),
                 retry_after,
                 detail,
+                refused: false,
             })
         }
         Err(e) => Ok(Answer {
             status: None,
             retry_after: None,
+            refused: crate::outbound::is_refused(&e),
             detail: format!("unreachable: {}", without_url(e)),
         }),
     }

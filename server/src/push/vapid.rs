@@ -18,6 +18,9 @@ use web_push::{SubscriptionInfo, VapidSignature, VapidSignatureBuilder};
 /// fresh one every hour keeps far inside that, whatever the clock skew.
 const REUSE_FOR: Duration = Duration::from_secs(3600);
 
+/// Signatures kept at most (see [`Signer::signature`]).
+const MAX_CACHED_ORIGINS: usize = 1000;
+
 /// A new key pair: (private, public), both base64url without padding.
 pub fn generate() -> Result<(String, String)> {
     let pair = ES256KeyPair::generate();
@@ -37,6 +40,49 @@ pub async fn ensure_key(store: &Store) -> Result<VapidKeyRecord> {
     let key = store.add_vapid_key(&private, &public, false).await?;
     tracing::info!(key_id = key.id, public_key = %key.public_key, "made a VAPID key pair");
     Ok(key)
+}
+
+/// The current public key, kept in memory so serving it to every page
+/// that offers notifications costs no database query; looked up again at
+/// most every [`KEY_CACHE_FOR`] (another process may have rotated it), and
+/// served stale while the database is away.
+#[derive(Default)]
+pub struct KeyCache {
+    current: std::sync::RwLock<Option<(VapidKeyRecord, Instant)>>,
+}
+
+/// How long a cached key is served before it is looked up again.
+pub const KEY_CACHE_FOR: Duration = Duration::from_secs(5);
+
+impl KeyCache {
+    /// The current key; `refresh` is how to look it up when the cached one
+    /// is missing or old.
+    pub async fn get(&self, store: &Store) -> Result<VapidKeyRecord> {
+        let cached = self
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some((key, at)) = &cached {
+            if at.elapsed() < KEY_CACHE_FOR {
+                return Ok(key.clone());
+            }
+            // One request looks it up; the others meanwhile serve this one.
+            let mut slot = self.current.write().unwrap_or_else(|e| e.into_inner());
+            match slot.as_mut() {
+                Some((_, at)) if at.elapsed() >= KEY_CACHE_FOR => *at = Instant::now(),
+                _ => return Ok(key.clone()),
+            }
+        }
+        match ensure_key(store).await {
+            Ok(key) => {
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) =
+                    Some((key.clone(), Instant::now()));
+                Ok(key)
+            }
+            Err(e) => cached.map(|(k, _)| k).ok_or(e),
+        }
+    }
 }
 
 /// Retires the current key and makes a new one.
@@ -94,10 +140,16 @@ impl Signer {
         let sig = builder
             .build()
             .map_err(|e| AppError::Internal(format!("VAPID signing: {e}")))?;
-        self.cache
-            .lock()
-            .expect("signer cache")
-            .insert(cache_key, (sig.clone(), Instant::now()));
+        let mut cache = self.cache.lock().expect("signer cache");
+        // One entry per push-service origin: a handful in real use; many
+        // means someone subscribed many hosts, and they need not stay.
+        if cache.len() >= MAX_CACHED_ORIGINS {
+            cache.retain(|_, (_, at)| at.elapsed() < REUSE_FOR);
+            if cache.len() >= MAX_CACHED_ORIGINS {
+                cache.clear();
+            }
+        }
+        cache.insert(cache_key, (sig.clone(), Instant::now()));
         Ok(sig)
     }
 }

@@ -7,7 +7,10 @@
 //! push service replace rather than add it.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use app::domain::address::OutboundPolicy;
 
 use app::domain::notice::Notice;
 use app::domain::push::{Next, after_attempt, ttl_secs};
@@ -26,30 +29,58 @@ use crate::config::PushArgs;
 const FANOUT_BATCH: i64 = 2000;
 /// How often reminders are looked for.
 const REMINDER_EVERY: Duration = Duration::from_secs(30);
+/// How often old attempts and dead subscriptions are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 pub struct Worker {
     state: AppState,
     http: reqwest::Client,
     signer: Signer,
     args: PushArgs,
+    policy: OutboundPolicy,
+    /// Sends in flight per push-service origin.
+    per_origin: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
 }
 
 impl Worker {
     pub async fn new(state: AppState, args: PushArgs) -> Result<Worker> {
-        let http = send::client(args.push_ca_file.as_deref())?;
+        let policy = OutboundPolicy {
+            allow_loopback: args.push_allow_insecure_localhost,
+        };
+        let http = send::client(args.push_ca_file.as_deref(), policy)?;
         let signer = Signer::new(state.store.vapid_keys().await?, &args.push_contact);
         Ok(Worker {
             state,
             http,
             signer,
             args,
+            policy,
+            per_origin: Mutex::default(),
         })
+    }
+
+    /// A slot for one send to `endpoint`'s origin, so one slow (or
+    /// hostile) push service cannot hold every slot of the worker.
+    async fn origin_slot(&self, endpoint: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let origin = super::vapid::origin(endpoint)?;
+        let cap = self.args.push_per_origin.max(1);
+        let sem = {
+            let mut m = self.per_origin.lock().unwrap_or_else(|e| e.into_inner());
+            if m.len() > 10_000 {
+                m.retain(|_, s| s.available_permits() < cap);
+            }
+            m.entry(origin)
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(cap)))
+                .clone()
+        };
+        sem.acquire_owned().await.ok()
     }
 
     /// Runs until the process ends. Database errors are logged and retried
     /// a second later: the outbox waits for the database to come back.
     pub async fn run(mut self) {
         let mut last_reminders = tokio::time::Instant::now() - REMINDER_EVERY;
+        let mut last_prune = tokio::time::Instant::now() - PRUNE_EVERY;
         loop {
             let busy = match self.step().await {
                 Ok(busy) => busy,
@@ -65,6 +96,14 @@ impl Worker {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(queued = n, "speaker reminders queued"),
                     Err(e) => tracing::debug!(error = %e, "reminders not queued"),
+                }
+            }
+            if last_prune.elapsed() >= PRUNE_EVERY {
+                last_prune = tokio::time::Instant::now();
+                match self.state.store.prune_push(Utc::now()).await {
+                    Ok(n) if n.total() > 0 => tracing::info!(?n, "push tables pruned"),
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(error = %e, "push tables not pruned"),
                 }
             }
             if !busy {
@@ -132,6 +171,11 @@ impl Worker {
             status,
             detail,
         };
+        if let Err(refusal) = crate::outbound::check_url(&d.endpoint, self.policy) {
+            // Made while the loopback switch was on, or before this rule:
+            // never sent to, and dropped like a subscription that is gone.
+            return done("gone", None, format!("refused endpoint: {refusal}"));
+        }
         let Some(ttl) = ttl_secs(now, d.expires_at) else {
             return done("expired", None, "expired before it could be sent".into());
         };
@@ -155,6 +199,7 @@ impl Worker {
             Ok(s) => s,
             Err(e) => return done("failed", None, e.to_string()),
         };
+        let _slot = self.origin_slot(&d.endpoint).await;
         let answer = match send::send(
             &self.http,
             Outgoing {
@@ -171,6 +216,9 @@ impl Worker {
             Ok(a) => a,
             Err(e) => return done("failed", None, e.to_string()),
         };
+        if answer.refused {
+            return done("gone", None, format!("refused endpoint: {}", answer.detail));
+        }
         let attempts = d.attempts + 1;
         let detail = match answer.status {
             Some(s) if answer.detail.is_empty() => format!("HTTP {s}"),

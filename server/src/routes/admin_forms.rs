@@ -61,13 +61,30 @@ fn non_empty(s: String) -> Option<String> {
     (!s.trim().is_empty()).then_some(s)
 }
 
-fn back(slug: &str, result: Result<(), AppError>) -> Response {
+/// Back to the dashboard; a refusal's message is kept for the organiser's
+/// session and the URL only says there is one (`?error=1`), so no link can
+/// put words into an organiser page.
+fn back(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: &str,
+    result: Result<(), AppError>,
+) -> Response {
+    back_to(state, user, &format!("/admin/e/{slug}"), result)
+}
+
+fn back_to(
+    state: &AppState,
+    user: &CurrentUser,
+    page: &str,
+    result: Result<(), AppError>,
+) -> Response {
     match result {
-        Ok(()) => Redirect::to(&format!("/admin/e/{slug}")).into_response(),
+        Ok(()) => Redirect::to(page).into_response(),
         Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => e.into_response(),
         Err(e) => {
-            let msg: String = form_urlencoded::byte_serialize(e.to_string().as_bytes()).collect();
-            Redirect::to(&format!("/admin/e/{slug}?error={msg}")).into_response()
+            state.set_form_error(&user.csrf_token, e.to_string());
+            Redirect::to(&format!("{page}?error=1")).into_response()
         }
     }
 }
@@ -105,7 +122,7 @@ pub async fn open_incident(
         .await
         .map(|_| ());
     tracing::info!(event, by = %user.email, ok = r.is_ok(), "incident opened from the dashboard");
-    back(&event, r)
+    back(&state, &user, &event, r)
 }
 
 pub async fn update_incident(
@@ -126,6 +143,8 @@ pub async fn update_incident(
         lang: non_empty(f.lang),
     };
     back(
+        &state,
+        &user,
         &event,
         status_api::update_incident(&state, &event, id, input)
             .await
@@ -148,6 +167,8 @@ pub async fn set_component(
         description: None,
     };
     back(
+        &state,
+        &user,
         &event,
         status_api::patch_component(&state, &event, id, input)
             .await
@@ -179,15 +200,13 @@ pub struct CsrfForm {
 
 /// Where to send the organiser after a shift: the shift page (errors keep
 /// the form's values in the query so nothing has to be typed again).
-fn back_to_shift(slug: &str, result: Result<(), AppError>) -> Response {
-    match result {
-        Ok(()) => Redirect::to(&format!("/admin/e/{slug}/shift")).into_response(),
-        Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => e.into_response(),
-        Err(e) => {
-            let msg: String = form_urlencoded::byte_serialize(e.to_string().as_bytes()).collect();
-            Redirect::to(&format!("/admin/e/{slug}/shift?error={msg}")).into_response()
-        }
-    }
+fn back_to_shift(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: &str,
+    result: Result<(), AppError>,
+) -> Response {
+    back_to(state, user, &format!("/admin/e/{slug}/shift"), result)
 }
 
 pub async fn apply_shift(
@@ -203,6 +222,8 @@ pub async fn apply_shift(
         Some(Ok(b)) => Some(b),
         Some(Err(_)) => {
             return back_to_shift(
+                &state,
+                &user,
                 &event,
                 Err(AppError::invalid(
                     "by_minutes",
@@ -236,7 +257,7 @@ pub async fn apply_shift(
     let r = shift_api::apply(&state, &event, &input, &user.email)
         .await
         .map(|_| ());
-    back_to_shift(&event, r)
+    back_to_shift(&state, &user, &event, r)
 }
 
 pub async fn revert_shift(
@@ -256,7 +277,7 @@ pub async fn revert_shift(
         state.after_write(&event).await
     }
     .await;
-    back_to_shift(&event, r)
+    back_to_shift(&state, &user, &event, r)
 }
 
 #[derive(Deserialize)]

@@ -65,7 +65,12 @@ pub async fn import(
             "empty; send a C3VOC schedule.json or schedule.xml",
         ));
     }
-    let report = c3voc::parse(&body, &event, &mut |_, _| {})
+    // Up to 32 MiB of JSON or XML: parsed on the blocking pool, so a big
+    // import does not hold a runtime worker that pages and streams need.
+    let slug = event.clone();
+    let report = tokio::task::spawn_blocking(move || c3voc::parse(&body, &slug, &mut |_, _| {}))
+        .await
+        .map_err(|e| AppError::Internal(format!("import parser: {e}")))?
         .map_err(|e| AppError::invalid(e.path, e.message))?;
     let reason = q.reason.unwrap_or_else(|| "import through the API".into());
     let out = state

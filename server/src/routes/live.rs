@@ -2,12 +2,16 @@
 //! Resumes after `Last-Event-ID` from the database (when reachable), then
 //! follows the live hub; a heartbeat comment every 15 s keeps proxies from
 //! closing idle streams, and `X-Accel-Buffering: no` stops nginx buffering.
+//! Streams are capped per client address and end when the server shuts
+//! down.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::error::AppError;
 use app::state::AppState;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -15,18 +19,28 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 
+use crate::client_ip::ClientIp;
+use crate::limits::Limits;
+
 /// How many missed changes a reconnecting client is replayed at most;
 /// beyond that it is told to reload.
 const REPLAY_LIMIT: i64 = 200;
 
 pub async fn live(
     State(state): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ip: ClientIp,
     Path(event): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     if state.read_model.get(&event).is_none() {
         return AppError::not_found(format!("event {event:?}")).into_response();
     }
+    // Counted while the stream is open (the ticket lives in the stream).
+    let ticket = match limits.open_stream(ip) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
     // Subscribe first, then read the backlog, so nothing falls in between.
     let rx = state.live.subscribe(&event);
     let last_id = headers
@@ -36,11 +50,16 @@ pub async fn live(
     let mut backlog = Vec::new();
     let mut resync = false;
     if let Some(id) = last_id {
-        match state
-            .store
-            .changes_since(&event, id, REPLAY_LIMIT + 1)
-            .await
-        {
+        let replayed = match limits.anon_db().await {
+            Ok(_db) => {
+                state
+                    .store
+                    .changes_since(&event, id, REPLAY_LIMIT + 1)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match replayed {
             Ok(rows) if rows.len() as i64 > REPLAY_LIMIT => resync = true,
             Ok(rows) => {
                 backlog = rows
@@ -48,8 +67,9 @@ pub async fn live(
                     .map(|c| (c.seq, c.kind, c.payload_json))
                     .collect()
             }
-            // The database is away: the client gets live events from now on
-            // and a resync hint so it refetches what it shows.
+            // The database is away (or its anonymous share is taken): the
+            // client gets live events from now on and a resync hint so it
+            // refetches what it shows.
             Err(_) => resync = true,
         }
     }
@@ -78,10 +98,15 @@ pub async fn live(
             Err(_) => Some(Event::default().event("resync").data("{}")),
         }
     });
+    // Ends when the server shuts down, so draining does not wait for it.
     let events: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> = Box::pin(
         stream::iter(std::iter::once(hello).chain(replay))
             .chain(live)
-            .map(Ok),
+            .take_until(limits.shutting_down())
+            .map(move |e| {
+                let _counted = &ticket;
+                Ok(e)
+            }),
     );
     let mut res = Sse::new(events)
         .keep_alive(

@@ -1,22 +1,84 @@
 //! Organiser sign-in with a server-side session: the cookie holds a random
 //! token, the database only its SHA-256. Forms are CSRF-safe: sign-in
-//! checks Origin, every signed-in form carries the session's CSRF token,
-//! and the cookie is HttpOnly + SameSite=Lax.
+//! checks the browser's own word that the form came from this site
+//! (`Sec-Fetch-Site`, else `Origin` against the public URL), every
+//! signed-in form carries the session's CSRF token, and the cookie is
+//! HttpOnly + SameSite=Lax (+ Secure and `__Host-` behind TLS). Sign-in is
+//! throttled per client address and per account, and passwords are checked
+//! off the async runtime (see [`crate::limits`]).
 
-use app::auth::{constant_time_eq, hash_token, new_token, verify_password};
+use std::sync::Arc;
+
+use app::auth::{constant_time_eq, hash_token, new_token};
 use app::error::AppError;
 use app::pages::request::CurrentUser;
 use app::state::AppState;
-use axum::Form;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
+use crate::client_ip::ClientIp;
+use crate::limits::{Limits, account_label};
+
 const COOKIE: &str = "marquee_session";
+/// The same cookie when served over TLS: browsers take a `__Host-` cookie
+/// only with Secure, Path=/ and no Domain, so a sibling subdomain cannot
+/// plant (toss) one.
+const HOST_COOKIE: &str = "__Host-marquee_session";
 const SESSION_HOURS: i64 = 12;
+
+/// What sign-in needs besides the app state.
+#[derive(Clone)]
+pub struct LoginContext {
+    pub limits: Arc<Limits>,
+    /// Cookies get Secure and the `__Host-` name.
+    pub secure: bool,
+    /// `scheme://host[:port]` of the public URL: what a same-site form's
+    /// `Origin` says.
+    pub public_origin: Arc<str>,
+    /// Unknown users are checked against this, so timing does not tell
+    /// which emails have accounts.
+    dummy_hash: Arc<str>,
+}
+
+impl LoginContext {
+    pub fn new(limits: Arc<Limits>, public_url: &str, secure: bool) -> LoginContext {
+        let public_origin = url::Url::parse(public_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|_| public_url.trim_end_matches('/').to_owned());
+        LoginContext {
+            limits,
+            secure,
+            public_origin: public_origin.into(),
+            dummy_hash: app::auth::hash_password("not-a-real-password")
+                .unwrap_or_default()
+                .into(),
+        }
+    }
+
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure { HOST_COOKIE } else { COOKIE }
+    }
+
+    fn session_cookie(&self, value: String, max_age: Duration) -> Cookie<'static> {
+        Cookie::build((self.cookie_name(), value))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .max_age(cookie::time::Duration::seconds(max_age.num_seconds()))
+            .build()
+    }
+
+    fn idle(&self) -> Duration {
+        Duration::minutes(self.limits.settings.session_idle_minutes.max(1))
+    }
+}
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -29,69 +91,66 @@ pub struct LogoutForm {
     csrf: String,
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .find_map(|c| {
-            let (k, v) = c.trim().split_once('=')?;
-            (k == name).then(|| v.to_owned())
-        })
-}
-
-/// A cross-site form post carries a foreign Origin; refuse it. Requests
-/// without Origin (curl, old browsers) fall back to SameSite protection.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    origin.split_once("://").map(|(_, h)| h) == Some(host)
-}
-
-fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    ))
-    .unwrap_or(HeaderValue::from_static(""))
+/// Whether a sign-in post comes from our own form. Browsers say where a
+/// request comes from in `Sec-Fetch-Site`, which no page can forge; where
+/// they do not (older browsers, scripts), `Origin` must be the public URL's.
+/// Neither header: refused, since nothing shows it is not cross-site.
+fn same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
+    let get = |h| headers.get(h).and_then(|v: &HeaderValue| v.to_str().ok());
+    match (get("sec-fetch-site"), get(header::ORIGIN.as_str())) {
+        (Some("same-origin"), _) => true,
+        (Some(_), _) => false,
+        (None, Some(origin)) => origin == public_origin,
+        (None, None) => false,
+    }
 }
 
 pub async fn login(
     State(state): State<AppState>,
+    Extension(ctx): Extension<LoginContext>,
+    ip: ClientIp,
+    jar: CookieJar,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    if !same_origin(&headers) {
+    if !same_origin(&headers, &ctx.public_origin) {
         return AppError::Forbidden("cross-site sign-in refused".into()).into_response();
     }
     let email = form.email.trim().to_lowercase();
-    let user = match state.store.find_user(&email).await {
-        Ok(u) => u,
-        Err(e) => return e.into_response(),
-    };
-    // Verify against a dummy hash for unknown users so timing does not
-    // reveal which emails have accounts.
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let ok = match &user {
-        Some(u) => verify_password(&form.password, &u.password_hash),
-        None => {
-            let dummy = DUMMY.get_or_init(|| {
-                app::auth::hash_password("not-a-real-password").unwrap_or_default()
-            });
-            verify_password(&form.password, dummy);
-            false
+    let account = account_label(&email);
+    if let Err(e) = ctx.limits.login_attempt(ip, &email) {
+        tracing::warn!(%ip, %account, "sign-in throttled");
+        return refused_page(e, &headers);
+    }
+    let user = {
+        let _db = match ctx.limits.anon_db().await {
+            Ok(p) => p,
+            Err(e) => return refused_page(e, &headers),
+        };
+        match state.store.find_user(&email).await {
+            Ok(u) => u,
+            Err(e) => return e.into_response(),
         }
     };
+    let phc = user
+        .as_ref()
+        .map_or_else(|| ctx.dummy_hash.to_string(), |u| u.password_hash.clone());
+    let ok = match ctx.limits.verify_password(form.password, phc).await {
+        Ok(ok) => ok,
+        Err(e) => return refused_page(e, &headers),
+    };
     let Some(user) = user.filter(|_| ok) else {
-        tracing::info!(email = %email, "sign-in refused");
+        tracing::info!(%ip, %account, "sign-in refused");
         return Redirect::to("/login?error=1").into_response();
     };
+    // A new session for every sign-in; the one this browser held before
+    // (if any) ends, so a planted or stolen cookie does not live on.
+    if let Some(old) = jar.get(ctx.cookie_name()) {
+        let _ = state
+            .store
+            .delete_login_session(&hash_token(old.value()))
+            .await;
+    }
     let (token, token_hash) = new_token("ms");
     let (csrf, _) = new_token("csrf");
     let expires = Utc::now() + Duration::hours(SESSION_HOURS);
@@ -102,21 +161,67 @@ pub async fn login(
     {
         return e.into_response();
     }
-    tracing::info!(email = %email, "organiser signed in");
-    let mut res = Redirect::to("/admin").into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        session_cookie(&token, SESSION_HOURS * 3600, state.secure_cookies),
+    tracing::info!(%ip, user_id = user.user_id, "organiser signed in");
+    let jar = jar.add(ctx.session_cookie(token, Duration::hours(SESSION_HOURS)));
+    (jar, Redirect::to("/admin")).into_response()
+}
+
+/// A throttled or shed sign-in: 429/503 with `Retry-After`; a page for a
+/// browser's form, the usual JSON error for anything else.
+fn refused_page(e: AppError, headers: &HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if !wants_html {
+        return e.into_response();
+    }
+    let lang = app::i18n::negotiate(
+        CookieJar::from_headers(headers)
+            .get("lang")
+            .map(|c| c.value()),
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
     );
+    let message = match &e {
+        AppError::TooManyRequests { retry_after } => rust_i18n_format(
+            &app::i18n::tr("login.throttled", lang),
+            &retry_after.to_string(),
+        ),
+        _ => app::i18n::tr("login.busy", lang),
+    };
+    let back = app::i18n::tr("login.back", lang);
+    let mut res = e.into_response();
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{message}</title><link rel=\"stylesheet\" href=\"/pkg/marquee.css\"></head>\
+         <body><main class=\"login\"><p class=\"error\" role=\"alert\" data-testid=\"login-throttled\">{message}</p>\
+         <p><a href=\"/login\">{back}</a></p></main></body></html>"
+    );
+    let status = res.status();
+    let retry = res.headers_mut().remove(header::RETRY_AFTER);
+    res = (status, Html(page)).into_response();
+    if let Some(v) = retry {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
     res
+}
+
+/// `%{seconds}` in a translated sentence (rust-i18n's `t!` interpolates only
+/// inside the crate that loads the locales).
+fn rust_i18n_format(template: &str, seconds: &str) -> String {
+    template.replace("%{seconds}", seconds)
 }
 
 pub async fn logout(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(ctx): Extension<LoginContext>,
+    jar: CookieJar,
     Form(form): Form<LogoutForm>,
 ) -> Response {
-    let Some(token) = cookie_value(&headers, COOKIE) else {
+    let Some(token) = jar.get(ctx.cookie_name()).map(|c| c.value().to_owned()) else {
         return Redirect::to("/").into_response();
     };
     let hash = hash_token(&token);
@@ -130,36 +235,41 @@ pub async fn logout(
         Ok(None) => {}
         Err(e) => return e.into_response(),
     }
-    let mut res = Redirect::to("/").into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        session_cookie("", 0, state.secure_cookies),
-    );
-    res
+    let jar = jar.add(ctx.session_cookie(String::new(), Duration::zero()));
+    (jar, Redirect::to("/")).into_response()
 }
 
 /// Resolves the session cookie into a `CurrentUser` for organiser pages
-/// only; public pages never touch the database.
+/// only, and a speaker link into its scope on `/s/` pages; other pages
+/// never touch the database.
 pub async fn resolve_user(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let Some(ctx) = req.extensions().get::<LoginContext>().cloned() else {
+        return AppError::Internal("no login context".into()).into_response();
+    };
     let path = req.uri().path().to_owned();
     let path = path.as_str();
     let wants_user =
         path == "/admin" || path.starts_with("/admin/") || path == "/logout" || path == "/login";
     let admin_area = path == "/admin" || path.starts_with("/admin/");
-    if let Some(token) = path.strip_prefix("/s/")
-        && let Ok(Some(link)) = state.store.find_speaker_link(&hash_token(token)).await
-    {
-        req.extensions_mut()
-            .insert(app::pages::speaker::SpeakerScope {
-                event_slug: link.event_slug,
-                speaker_key: link.speaker_key,
-            });
+    if let Some(token) = path.strip_prefix("/s/") {
+        let _db = match ctx.limits.anon_db().await {
+            Ok(p) => p,
+            Err(e) => return e.into_response(),
+        };
+        if let Ok(Some(link)) = state.store.find_speaker_link(&hash_token(token)).await {
+            req.extensions_mut()
+                .insert(app::pages::speaker::SpeakerScope {
+                    event_slug: link.event_slug,
+                    speaker_key: link.speaker_key,
+                });
+        }
     }
     if wants_user {
-        if let Some(token) = cookie_value(req.headers(), COOKIE)
+        let jar = CookieJar::from_headers(req.headers());
+        if let Some(cookie) = jar.get(ctx.cookie_name())
             && let Ok(Some(s)) = state
                 .store
-                .find_login_session(&hash_token(&token), Utc::now())
+                .find_active_session(&hash_token(cookie.value()), Utc::now(), ctx.idle())
                 .await
         {
             req.extensions_mut().insert(CurrentUser {
@@ -181,11 +291,15 @@ pub async fn remember_language(req: Request, next: Next) -> Response {
         .query()
         .and_then(|q| form_urlencoded_lang(q).and_then(|l| app::i18n::supported(&l)));
     let mut res = next.run(req).await;
-    if let Some(l) = chosen
-        && let Ok(v) =
-            HeaderValue::from_str(&format!("lang={l}; Path=/; Max-Age=31536000; SameSite=Lax"))
-    {
-        res.headers_mut().append(header::SET_COOKIE, v);
+    if let Some(l) = chosen {
+        let cookie = Cookie::build(("lang", l))
+            .path("/")
+            .max_age(cookie::time::Duration::days(365))
+            .same_site(SameSite::Lax)
+            .build();
+        if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     if res.status() == StatusCode::OK && res.headers().get(header::CACHE_CONTROL).is_none() {
         res.headers_mut()

@@ -3,25 +3,42 @@
 //! speaker's answer to a moved slot, authorised by their secret link.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use app::auth::hash_token;
+use app::domain::address::OutboundPolicy;
 use app::domain::push::{Audience, check_subscription};
 use app::error::{AppError, Result};
 use app::state::AppState;
 use app::store::{Answer, NewSubscription};
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::status_api::read_json;
+use crate::client_ip::ClientIp;
+use crate::limits::Limits;
+use crate::push::vapid::KeyCache;
 
-/// `GET /api/v1/push/key`: what `pushManager.subscribe` needs.
-pub async fn key(State(state): State<AppState>) -> Result<Response> {
-    let key = crate::push::vapid::ensure_key(&state.store).await?;
+/// What the push handlers share besides the app state.
+#[derive(Clone)]
+pub struct PushContext {
+    pub limits: Arc<Limits>,
+    pub keys: Arc<KeyCache>,
+    pub policy: OutboundPolicy,
+}
+
+/// `GET /api/v1/push/key`: what `pushManager.subscribe` needs, from
+/// memory (see [`KeyCache`]).
+pub async fn key(
+    State(state): State<AppState>,
+    Extension(push): Extension<PushContext>,
+) -> Result<Response> {
+    let key = push.keys.get(&state.store).await?;
     let mut res = Json(json!({ "public_key": key.public_key, "key_id": key.id })).into_response();
     // It changes on `marquee vapid rotate`: always revalidate.
     res.headers_mut().insert(
@@ -69,8 +86,13 @@ const MAX_CHOICES: usize = 500;
 /// `POST /api/v1/push/subscriptions`. A refused subscription is a 400
 /// (what browsers' push code and its libraries expect of this endpoint),
 /// with the usual body naming the field.
-pub async fn subscribe(State(state): State<AppState>, body: Body) -> Response {
-    match store_subscription(&state, body).await {
+pub async fn subscribe(
+    State(state): State<AppState>,
+    Extension(push): Extension<PushContext>,
+    ip: ClientIp,
+    body: Body,
+) -> Response {
+    match store_subscription(&state, &push, ip, body).await {
         Ok(created) => created.into_response(),
         Err(e @ AppError::Invalid { .. }) => {
             (StatusCode::BAD_REQUEST, Json(e.body())).into_response()
@@ -79,15 +101,24 @@ pub async fn subscribe(State(state): State<AppState>, body: Body) -> Response {
     }
 }
 
-async fn store_subscription(state: &AppState, body: Body) -> Result<(StatusCode, Json<Value>)> {
+async fn store_subscription(
+    state: &AppState,
+    push: &PushContext,
+    ip: ClientIp,
+    body: Body,
+) -> Result<(StatusCode, Json<Value>)> {
     let input: SubscribeInput = read_json(body).await?;
     let sub = &input.subscription;
     check_subscription(&sub.endpoint, &sub.keys.p256dh, &sub.keys.auth)
         .map_err(|e| AppError::invalid(e.field, e.message))?;
+    crate::outbound::check_url(&sub.endpoint, push.policy)
+        .map_err(|r| AppError::invalid("subscription.endpoint", r.0))?;
     let view = state
         .read_model
         .get(&input.event)
         .ok_or_else(|| AppError::invalid("event", format!("no event {:?}", input.event)))?;
+    push.limits.new_subscription(ip)?;
+    let _db = push.limits.anon_db().await?;
     let speaker = match input.speaker.as_deref().filter(|s| !s.is_empty()) {
         Some(token) => {
             let link = state
@@ -154,7 +185,7 @@ async fn store_subscription(state: &AppState, body: Body) -> Result<(StatusCode,
             z.to_owned()
         }
     };
-    let key = crate::push::vapid::ensure_key(&state.store).await?;
+    let key = push.keys.get(&state.store).await?;
     let id = state
         .store
         .upsert_subscription(&NewSubscription {
@@ -194,23 +225,44 @@ pub struct UnsubscribeInput {
     #[serde(default)]
     pub endpoint: Option<String>,
     #[serde(default)]
-    pub subscription: Option<EndpointOnly>,
+    pub auth: Option<String>,
+    #[serde(default)]
+    pub subscription: Option<EndpointAndAuth>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct EndpointOnly {
+pub struct EndpointAndAuth {
     pub endpoint: String,
+    #[serde(default)]
+    pub keys: Option<AuthOnly>,
 }
 
-/// `DELETE /api/v1/push/subscriptions` with `{"endpoint": …}` (or the
-/// whole `{"subscription": …}`): 204, or 404 when it was not known.
-pub async fn unsubscribe(State(state): State<AppState>, body: Body) -> Result<StatusCode> {
+#[derive(Debug, Deserialize)]
+pub struct AuthOnly {
+    pub auth: String,
+}
+
+/// `DELETE /api/v1/push/subscriptions` with `{"endpoint", "auth"}` (or
+/// the whole `{"subscription": …}`): 204, or 404 when no subscription has
+/// that endpoint and auth secret. The secret proves the caller is the
+/// browser that subscribed (an endpoint alone may leak, e.g. in a log).
+pub async fn unsubscribe(
+    State(state): State<AppState>,
+    Extension(push): Extension<PushContext>,
+    body: Body,
+) -> Result<StatusCode> {
     let input: UnsubscribeInput = read_json(body).await?;
-    let endpoint = input
-        .endpoint
-        .or(input.subscription.map(|s| s.endpoint))
+    let (endpoint, auth) = match input.subscription {
+        Some(s) => (Some(s.endpoint), s.keys.map(|k| k.auth)),
+        None => (input.endpoint, input.auth),
+    };
+    let endpoint = endpoint
         .ok_or_else(|| AppError::invalid("endpoint", "give the subscription's endpoint"))?;
-    if state.store.delete_subscription(&endpoint).await? {
+    let auth = auth.filter(|a| !a.is_empty()).ok_or_else(|| {
+        AppError::invalid("auth", "give the subscription's auth secret (keys.auth)")
+    })?;
+    let _db = push.limits.anon_db().await?;
+    if state.store.delete_subscription(&endpoint, &auth).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::not_found("subscription"))
@@ -229,6 +281,7 @@ pub struct AnswerInput {
 /// so a cross-site form cannot forge it.
 pub async fn answer(
     State(state): State<AppState>,
+    Extension(push): Extension<PushContext>,
     Path(token): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -262,6 +315,7 @@ pub async fn answer(
             answer: answer.ok_or_else(|| AppError::invalid("answer", "missing"))?,
         }
     };
+    let _db = push.limits.anon_db().await?;
     let link = state
         .store
         .find_speaker_link(&hash_token(&token))

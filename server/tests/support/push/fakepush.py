@@ -19,7 +19,8 @@ POST /push/{sid}
     goes to the sid's inbox as
     {data, ttl, urgency, topic, aud, aud_port, sub, len, at (unix seconds)}.
     Special sids: `gone` -> 410, `notfound` -> 404 (also `gone-*`,
-    `notfound-*`). Any other sid not in the keys file -> 404.
+    `notfound-*`), `redirect` -> 307 to --redirect-to (a sender must not
+    follow it). Any other sid not in the keys file -> 404.
     Scripted statuses queued with /control come first (see below).
     Invalid requests (VAPID, headers, decryption, size, unknown sid) are
     answered 400/401/403/404/413/415 and recorded in `errors`: a correct
@@ -72,7 +73,8 @@ class Reject(Exception):
 
 
 class Service:
-    def __init__(self, keys_path, vapid_pub, fast):
+    def __init__(self, keys_path, vapid_pub, fast, redirect_to=None):
+        self.redirect_to = redirect_to
         self.keys_path = keys_path
         self.vapid_pub = vapid_pub
         self.fast = fast
@@ -183,6 +185,8 @@ class Service:
             return web.json_response({"code": 410, "errno": 106, "message": "gone"}, status=410)
         if sid == "notfound" or sid.startswith("notfound-"):
             return web.json_response({"code": 404, "errno": 102, "message": "not found"}, status=404)
+        if (sid == "redirect" or sid.startswith("redirect-")) and self.redirect_to:
+            return web.Response(status=307, headers={"Location": self.redirect_to})
         if sid not in self.subs:
             self.load_keys()
             if sid not in self.subs:
@@ -286,9 +290,10 @@ async def main():
     ap.add_argument("--fast", action="store_true", help="skip decryption")
     ap.add_argument("--cert", help="serve https with this certificate (PEM) ...")
     ap.add_argument("--key", help="... and this private key (PEM)")
+    ap.add_argument("--redirect-to", help="where the `redirect` sid's 307 points")
     args = ap.parse_args()
 
-    svc = Service(args.keys, args.vapid_pub, args.fast)
+    svc = Service(args.keys, args.vapid_pub, args.fast, args.redirect_to)
     app = web.Application(client_max_size=64 * 1024)
     app.add_routes([
         web.post("/push/{sid}", svc.push),
