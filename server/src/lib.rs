@@ -9,4 +9,5 @@ pub mod demo;
 pub mod ics;
 pub mod push;
 pub mod routes;
+pub mod services;
 pub mod telemetry;

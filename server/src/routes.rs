@@ -10,7 +10,7 @@ mod live;
 mod login;
 mod push_api;
 mod screen;
-pub mod shift_api;
+mod shift_api;
 mod status_api;
 pub mod statuspage;
 
