@@ -3,6 +3,8 @@
 //! incident lifecycle, impact, scheduled maintenance, and the page-wide
 //! indicator. Pure: `now` is always passed in.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -224,6 +226,92 @@ pub fn overall_indicator(components: &[ComponentStatus], open_impacts: &[Impact]
     }
 }
 
+/// Which tracks an incident reaches, decided from the components it names.
+/// The one rule behind who is pushed a notice, which countdown screens
+/// turn to "delayed" and what the banner's "Affects:" line says, so the
+/// three always agree.
+///
+/// Serialised as `{"tracks": [...]}` plus `"no_track": true` for
+/// [`IncidentReach::NoTrack`]: the push outbox stored `{"tracks": []}` for
+/// whole-event incidents before this type existed, and still reads them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ReachWire", into = "ReachWire")]
+pub enum IncidentReach {
+    /// It names no component: the whole event, every track.
+    Event,
+    /// The tracks whose stream components it names. Other components named
+    /// with them (the website) do not widen it: the streams say where.
+    Tracks(BTreeSet<String>),
+    /// It names only components that are no track's stream (the website,
+    /// the ticket shop): no track's programme is affected.
+    NoTrack,
+}
+
+impl IncidentReach {
+    /// From the track of each component an incident names; `None` for a
+    /// component that is no track's stream.
+    pub fn of<'a>(named: impl IntoIterator<Item = Option<&'a str>>) -> Self {
+        let mut any = false;
+        let mut tracks = BTreeSet::new();
+        for track in named {
+            any = true;
+            if let Some(t) = track {
+                tracks.insert(t.to_owned());
+            }
+        }
+        match (any, tracks.is_empty()) {
+            (false, _) => Self::Event,
+            (true, false) => Self::Tracks(tracks),
+            (true, true) => Self::NoTrack,
+        }
+    }
+
+    /// Whether the incident concerns `track`.
+    pub fn covers(&self, track: &str) -> bool {
+        match self {
+            Self::Event => true,
+            Self::Tracks(t) => t.contains(track),
+            Self::NoTrack => false,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReachWire {
+    tracks: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    no_track: bool,
+}
+
+impl From<ReachWire> for IncidentReach {
+    fn from(w: ReachWire) -> Self {
+        match (w.tracks.is_empty(), w.no_track) {
+            (false, _) => Self::Tracks(w.tracks.into_iter().collect()),
+            (true, false) => Self::Event,
+            (true, true) => Self::NoTrack,
+        }
+    }
+}
+
+impl From<IncidentReach> for ReachWire {
+    fn from(r: IncidentReach) -> Self {
+        match r {
+            IncidentReach::Event => Self {
+                tracks: vec![],
+                no_track: false,
+            },
+            IncidentReach::Tracks(t) => Self {
+                tracks: t.into_iter().collect(),
+                no_track: false,
+            },
+            IncidentReach::NoTrack => Self {
+                tracks: vec![],
+                no_track: true,
+            },
+        }
+    }
+}
+
 /// One recorded status of a component from `at` on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {
@@ -392,6 +480,39 @@ mod tests {
             overall_indicator(&[UnderMaintenance, DegradedPerformance], &[]),
             Impact::Minor
         );
+    }
+
+    #[test]
+    fn an_incident_reaches_the_tracks_whose_streams_it_names() {
+        let website_and_track_2 = IncidentReach::of([None, Some("track-2")]);
+        assert_eq!(
+            website_and_track_2,
+            IncidentReach::Tracks(["track-2".to_owned()].into())
+        );
+        assert!(website_and_track_2.covers("track-2"));
+        assert!(!website_and_track_2.covers("track-1"));
+        let whole_event = IncidentReach::of([]);
+        assert_eq!(whole_event, IncidentReach::Event);
+        assert!(whole_event.covers("track-1") && whole_event.covers("track-2"));
+        let website_only = IncidentReach::of([None]);
+        assert_eq!(website_only, IncidentReach::NoTrack);
+        assert!(!website_only.covers("track-1"));
+    }
+
+    #[test]
+    fn reach_reads_what_the_outbox_stored_before_it_existed() {
+        let old: IncidentReach = serde_json::from_str(r#"{"tracks": []}"#).unwrap();
+        assert_eq!(old, IncidentReach::Event);
+        let old: IncidentReach = serde_json::from_str(r#"{"tracks": ["t1"]}"#).unwrap();
+        assert_eq!(old, IncidentReach::Tracks(["t1".to_owned()].into()));
+        for r in [
+            IncidentReach::Event,
+            IncidentReach::NoTrack,
+            IncidentReach::of([Some("b"), Some("a")]),
+        ] {
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<IncidentReach>(&json).unwrap(), r);
+        }
     }
 
     #[test]
