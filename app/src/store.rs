@@ -8,7 +8,7 @@ mod events;
 mod import;
 mod push;
 mod shift;
-mod speaker_links;
+mod speakers;
 mod status;
 mod status_components;
 mod status_incidents;
@@ -30,15 +30,18 @@ use crate::error::{AppError, Result};
 pub use changes::ChangeRecord;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
-pub use push::{Answer, AttemptOutcome, DueDelivery, NewSubscription, PushCounts, VapidKeyRecord};
+pub use push::{AttemptOutcome, DueDelivery, NewSubscription, PushCounts, VapidKeyRecord};
 pub use shift::{AppliedShift, ShiftRecord};
-pub use speaker_links::{SpeakerLink, SpeakerLinkInfo};
+pub use speakers::{SpeakerLink, SpeakerLinkInfo};
 pub use status::{
     AffectedComponent, ComponentPatch, ComponentRecord, IncidentRecord, IncidentUpdateRecord,
     NewComponent, NewIncident, NewIncidentUpdate, StatusSnapshot,
 };
 pub use tokens::ApiToken;
 pub use users::{LoginSession, UserRecord};
+
+/// Kept here for callers that know it as the store's: it is the domain's.
+pub use crate::domain::speaker::Answer;
 
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +199,12 @@ pub(crate) fn redact_url(url: &str) -> String {
 /// Unix seconds of an instant: how every instant is stored.
 pub(crate) fn unix(t: DateTime<Utc>) -> i64 {
     t.timestamp()
+}
+
+/// JSON text for a column, or an internal error (serialising our own types
+/// cannot fail in practice).
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// The instant stored as unix seconds in column `col`.

@@ -3,6 +3,7 @@
 //! compiles to wasm and native and is tested in milliseconds.
 
 pub mod agenda;
+pub mod change;
 pub mod diff;
 pub mod notice;
 pub mod push;
@@ -10,5 +11,6 @@ pub mod schedule;
 pub mod screen;
 pub mod shift;
 pub mod slug;
+pub mod speaker;
 pub mod status;
 pub mod time;

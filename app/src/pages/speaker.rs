@@ -8,9 +8,9 @@ use rust_i18n::t;
 
 use super::{layout, request};
 use crate::components::StartsIn;
+use crate::domain::speaker::Answer;
 use crate::domain::time::format_hhmm;
 use crate::read_model::EventView;
-use crate::store::Answer;
 
 /// Which speaker's page this request may show (set by the middleware).
 #[derive(Debug, Clone)]

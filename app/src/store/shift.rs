@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::events::{EventRow, event_row, load_on, require_event};
 use super::{Store, changes, instant, push, unix};
+use crate::domain::change::ChangeKind;
 use crate::domain::shift::{ShiftError, ShiftPreview, ShiftRequest, preview_revert, preview_shift};
 use crate::domain::time::{format_hhmm, parse_zone};
 use crate::error::{AppError, Result};
@@ -294,7 +295,7 @@ impl Write<'_> {
         if let Some(reverted) = self.reverts {
             payload["reverts_shift_id"] = reverted.into();
         }
-        changes::append(conn, ev.event_id, "schedule", &payload, now).await?;
+        changes::append(conn, ev.event_id, ChangeKind::Schedule, &payload, now).await?;
         Ok(shift_id)
     }
 }

@@ -10,7 +10,7 @@ use super::status::{
     ComponentRecord, IncidentRecord, MAX_BODY, NewIncident, NewIncidentUpdate, checked_len,
     checked_name, components_of, lifecycle, lock_event,
 };
-use super::status_load::load_incidents;
+use super::status_load::{IncidentFilter, load_incidents};
 use super::status_timeline::{component_target, incident_state, record_update, transition};
 use super::{Store, unix};
 use crate::domain::status::{IncidentStatus, check_transition};
@@ -217,7 +217,7 @@ fn checked_components<'a>(
 
 /// The incident as stored now (inside the writing transaction).
 async fn one_incident(conn: &mut AnyConnection, event_id: i64, id: i64) -> Result<IncidentRecord> {
-    load_incidents(conn, event_id, "i.incident_id = $2", id)
+    load_incidents(conn, event_id, IncidentFilter::One(id))
         .await?
         .pop()
         .ok_or_else(|| AppError::not_found(format!("incident {id}")))

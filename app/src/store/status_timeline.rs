@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
 use super::status::{
-    ComponentRecord, components_of, incident_status, lock_event, set_component_status, to_json,
+    ComponentRecord, components_of, incident_status, lock_event, set_component_status,
 };
-use super::{Store, changes, unix};
+use super::{Store, changes, to_json, unix};
+use crate::domain::change::ChangeKind;
 use crate::domain::status::{ComponentStatus, IncidentStatus};
 use crate::error::{AppError, Result};
 
@@ -252,7 +253,7 @@ pub(super) async fn record_update(
     .execute(&mut *conn)
     .await?;
     let payload = serde_json::json!({ "incident_id": incident_id, "status": status.as_str() });
-    changes::append(conn, event_id, "incident", &payload, now).await?;
+    changes::append(conn, event_id, ChangeKind::Incident, &payload, now).await?;
     super::push::enqueue_incident(conn, event_id, incident_id, status, body, now).await?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use app::domain::notice::Notice;
-use app::domain::push::{Next, after_attempt, ttl_secs};
+use app::domain::push::{DeliveryState, Next, after_attempt, ttl_secs};
 use app::error::Result;
 use app::state::AppState;
 use app::store::{AttemptOutcome, DueDelivery};
@@ -113,7 +113,10 @@ impl Worker {
             .buffer_unordered(self.args.push_concurrency.max(1))
             .collect()
             .await;
-        let sent = outcomes.iter().filter(|o| o.state == "sent").count();
+        let sent = outcomes
+            .iter()
+            .filter(|o| o.state == DeliveryState::Sent)
+            .count();
         tracing::debug!(attempts = outcomes.len(), sent, "push batch");
         self.state
             .store
@@ -123,8 +126,9 @@ impl Worker {
     }
 
     async fn deliver(&self, d: &DueDelivery, notice: Option<&Notice>) -> AttemptOutcome {
+        use DeliveryState::{Expired, Failed, Gone, Pending, Sent};
         let now = Utc::now();
-        let done = |state: &'static str, status: Option<u16>, detail: String| AttemptOutcome {
+        let done = |state: DeliveryState, status: Option<u16>, detail: String| AttemptOutcome {
             delivery_id: d.delivery_id,
             subscription_id: d.subscription_id,
             state,
@@ -133,27 +137,23 @@ impl Worker {
             detail,
         };
         let Some(ttl) = ttl_secs(now, d.expires_at) else {
-            return done("expired", None, "expired before it could be sent".into());
+            return done(Expired, None, "expired before it could be sent".into());
         };
         let Some(notice) = notice else {
-            return done("failed", None, "stored notice is unreadable".into());
+            return done(Failed, None, "stored notice is unreadable".into());
         };
         let tz = d.time_zone.parse().unwrap_or(chrono_tz::UTC);
         let Some(message) = notice.render(&d.audience, &d.lang, tz) else {
-            return done(
-                "expired",
-                None,
-                "nothing in it for this subscription".into(),
-            );
+            return done(Expired, None, "nothing in it for this subscription".into());
         };
         let payload = match serde_json::to_vec(&message) {
             Ok(p) => p,
-            Err(e) => return done("failed", None, format!("payload: {e}")),
+            Err(e) => return done(Failed, None, format!("payload: {e}")),
         };
         let sub = SubscriptionInfo::new(d.endpoint.as_str(), d.p256dh.as_str(), d.auth.as_str());
         let signature = match self.signer.signature(d.vapid_key_id, &sub) {
             Ok(s) => s,
-            Err(e) => return done("failed", None, e.to_string()),
+            Err(e) => return done(Failed, None, e.to_string()),
         };
         let answer = match send::send(
             &self.http,
@@ -169,7 +169,7 @@ impl Worker {
         .await
         {
             Ok(a) => a,
-            Err(e) => return done("failed", None, e.to_string()),
+            Err(e) => return done(Failed, None, e.to_string()),
         };
         let attempts = d.attempts + 1;
         let detail = match answer.status {
@@ -178,22 +178,21 @@ impl Worker {
             None => answer.detail.clone(),
         };
         match after_attempt(answer.status, answer.retry_after, attempts) {
-            Next::Sent => done("sent", answer.status, detail),
-            Next::Gone => done("gone", answer.status, detail),
-            Next::Fail => done("failed", answer.status, detail),
+            Next::Sent => done(Sent, answer.status, detail),
+            Next::Gone => done(Gone, answer.status, detail),
+            Next::Fail => done(Failed, answer.status, detail),
             Next::Retry(secs) => {
                 let at = now + chrono::Duration::seconds(secs);
                 if at >= d.expires_at {
                     done(
-                        "expired",
+                        Expired,
                         answer.status,
                         format!("{detail}; expires before a retry"),
                     )
                 } else {
                     AttemptOutcome {
-                        state: "pending",
                         next_at: at,
-                        ..done("pending", answer.status, detail)
+                        ..done(Pending, answer.status, detail)
                     }
                 }
             }

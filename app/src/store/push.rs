@@ -1,0 +1,14 @@
+//! Web Push persistence, one file per thing it holds: VAPID keys, browser
+//! subscriptions, the outbox of notices, and their deliveries (fan-out,
+//! leases for the sending worker, attempts). Speakers' answers to moved
+//! slots live beside speaker links, in `speakers.rs`.
+
+mod delivery;
+mod keys;
+mod outbox;
+mod subscriptions;
+
+pub use delivery::{AttemptOutcome, DueDelivery, PushCounts};
+pub use keys::VapidKeyRecord;
+pub(super) use outbox::{enqueue_incident, enqueue_shift};
+pub use subscriptions::NewSubscription;
