@@ -10,4 +10,5 @@ pub mod ics;
 pub mod push;
 pub mod routes;
 pub mod services;
+pub mod site_urls;
 pub mod telemetry;
