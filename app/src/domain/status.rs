@@ -168,6 +168,114 @@ pub fn check_transition(from: IncidentStatus, to: IncidentStatus) -> Result<(), 
     Ok(())
 }
 
+/// Why a new incident or maintenance was refused, with the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpeningError {
+    #[error("must be after scheduled_for")]
+    EndsBeforeItStarts,
+    #[error("a maintenance needs an end as well as a start")]
+    NoEnd,
+    #[error("a maintenance needs a start as well as an end")]
+    NoStart,
+    #[error("a maintenance cannot be in progress before its scheduled start")]
+    InProgressTooEarly,
+    #[error("a maintenance starts as scheduled or in_progress")]
+    NotAMaintenanceStart,
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+}
+
+impl OpeningError {
+    /// The input field the refusal is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::EndsBeforeItStarts | Self::NoEnd => "scheduled_until",
+            Self::NoStart => "scheduled_for",
+            Self::InProgressTooEarly | Self::NotAMaintenanceStart | Self::Lifecycle(_) => "status",
+        }
+    }
+}
+
+/// Checks what a new incident may start as, or (with both ends of a
+/// window) a new maintenance; returns the window. A maintenance starts as
+/// `scheduled`, or `in_progress` once its start has come; an incident as
+/// anything the first step may move to (not postmortem, nor a maintenance
+/// status). Times compare to the second, as they are stored.
+pub fn check_opening(
+    status: IncidentStatus,
+    scheduled_for: Option<DateTime<Utc>>,
+    scheduled_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, OpeningError> {
+    let window = match (scheduled_for, scheduled_until) {
+        (Some(from), Some(until)) if until.timestamp() <= from.timestamp() => {
+            return Err(OpeningError::EndsBeforeItStarts);
+        }
+        (Some(from), Some(until)) => Some((from, until)),
+        (Some(_), None) => return Err(OpeningError::NoEnd),
+        (None, Some(_)) => return Err(OpeningError::NoStart),
+        (None, None) => None,
+    };
+    match window {
+        Some((from, _)) => match status {
+            IncidentStatus::Scheduled => {}
+            IncidentStatus::InProgress if from.timestamp() <= now.timestamp() => {}
+            IncidentStatus::InProgress => return Err(OpeningError::InProgressTooEarly),
+            _ => return Err(OpeningError::NotAMaintenanceStart),
+        },
+        None => check_transition(IncidentStatus::Investigating, status)?,
+    }
+    Ok(window)
+}
+
+/// When an incident was last put under monitoring and when it was
+/// resolved (or completed), as stored with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamps<T> {
+    pub monitoring_at: Option<T>,
+    pub resolved_at: Option<T>,
+}
+
+impl<T> Default for Stamps<T> {
+    fn default() -> Self {
+        Self {
+            monitoring_at: None,
+            resolved_at: None,
+        }
+    }
+}
+
+/// The stamps after an incident moves from `from` (`None`: it is being
+/// opened) to `to` at `now`. Entering monitoring (or verifying) stamps it;
+/// closing stamps the resolution; a reopened incident is open again, so
+/// both are cleared to be stamped anew; a postmortem keeps the
+/// resolution's time.
+pub fn stamps_after<T: Copy>(
+    from: Option<IncidentStatus>,
+    to: IncidentStatus,
+    now: T,
+    before: Stamps<T>,
+) -> Stamps<T> {
+    let was_closed = from.is_some_and(IncidentStatus::is_closed);
+    if was_closed && !to.is_closed() {
+        return Stamps::default();
+    }
+    let entering_monitoring =
+        from != Some(to) && matches!(to, IncidentStatus::Monitoring | IncidentStatus::Verifying);
+    Stamps {
+        monitoring_at: if entering_monitoring {
+            Some(now)
+        } else {
+            before.monitoring_at
+        },
+        resolved_at: if !was_closed && to.is_closed() {
+            Some(now)
+        } else {
+            before.resolved_at
+        },
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Impact {
@@ -454,6 +562,76 @@ mod tests {
         ));
         assert!(check_transition(Scheduled, InProgress).is_ok());
         assert!(check_transition(Completed, InProgress).is_err());
+    }
+
+    #[test]
+    fn a_maintenance_needs_a_whole_window_and_a_maintenance_start() {
+        use IncidentStatus::*;
+        let at = |h| Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap();
+        let now = at(12);
+        assert_eq!(check_opening(Investigating, None, None, now), Ok(None));
+        assert_eq!(
+            check_opening(Scheduled, Some(at(14)), Some(at(15)), now),
+            Ok(Some((at(14), at(15))))
+        );
+        let refused = |s, f, u| check_opening(s, f, u, now).unwrap_err();
+        let e = refused(Scheduled, Some(at(15)), Some(at(14)));
+        assert_eq!(
+            (e.field(), e),
+            ("scheduled_until", OpeningError::EndsBeforeItStarts)
+        );
+        assert_eq!(
+            refused(Scheduled, Some(at(14)), None).field(),
+            "scheduled_until"
+        );
+        assert_eq!(
+            refused(Scheduled, None, Some(at(14))).field(),
+            "scheduled_for"
+        );
+        assert_eq!(
+            refused(InProgress, Some(at(14)), Some(at(15))),
+            OpeningError::InProgressTooEarly
+        );
+        assert!(check_opening(InProgress, Some(at(11)), Some(at(15)), now).is_ok());
+        assert_eq!(
+            refused(Investigating, Some(at(14)), Some(at(15))),
+            OpeningError::NotAMaintenanceStart
+        );
+        let e = refused(Postmortem, None, None);
+        assert_eq!(e.field(), "status");
+        assert!(e.to_string().contains("postmortem"), "{e}");
+    }
+
+    #[test]
+    fn stamps_follow_monitoring_resolution_and_reopening() {
+        use IncidentStatus::*;
+        let none = Stamps::default();
+        let opened = stamps_after(None, Monitoring, 1, none);
+        assert_eq!(
+            opened,
+            Stamps {
+                monitoring_at: Some(1),
+                resolved_at: None
+            }
+        );
+        let again = stamps_after(Some(Monitoring), Monitoring, 2, opened);
+        assert_eq!(again, opened, "a plain update stamps nothing");
+        let resolved = stamps_after(Some(Monitoring), Resolved, 3, opened);
+        assert_eq!(
+            resolved,
+            Stamps {
+                monitoring_at: Some(1),
+                resolved_at: Some(3)
+            }
+        );
+        assert_eq!(
+            stamps_after(Some(Resolved), Postmortem, 4, resolved),
+            resolved
+        );
+        assert_eq!(stamps_after(Some(Resolved), Identified, 5, resolved), none);
+        let verifying = stamps_after(Some(InProgress), Verifying, 6, none);
+        assert_eq!(verifying.monitoring_at, Some(6));
+        assert_eq!(stamps_after(None, Resolved, 7, none).resolved_at, Some(7));
     }
 
     #[test]
