@@ -94,6 +94,26 @@ async fn organisers_issue_links_and_see_who_confirmed_a_shift() {
         "{html}"
     );
     assert!(html.contains("1 confirmed"));
+    // From the page's form (no JavaScript) a bad field is named; a good
+    // answer goes back to the page.
+    let form = |body: String| {
+        Request::post(format!("/s/{token}/answer"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let res = t.send(form("shift_id=soon&answer=decline".into())).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err = common::body_json(res).await;
+    assert_eq!(err["error"]["field"], "shift_id", "{err}");
+    let res = t.send(form(format!("shift_id={shift_id}"))).await;
+    assert_eq!(common::body_json(res).await["error"]["field"], "answer");
+    let res = t
+        .send(form(format!("shift_id={shift_id}&answer=decline")))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = page(&t, &cookie, &board).await;
+    assert!(html.contains(&format!("data-speaker=\"{key}\" data-answer=\"declined\"")));
 
     // Re-issuing revokes the old link.
     assert_eq!(
