@@ -12,7 +12,7 @@ use super::layout;
 use super::request::{self, CurrentUser};
 use super::schedule::{GridMarks, grid};
 use crate::domain::agenda;
-use crate::domain::shift::{Conflict, ShiftPreview, apply_preview, preview_shift};
+use crate::domain::shift::{Conflict, ShiftKind, ShiftPreview, apply_preview, preview_shift};
 use crate::domain::time::{format_hhmm, local_date};
 use crate::read_model::EventView;
 use crate::shift_input::{ShiftForm, parse};
@@ -191,7 +191,7 @@ fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + 
         .shifts
         .iter()
         .map(|s| {
-            let undo = (s.kind == "shift" && s.reverted_by.is_none()).then(|| {
+            let undo = (s.kind == ShiftKind::Shift && s.reverted_by.is_none()).then(|| {
                 view! {
                     <form method="post" action=format!("/admin/e/{slug}/shifts/{}/revert", s.shift_id) class="inline-form">
                         <input type="hidden" name="csrf" value=user.csrf_token.clone() />
@@ -200,13 +200,13 @@ fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + 
                 }
             });
             let undone = s.reverted_by.map(|_| view! { <span class="pill">{t!("shift.undone", locale = lang).to_string()}</span> });
-            let board = (s.kind == "shift").then(|| view! {
+            let board = (s.kind == ShiftKind::Shift).then(|| view! {
                 <a href=format!("/admin/e/{slug}/shifts/{}", s.shift_id)>{t!("board.link", locale = lang).to_string()}</a>
                 " "
             });
             view! {
                 <li data-shift=s.shift_id>
-                    {format!("{} · v{} · {} · {} · {} ", s.created_at.with_timezone(&view.tz).format("%H:%M"), s.version, s.kind, s.summary, s.reason)}
+                    {format!("{} · v{} · {} · {} · {} ", s.created_at.with_timezone(&view.tz).format("%H:%M"), s.version, s.kind.as_str(), s.summary, s.reason)}
                     {undone}
                     {board}
                     {undo}
