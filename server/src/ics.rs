@@ -79,7 +79,7 @@ pub fn event_calendar(
     let stamp = dtstamp(schedule);
     let origin = site_urls::origin(base_url, &ev.slug);
     for s in sessions {
-        push_event(&mut out, schedule, s, zone, stamp, &origin, sequences);
+        push_event(&mut out, schedule, s, zone, stamp, origin, sequences);
     }
     push_line(&mut out, "END:VCALENDAR");
     out

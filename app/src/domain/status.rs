@@ -196,6 +196,9 @@ impl OpeningError {
     }
 }
 
+/// A maintenance's scheduled start and end.
+pub type Window = (DateTime<Utc>, DateTime<Utc>);
+
 /// Checks what a new incident may start as, or (with both ends of a
 /// window) a new maintenance; returns the window. A maintenance starts as
 /// `scheduled`, or `in_progress` once its start has come; an incident as
@@ -206,7 +209,7 @@ pub fn check_opening(
     scheduled_for: Option<DateTime<Utc>>,
     scheduled_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, OpeningError> {
+) -> Result<Option<Window>, OpeningError> {
     let window = match (scheduled_for, scheduled_until) {
         (Some(from), Some(until)) if until.timestamp() <= from.timestamp() => {
             return Err(OpeningError::EndsBeforeItStarts);
