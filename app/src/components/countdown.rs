@@ -243,6 +243,90 @@ pub fn Countdown(
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::schedule::SessionKind;
+    use crate::domain::screen::Offsets;
+
+    fn labels() -> ScreenLabels {
+        let words = |s: &str| s.split(", ").map(str::to_owned).collect();
+        ScreenLabels {
+            up_next: "Up next".into(),
+            live_now: "Live now".into(),
+            break_time: "Break".into(),
+            delayed: "Delayed".into(),
+            done: "No more sessions today".into(),
+            starts_in: "Starts in {time}".into(),
+            running: "Running for {time}".into(),
+            next_at: "Next at {at}".into(),
+            new_start: "New start: {at}".into(),
+            tomorrow: "Tomorrow at {at}".into(),
+            coming_up: "Coming up".into(),
+            on_date: "{date} at {at}".into(),
+            date: "{weekday} {day} {month}".into(),
+            months: words(
+                "January, February, March, April, May, June, July, August, September, \
+                 October, November, December",
+            ),
+            weekdays: words("Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday"),
+            reconnecting: "Reconnecting…".into(),
+            clock: "Current time".into(),
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    /// Track 2 in Moscow: a talk on Monday the 23rd and one on Wednesday.
+    fn data() -> ScreenData {
+        let talk = |title: &str, start: &str| ScreenSession {
+            title: title.into(),
+            speakers: String::new(),
+            kind: SessionKind::Talk,
+            start: at(start),
+            duration_min: 40,
+        };
+        ScreenData {
+            event: "Demo".into(),
+            tz: "Europe/Moscow".into(),
+            offsets: Offsets(vec![(0, 3 * 3600)]),
+            day: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            server_now_ms: 0,
+            tracks: vec![ScreenTrack {
+                slug: "track-2".into(),
+                name: "Track 2".into(),
+                color: "#000".into(),
+                sessions: vec![
+                    talk("Opening", "2026-11-23T14:00:00Z"),
+                    talk("Closing", "2026-11-25T14:00:00Z"),
+                ],
+            }],
+            incidents: vec![],
+        }
+    }
+
+    #[test]
+    fn ahead_of_the_event_the_panel_names_the_first_session_and_its_date() {
+        let d = data();
+        let p = panel(&d.tracks[0], &d, at("2026-11-20T09:00:00Z"), &labels());
+        assert_eq!(
+            (p.state, p.heading.as_str(), p.title.as_str()),
+            ("upcoming", "Coming up", "Opening")
+        );
+        assert_eq!(p.times, "Monday 23 November at 17:00");
+        assert_eq!(p.count, Default::default(), "no countdown in days");
+        let eve = panel(&d.tracks[0], &d, at("2026-11-22T19:00:00Z"), &labels());
+        assert_eq!(eve.times, "Tomorrow at 17:00");
+        assert_eq!(eve.count.1, "19:00:00");
+        // After the opening day's talk, the next one is two days away.
+        let done = panel(&d.tracks[0], &d, at("2026-11-23T18:00:00Z"), &labels());
+        assert_eq!((done.state, done.title.as_str()), ("done", "Closing"));
+        assert_eq!(done.times, "Wednesday 25 November at 17:00");
+    }
+}
+
 #[cfg(feature = "hydrate")]
 mod browser {
     use std::cell::{Cell, RefCell};

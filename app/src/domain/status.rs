@@ -350,9 +350,11 @@ pub fn overall_indicator(components: &[ComponentStatus], open_impacts: &[Impact]
 pub enum IncidentReach {
     /// It names no component: the whole event, every track.
     Event,
-    /// The tracks whose stream components it names. Other components named
-    /// with them (the website) do not widen it: the streams say where.
-    Tracks(BTreeSet<String>),
+    /// The tracks whose stream components it names, sorted, each once.
+    /// Other components named with them (the website) do not widen it: the
+    /// streams say where. (A `Vec`: screens' wasm carries this type, and
+    /// has no B-tree code otherwise.)
+    Tracks(Vec<String>),
     /// It names only components that are no track's stream (the website,
     /// the ticket shop): no track's programme is affected.
     NoTrack,
@@ -372,7 +374,7 @@ impl IncidentReach {
         }
         match (any, tracks.is_empty()) {
             (false, _) => Self::Event,
-            (true, false) => Self::Tracks(tracks),
+            (true, false) => Self::Tracks(tracks.into_iter().collect()),
             (true, true) => Self::NoTrack,
         }
     }
@@ -381,7 +383,7 @@ impl IncidentReach {
     pub fn covers(&self, track: &str) -> bool {
         match self {
             Self::Event => true,
-            Self::Tracks(t) => t.contains(track),
+            Self::Tracks(t) => t.iter().any(|x| x == track),
             Self::NoTrack => false,
         }
     }
@@ -397,7 +399,7 @@ struct ReachWire {
 impl From<ReachWire> for IncidentReach {
     fn from(w: ReachWire) -> Self {
         match (w.tracks.is_empty(), w.no_track) {
-            (false, _) => Self::Tracks(w.tracks.into_iter().collect()),
+            (false, _) => Self::Tracks(w.tracks),
             (true, false) => Self::Event,
             (true, true) => Self::NoTrack,
         }
@@ -411,8 +413,8 @@ impl From<IncidentReach> for ReachWire {
                 tracks: vec![],
                 no_track: false,
             },
-            IncidentReach::Tracks(t) => Self {
-                tracks: t.into_iter().collect(),
+            IncidentReach::Tracks(tracks) => Self {
+                tracks,
                 no_track: false,
             },
             IncidentReach::NoTrack => Self {
@@ -668,7 +670,7 @@ mod tests {
         let website_and_track_2 = IncidentReach::of([None, Some("track-2")]);
         assert_eq!(
             website_and_track_2,
-            IncidentReach::Tracks(["track-2".to_owned()].into())
+            IncidentReach::Tracks(vec!["track-2".to_owned()])
         );
         assert!(website_and_track_2.covers("track-2"));
         assert!(!website_and_track_2.covers("track-1"));
@@ -685,7 +687,7 @@ mod tests {
         let old: IncidentReach = serde_json::from_str(r#"{"tracks": []}"#).unwrap();
         assert_eq!(old, IncidentReach::Event);
         let old: IncidentReach = serde_json::from_str(r#"{"tracks": ["t1"]}"#).unwrap();
-        assert_eq!(old, IncidentReach::Tracks(["t1".to_owned()].into()));
+        assert_eq!(old, IncidentReach::Tracks(vec!["t1".to_owned()]));
         for r in [
             IncidentReach::Event,
             IncidentReach::NoTrack,
