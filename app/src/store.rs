@@ -166,7 +166,7 @@ fn prepare_url(url: &str) -> Result<(Backend, String)> {
 }
 
 /// The URL with any password replaced by `***`, safe for messages and logs.
-pub(crate) fn redact_url(url: &str) -> String {
+pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
