@@ -63,15 +63,22 @@ fn non_empty(s: String) -> Option<String> {
     (!s.trim().is_empty()).then_some(s)
 }
 
-fn back(slug: &str, result: Result<(), AppError>) -> Response {
+/// Back to the organiser's page `to` (303), with a refusal in its query
+/// for the page to show; a server fault is an error page instead.
+fn back_to(to: &str, result: Result<(), AppError>) -> Response {
     match result {
-        Ok(()) => Redirect::to(&format!("/admin/e/{slug}")).into_response(),
+        Ok(()) => Redirect::to(to).into_response(),
         Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => e.into_response(),
         Err(e) => {
             let msg: String = form_urlencoded::byte_serialize(e.to_string().as_bytes()).collect();
-            Redirect::to(&format!("/admin/e/{slug}?error={msg}")).into_response()
+            Redirect::to(&format!("{to}?error={msg}")).into_response()
         }
     }
+}
+
+/// Back to the event's dashboard.
+fn back(slug: &str, result: Result<(), AppError>) -> Response {
+    back_to(&format!("/admin/e/{slug}"), result)
 }
 
 fn check_csrf(user: &CurrentUser, token: &str) -> Result<(), AppError> {
@@ -162,17 +169,9 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-/// Where to send the organiser after a shift: the shift page (errors keep
-/// the form's values in the query so nothing has to be typed again).
+/// Back to the shift page after a shift or an undo.
 fn back_to_shift(slug: &str, result: Result<(), AppError>) -> Response {
-    match result {
-        Ok(()) => Redirect::to(&format!("/admin/e/{slug}/shift")).into_response(),
-        Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => e.into_response(),
-        Err(e) => {
-            let msg: String = form_urlencoded::byte_serialize(e.to_string().as_bytes()).collect();
-            Redirect::to(&format!("/admin/e/{slug}/shift?error={msg}")).into_response()
-        }
-    }
+    back_to(&format!("/admin/e/{slug}/shift"), result)
 }
 
 /// Applies what the shift page previewed. The form is read by the same
