@@ -15,6 +15,8 @@ pub mod error;
 #[cfg(feature = "ssr")]
 pub mod live;
 #[cfg(feature = "ssr")]
+pub mod markdown;
+#[cfg(feature = "ssr")]
 pub mod read_model;
 #[cfg(feature = "ssr")]
 pub mod shift_input;

@@ -29,11 +29,11 @@ mod schedule;
 #[cfg(feature = "ssr")]
 mod screen;
 #[cfg(feature = "ssr")]
+pub use screen::screen_data_for;
+#[cfg(feature = "ssr")]
 mod screens_admin;
 #[cfg(feature = "ssr")]
 mod session;
-#[cfg(feature = "ssr")]
-pub use session::render_markdown;
 #[cfg(feature = "ssr")]
 mod shift;
 #[cfg(feature = "ssr")]

@@ -8,7 +8,7 @@ mod events;
 mod import;
 mod push;
 mod shift;
-mod speaker_links;
+mod speakers;
 mod status;
 mod status_components;
 mod status_incidents;
@@ -31,16 +31,19 @@ pub use changes::ChangeRecord;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
 pub use push::{
-    Answer, AttemptOutcome, DueDelivery, NewSubscription, PruneCounts, PushCounts, VapidKeyRecord,
+    AttemptOutcome, DueDelivery, NewSubscription, PruneCounts, PushCounts, VapidKeyRecord,
 };
 pub use shift::{AppliedShift, ShiftRecord};
-pub use speaker_links::{SpeakerLink, SpeakerLinkInfo};
+pub use speakers::{SpeakerLink, SpeakerLinkInfo};
 pub use status::{
     AffectedComponent, ComponentPatch, ComponentRecord, IncidentRecord, IncidentUpdateRecord,
     NewComponent, NewIncident, NewIncidentUpdate, StatusSnapshot,
 };
 pub use tokens::ApiToken;
 pub use users::{LoginSession, UserRecord};
+
+/// Kept here for callers that know it as the store's: it is the domain's.
+pub use crate::domain::speaker::Answer;
 
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,7 +207,7 @@ fn restrict_sqlite_file(url: &str) -> std::io::Result<()> {
 }
 
 /// The URL with any password replaced by `***`, safe for messages and logs.
-pub(crate) fn redact_url(url: &str) -> String {
+pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -237,6 +240,12 @@ pub(crate) fn redact_url(url: &str) -> String {
 /// Unix seconds of an instant: how every instant is stored.
 pub(crate) fn unix(t: DateTime<Utc>) -> i64 {
     t.timestamp()
+}
+
+/// JSON text for a column, or an internal error (serialising our own types
+/// cannot fail in practice).
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// The instant stored as unix seconds in column `col`.

@@ -8,9 +8,11 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use app::domain::notice::Notice;
-use app::domain::push::Audience;
+use app::domain::push::{Audience, DeliveryState};
 use app::domain::status::{ComponentStatus, Impact, IncidentStatus};
-use app::store::{Answer, AttemptOutcome, NewIncident, NewIncidentUpdate, NewSubscription};
+use app::store::{
+    Answer, AttemptOutcome, NewComponent, NewIncident, NewIncidentUpdate, NewSubscription,
+};
 use chrono::{Duration, Utc};
 use sqlx::{AnyPool, Row};
 
@@ -141,7 +143,13 @@ async fn a_shift_queues_one_notice_and_fans_out_to_who_wants_it() {
             detail: format!("HTTP {status}"),
         };
         db.store
-            .record_attempts(&[out(sent, "sent", 201), out(gone, "gone", 410)], at)
+            .record_attempts(
+                &[
+                    out(sent, DeliveryState::Sent, 201),
+                    out(gone, DeliveryState::Gone, 410),
+                ],
+                at,
+            )
             .await
             .unwrap();
         let c = db.store.push_counts(Some("conf")).await.unwrap();
@@ -222,7 +230,9 @@ async fn incidents_queue_a_notice_in_their_transaction() {
                     name: "Track 1 stream down".into(),
                     status: IncidentStatus::Investigating,
                     impact: Impact::Major,
-                    body_md: "**No picture** on track 1.".into(),
+                    body_md: "**No picture** on track 1: the `snake_case` flag and \
+                              my_stream_key; see [status](/s)."
+                        .into(),
                     component_ids: vec![stream1.id],
                     component_status: Some(ComponentStatus::MajorOutage),
                     scheduled_for: None,
@@ -252,8 +262,11 @@ async fn incidents_queue_a_notice_in_their_transaction() {
             .render(&d[0].audience, "ru", chrono_tz::Europe::Moscow)
             .unwrap();
         assert_eq!(msg.title, "Track 1 stream down");
+        // Plain text: no markdown syntax, identifiers intact.
         assert!(
-            msg.body.contains("No picture") && !msg.body.contains("**"),
+            msg.body.ends_with(
+                "No picture on track 1: the snake_case flag and my_stream_key; see status."
+            ),
             "{}",
             msg.body
         );
@@ -279,6 +292,94 @@ async fn incidents_queue_a_notice_in_their_transaction() {
             count(&db, "select count(*) as n from push_notice").await,
             before
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_incident_on_the_website_and_one_stream_reaches_that_streams_followers() {
+    on_each_backend(|db| async move {
+        imported(&db).await;
+        db.store
+            .sync_track_components("conf", Utc::now())
+            .await
+            .unwrap();
+        let website = db
+            .store
+            .create_component(
+                "conf",
+                NewComponent {
+                    name: "Website".into(),
+                    description: String::new(),
+                    group_name: None,
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        let follow = |tracks: &[&str]| Audience {
+            tracks: set(tracks),
+            ..Default::default()
+        };
+        subscribe(&db, 3, follow(&["track-1"])).await;
+        let track2 = subscribe(&db, 2, follow(&["track-2"])).await;
+        let everything = subscribe(
+            &db,
+            1,
+            Audience {
+                all_tracks: true,
+                ..Default::default()
+            },
+        )
+        .await;
+        let stream2 = db
+            .store
+            .load_status("conf", Utc::now())
+            .await
+            .unwrap()
+            .components
+            .into_iter()
+            .find(|c| c.track.as_deref() == Some("track-2"))
+            .unwrap();
+        let open = |ids: Vec<i64>| NewIncident {
+            name: "Player and site down".into(),
+            status: IncidentStatus::Investigating,
+            impact: Impact::Major,
+            body_md: "Looking into it.".into(),
+            component_ids: ids,
+            component_status: None,
+            scheduled_for: None,
+            scheduled_until: None,
+        };
+        // Who the newest notice goes to.
+        let reached = || async {
+            let pool = AnyPool::connect(&db.url).await.unwrap();
+            sqlx::query(
+                "select push_subscription_id from push_delivery where push_notice_id = \
+                 (select max(push_notice_id) from push_notice) order by push_subscription_id",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<i64, _>("push_subscription_id"))
+            .collect::<Vec<i64>>()
+        };
+        db.store
+            .create_incident("conf", open(vec![website.id, stream2.id]), Utc::now())
+            .await
+            .unwrap();
+        fan_out_all(&db, 100).await;
+        // Track 2's followers and those of everything; not track 1's.
+        assert_eq!(reached().await, [track2, everything.clone()].concat());
+
+        // The website alone reaches no track: only followers of everything.
+        db.store
+            .create_incident("conf", open(vec![website.id]), Utc::now())
+            .await
+            .unwrap();
+        fan_out_all(&db, 100).await;
+        assert_eq!(reached().await, everything);
     })
     .await;
 }

@@ -69,13 +69,13 @@ fn fixture(slug: &str) -> Schedule {
     }
 }
 
-/// Imports the fixture as event `slug` and creates its stream components.
+/// Imports the fixture as event `slug` at `t0`, which creates its stream
+/// components.
 async fn setup(store: &Store, slug: &str) {
     store
-        .import_schedule(&fixture(slug), "alice", "test")
+        .import_schedule_at(&fixture(slug), "alice", "test", t0())
         .await
         .unwrap();
-    store.sync_track_components(slug, t0()).await.unwrap();
 }
 
 /// The component called `name`.
@@ -180,12 +180,11 @@ async fn track_components_are_created_once_and_follow_their_tracks() {
         let mut next = fixture("conf");
         next.tracks = vec![track("side", "Side room", 2)];
         next.sessions.retain(|s| s.track == "side");
+        let later = t0() + Duration::hours(2);
         store
-            .import_schedule(&next, "alice", "rename")
+            .import_schedule_at(&next, "alice", "rename", later)
             .await
             .unwrap();
-        let later = t0() + Duration::hours(2);
-        store.sync_track_components("conf", later).await.unwrap();
         let after = store.load_status("conf", later).await.unwrap();
         let side = named(&after, "Side room stream");
         assert_eq!(
@@ -203,10 +202,9 @@ async fn track_components_are_created_once_and_follow_their_tracks() {
 
         // The track comes back: its old component (and history) is reused.
         store
-            .import_schedule(&fixture("conf"), "alice", "back")
+            .import_schedule_at(&fixture("conf"), "alice", "back", later)
             .await
             .unwrap();
-        store.sync_track_components("conf", later).await.unwrap();
         let back = store.load_status("conf", later).await.unwrap();
         assert_eq!(back.components.len(), 2);
         assert_eq!(
@@ -219,10 +217,9 @@ async fn track_components_are_created_once_and_follow_their_tracks() {
         let mut twins = fixture("conf");
         twins.tracks.push(track("side2", "Side", 3));
         store
-            .import_schedule(&twins, "alice", "twins")
+            .import_schedule_at(&twins, "alice", "twins", later)
             .await
             .unwrap();
-        store.sync_track_components("conf", later).await.unwrap();
         let s = store.load_status("conf", later).await.unwrap();
         assert_eq!(
             named(&s, "Side stream (side2)").track.as_deref(),
@@ -1052,13 +1049,12 @@ async fn changes_since_returns_the_ordered_tail_of_the_log() {
 #[tokio::test]
 async fn load_status_keeps_90_days_of_history_and_recent_incidents() {
     on_each_backend(|store| async move {
-        store
-            .import_schedule(&fixture("conf"), "alice", "test")
-            .await
-            .unwrap();
         let now = t0();
         let day = |n: i64| now - Duration::days(n);
-        store.sync_track_components("conf", day(200)).await.unwrap();
+        store
+            .import_schedule_at(&fixture("conf"), "alice", "test", day(200))
+            .await
+            .unwrap();
         let main = named(
             &store.load_status("conf", day(200)).await.unwrap(),
             "Main hall stream",

@@ -249,7 +249,8 @@ async fn a_schedule_round_trips_in_the_documented_order() {
             "4 added, 0 removed, 0 changed (0 moved)"
         );
         assert!((Utc::now() - versions[0].created_at).num_seconds().abs() < 60);
-        assert_eq!(db.store.last_change_seq("conf").await.unwrap(), 1);
+        // The import, then one entry per stream component it created.
+        assert_eq!(db.store.last_change_seq("conf").await.unwrap(), 3);
         let pool = db.raw().await;
         let payload: String = sqlx::query("select payload_json from change_log where seq = 1")
             .fetch_one(&pool)
@@ -285,7 +286,7 @@ async fn re_importing_the_same_schedule_changes_nothing() {
         assert_eq!((out.version, out.created_event), (1, false));
         assert_eq!(dump(&db).await, before);
         assert_eq!(db.store.schedule_versions("conf").await.unwrap().len(), 1);
-        assert_eq!(db.store.last_change_seq("conf").await.unwrap(), 1);
+        assert_eq!(db.store.last_change_seq("conf").await.unwrap(), 3);
     })
     .await;
 }
@@ -380,7 +381,9 @@ async fn a_changed_import_updates_in_place_and_records_a_version() {
             serde_json::from_str::<app::domain::diff::ScheduleDiff>(&changes).unwrap(),
             out.diff
         );
-        assert_eq!(db.store.last_change_seq("conf").await.unwrap(), 2);
+        // Both imports, the first one's two stream components, and the
+        // renamed track's stream following its name.
+        assert_eq!(db.store.last_change_seq("conf").await.unwrap(), 5);
     })
     .await;
 }
@@ -473,7 +476,7 @@ async fn a_database_failure_mid_import_rolls_everything_back() {
                 .version,
             1
         );
-        assert_eq!(db.store.last_change_seq("conf").await.unwrap(), 1);
+        assert_eq!(db.store.last_change_seq("conf").await.unwrap(), 3);
     })
     .await;
 }
@@ -551,7 +554,8 @@ async fn concurrent_imports_serialise_without_lost_updates() {
             .map(|v| v.version)
             .collect();
         assert_eq!(versions, (1..=10).rev().collect::<Vec<_>>());
-        assert_eq!(db.store.last_change_seq("race").await.unwrap(), 10);
+        // Ten imports and the two stream components of the first.
+        assert_eq!(db.store.last_change_seq("race").await.unwrap(), 12);
     })
     .await;
 }

@@ -183,6 +183,24 @@ test("a shift of the track moves the screen's countdown target within a second, 
   await expect(panel.getByTestId("screen-countdown")).toHaveText("Starts in 09:00");
 });
 
+test("a track screen opened days before the event names its first session and date", async ({ browser }) => {
+  // Organisers set up OBS on Friday the 20th; the event is on Monday the 23rd.
+  const page = await screenAt(browser, TRACK2, new Date("2026-11-20T09:00:00Z"));
+  await expect(page.getByTestId("screen")).toHaveAttribute("data-link", "live");
+  const panel = page.getByTestId("screen-panel");
+  await expect(panel).toHaveAttribute("data-state", "upcoming");
+  await expect(panel.getByTestId("screen-heading")).toHaveText("Coming up");
+  await expect(panel.getByTestId("screen-title")).toHaveText(FIRST_TALK);
+  await expect(panel.getByTestId("screen-times")).toHaveText("Monday 23 November at 17:00");
+  await expect(panel.getByTestId("screen-countdown")).toBeHidden();
+  await expect(page.getByText("No more sessions today")).toHaveCount(0);
+
+  // The evening before, the wait is counted down.
+  await page.clock.pauseAt(new Date("2026-11-22T19:00:00.500Z"));
+  await expect(panel.getByTestId("screen-times")).toHaveText("Tomorrow at 17:00");
+  await expect(panel.getByTestId("screen-countdown")).toHaveText("Starts in 19:00:00");
+});
+
 test("a dropped live stream shows a discreet mark and the screen recovers by itself", async ({ browser }) => {
   const ctx = await browser.newContext({ locale: "en-GB", viewport: { width: 1920, height: 1080 } });
   const page = await ctx.newPage();

@@ -4,7 +4,11 @@ test("an organiser restarts all tracks at 18:15; the attendee's open schedule sh
   // The attendee has the schedule open (and its live link up).
   const visitor = await (await browser.newContext({ locale: "en-GB" })).newPage();
   await visitor.goto("/e/demo");
-  await expect(visitor.getByTestId("live-state")).toHaveAttribute("data-state", "live");
+  await expect(visitor.getByTestId("live-state")).toHaveAttribute("data-state", "live", {
+    // Connecting waits for the wasm to start (seconds for the debug build on a busy
+    // machine); what these tests time is the update after that.
+    timeout: 20_000,
+  });
   await visitor.evaluate(() => ((window as any).__notReloaded = true));
   // Other specs may have shifted and reverted already: count from here.
   const version = Number(/Schedule version (\d+)/.exec(await visitor.locator("#live-version").innerText())![1]);

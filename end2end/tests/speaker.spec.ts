@@ -40,7 +40,11 @@ test("a speaker confirms a moved slot from their link; the organiser's board sho
 
   // The board lists the speaker, unanswered; it stays open.
   await admin.goto(`/admin/e/demo/shifts/${shift}`);
-  await expect(admin.getByTestId("live-state")).toHaveAttribute("data-state", "live");
+  await expect(admin.getByTestId("live-state")).toHaveAttribute("data-state", "live", {
+    // Connecting waits for the wasm to start (seconds for the debug build on a busy
+    // machine); what these tests time is the update after that.
+    timeout: 20_000,
+  });
   const onBoard = admin.locator("tr[data-speaker]", { hasText: name });
   await expect(onBoard).toHaveAttribute("data-answer", "none");
   await admin.evaluate(() => ((window as any).__notReloaded = true));

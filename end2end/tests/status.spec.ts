@@ -16,7 +16,11 @@ async function attendee(browser: Browser, path: string): Promise<Page> {
   const ctx = await browser.newContext({ locale: "en-GB" });
   const page = await ctx.newPage();
   await page.goto(path);
-  await expect(page.getByTestId("live-state")).toHaveAttribute("data-state", "live");
+  await expect(page.getByTestId("live-state")).toHaveAttribute("data-state", "live", {
+    // Connecting waits for the wasm to start (seconds for the debug build on a busy
+    // machine); what these tests time is the update after that.
+    timeout: 20_000,
+  });
   // A marker that a reload would wipe.
   await page.evaluate(() => ((window as any).__notReloaded = true));
   return page;

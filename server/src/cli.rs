@@ -105,8 +105,8 @@ pub async fn run(cli: Cli) -> CliResult {
             include_pinned,
             dry_run,
         } => {
-            let input = crate::routes::shift_api::ShiftInput {
-                tracks: Some(shift::parse_tracks(&tracks)),
+            let input = app::shift_input::ShiftInput {
+                tracks: shift::parse_tracks(&tracks),
                 from: Some(from),
                 by_minutes: by,
                 to,

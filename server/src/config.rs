@@ -325,19 +325,9 @@ impl Default for GuardArgs {
     }
 }
 
-/// The database URL with any password masked, for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
+/// The database URL with any password masked, for messages and logs: the
+/// store's rule, so the CLI masks `?password=` as the store does.
+pub use app::store::redact_url;
 
 #[cfg(test)]
 mod tests {
@@ -351,6 +341,10 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://marquee.db"), "sqlite://marquee.db");
+        assert_eq!(
+            redact_url("postgres://h/db?user=u&password=secret"),
+            "postgres://h/db?user=u&password=***"
+        );
     }
 
     #[test]

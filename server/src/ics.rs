@@ -15,7 +15,9 @@ use app::domain::time::local_to_utc;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use chrono_tz::Tz;
 
-use text::{escape, percent_encode, push_line};
+use text::{escape, push_line};
+
+use crate::site_urls;
 
 /// Which sessions a calendar holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,9 +77,9 @@ pub fn event_calendar(
     push_line(&mut out, "X-PUBLISHED-TTL:PT1H");
     tz::push_vtimezone(&mut out, zone, ev.start_date, ev.end_date);
     let stamp = dtstamp(schedule);
-    let origin = origin(base_url, &ev.slug);
+    let origin = site_urls::origin(base_url, &ev.slug);
     for s in sessions {
-        push_event(&mut out, schedule, s, zone, stamp, &origin, sequences);
+        push_event(&mut out, schedule, s, zone, stamp, origin, sequences);
     }
     push_line(&mut out, "END:VCALENDAR");
     out
@@ -89,16 +91,6 @@ pub fn event_calendar(
 fn dtstamp(schedule: &Schedule) -> DateTime<Utc> {
     let day = schedule.event.start_date.pred_opt().unwrap_or_default();
     day.and_time(NaiveTime::MIN).and_utc() + Duration::seconds(schedule.version.max(0))
-}
-
-/// The site's origin from the base URL the exports get.
-fn origin(base_url: &str, slug: &str) -> String {
-    let base = base_url.trim_end_matches('/');
-    [format!("/e/{slug}"), format!("/e/{}", percent_encode(slug))]
-        .iter()
-        .find_map(|suffix| base.strip_suffix(suffix.as_str()))
-        .unwrap_or(base)
-        .to_owned()
 }
 
 /// `;TZID=Zone:local` for an instant, or UTC (`:…Z`) when the local time
@@ -154,11 +146,7 @@ fn push_event(
     if origin.starts_with("http://") || origin.starts_with("https://") {
         push_line(
             out,
-            &format!(
-                "URL:{origin}/e/{}/talk/{}",
-                percent_encode(&ev.slug),
-                percent_encode(&s.guid)
-            ),
+            &format!("URL:{}", site_urls::talk(origin, &ev.slug, &s.guid)),
         );
     }
     push_line(out, &format!("CATEGORIES:{}", s.kind.as_str()));

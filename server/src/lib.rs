@@ -13,4 +13,6 @@ pub mod limits;
 pub mod outbound;
 pub mod push;
 pub mod routes;
+pub mod services;
+pub mod site_urls;
 pub mod telemetry;

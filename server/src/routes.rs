@@ -11,7 +11,7 @@ pub mod login;
 pub mod push_api;
 mod screen;
 mod security_headers;
-pub mod shift_api;
+mod shift_api;
 mod status_api;
 pub mod statuspage;
 

@@ -1,5 +1,7 @@
 //! The `marquee` binary's subcommands, run as a user would run them.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -265,4 +267,38 @@ fn speaker_links_are_printed_once_and_work_as_tokens() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--speaker"));
+}
+
+/// The stream components of an event as its status page lists them.
+async fn streams(store: &app::store::Store, event: &str) -> Vec<(String, Option<String>, i64)> {
+    store
+        .load_status(event, chrono::Utc::now())
+        .await
+        .unwrap()
+        .components
+        .into_iter()
+        .map(|c| (c.name, c.track, c.position))
+        .collect()
+}
+
+#[tokio::test]
+async fn cli_and_api_imports_leave_the_same_stream_components() {
+    let file = format!("{FIXTURES}/frab-camp2019.json");
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    let out = run(&db, &["import", &file, "--event", "camp"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cli = streams(&app::store::Store::connect(&db).await.unwrap(), "camp").await;
+
+    let t = common::app().await;
+    let res = t.import("camp", std::fs::read(&file).unwrap()).await;
+    assert_eq!(res.status(), axum::http::StatusCode::OK);
+    let api = streams(&t.state.store, "camp").await;
+
+    assert!(!api.is_empty(), "the API import made stream components");
+    assert_eq!(cli, api);
+    assert!(
+        cli.iter()
+            .all(|(name, track, _)| track.is_some() && name.ends_with(" stream"))
+    );
 }

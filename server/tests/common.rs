@@ -7,7 +7,7 @@ use app::state::AppState;
 use app::store::Store;
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, Response};
+use axum::http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
 use tower::ServiceExt;
@@ -89,11 +89,6 @@ pub async fn app_with_demo() -> TestApp {
         .import_schedule(&demo, "test", "test")
         .await
         .unwrap();
-    t.state
-        .store
-        .sync_track_components("demo", chrono::Utc::now())
-        .await
-        .unwrap();
     t.state.after_write("demo").await.unwrap();
     t
 }
@@ -120,4 +115,62 @@ pub fn csrf_of(html: &str) -> String {
         .and_then(|rest| rest.split('"').next())
         .expect("a form with a CSRF token")
         .to_owned()
+}
+
+/// Signs an organiser in; their session cookie and CSRF token.
+pub async fn sign_in(t: &TestApp) -> (String, String) {
+    let hash = app::auth::hash_password("organiser-password-1").unwrap();
+    t.state
+        .store
+        .add_user("org@example.org", &hash)
+        .await
+        .unwrap();
+    let res = t
+        .send(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::HOST, "marquee.test")
+                .header(header::ORIGIN, "http://marquee.test")
+                .body(Body::from(
+                    "email=org%40example.org&password=organiser-password-1",
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = page(t, &cookie, "/admin").await;
+    let csrf = csrf_of(&html);
+    (cookie, csrf)
+}
+
+pub async fn page(t: &TestApp, cookie: &str, uri: &str) -> String {
+    let res = t
+        .send(
+            Request::get(uri)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{uri}");
+    body_string(res).await
+}
+
+pub async fn post_form(t: &TestApp, cookie: &str, uri: &str, body: String) -> StatusCode {
+    t.send(
+        Request::post(uri)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+    .status()
 }

@@ -200,3 +200,92 @@ async fn bad_shift_requests_are_refused_naming_the_field_and_change_nothing() {
     );
     assert!(t.state.store.list_shifts("demo").await.unwrap().is_empty());
 }
+
+/// Posts the organiser's shift form; where it sends them back to.
+async fn post_shift_form(t: &common::TestApp, cookie: &str, body: String) -> String {
+    use axum::http::{Request, header};
+    let res = t
+        .send(
+            Request::post("/admin/e/demo/shift")
+                .header(header::COOKIE, cookie)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    res.headers()[header::LOCATION].to_str().unwrap().to_owned()
+}
+
+/// The page a refused form went back to, with the refusal it shows (kept
+/// for the session; the URL only says there is one).
+async fn refusal(t: &common::TestApp, cookie: &str, back: &str) -> String {
+    assert!(back.ends_with("?error=1"), "{back}");
+    let html = common::page(t, cookie, back).await;
+    assert!(html.contains("role=\"alert\""), "{html}");
+    html
+}
+
+#[tokio::test]
+async fn the_shift_form_and_its_preview_refuse_no_tracks_alike() {
+    let t = app_with_demo().await;
+    let (cookie, csrf) = common::sign_in(&t).await;
+    // The GET preview with no track ticked names the missing field.
+    let html = common::page(
+        &t,
+        &cookie,
+        "/admin/e/demo/shift?from=17:25&by=30&date=2026-11-23",
+    )
+    .await;
+    assert!(html.contains("data-testid=\"shift-error\""), "{html}");
+    assert!(html.contains("tracks: required"), "{html}");
+    assert!(!html.contains("data-testid=\"shift-preview\""));
+    // The POST with no track refuses the same way instead of moving all.
+    let back = post_shift_form(
+        &t,
+        &cookie,
+        format!("csrf={csrf}&from=17%3A25&by=30&date=2026-11-23&reason=late"),
+    )
+    .await;
+    assert!(
+        refusal(&t, &cookie, &back)
+            .await
+            .contains("tracks: required"),
+        "{back}"
+    );
+    // A reason is required from the form too, and a bad number is refused.
+    for (body, field) in [
+        (
+            "tracks=all&from=17%3A25&by=30&date=2026-11-23&reason=+",
+            "reason",
+        ),
+        (
+            "tracks=all&from=17%3A25&by=lots&date=2026-11-23&reason=late",
+            "by_minutes",
+        ),
+    ] {
+        let back = post_shift_form(&t, &cookie, format!("csrf={csrf}&{body}")).await;
+        let html = refusal(&t, &cookie, &back).await;
+        assert!(html.contains(&format!("{field}: ")), "{field}: {html}");
+    }
+    let schedule = t.state.store.load_schedule("demo").await.unwrap().unwrap();
+    assert_eq!(schedule.version, 1, "nothing moved");
+    // What the preview shows is what the form applies.
+    let html = common::page(
+        &t,
+        &cookie,
+        "/admin/e/demo/shift?tracks=track-2&from=17:25&by=30&date=2026-11-23",
+    )
+    .await;
+    assert!(html.contains("data-testid=\"shift-preview\""), "{html}");
+    let back = post_shift_form(
+        &t,
+        &cookie,
+        format!("csrf={csrf}&tracks=track-2&from=17%3A25&by=30&date=2026-11-23&reason=late"),
+    )
+    .await;
+    assert!(!back.contains("error="), "{back}");
+    let moved = t.state.store.list_shifts("demo").await.unwrap();
+    assert_eq!(moved.len(), 1);
+    assert!(moved[0].preview.moved.iter().all(|m| m.track == "track-2"));
+}

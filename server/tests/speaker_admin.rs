@@ -6,66 +6,8 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{TestApp, app_with_demo, body_string};
+use common::{app_with_demo, page, post_form, sign_in};
 use serde_json::json;
-
-/// Signs an organiser in; their session cookie and CSRF token.
-async fn sign_in(t: &TestApp) -> (String, String) {
-    let hash = app::auth::hash_password("organiser-password-1").unwrap();
-    t.state
-        .store
-        .add_user("org@example.org", &hash)
-        .await
-        .unwrap();
-    let res = t
-        .send(
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::HOST, "marquee.test")
-                .header(header::ORIGIN, "http://marquee.test")
-                .body(Body::from(
-                    "email=org%40example.org&password=organiser-password-1",
-                ))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let cookie = res.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let html = page(t, &cookie, "/admin").await;
-    let csrf = common::csrf_of(&html);
-    (cookie, csrf)
-}
-
-async fn page(t: &TestApp, cookie: &str, uri: &str) -> String {
-    let res = t
-        .send(
-            Request::get(uri)
-                .header(header::COOKIE, cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK, "{uri}");
-    body_string(res).await
-}
-
-async fn post_form(t: &TestApp, cookie: &str, uri: &str, body: String) -> StatusCode {
-    t.send(
-        Request::post(uri)
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
-    .status()
-}
 
 /// The `/s/…` token in a page, if one is shown.
 fn shown_token(html: &str) -> Option<String> {
@@ -152,6 +94,26 @@ async fn organisers_issue_links_and_see_who_confirmed_a_shift() {
         "{html}"
     );
     assert!(html.contains("1 confirmed"));
+    // From the page's form (no JavaScript) a bad field is named; a good
+    // answer goes back to the page.
+    let form = |body: String| {
+        Request::post(format!("/s/{token}/answer"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let res = t.send(form("shift_id=soon&answer=decline".into())).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err = common::body_json(res).await;
+    assert_eq!(err["error"]["field"], "shift_id", "{err}");
+    let res = t.send(form(format!("shift_id={shift_id}"))).await;
+    assert_eq!(common::body_json(res).await["error"]["field"], "answer");
+    let res = t
+        .send(form(format!("shift_id={shift_id}&answer=decline")))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = page(&t, &cookie, &board).await;
+    assert!(html.contains(&format!("data-speaker=\"{key}\" data-answer=\"declined\"")));
 
     // Re-issuing revokes the old link.
     assert_eq!(

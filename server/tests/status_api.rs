@@ -432,3 +432,85 @@ async fn maintenance_is_announced_a_day_ahead_but_not_a_week_ahead() {
         "the status page lists all upcoming maintenance"
     );
 }
+
+/// The panel state a screen page renders (`data-state` of its panel).
+fn panel_state(html: &str) -> &str {
+    let at = html
+        .find("data-testid=\"screen-panel\"")
+        .expect("a screen panel");
+    let before = &html[..at];
+    let start = before.rfind("data-state=\"").expect("a panel state") + "data-state=\"".len();
+    &html[start..start + html[start..].find('"').unwrap()]
+}
+
+#[tokio::test]
+async fn an_incident_on_the_website_and_track_2_reaches_track_2_on_every_channel() {
+    use app::domain::push::Audience;
+    use app::store::NewSubscription;
+
+    let t = app_with_demo().await;
+    let res = t
+        .json(
+            "POST",
+            "/api/v1/events/demo/components",
+            json!({"name": "Website"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // One attendee follows track 1, another track 2.
+    let store = &t.state.store;
+    let key = store.add_vapid_key("priv", "pub", false).await.unwrap();
+    let mut subscriber = std::collections::HashMap::new();
+    for track in ["track-1", "track-2"] {
+        let id = store
+            .upsert_subscription(&NewSubscription {
+                event_slug: "demo".into(),
+                endpoint: format!("https://push.example/{track}"),
+                p256dh: "BLMbF9ffKBiWQLCKvTHb6LO8Nb6dcUh6TItC455vu2kElga6PQvUmaFyCdykxY2nOSSL3yKgfbmFLRTUaGv4yV8".into(),
+                auth: "xS03Fi5ErfTNH_l9WHE9Ig".into(),
+                vapid_key_id: key.id,
+                audience: Audience {
+                    tracks: [track.to_owned()].into(),
+                    ..Default::default()
+                },
+                lang: "en".into(),
+                time_zone: "Europe/Moscow".into(),
+            })
+            .await
+            .unwrap();
+        subscriber.insert(id, track);
+    }
+
+    let res = t
+        .json(
+            "POST",
+            INCIDENTS,
+            json!({"name": "Player and site down", "body": "Looking into it.", "components": ["Website", "track-2"]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    // The banner names track 2 only.
+    let html = body_string(t.get("/e/demo").await).await;
+    assert!(html.contains("Affects: Track 2<"), "{html}");
+    // Track 2's screen is delayed, track 1's is not.
+    let screen = |track: &'static str| {
+        let t = &t;
+        async move { body_string(t.get(&format!("/e/demo/screen/{track}")).await).await }
+    };
+    assert_eq!(panel_state(&screen("track-2").await), "delayed");
+    assert_ne!(panel_state(&screen("track-1").await), "delayed");
+    let data = body_json(t.get("/e/demo/screen.json").await).await;
+    assert_eq!(
+        data["incidents"][0]["reach"],
+        json!({"tracks": ["track-2"]})
+    );
+    // The push goes to track 2's follower only.
+    while store.fan_out_step(100, chrono::Utc::now()).await.unwrap() > 0 {}
+    let due = store
+        .claim_deliveries(10, chrono::Utc::now(), 60)
+        .await
+        .unwrap();
+    let reached: Vec<&str> = due.iter().map(|d| subscriber[&d.subscription_id]).collect();
+    assert_eq!(reached, ["track-2"]);
+}

@@ -1,10 +1,11 @@
 //! The countdown island of the screen pages. The server renders it at its
-//! own clock; in the browser it recomputes the state every second with the
-//! same pure `state_at`, on the server's clock (offset measured against
+//! own clock (its data comes from `pages::screen_data_for`); in the
+//! browser it recomputes the state every second with the same pure
+//! `state_at`, on the server's clock (offset measured against
 //! `/api/v1/time`), and replaces its data from `/e/{event}/screen.json`
 //! whenever the live stream announces a change or the local day turns.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -12,9 +13,6 @@ use super::live::Link;
 use crate::domain::screen::{
     ScreenData, ScreenSession, ScreenState, ScreenTrack, Zone, format_duration, state_at,
 };
-
-#[cfg(feature = "ssr")]
-pub use server::screen_data_for;
 
 /// The screen's texts, translated on the server. `{time}` (a countdown)
 /// and `{at}` (a wall-clock time) are filled in per second.
@@ -30,8 +28,47 @@ pub struct ScreenLabels {
     pub next_at: String,
     pub new_start: String,
     pub tomorrow: String,
+    /// Heading when nothing is on today and the first session is later.
+    pub coming_up: String,
+    /// `{date}` and `{at}`: when a session of a later day starts.
+    pub on_date: String,
+    /// How a date reads: `{weekday}`, `{day}`, `{month}`, `{year}`.
+    pub date: String,
+    /// January first, in the form `{month}` takes in `date`.
+    pub months: Vec<String>,
+    /// Monday first.
+    pub weekdays: Vec<String>,
     pub reconnecting: String,
     pub clock: String,
+}
+
+impl ScreenLabels {
+    /// "Monday 23 November", as this language writes a date.
+    fn date_of(&self, d: NaiveDate) -> String {
+        let pick = |v: &[String], i: usize| v.get(i).cloned().unwrap_or_default();
+        self.date
+            .replace(
+                "{weekday}",
+                &pick(&self.weekdays, d.weekday().num_days_from_monday() as usize),
+            )
+            .replace("{day}", &d.day().to_string())
+            .replace("{month}", &pick(&self.months, d.month0() as usize))
+            .replace("{year}", &d.year().to_string())
+    }
+
+    /// When a session of a later day starts: "Tomorrow at 17:00", or with
+    /// its date further ahead.
+    fn later_day(&self, d: &ScreenData, today: NaiveDate, start: DateTime<Utc>) -> String {
+        let day = d.offsets.day(start);
+        let at = d.offsets.hhmm(start);
+        if today.succ_opt() == Some(day) {
+            self.tomorrow.replace("{at}", &at)
+        } else {
+            self.on_date
+                .replace("{date}", &self.date_of(day))
+                .replace("{at}", &at)
+        }
+    }
 }
 
 /// One track's panel as plain text: computing it is pure, so the server's
@@ -104,11 +141,20 @@ fn panel(t: &ScreenTrack, d: &ScreenData, now: DateTime<Utc>, l: &ScreenLabels) 
                 p.count = fill_time(&l.starts_in, format_duration(wait));
             }
         }
-        ScreenState::DoneForToday { tomorrow } => {
+        ScreenState::DoneForToday { next } => {
             (p.state, p.heading) = ("done", l.done.clone());
-            if let Some(s) = tomorrow {
+            if let Some(s) = next {
                 show(&mut p, &s);
-                p.times = l.tomorrow.replace("{at}", &at(s.start));
+                p.times = l.later_day(d, d.offsets.day(now), s.start);
+            }
+        }
+        ScreenState::Upcoming { session, starts_in } => {
+            (p.state, p.heading) = ("upcoming", l.coming_up.clone());
+            show(&mut p, &session);
+            p.times = l.later_day(d, d.offsets.day(now), session.start);
+            // A countdown in days reads badly; the date says it.
+            if starts_in < chrono::Duration::days(1) {
+                p.count = fill_time(&l.starts_in, format_duration(starts_in));
             }
         }
     }
@@ -197,87 +243,87 @@ pub fn Countdown(
     }
 }
 
-#[cfg(feature = "ssr")]
-mod server {
-    use chrono::{DateTime, NaiveDate, Utc};
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::schedule::SessionKind;
+    use crate::domain::screen::Offsets;
 
-    use crate::domain::screen::{ScreenData, ScreenIncident, screen_data};
-    use crate::domain::status::IncidentStatus;
-    use crate::domain::time::local_date;
-    use crate::read_model::EventView;
-
-    /// The island's data from the read model: `track` (or all), for local
-    /// `day` (default: today at `now`); `None` for an unknown track.
-    pub fn screen_data_for(
-        view: &EventView,
-        track: Option<&str>,
-        day: Option<NaiveDate>,
-        now: DateTime<Utc>,
-    ) -> Option<ScreenData> {
-        let day = day.unwrap_or_else(|| local_date(view.tz, now));
-        screen_data(&view.schedule, view.tz, incidents(view), track, day, now)
-    }
-
-    /// What the banner announces (open incidents, running maintenance). An
-    /// incident naming no component is about the whole event, so every
-    /// track shows it; one naming only non-stream components, none.
-    fn incidents(view: &EventView) -> Vec<ScreenIncident> {
-        let s = &view.status;
-        s.incidents
-            .iter()
-            .filter(|i| !i.status.is_closed() && i.status != IncidentStatus::Scheduled)
-            .map(|i| ScreenIncident {
-                name: i.name.clone(),
-                message: i
-                    .updates
-                    .iter()
-                    .map(|u| plain_text(&u.body_md))
-                    .find(|t| !t.is_empty())
-                    .unwrap_or_default(),
-                tracks: (!i.component_ids.is_empty()).then(|| {
-                    s.components
-                        .iter()
-                        .filter(|c| i.component_ids.contains(&c.id))
-                        .filter_map(|c| c.track.clone())
-                        .collect()
-                }),
-            })
-            .collect()
-    }
-
-    /// Markdown as one line of text: screens show no links or markup.
-    fn plain_text(md: &str) -> String {
-        use pulldown_cmark::{Event, Parser, TagEnd};
-        let mut out = String::new();
-        for e in Parser::new(md) {
-            match e {
-                Event::Text(t) | Event::Code(t) => out.push_str(&t),
-                // Inline markup ends mid-sentence; blocks end with a gap.
-                Event::End(
-                    TagEnd::Emphasis
-                    | TagEnd::Strong
-                    | TagEnd::Strikethrough
-                    | TagEnd::Link
-                    | TagEnd::Image,
-                ) => {}
-                Event::SoftBreak | Event::HardBreak | Event::End(_) => out.push(' '),
-                _ => {}
-            }
+    fn labels() -> ScreenLabels {
+        let words = |s: &str| s.split(", ").map(str::to_owned).collect();
+        ScreenLabels {
+            up_next: "Up next".into(),
+            live_now: "Live now".into(),
+            break_time: "Break".into(),
+            delayed: "Delayed".into(),
+            done: "No more sessions today".into(),
+            starts_in: "Starts in {time}".into(),
+            running: "Running for {time}".into(),
+            next_at: "Next at {at}".into(),
+            new_start: "New start: {at}".into(),
+            tomorrow: "Tomorrow at {at}".into(),
+            coming_up: "Coming up".into(),
+            on_date: "{date} at {at}".into(),
+            date: "{weekday} {day} {month}".into(),
+            months: words(
+                "January, February, March, April, May, June, July, August, September, \
+                 October, November, December",
+            ),
+            weekdays: words("Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday"),
+            reconnecting: "Reconnecting…".into(),
+            clock: "Current time".into(),
         }
-        out.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn screen_messages_are_markdown_as_one_plain_line() {
-            assert_eq!(
-                super::plain_text(
-                    "The projector is *sulking*; see [status](/s).\n\n- one\n- `two`"
-                ),
-                "The projector is sulking; see status. one two"
-            );
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    /// Track 2 in Moscow: a talk on Monday the 23rd and one on Wednesday.
+    fn data() -> ScreenData {
+        let talk = |title: &str, start: &str| ScreenSession {
+            title: title.into(),
+            speakers: String::new(),
+            kind: SessionKind::Talk,
+            start: at(start),
+            duration_min: 40,
+        };
+        ScreenData {
+            event: "Demo".into(),
+            tz: "Europe/Moscow".into(),
+            offsets: Offsets(vec![(0, 3 * 3600)]),
+            day: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            server_now_ms: 0,
+            tracks: vec![ScreenTrack {
+                slug: "track-2".into(),
+                name: "Track 2".into(),
+                color: "#000".into(),
+                sessions: vec![
+                    talk("Opening", "2026-11-23T14:00:00Z"),
+                    talk("Closing", "2026-11-25T14:00:00Z"),
+                ],
+            }],
+            incidents: vec![],
         }
+    }
+
+    #[test]
+    fn ahead_of_the_event_the_panel_names_the_first_session_and_its_date() {
+        let d = data();
+        let p = panel(&d.tracks[0], &d, at("2026-11-20T09:00:00Z"), &labels());
+        assert_eq!(
+            (p.state, p.heading.as_str(), p.title.as_str()),
+            ("upcoming", "Coming up", "Opening")
+        );
+        assert_eq!(p.times, "Monday 23 November at 17:00");
+        assert_eq!(p.count, Default::default(), "no countdown in days");
+        let eve = panel(&d.tracks[0], &d, at("2026-11-22T19:00:00Z"), &labels());
+        assert_eq!(eve.times, "Tomorrow at 17:00");
+        assert_eq!(eve.count.1, "19:00:00");
+        // After the opening day's talk, the next one is two days away.
+        let done = panel(&d.tracks[0], &d, at("2026-11-23T18:00:00Z"), &labels());
+        assert_eq!((done.state, done.title.as_str()), ("done", "Closing"));
+        assert_eq!(done.times, "Wednesday 25 November at 17:00");
     }
 }
 
@@ -295,6 +341,7 @@ mod browser {
     use web_sys::EventSource;
 
     use super::Link;
+    use crate::domain::change::ChangeKind;
     use crate::domain::screen::{ScreenData, Zone};
 
     /// How often the clock is read. The shown second is always recomputed
@@ -512,7 +559,11 @@ mod browser {
             ("error", Closure::new(move |_| link.set(Link::Reconnecting))),
             ("hello", Closure::new(on_hello)),
         ];
-        for kind in ["incident", "component", "schedule", "resync"] {
+        let kinds = ChangeKind::ALL
+            .into_iter()
+            .filter(|k| k.shown_on_screens())
+            .map(ChangeKind::as_str);
+        for kind in kinds.chain(["resync"]) {
             let s = s.clone();
             listeners.push((kind, Closure::new(move |_| s.refresh())));
         }

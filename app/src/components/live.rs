@@ -60,6 +60,7 @@ mod browser {
     use wasm_bindgen::closure::Closure;
 
     use super::Link;
+    use crate::domain::change::ChangeKind;
 
     pub fn follow(event: &str, link: RwSignal<Link>) {
         let Ok(es) = web_sys::EventSource::new(&format!("/e/{event}/live")) else {
@@ -94,16 +95,10 @@ mod browser {
         };
         let _ = es.add_event_listener_with_callback("hello", on_hello.as_ref().unchecked_ref());
         on_hello.forget();
-        // Every change-log kind the server writes: a kind missing here is a
-        // page that silently stops being live (speaker answers fill the
-        // organisers' confirmation board).
-        for kind in [
-            "incident",
-            "component",
-            "schedule",
-            "speaker_answer",
-            "resync",
-        ] {
+        // Every change-log kind the server writes (speaker answers fill the
+        // organisers' confirmation board), and the stream's own "resync".
+        let kinds = ChangeKind::ALL.map(ChangeKind::as_str);
+        for kind in kinds.into_iter().chain(["resync"]) {
             let refresh = refresh.clone();
             let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| refresh());
             let _ = es.add_event_listener_with_callback(kind, cb.as_ref().unchecked_ref());

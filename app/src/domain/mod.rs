@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod agenda;
+pub mod change;
 pub mod diff;
 pub mod notice;
 pub mod push;
@@ -12,5 +13,6 @@ pub mod schedule;
 pub mod screen;
 pub mod shift;
 pub mod slug;
+pub mod speaker;
 pub mod status;
 pub mod time;

@@ -82,15 +82,11 @@ pub struct Message {
 /// Longest update text carried in a notification.
 pub const MAX_BODY_CHARS: usize = 180;
 
-/// Markdown to a short plain line for a notification body.
-pub fn plain_excerpt(markdown: &str) -> String {
-    let text: String = markdown
-        .chars()
-        .filter(|c| !matches!(c, '*' | '_' | '`' | '#' | '>'))
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+/// Plain text cut to a notification body's length, on one line. (The
+/// store turns an update's markdown into plain text first, with
+/// `crate::markdown::to_plain`: the domain has no markdown parser.)
+pub fn excerpt(plain: &str) -> String {
+    let text = plain.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.chars().count() <= MAX_BODY_CHARS {
         text
     } else {
@@ -396,13 +392,10 @@ mod tests {
     }
 
     #[test]
-    fn excerpts_are_plain_and_short() {
-        assert_eq!(
-            plain_excerpt("**Streams** are\n\n_down_"),
-            "Streams are down"
-        );
+    fn excerpts_are_one_short_line() {
+        assert_eq!(excerpt("Streams are\n\n  down"), "Streams are down");
         let long = "word ".repeat(100);
-        let e = plain_excerpt(&long);
+        let e = excerpt(&long);
         assert!(e.chars().count() <= MAX_BODY_CHARS && e.ends_with('…'));
     }
 }

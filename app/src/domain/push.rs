@@ -1,11 +1,15 @@
 //! Web Push rules with no I/O: who a notice is for, what makes a browser
-//! subscription acceptable, how long a notice stays worth delivering, and
-//! what the worker does with each answer of a push service.
+//! subscription acceptable, its Topic and Urgency, how long a notice stays
+//! worth delivering, and what the worker does with each answer of a push
+//! service.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use super::notice::Notice;
+use super::status::{Impact, IncidentReach, IncidentStatus};
 
 /// What one subscription asked to hear about.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -26,9 +30,8 @@ pub struct Audience {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "to", rename_all = "snake_case")]
 pub enum NoticeScope {
-    /// An incident; `tracks` empty means the whole event (no track stream
-    /// among the affected components).
-    Incident { tracks: Vec<String> },
+    /// An incident: whoever follows a track it reaches.
+    Incident(IncidentReach),
     /// A schedule shift: the tracks and sessions it moved.
     Schedule {
         tracks: Vec<String>,
@@ -46,12 +49,14 @@ impl Audience {
         match (&self.speaker, scope) {
             (Some(me), NoticeScope::Speakers { speakers }) => speakers.iter().any(|s| s == me),
             (Some(_), _) | (None, NoticeScope::Speakers { .. }) => false,
-            (None, NoticeScope::Incident { tracks }) => {
+            (None, NoticeScope::Incident(reach)) => {
                 self.all_tracks
-                    || tracks.is_empty()
-                    || tracks
+                    || *reach == IncidentReach::Event
+                    || self
+                        .tracks
                         .iter()
-                        .any(|t| self.tracks.contains(t) || self.session_tracks.contains(t))
+                        .chain(&self.session_tracks)
+                        .any(|t| reach.covers(t))
             }
             (None, NoticeScope::Schedule { tracks, sessions }) => {
                 self.all_tracks
@@ -140,12 +145,82 @@ impl Urgency {
         }
     }
 
-    pub fn parse(s: &str) -> Urgency {
-        if s == "high" {
-            Urgency::High
-        } else {
-            Urgency::Normal
+    pub fn parse(s: &str) -> Option<Urgency> {
+        [Urgency::Normal, Urgency::High]
+            .into_iter()
+            .find(|u| u.as_str() == s)
+    }
+
+    /// An incident update's: high while a major or critical incident is
+    /// open, normal for the rest and for its resolution.
+    pub fn of_incident(status: IncidentStatus, impact: Impact) -> Urgency {
+        match (status, impact) {
+            (IncidentStatus::Resolved | IncidentStatus::Completed, _) => Urgency::Normal,
+            (_, Impact::Major | Impact::Critical) => Urgency::High,
+            _ => Urgency::Normal,
         }
+    }
+}
+
+/// A notice's Topic (RFC 8030 §5.4): a newer message with the same topic
+/// replaces a stale one still waiting at the push service. At most 32
+/// base64url characters; `event_id` keeps two events' delays apart.
+pub fn topic(notice: &Notice, event_id: i64) -> String {
+    match notice {
+        Notice::Incident { incident_id, .. } => format!("incident-{incident_id}"),
+        Notice::Schedule { .. } => format!("schedule-{event_id}"),
+        Notice::SpeakerMove { .. } => format!("speaker-{event_id}"),
+        Notice::Reminder { guid, .. } => {
+            let short: String = guid
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .take(20)
+                .collect();
+            format!("remind-{short}")
+        }
+    }
+}
+
+/// Where one delivery of a notice to one subscription stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryState {
+    /// Waiting to be sent (again) at its `next_at`.
+    Pending,
+    Sent,
+    /// Given up (a 4xx that will not change, or too many attempts).
+    Failed,
+    /// The subscription is gone (404/410); nothing more goes to it.
+    Gone,
+    /// Too late to be worth delivering, or nothing in it for this subscriber.
+    Expired,
+}
+
+impl DeliveryState {
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Sent,
+        Self::Failed,
+        Self::Gone,
+        Self::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Gone => "gone",
+            Self::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// Whether the push service was asked (an expired message never was).
+    pub fn was_tried(self) -> bool {
+        self != Self::Expired
     }
 }
 
@@ -243,10 +318,11 @@ mod tests {
             session_tracks: set(&["t1"]),
             ..Default::default()
         };
-        let inc_t1 = NoticeScope::Incident {
-            tracks: vec!["t1".into()],
-        };
-        let inc_all = NoticeScope::Incident { tracks: vec![] };
+        let inc_t1 = NoticeScope::Incident(IncidentReach::of([Some("t1")]));
+        let inc_all = NoticeScope::Incident(IncidentReach::Event);
+        // The website and track 1's stream: track 1, not everyone.
+        let inc_web_t1 = NoticeScope::Incident(IncidentReach::of([None, Some("t1")]));
+        let inc_web = NoticeScope::Incident(IncidentReach::of([None]));
         let shift_t1 = NoticeScope::Schedule {
             tracks: vec!["t1".into()],
             sessions: vec!["g1".into()],
@@ -263,9 +339,10 @@ mod tests {
         // An incident on the track of a starred talk concerns them; one on
         // another track does not.
         assert!(starred.wants(&inc_t1));
-        assert!(!starred.wants(&NoticeScope::Incident {
-            tracks: vec!["t2".into()]
-        }));
+        assert!(!starred.wants(&NoticeScope::Incident(IncidentReach::of([Some("t2")]))));
+        assert!(all.wants(&inc_web_t1) && starred.wants(&inc_web_t1) && !t2.wants(&inc_web_t1));
+        // Only the website: no track's followers, only those of everything.
+        assert!(all.wants(&inc_web) && !t2.wants(&inc_web) && !starred.wants(&inc_web));
         let to_speakers = NoticeScope::Speakers {
             speakers: vec!["ada".into()],
         };
@@ -284,7 +361,7 @@ mod tests {
         assert!(!ada.wants(&NoticeScope::Speakers {
             speakers: vec!["bob".into()]
         }));
-        assert!(!ada.wants(&NoticeScope::Incident { tracks: vec![] }));
+        assert!(!ada.wants(&NoticeScope::Incident(IncidentReach::Event)));
     }
 
     #[test]
@@ -330,6 +407,55 @@ mod tests {
         assert_eq!(after_attempt(Some(400), None, 1), Next::Fail);
         assert_eq!(retry_after_secs(" 7 "), Some(7));
         assert_eq!(retry_after_secs("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+
+    #[test]
+    fn urgency_and_delivery_states_round_trip_and_refuse_unknown_words() {
+        for u in [Urgency::Normal, Urgency::High] {
+            assert_eq!(Urgency::parse(u.as_str()), Some(u));
+        }
+        assert_eq!(Urgency::parse("urgent"), None);
+        for d in DeliveryState::ALL {
+            assert_eq!(DeliveryState::parse(d.as_str()), Some(d));
+        }
+        assert_eq!(DeliveryState::parse("lost"), None);
+        use IncidentStatus::*;
+        assert_eq!(
+            Urgency::of_incident(Investigating, Impact::Critical),
+            Urgency::High
+        );
+        assert_eq!(
+            Urgency::of_incident(Resolved, Impact::Critical),
+            Urgency::Normal
+        );
+        assert_eq!(
+            Urgency::of_incident(Monitoring, Impact::Minor),
+            Urgency::Normal
+        );
+    }
+
+    #[test]
+    fn topics_are_short_base64url_and_replace_per_subject() {
+        let reminder = Notice::Reminder {
+            event: "demo".into(),
+            guid: "0f5c8b2e-7d1a-4c1e-9a55-1d2f3e4a5b6c-extra".into(),
+            title: "T".into(),
+            track_name: "Track 1".into(),
+            start: Utc.with_ymd_and_hms(2026, 11, 23, 14, 0, 0).unwrap(),
+        };
+        let t = topic(&reminder, 7);
+        assert!(t.len() <= 32, "{t}");
+        assert!(
+            t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        let delay = Notice::Schedule {
+            event: "demo".into(),
+            shift_id: 3,
+            revert: false,
+            moves: vec![],
+        };
+        assert_eq!(topic(&delay, 7), "schedule-7");
     }
 
     #[test]

@@ -14,7 +14,8 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::schedule::{Schedule, SessionKind};
-use super::time::local_to_utc_lenient;
+use super::status::IncidentReach;
+use super::time::{local_to_utc_lenient, transitions};
 
 /// A time zone as far as screens need one: the UTC offset at an instant.
 pub trait Zone {
@@ -51,24 +52,14 @@ impl Zone for Tz {
 pub struct Offsets(pub Vec<(i64, i32)>);
 
 impl Offsets {
-    /// `tz` from `from` to `to`, transitions found to the second (probed
-    /// hourly, then bisected: no zone changes twice within an hour).
+    /// `tz` from `from` to `to`, with its offset changes to the second
+    /// (see [`transitions`]; a change of name alone is left out).
     pub fn of(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
-        let off = |t: DateTime<Utc>| tz.offset_secs(t);
-        let mut v = vec![(from.timestamp(), off(from))];
-        let mut t = from;
-        while t < to {
-            let next = (t + Duration::hours(1)).min(to);
-            let last = v.last().map_or(0, |e| e.1);
-            if off(next) != last {
-                let (mut lo, mut hi) = (t, next);
-                while hi - lo > Duration::seconds(1) {
-                    let mid = lo + (hi - lo) / 2;
-                    if off(mid) == last { lo = mid } else { hi = mid }
-                }
-                v.push((hi.timestamp(), off(hi)));
+        let mut v = vec![(from.timestamp(), tz.offset_secs(from))];
+        for t in transitions(tz, from, to) {
+            if v.last().is_some_and(|e| e.1 != t.after.offset_secs) {
+                v.push((t.at.timestamp(), t.after.offset_secs));
             }
-            t = next;
         }
         Self(v)
     }
@@ -107,15 +98,13 @@ pub struct ScreenIncident {
     pub name: String,
     /// The latest update, as plain text.
     pub message: String,
-    /// Slugs of the tracks whose streams it affects; `None`: every track.
-    pub tracks: Option<Vec<String>>,
+    /// The tracks it reaches: the same rule as push and the banner.
+    pub reach: IncidentReach,
 }
 
 impl ScreenIncident {
     pub fn affects(&self, track: &str) -> bool {
-        self.tracks
-            .as_ref()
-            .is_none_or(|t| t.iter().any(|s| s == track))
+        self.reach.covers(track)
     }
 }
 
@@ -137,7 +126,8 @@ pub struct ScreenData {
     pub event: String,
     /// IANA zone of the event.
     pub tz: String,
-    /// Its offsets from the day before `day` to the end of the day after.
+    /// Its offsets from the day before `day` to a day after the last
+    /// session in `tracks` starts (at least to the end of the day after).
     pub offsets: Offsets,
     /// The local day the sessions were picked for, `YYYY-MM-DD`.
     #[serde(with = "iso_day")]
@@ -199,8 +189,16 @@ pub enum ScreenState {
         incident: ScreenIncident,
         next: Option<(ScreenSession, Duration)>,
     },
-    /// Nothing more today; tomorrow's first session if there is one.
-    DoneForToday { tomorrow: Option<ScreenSession> },
+    /// Nothing more today, after sessions earlier today; the first session
+    /// of a later day, if there is one.
+    DoneForToday { next: Option<ScreenSession> },
+    /// Nothing today at all (days before the event, or a day off): the
+    /// first session of a later day, with the wait. What organisers see
+    /// when they set up a stream overlay ahead of the event.
+    Upcoming {
+        session: ScreenSession,
+        starts_in: Duration,
+    },
 }
 
 /// The state of `track` at `now`: see [`state_at`].
@@ -250,12 +248,23 @@ pub fn state_at(
         (Some(_), next) => ScreenState::Break { next },
         (None, Some((session, starts_in))) => ScreenState::UpNext { session, starts_in },
         (None, None) => {
-            let tomorrow = today.succ_opt();
-            ScreenState::DoneForToday {
-                tomorrow: sessions
-                    .iter()
-                    .find(|s| s.kind != SessionKind::Break && Some(zone.day(s.start)) == tomorrow)
-                    .cloned(),
+            let talk = |s: &&ScreenSession| s.kind != SessionKind::Break;
+            let later = sessions
+                .iter()
+                .filter(talk)
+                .find(|s| s.start > now && zone.day(s.start) > today);
+            let had_today = sessions
+                .iter()
+                .filter(talk)
+                .any(|s| zone.day(s.start) == today);
+            match later {
+                Some(s) if !had_today => ScreenState::Upcoming {
+                    session: s.clone(),
+                    starts_in: s.start - now,
+                },
+                later => ScreenState::DoneForToday {
+                    next: later.cloned(),
+                },
             }
         }
     }
@@ -282,15 +291,21 @@ pub fn track_sessions(schedule: &Schedule, track: &str) -> Vec<ScreenSession> {
 }
 
 /// The sessions that matter on local `day`: those starting that day or the
-/// next (for "tomorrow"), and any still running when the day begins (a
-/// talk across midnight). Keeps the island's props small.
+/// next (for "tomorrow"), any still running when the day begins (a talk
+/// across midnight), and the first one after that (what comes next when
+/// the event is days away). Keeps the island's props small.
 pub fn day_window(sessions: Vec<ScreenSession>, tz: Tz, day: NaiveDate) -> Vec<ScreenSession> {
     let at = |d: NaiveDate| local_to_utc_lenient(tz, d.and_time(NaiveTime::MIN));
     let start = at(day);
     let end = at(day + Duration::days(2));
+    let first_after = sessions
+        .iter()
+        .position(|s| s.kind != SessionKind::Break && s.start >= end);
     sessions
         .into_iter()
-        .filter(|s| s.end() > start && s.start < end)
+        .enumerate()
+        .filter(|(i, s)| (s.end() > start && s.start < end) || Some(*i) == first_after)
+        .map(|(_, s)| s)
         .collect()
 }
 
@@ -308,8 +323,7 @@ pub fn screen_data(
         return None;
     }
     let at = |d: NaiveDate| local_to_utc_lenient(tz, d.and_time(NaiveTime::MIN));
-    let offsets = Offsets::of(tz, at(day - Duration::days(1)), at(day + Duration::days(2)));
-    let tracks = schedule
+    let tracks: Vec<ScreenTrack> = schedule
         .tracks
         .iter()
         .filter(|t| track.is_none_or(|x| x == t.slug))
@@ -320,6 +334,14 @@ pub fn screen_data(
             sessions: day_window(track_sessions(schedule, &t.slug), tz, day),
         })
         .collect();
+    // Far enough for the latest session the screen may name, so its day
+    // and time read right across a DST change in between.
+    let last_start = tracks
+        .iter()
+        .flat_map(|t| t.sessions.iter().map(|s| s.start + Duration::days(1)))
+        .max();
+    let until = at(day + Duration::days(2)).max(last_start.unwrap_or(DateTime::<Utc>::MIN_UTC));
+    let offsets = Offsets::of(tz, at(day - Duration::days(1)), until);
     Some(ScreenData {
         event: schedule.event.name.clone(),
         tz: schedule.event.time_zone.clone(),
@@ -388,11 +410,15 @@ mod tests {
         )
     }
 
+    /// An incident naming the streams of `tracks`, or (`None`) no component.
     fn incident(tracks: Option<&[&str]>) -> ScreenIncident {
         ScreenIncident {
             name: "Stream down".into(),
             message: "We are on it.".into(),
-            tracks: tracks.map(|t| t.iter().map(|s| (*s).to_owned()).collect()),
+            reach: match tracks {
+                Some(t) => IncidentReach::of(t.iter().map(|s| Some(*s))),
+                None => IncidentReach::Event,
+            },
         }
     }
 
@@ -503,15 +529,88 @@ mod tests {
         let mut two_days = evening("2026-11-23");
         two_days.extend(evening("2026-11-24"));
         let s = state(&two_days, &[], "2026-11-23 20:30:00");
-        let ScreenState::DoneForToday { tomorrow: Some(t) } = &s else {
+        let ScreenState::DoneForToday { next: Some(t) } = &s else {
             panic!("{s:?}")
         };
         assert_eq!(t.start, at(MSK, "2026-11-24 17:00:00"));
         assert_eq!(
             state(&evening("2026-11-23"), &[], "2026-11-23 20:30:00"),
-            ScreenState::DoneForToday { tomorrow: None },
+            ScreenState::DoneForToday { next: None },
             "the last day"
         );
+    }
+
+    #[test]
+    fn days_before_the_event_it_names_the_first_session_and_its_wait() {
+        let e = evening("2026-11-23");
+        // Organisers set up the overlay on the 20th, three days ahead.
+        let s = state(&e, &[], "2026-11-20 12:00:00");
+        let ScreenState::Upcoming { session, starts_in } = &s else {
+            panic!("{s:?}")
+        };
+        assert_eq!(session.title, "A");
+        assert_eq!(starts_in.num_minutes(), 3 * 24 * 60 + 5 * 60);
+        // The day before, too: nothing today, so not "no more today".
+        assert!(matches!(
+            state(&e, &[], "2026-11-22 23:00:00"),
+            ScreenState::Upcoming { .. }
+        ));
+        // The island gets that first session in its window, however far.
+        let tz = parse_zone(MSK).unwrap();
+        let w = day_window(e, tz, NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
+        assert_eq!(
+            w.iter().map(|s| s.title.as_str()).collect::<Vec<_>>(),
+            ["A"]
+        );
+    }
+
+    #[test]
+    fn a_first_session_beyond_a_dst_change_reads_in_its_own_offset() {
+        // Set up on 20 March in Berlin (CET); the talk is on 2 April (CEST).
+        let b = "Europe/Berlin";
+        let tz = parse_zone(b).unwrap();
+        let sched = crate::domain::schedule::Schedule {
+            event: crate::domain::schedule::Event {
+                slug: "e".into(),
+                name: "E".into(),
+                time_zone: b.into(),
+                start_date: NaiveDate::from_ymd_opt(2026, 4, 2).unwrap(),
+                end_date: NaiveDate::from_ymd_opt(2026, 4, 2).unwrap(),
+            },
+            tracks: vec![crate::domain::schedule::Track {
+                slug: "t".into(),
+                name: "T".into(),
+                color: "#000".into(),
+                stream_url: None,
+                position: 0,
+            }],
+            speakers: vec![],
+            sessions: vec![crate::domain::schedule::Session {
+                guid: "g".into(),
+                title: "Opening".into(),
+                abstract_md: String::new(),
+                kind: SessionKind::Talk,
+                start: at(b, "2026-04-02 10:00:00"),
+                duration_min: 30,
+                track: "t".into(),
+                speakers: vec![],
+                language: None,
+                pinned: false,
+                cancelled: false,
+            }],
+            version: 1,
+        };
+        let now = at(b, "2026-03-20 12:00:00");
+        let d = screen_data(&sched, tz, vec![], Some("t"), tz.day(now), now).unwrap();
+        let first = &d.tracks[0].sessions[0];
+        assert_eq!(d.offsets.hhmm(first.start), "10:00");
+        assert_eq!(d.offsets.hhmm(now), "12:00");
+        let ScreenState::Upcoming { session, .. } =
+            state_at(&d.tracks[0].sessions, &[], "t", now, &d.offsets)
+        else {
+            panic!("not upcoming")
+        };
+        assert_eq!(d.offsets.day(session.start).to_string(), "2026-04-02");
     }
 
     #[test]
@@ -538,10 +637,7 @@ mod tests {
         assert_eq!(title_and_secs(&before), ("Morning".into(), 9 * 3600 + 1800));
         e.retain(|s| s.title != "Late");
         let eve = state(&e, &[], "2026-11-23 23:59:59");
-        assert!(matches!(
-            eve,
-            ScreenState::DoneForToday { tomorrow: Some(_) }
-        ));
+        assert!(matches!(eve, ScreenState::DoneForToday { next: Some(_) }));
         assert!(matches!(
             state(&e, &[], "2026-11-24 00:00:00"),
             ScreenState::UpNext { .. }
@@ -645,7 +741,7 @@ mod tests {
         assert_eq!(d.offsets.offset_secs(now), 3 * 3600);
         assert!(matches!(
             screen_state(&sched, &[], "track-2", now, tz),
-            ScreenState::DoneForToday { tomorrow: None }
+            ScreenState::DoneForToday { next: None }
         ));
         let json = serde_json::to_string(&d).unwrap();
         assert!(json.contains(r#""day":"2026-11-23""#), "{json}");

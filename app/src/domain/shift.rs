@@ -26,6 +26,29 @@ pub(crate) use selection::selected_tracks;
 use super::schedule::{Event, Schedule, Session};
 use super::time::{local_date, local_to_utc_lenient};
 
+/// What a stored shift did: move sessions, or undo an earlier shift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShiftKind {
+    Shift,
+    Revert,
+}
+
+impl ShiftKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Shift => "shift",
+            Self::Revert => "revert",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Shift, Self::Revert]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
 /// The largest shift, either way: more is a new schedule, not a delay.
 pub const MAX_SHIFT_MIN: i64 = 24 * 60;
 

@@ -3,6 +3,8 @@
 //! incident lifecycle, impact, scheduled maintenance, and the page-wide
 //! indicator. Pure: `now` is always passed in.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -166,6 +168,117 @@ pub fn check_transition(from: IncidentStatus, to: IncidentStatus) -> Result<(), 
     Ok(())
 }
 
+/// Why a new incident or maintenance was refused, with the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpeningError {
+    #[error("must be after scheduled_for")]
+    EndsBeforeItStarts,
+    #[error("a maintenance needs an end as well as a start")]
+    NoEnd,
+    #[error("a maintenance needs a start as well as an end")]
+    NoStart,
+    #[error("a maintenance cannot be in progress before its scheduled start")]
+    InProgressTooEarly,
+    #[error("a maintenance starts as scheduled or in_progress")]
+    NotAMaintenanceStart,
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+}
+
+impl OpeningError {
+    /// The input field the refusal is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::EndsBeforeItStarts | Self::NoEnd => "scheduled_until",
+            Self::NoStart => "scheduled_for",
+            Self::InProgressTooEarly | Self::NotAMaintenanceStart | Self::Lifecycle(_) => "status",
+        }
+    }
+}
+
+/// A maintenance's scheduled start and end.
+pub type Window = (DateTime<Utc>, DateTime<Utc>);
+
+/// Checks what a new incident may start as, or (with both ends of a
+/// window) a new maintenance; returns the window. A maintenance starts as
+/// `scheduled`, or `in_progress` once its start has come; an incident as
+/// anything the first step may move to (not postmortem, nor a maintenance
+/// status). Times compare to the second, as they are stored.
+pub fn check_opening(
+    status: IncidentStatus,
+    scheduled_for: Option<DateTime<Utc>>,
+    scheduled_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Option<Window>, OpeningError> {
+    let window = match (scheduled_for, scheduled_until) {
+        (Some(from), Some(until)) if until.timestamp() <= from.timestamp() => {
+            return Err(OpeningError::EndsBeforeItStarts);
+        }
+        (Some(from), Some(until)) => Some((from, until)),
+        (Some(_), None) => return Err(OpeningError::NoEnd),
+        (None, Some(_)) => return Err(OpeningError::NoStart),
+        (None, None) => None,
+    };
+    match window {
+        Some((from, _)) => match status {
+            IncidentStatus::Scheduled => {}
+            IncidentStatus::InProgress if from.timestamp() <= now.timestamp() => {}
+            IncidentStatus::InProgress => return Err(OpeningError::InProgressTooEarly),
+            _ => return Err(OpeningError::NotAMaintenanceStart),
+        },
+        None => check_transition(IncidentStatus::Investigating, status)?,
+    }
+    Ok(window)
+}
+
+/// When an incident was last put under monitoring and when it was
+/// resolved (or completed), as stored with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamps<T> {
+    pub monitoring_at: Option<T>,
+    pub resolved_at: Option<T>,
+}
+
+impl<T> Default for Stamps<T> {
+    fn default() -> Self {
+        Self {
+            monitoring_at: None,
+            resolved_at: None,
+        }
+    }
+}
+
+/// The stamps after an incident moves from `from` (`None`: it is being
+/// opened) to `to` at `now`. Entering monitoring (or verifying) stamps it;
+/// closing stamps the resolution; a reopened incident is open again, so
+/// both are cleared to be stamped anew; a postmortem keeps the
+/// resolution's time.
+pub fn stamps_after<T: Copy>(
+    from: Option<IncidentStatus>,
+    to: IncidentStatus,
+    now: T,
+    before: Stamps<T>,
+) -> Stamps<T> {
+    let was_closed = from.is_some_and(IncidentStatus::is_closed);
+    if was_closed && !to.is_closed() {
+        return Stamps::default();
+    }
+    let entering_monitoring =
+        from != Some(to) && matches!(to, IncidentStatus::Monitoring | IncidentStatus::Verifying);
+    Stamps {
+        monitoring_at: if entering_monitoring {
+            Some(now)
+        } else {
+            before.monitoring_at
+        },
+        resolved_at: if !was_closed && to.is_closed() {
+            Some(now)
+        } else {
+            before.resolved_at
+        },
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Impact {
@@ -221,6 +334,94 @@ pub fn overall_indicator(components: &[ComponentStatus], open_impacts: &[Impact]
         Impact::Maintenance
     } else {
         worst
+    }
+}
+
+/// Which tracks an incident reaches, decided from the components it names.
+/// The one rule behind who is pushed a notice, which countdown screens
+/// turn to "delayed" and what the banner's "Affects:" line says, so the
+/// three always agree.
+///
+/// Serialised as `{"tracks": [...]}` plus `"no_track": true` for
+/// [`IncidentReach::NoTrack`]: the push outbox stored `{"tracks": []}` for
+/// whole-event incidents before this type existed, and still reads them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ReachWire", into = "ReachWire")]
+pub enum IncidentReach {
+    /// It names no component: the whole event, every track.
+    Event,
+    /// The tracks whose stream components it names, sorted, each once.
+    /// Other components named with them (the website) do not widen it: the
+    /// streams say where. (A `Vec`: screens' wasm carries this type, and
+    /// has no B-tree code otherwise.)
+    Tracks(Vec<String>),
+    /// It names only components that are no track's stream (the website,
+    /// the ticket shop): no track's programme is affected.
+    NoTrack,
+}
+
+impl IncidentReach {
+    /// From the track of each component an incident names; `None` for a
+    /// component that is no track's stream.
+    pub fn of<'a>(named: impl IntoIterator<Item = Option<&'a str>>) -> Self {
+        let mut any = false;
+        let mut tracks = BTreeSet::new();
+        for track in named {
+            any = true;
+            if let Some(t) = track {
+                tracks.insert(t.to_owned());
+            }
+        }
+        match (any, tracks.is_empty()) {
+            (false, _) => Self::Event,
+            (true, false) => Self::Tracks(tracks.into_iter().collect()),
+            (true, true) => Self::NoTrack,
+        }
+    }
+
+    /// Whether the incident concerns `track`.
+    pub fn covers(&self, track: &str) -> bool {
+        match self {
+            Self::Event => true,
+            Self::Tracks(t) => t.iter().any(|x| x == track),
+            Self::NoTrack => false,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReachWire {
+    tracks: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    no_track: bool,
+}
+
+impl From<ReachWire> for IncidentReach {
+    fn from(w: ReachWire) -> Self {
+        match (w.tracks.is_empty(), w.no_track) {
+            (false, _) => Self::Tracks(w.tracks),
+            (true, false) => Self::Event,
+            (true, true) => Self::NoTrack,
+        }
+    }
+}
+
+impl From<IncidentReach> for ReachWire {
+    fn from(r: IncidentReach) -> Self {
+        match r {
+            IncidentReach::Event => Self {
+                tracks: vec![],
+                no_track: false,
+            },
+            IncidentReach::Tracks(tracks) => Self {
+                tracks,
+                no_track: false,
+            },
+            IncidentReach::NoTrack => Self {
+                tracks: vec![],
+                no_track: true,
+            },
+        }
     }
 }
 
@@ -369,6 +570,76 @@ mod tests {
     }
 
     #[test]
+    fn a_maintenance_needs_a_whole_window_and_a_maintenance_start() {
+        use IncidentStatus::*;
+        let at = |h| Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap();
+        let now = at(12);
+        assert_eq!(check_opening(Investigating, None, None, now), Ok(None));
+        assert_eq!(
+            check_opening(Scheduled, Some(at(14)), Some(at(15)), now),
+            Ok(Some((at(14), at(15))))
+        );
+        let refused = |s, f, u| check_opening(s, f, u, now).unwrap_err();
+        let e = refused(Scheduled, Some(at(15)), Some(at(14)));
+        assert_eq!(
+            (e.field(), e),
+            ("scheduled_until", OpeningError::EndsBeforeItStarts)
+        );
+        assert_eq!(
+            refused(Scheduled, Some(at(14)), None).field(),
+            "scheduled_until"
+        );
+        assert_eq!(
+            refused(Scheduled, None, Some(at(14))).field(),
+            "scheduled_for"
+        );
+        assert_eq!(
+            refused(InProgress, Some(at(14)), Some(at(15))),
+            OpeningError::InProgressTooEarly
+        );
+        assert!(check_opening(InProgress, Some(at(11)), Some(at(15)), now).is_ok());
+        assert_eq!(
+            refused(Investigating, Some(at(14)), Some(at(15))),
+            OpeningError::NotAMaintenanceStart
+        );
+        let e = refused(Postmortem, None, None);
+        assert_eq!(e.field(), "status");
+        assert!(e.to_string().contains("postmortem"), "{e}");
+    }
+
+    #[test]
+    fn stamps_follow_monitoring_resolution_and_reopening() {
+        use IncidentStatus::*;
+        let none = Stamps::default();
+        let opened = stamps_after(None, Monitoring, 1, none);
+        assert_eq!(
+            opened,
+            Stamps {
+                monitoring_at: Some(1),
+                resolved_at: None
+            }
+        );
+        let again = stamps_after(Some(Monitoring), Monitoring, 2, opened);
+        assert_eq!(again, opened, "a plain update stamps nothing");
+        let resolved = stamps_after(Some(Monitoring), Resolved, 3, opened);
+        assert_eq!(
+            resolved,
+            Stamps {
+                monitoring_at: Some(1),
+                resolved_at: Some(3)
+            }
+        );
+        assert_eq!(
+            stamps_after(Some(Resolved), Postmortem, 4, resolved),
+            resolved
+        );
+        assert_eq!(stamps_after(Some(Resolved), Identified, 5, resolved), none);
+        let verifying = stamps_after(Some(InProgress), Verifying, 6, none);
+        assert_eq!(verifying.monitoring_at, Some(6));
+        assert_eq!(stamps_after(None, Resolved, 7, none).resolved_at, Some(7));
+    }
+
+    #[test]
     fn the_indicator_is_the_worst_of_components_and_incidents() {
         use ComponentStatus::*;
         assert_eq!(
@@ -392,6 +663,39 @@ mod tests {
             overall_indicator(&[UnderMaintenance, DegradedPerformance], &[]),
             Impact::Minor
         );
+    }
+
+    #[test]
+    fn an_incident_reaches_the_tracks_whose_streams_it_names() {
+        let website_and_track_2 = IncidentReach::of([None, Some("track-2")]);
+        assert_eq!(
+            website_and_track_2,
+            IncidentReach::Tracks(vec!["track-2".to_owned()])
+        );
+        assert!(website_and_track_2.covers("track-2"));
+        assert!(!website_and_track_2.covers("track-1"));
+        let whole_event = IncidentReach::of([]);
+        assert_eq!(whole_event, IncidentReach::Event);
+        assert!(whole_event.covers("track-1") && whole_event.covers("track-2"));
+        let website_only = IncidentReach::of([None]);
+        assert_eq!(website_only, IncidentReach::NoTrack);
+        assert!(!website_only.covers("track-1"));
+    }
+
+    #[test]
+    fn reach_reads_what_the_outbox_stored_before_it_existed() {
+        let old: IncidentReach = serde_json::from_str(r#"{"tracks": []}"#).unwrap();
+        assert_eq!(old, IncidentReach::Event);
+        let old: IncidentReach = serde_json::from_str(r#"{"tracks": ["t1"]}"#).unwrap();
+        assert_eq!(old, IncidentReach::Tracks(vec!["t1".to_owned()]));
+        for r in [
+            IncidentReach::Event,
+            IncidentReach::NoTrack,
+            IncidentReach::of([Some("b"), Some("a")]),
+        ] {
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<IncidentReach>(&json).unwrap(), r);
+        }
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! applied only to read or write wall-clock times, and DST gaps and folds
 //! are resolved here, once.
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{
+    DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+};
+use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
 /// Why a wall-clock time could not be turned into an instant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,12 +79,110 @@ pub fn local_to_utc_lenient(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     })
 }
 
+/// What a zone says at an instant: its UTC offset, whether that is
+/// daylight-saving time, and its abbreviation (`CET`; may be empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observance {
+    pub offset_secs: i32,
+    pub dst: bool,
+    pub name: String,
+}
+
+/// The observance of `tz` at `t`.
+pub fn observance(tz: Tz, t: DateTime<Utc>) -> Observance {
+    let o = tz.offset_from_utc_datetime(&t.naive_utc());
+    Observance {
+        offset_secs: o.fix().local_minus_utc(),
+        dst: o.dst_offset() != Duration::zero(),
+        name: o.abbreviation().unwrap_or_default().to_owned(),
+    }
+}
+
+/// A change of observance: `after` is in force from `at` (to the second).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub at: DateTime<Utc>,
+    pub before: Observance,
+    pub after: Observance,
+}
+
+/// Every transition of `tz` after `from` up to `to`, in order. chrono-tz
+/// does not expose its transition table, so the zone is probed once a day
+/// and each change is bisected to the second; no zone changes twice within
+/// a day. The one place that scans zones: countdown screens (their offset
+/// table) and calendars (their VTIMEZONE) both use it.
+pub fn transitions(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Transition> {
+    let second = |s: i64| DateTime::from_timestamp(s, 0).unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let (mut t, to) = (from.timestamp(), to.timestamp());
+    let mut out = Vec::new();
+    let mut cur = observance(tz, second(t));
+    while t < to {
+        let next = (t + 86_400).min(to);
+        if observance(tz, second(next)) != cur {
+            // Whole seconds: `hi` ends as the first one of the new observance.
+            let (mut lo, mut hi) = (t, next);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if observance(tz, second(mid)) == cur {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            let after = observance(tz, second(hi));
+            out.push(Transition {
+                at: second(hi),
+                before: cur,
+                after: after.clone(),
+            });
+            cur = after;
+        }
+        t = next;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn dt(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn transitions_are_found_to_the_second_with_what_changed() {
+        let tz = parse_zone("Europe/Berlin").unwrap();
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let found = transitions(tz, at("2026-01-01T00:00:00Z"), at("2027-01-01T00:00:00Z"));
+        let summary: Vec<(String, i32, bool, &str)> = found
+            .iter()
+            .map(|t| {
+                (
+                    t.at.to_rfc3339(),
+                    t.after.offset_secs,
+                    t.after.dst,
+                    t.after.name.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("2026-03-29T01:00:00+00:00".to_owned(), 7200, true, "CEST"),
+                ("2026-10-25T01:00:00+00:00".to_owned(), 3600, false, "CET"),
+            ]
+        );
+        assert_eq!(found[1].before.offset_secs, 7200);
+        let moscow = parse_zone("Europe/Moscow").unwrap();
+        assert!(
+            transitions(
+                moscow,
+                at("2026-01-01T00:00:00Z"),
+                at("2027-01-01T00:00:00Z")
+            )
+            .is_empty()
+        );
     }
 
     #[test]

@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 use rust_i18n::t;
 
-use super::session::render_markdown;
 use super::status_labels;
-use crate::domain::status::IncidentStatus;
+use crate::domain::status::{IncidentReach, IncidentStatus};
+use crate::markdown;
 use crate::read_model::EventView;
 use crate::store::IncidentRecord;
 
@@ -26,35 +26,25 @@ pub fn announced(view: &EventView) -> Vec<&IncidentRecord> {
         .collect()
 }
 
-/// "Track 1, Track 2" or "all streams" for the incident's components.
+/// What the incident reaches, in words: "Track 1, Track 2", "all streams"
+/// or "the whole event"; nothing when it reaches no track (the website
+/// alone). The same rule as screens and push: [`IncidentReach`].
 pub fn affected_tracks(view: &EventView, incident: &IncidentRecord, lang: &str) -> Option<String> {
-    let stream_components: Vec<_> = view
-        .status
-        .components
-        .iter()
-        .filter(|c| c.track.is_some())
-        .collect();
-    let hit: Vec<_> = stream_components
-        .iter()
-        .filter(|c| incident.component_ids.contains(&c.id))
-        .collect();
-    if hit.is_empty() {
-        return None;
-    }
-    if hit.len() == stream_components.len() && hit.len() > 1 {
+    let tracks = match view.status.reach_of(incident) {
+        IncidentReach::Event => return Some(t!("banner.whole_event", locale = lang).to_string()),
+        IncidentReach::NoTrack => return None,
+        IncidentReach::Tracks(t) => t,
+    };
+    let all = &view.schedule.tracks;
+    if all.len() > 1 && all.iter().all(|t| tracks.contains(&t.slug)) {
         return Some(t!("banner.all_streams", locale = lang).to_string());
     }
-    Some(
-        hit.iter()
-            .filter_map(|c| {
-                c.track
-                    .as_deref()
-                    .and_then(|slug| view.schedule.track(slug))
-            })
-            .map(|t| t.name.clone())
-            .collect::<Vec<_>>()
-            .join(", "),
-    )
+    let names: Vec<&str> = all
+        .iter()
+        .filter(|t| tracks.contains(&t.slug))
+        .map(|t| t.name.as_str())
+        .collect();
+    (!names.is_empty()).then(|| names.join(", "))
 }
 
 pub fn banner(view: &EventView, lang: &str) -> AnyView {
@@ -62,7 +52,7 @@ pub fn banner(view: &EventView, lang: &str) -> AnyView {
     let items = announced(view)
         .into_iter()
         .map(|i| {
-            let latest = i.updates.first().map(|u| render_markdown(&u.body_md)).unwrap_or_default();
+            let latest = i.updates.first().map(|u| markdown::to_html(&u.body_md)).unwrap_or_default();
             let window = i.scheduled_for.zip(i.scheduled_until).map(|(a, b)| {
                 let fmt = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&view.tz).format("%Y-%m-%d %H:%M").to_string();
                 view! { <p class="banner-window">{format!("{} – {}", fmt(a), fmt(b))}</p> }

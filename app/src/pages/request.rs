@@ -28,16 +28,13 @@ mod imp {
         form_urlencoded::parse(q.as_bytes()).find_map(|(k, v)| (k == name).then(|| v.into_owned()))
     }
 
-    /// Every value of a repeated query parameter (`?tracks=a&tracks=b`).
-    pub fn query_all(name: &str) -> Vec<String> {
-        let Some(p) = parts() else { return Vec::new() };
-        let Some(q) = p.uri.query() else {
-            return Vec::new();
-        };
-        form_urlencoded::parse(q.as_bytes())
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-            .collect()
+    /// The query read into `T` as axum-extra's `Form` reads a form body
+    /// (repeated keys into a `Vec`), so a GET form and its POST agree;
+    /// `T::default()` when the query does not fit.
+    pub fn query_as<T: serde::de::DeserializeOwned + Default>() -> T {
+        parts()
+            .and_then(|p| serde_html_form::from_str(p.uri.query().unwrap_or("")).ok())
+            .unwrap_or_default()
     }
 
     pub fn cookie(name: &str) -> Option<String> {

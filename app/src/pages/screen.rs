@@ -6,15 +6,52 @@
 //! then the `Countdown` island keeps it current. Organisers find every
 //! screen's URL, with the options, at `/admin/e/{event}/screens`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 use leptos_meta::{Body, Html, Title};
 use leptos_router::hooks::use_params_map;
 use rust_i18n::t;
 
 use super::request;
-use crate::components::countdown::screen_data_for;
 use crate::components::{Countdown, ScreenLabels};
+use crate::domain::screen::{ScreenData, ScreenIncident, screen_data};
+use crate::domain::status::IncidentStatus;
+use crate::domain::time::local_date;
+use crate::markdown;
+use crate::read_model::EventView;
+
+/// The countdown island's data (its props, and `/e/{event}/screen.json`)
+/// from the read model: `track` (or all), for local `day` (default: today
+/// at `now`); `None` for an unknown track.
+pub fn screen_data_for(
+    view: &EventView,
+    track: Option<&str>,
+    day: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> Option<ScreenData> {
+    let day = day.unwrap_or_else(|| local_date(view.tz, now));
+    screen_data(&view.schedule, view.tz, incidents(view), track, day, now)
+}
+
+/// What screens announce: open incidents and running maintenance, each
+/// with the tracks it reaches and its latest words as plain text.
+fn incidents(view: &EventView) -> Vec<ScreenIncident> {
+    view.status
+        .incidents
+        .iter()
+        .filter(|i| !i.status.is_closed() && i.status != IncidentStatus::Scheduled)
+        .map(|i| ScreenIncident {
+            name: i.name.clone(),
+            message: i
+                .updates
+                .iter()
+                .map(|u| markdown::to_plain(&u.body_md))
+                .find(|t| !t.is_empty())
+                .unwrap_or_default(),
+            reach: view.status.reach_of(i),
+        })
+        .collect()
+}
 
 /// `?theme=`: `dark` or `light`; anything else is the system's.
 pub(super) fn parse_theme(v: Option<&str>) -> Option<&'static str> {
@@ -68,6 +105,7 @@ fn labels(lang: &str) -> ScreenLabels {
     let l = |k: &str| t!(k, locale = lang).to_string();
     let time = |k: &str| t!(k, locale = lang, time = "{time}").to_string();
     let at = |k: &str| t!(k, locale = lang, at = "{at}").to_string();
+    let list = |k: &str| l(k).split(',').map(|w| w.trim().to_owned()).collect();
     ScreenLabels {
         up_next: l("screen.up_next"),
         live_now: l("screen.live_now"),
@@ -79,6 +117,17 @@ fn labels(lang: &str) -> ScreenLabels {
         next_at: at("screen.next_at"),
         new_start: at("screen.new_start"),
         tomorrow: at("screen.tomorrow"),
+        coming_up: l("screen.coming_up"),
+        on_date: t!(
+            "screen.on_date",
+            locale = lang,
+            date = "{date}",
+            at = "{at}"
+        )
+        .to_string(),
+        date: l("screen.date"),
+        months: list("screen.months"),
+        weekdays: list("screen.weekdays"),
         reconnecting: l("screen.reconnecting"),
         clock: l("screen.clock"),
     }

@@ -12,38 +12,10 @@ use super::layout;
 use super::request::{self, CurrentUser};
 use super::schedule::{GridMarks, grid};
 use crate::domain::agenda;
-use crate::domain::shift::{Conflict, ShiftPreview, TrackSelection, apply_preview, preview_shift};
+use crate::domain::shift::{Conflict, ShiftKind, ShiftPreview, apply_preview, preview_shift};
 use crate::domain::time::{format_hhmm, local_date};
 use crate::read_model::EventView;
-use crate::shift_input::{ShiftInput, build_request};
-
-/// The form's values, read back from the query so a preview keeps them.
-fn input_from_query() -> ShiftInput {
-    let tracks = request::query_all("tracks");
-    let non_empty = |k: &str| request::query(k).filter(|v| !v.trim().is_empty());
-    ShiftInput {
-        tracks: if tracks.iter().any(|t| t == "all") {
-            Some(TrackSelection::All)
-        } else if tracks.is_empty() {
-            None
-        } else {
-            Some(TrackSelection::Some(tracks))
-        },
-        from: non_empty("from"),
-        by_minutes: non_empty("by").and_then(|b| b.parse().ok()),
-        // A quick button wins over a filled-in "restart at".
-        to: if non_empty("by").is_some() {
-            None
-        } else {
-            non_empty("to")
-        },
-        until: non_empty("until"),
-        date: non_empty("date").and_then(|d| d.parse().ok()),
-        reason: non_empty("reason").unwrap_or_default(),
-        dry_run: true,
-        include_pinned: request::query("include_pinned").is_some(),
-    }
-}
+use crate::shift_input::{ShiftForm, parse};
 
 pub fn render() -> AnyView {
     let lang = request::lang();
@@ -51,11 +23,16 @@ pub fn render() -> AnyView {
         Ok(found) => found,
         Err(page) => return page,
     };
-    let input = input_from_query();
-    let asked = input.from.is_some() && (input.by_minutes.is_some() || input.to.is_some());
-    let outcome = asked.then(|| {
-        build_request(&view.schedule, &input)
-            .and_then(|req| preview_shift(&view.schedule, view.tz, &req).map_err(Into::into))
+    // The form's values, read back from the query so a preview keeps them;
+    // the same reading as the POST that applies it.
+    let input: ShiftForm = request::query_as();
+    let outcome = input.asked().then(|| {
+        input
+            .input(true)
+            .and_then(|i| parse(&view.schedule, &i, Utc::now()))
+            .and_then(|cmd| {
+                preview_shift(&view.schedule, view.tz, &cmd.request).map_err(Into::into)
+            })
     });
     let error = request::form_error()
         .or_else(|| match &outcome {
@@ -81,12 +58,15 @@ pub fn render() -> AnyView {
     )
 }
 
-fn form(view: &EventView, input: &ShiftInput, lang: &str) -> impl IntoView + use<> {
+fn form(view: &EventView, input: &ShiftForm, lang: &str) -> impl IntoView + use<> {
     let slug = &view.schedule.event.slug;
-    let chosen = |t: &str| match &input.tracks {
-        Some(TrackSelection::All) => t == "all",
-        Some(TrackSelection::Some(v)) => v.iter().any(|x| x == t),
-        None => false,
+    let all = input.tracks.iter().any(|x| x == "all");
+    let chosen = |t: &str| {
+        if all {
+            t == "all"
+        } else {
+            input.tracks.iter().any(|x| x == t)
+        }
     };
     let tracks = view
         .schedule
@@ -105,15 +85,15 @@ fn form(view: &EventView, input: &ShiftInput, lang: &str) -> impl IntoView + use
                 {tracks}
             </fieldset>
             <label for="from">{t!("shift.from", locale = lang).to_string()}</label>
-            <input id="from" name="from" type="time" required value=input.from.clone().unwrap_or_default() />
-            <label class="check"><input type="checkbox" name="include_pinned" checked=input.include_pinned />{t!("shift.include_pinned", locale = lang).to_string()}</label>
+            <input id="from" name="from" type="time" required value=input.from.clone() />
+            <label class="check"><input type="checkbox" name="include_pinned" checked=!input.include_pinned.trim().is_empty() />{t!("shift.include_pinned", locale = lang).to_string()}</label>
             <div class="row">
                 <span>{t!("shift.by", locale = lang).to_string()}</span>
                 {quick}
             </div>
             <div class="row">
                 <label for="to">{t!("shift.restart_at", locale = lang).to_string()}</label>
-                <input id="to" name="to" type="time" value=input.to.clone().unwrap_or_default() />
+                <input id="to" name="to" type="time" value=input.to.clone() />
                 <button type="submit" data-testid="preview">{t!("shift.preview", locale = lang).to_string()}</button>
             </div>
         </form>
@@ -135,7 +115,7 @@ fn conflict_guids(c: &Conflict) -> Vec<&str> {
 fn preview_part(
     view: &EventView,
     p: &ShiftPreview,
-    input: &ShiftInput,
+    input: &ShiftForm,
     user: &CurrentUser,
     lang: &str,
 ) -> AnyView {
@@ -174,13 +154,11 @@ fn preview_part(
         let items = p.conflicts.iter().map(|c| view! { <li>{titled(c)}</li> }).collect_view();
         view! { <h3>{t!("shift.conflicts", locale = lang).to_string()}</h3><ul class="conflicts" data-testid="conflicts">{items}</ul> }
     });
-    let tracks: Vec<String> = match &input.tracks {
-        Some(TrackSelection::Some(v)) => v.clone(),
-        _ => vec!["all".to_owned()],
-    };
-    let hidden = tracks
-        .into_iter()
-        .map(|t| view! { <input type="hidden" name="tracks" value=t /> })
+    // The POST gets exactly what was previewed, field by field.
+    let hidden = input
+        .tracks
+        .iter()
+        .map(|t| view! { <input type="hidden" name="tracks" value=t.clone() /> })
         .collect_view();
     view! {
         <section class="card" data-testid="shift-preview">
@@ -190,10 +168,12 @@ fn preview_part(
             <form method="post" action=format!("/admin/e/{slug}/shift") class="stack">
                 <input type="hidden" name="csrf" value=user.csrf_token.clone() />
                 {hidden}
-                <input type="hidden" name="from" value=input.from.clone().unwrap_or_default() />
-                <input type="hidden" name="by" value=input.by_minutes.map(|b| b.to_string()).unwrap_or_default() />
-                <input type="hidden" name="to" value=input.to.clone().unwrap_or_default() />
-                <input type="hidden" name="include_pinned" value=if input.include_pinned { "1" } else { "" } />
+                <input type="hidden" name="from" value=input.from.clone() />
+                <input type="hidden" name="by" value=input.by.clone() />
+                <input type="hidden" name="to" value=if input.by.trim().is_empty() { input.to.clone() } else { String::new() } />
+                <input type="hidden" name="until" value=input.until.clone() />
+                <input type="hidden" name="date" value=input.date.clone() />
+                <input type="hidden" name="include_pinned" value=input.include_pinned.clone() />
                 <label for="reason">{t!("shift.reason", locale = lang).to_string()}</label>
                 <input id="reason" name="reason" required maxlength="500" />
                 <button type="submit" class="primary" data-testid="apply">{t!("shift.apply", locale = lang).to_string()}</button>
@@ -211,7 +191,7 @@ fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + 
         .shifts
         .iter()
         .map(|s| {
-            let undo = (s.kind == "shift" && s.reverted_by.is_none()).then(|| {
+            let undo = (s.kind == ShiftKind::Shift && s.reverted_by.is_none()).then(|| {
                 view! {
                     <form method="post" action=format!("/admin/e/{slug}/shifts/{}/revert", s.shift_id) class="inline-form">
                         <input type="hidden" name="csrf" value=user.csrf_token.clone() />
@@ -220,13 +200,13 @@ fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + 
                 }
             });
             let undone = s.reverted_by.map(|_| view! { <span class="pill">{t!("shift.undone", locale = lang).to_string()}</span> });
-            let board = (s.kind == "shift").then(|| view! {
+            let board = (s.kind == ShiftKind::Shift).then(|| view! {
                 <a href=format!("/admin/e/{slug}/shifts/{}", s.shift_id)>{t!("board.link", locale = lang).to_string()}</a>
                 " "
             });
             view! {
                 <li data-shift=s.shift_id>
-                    {format!("{} · v{} · {} · {} · {} ", s.created_at.with_timezone(&view.tz).format("%H:%M"), s.version, s.kind, s.summary, s.reason)}
+                    {format!("{} · v{} · {} · {} · {} ", s.created_at.with_timezone(&view.tz).format("%H:%M"), s.version, s.kind.as_str(), s.summary, s.reason)}
                     {undone}
                     {board}
                     {undo}

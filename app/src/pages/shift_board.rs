@@ -7,9 +7,9 @@ use leptos::prelude::*;
 use rust_i18n::t;
 
 use super::layout;
+use crate::domain::speaker::Answer;
 use crate::domain::time::format_hhmm;
 use crate::read_model::EventView;
-use crate::store::Answer;
 
 pub fn render() -> AnyView {
     let (_user, slug, view) = match layout::admin_route_event() {

@@ -8,9 +8,10 @@ use rust_i18n::t;
 
 use super::{layout, request};
 use crate::components::StartsIn;
+use crate::domain::shift::ShiftKind;
+use crate::domain::speaker::Answer;
 use crate::domain::time::format_hhmm;
 use crate::read_model::EventView;
-use crate::store::Answer;
 
 /// Which speaker's page this request may show (set by the middleware).
 #[derive(Debug, Clone)]
@@ -112,7 +113,7 @@ fn moved_slots(view: &EventView, speaker: &str, token: &str, lang: &'static str)
         .history
         .shifts
         .iter()
-        .filter(|s| s.kind == "shift" && s.reverted_by.is_none())
+        .filter(|s| s.kind == ShiftKind::Shift && s.reverted_by.is_none())
         .filter_map(|s| {
             // Every talk of theirs this shift moved: they answer for all.
             let mine: Vec<_> = s

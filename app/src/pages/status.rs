@@ -8,7 +8,6 @@ use rust_i18n::t;
 
 use super::layout;
 use super::request;
-use super::session::render_markdown;
 use super::status_labels;
 use crate::domain::status::{ComponentStatus, overall_indicator, uptime_days, uptime_percent};
 use crate::read_model::EventView;
@@ -125,7 +124,7 @@ fn incident_card(view: &EventView, i: &IncidentRecord, lang: &str) -> impl IntoV
                     <strong>{status_labels::incident(u.status, lang)}</strong>
                     " · "
                     {when(view, u.created_at)}
-                    <div class="update-body" inner_html=render_markdown(&u.body_md)></div>
+                    <div class="update-body" inner_html=crate::markdown::to_html(&u.body_md)></div>
                 </li>
             }
         })

@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::events::require_event;
 use super::{Store, instant};
+use crate::domain::change::ChangeKind;
 use crate::error::Result;
 
 /// One change-log entry, as live pages receive it.
@@ -14,7 +15,8 @@ use crate::error::Result;
 pub struct ChangeRecord {
     /// Gap-free, increasing per event; the SSE event id.
     pub seq: i64,
-    /// What changed: `schedule`, `component`, `incident`, …
+    /// What changed: a [`ChangeKind`]'s word (kept as stored, so a kind
+    /// written by a newer version still reaches pages).
     pub kind: String,
     /// A small JSON object naming what changed.
     pub payload_json: String,
@@ -27,7 +29,7 @@ pub struct ChangeRecord {
 pub(super) async fn append(
     conn: &mut AnyConnection,
     event_id: i64,
-    kind: &str,
+    kind: ChangeKind,
     payload: &serde_json::Value,
     now: i64,
 ) -> Result<i64> {
@@ -37,7 +39,7 @@ pub(super) async fn append(
          returning seq",
     )
     .bind(event_id)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(payload.to_string())
     .bind(now)
     .fetch_one(&mut *conn)

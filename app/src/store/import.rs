@@ -6,8 +6,12 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
+use chrono::{DateTime, Utc};
+
 use super::events::{EventRow, event_row, load_on};
+use super::status_components::sync_streams;
 use super::{Store, changes, unix, validate};
+use crate::domain::change::ChangeKind;
 use crate::domain::diff::{ScheduleDiff, diff_schedules};
 use crate::domain::schedule::{Event, Schedule, Session};
 use crate::error::{AppError, Result};
@@ -24,17 +28,31 @@ pub struct ImportOutcome {
 
 impl Store {
     /// Replaces an event's schedule with `incoming`, creating the event if
-    /// needed. An empty diff writes nothing; otherwise the changes, a new
-    /// version (kind `import`) and a change-log entry are committed together,
-    /// or nothing is.
+    /// needed. An empty diff writes nothing; otherwise the changes, the
+    /// tracks' stream components (see [`Store::sync_track_components`]), a
+    /// new version (kind `import`) and a change-log entry are committed
+    /// together, or nothing is. Every importer (the API, `marquee import`,
+    /// `marquee demo`) therefore leaves the same state.
     pub async fn import_schedule(
         &self,
         incoming: &Schedule,
         actor: &str,
         reason: &str,
     ) -> Result<ImportOutcome> {
+        self.import_schedule_at(incoming, actor, reason, Utc::now())
+            .await
+    }
+
+    /// [`Store::import_schedule`] as of `now` (what it stamps and records).
+    pub async fn import_schedule_at(
+        &self,
+        incoming: &Schedule,
+        actor: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ImportOutcome> {
         let incoming = validate::normalised(incoming)?;
-        let now = unix(chrono::Utc::now());
+        let now = unix(now);
         let mut tx = self.pool.begin().await?;
 
         // Writing the event row first takes its lock (SQLite: the database's
@@ -85,7 +103,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let payload = serde_json::json!({ "version": version, "kind": "import" });
-        changes::append(&mut tx, event_id, "schedule", &payload, now).await?;
+        changes::append(&mut tx, event_id, ChangeKind::Schedule, &payload, now).await?;
+        // The tracks' stream components follow in the same transaction, so
+        // no importer can leave a track without one.
+        sync_streams(&mut tx, event_id, now).await?;
         tx.commit().await?;
         Ok(ImportOutcome {
             version,

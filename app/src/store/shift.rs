@@ -10,7 +10,10 @@ use sqlx::{AnyConnection, Row};
 
 use super::events::{EventRow, event_row, load_on, require_event};
 use super::{Store, changes, instant, push, unix};
-use crate::domain::shift::{ShiftError, ShiftPreview, ShiftRequest, preview_revert, preview_shift};
+use crate::domain::change::ChangeKind;
+use crate::domain::shift::{
+    ShiftError, ShiftKind, ShiftPreview, ShiftRequest, preview_revert, preview_shift,
+};
 use crate::domain::time::{format_hhmm, parse_zone};
 use crate::error::{AppError, Result};
 
@@ -29,8 +32,7 @@ pub struct ShiftRecord {
     pub shift_id: i64,
     /// The schedule version it created.
     pub version: i64,
-    /// `shift` or `revert`.
-    pub kind: String,
+    pub kind: ShiftKind,
     /// For a revert: the shift it undid.
     pub reverts_shift_id: Option<i64>,
     /// For a shift: the revert that undid it, if any.
@@ -72,7 +74,7 @@ impl Store {
             format_hhmm(tz, req.from)
         );
         let write = Write {
-            kind: "shift",
+            kind: ShiftKind::Shift,
             reverts: None,
             actor,
             reason,
@@ -113,8 +115,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::not_found(format!("shift {shift_id} of event {slug}")))?;
-        let kind: String = row.try_get("kind")?;
-        if kind == "revert" {
+        if stored_kind(&row.try_get::<String, _>("kind")?)? == ShiftKind::Revert {
             return Err(AppError::invalid(
                 "shift_id",
                 format!("shift {shift_id} is itself a revert; apply a new shift instead"),
@@ -136,7 +137,7 @@ impl Store {
         }
         let summary = format!("revert of shift {shift_id}: {}", preview.summary(&schedule));
         let write = Write {
-            kind: "revert",
+            kind: ShiftKind::Revert,
             reverts: Some(shift_id),
             actor,
             reason,
@@ -175,7 +176,7 @@ impl Store {
                 Ok(ShiftRecord {
                     shift_id: r.try_get("shift_id")?,
                     version: r.try_get("schedule_version")?,
-                    kind: r.try_get("kind")?,
+                    kind: stored_kind(&r.try_get::<String, _>("kind")?)?,
                     reverts_shift_id: r.try_get("reverts_shift_id")?,
                     reverted_by: r.try_get("reverted_by")?,
                     actor: r.try_get("actor")?,
@@ -222,6 +223,12 @@ async fn lock_event(conn: &mut AnyConnection, slug: &str, now: i64) -> Result<Ev
     event_row(&row)
 }
 
+/// A stored shift kind; an unknown word means something else wrote it.
+fn stored_kind(s: &str) -> Result<ShiftKind> {
+    ShiftKind::parse(s)
+        .ok_or_else(|| AppError::Internal(format!("unknown stored shift kind {s:?}")))
+}
+
 fn parse_preview(json: &str) -> Result<ShiftPreview> {
     serde_json::from_str(json)
         .map_err(|e| AppError::Internal(format!("stored shift preview is unreadable: {e}")))
@@ -229,7 +236,7 @@ fn parse_preview(json: &str) -> Result<ShiftPreview> {
 
 /// Everything a shift or revert writes besides the version bump.
 struct Write<'a> {
-    kind: &'static str,
+    kind: ShiftKind,
     reverts: Option<i64>,
     actor: &'a str,
     reason: &'a str,
@@ -262,7 +269,7 @@ impl Write<'_> {
         )
         .bind(ev.event_id)
         .bind(ev.version)
-        .bind(self.kind)
+        .bind(self.kind.as_str())
         .bind(self.actor)
         .bind(self.reason)
         .bind(self.summary)
@@ -277,7 +284,7 @@ impl Write<'_> {
         )
         .bind(ev.event_id)
         .bind(ev.version)
-        .bind(self.kind)
+        .bind(self.kind.as_str())
         .bind(self.reverts)
         .bind(self.actor)
         .bind(self.reason)
@@ -288,13 +295,13 @@ impl Write<'_> {
         let shift_id: i64 = row.try_get("shift_id")?;
         let mut payload = serde_json::json!({
             "version": ev.version,
-            "kind": self.kind,
+            "kind": self.kind.as_str(),
             "shift_id": shift_id,
         });
         if let Some(reverted) = self.reverts {
             payload["reverts_shift_id"] = reverted.into();
         }
-        changes::append(conn, ev.event_id, "schedule", &payload, now).await?;
+        changes::append(conn, ev.event_id, ChangeKind::Schedule, &payload, now).await?;
         Ok(shift_id)
     }
 }

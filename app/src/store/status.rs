@@ -13,7 +13,8 @@ use sqlx::{AnyConnection, Row};
 
 use super::events::{EventRow, event_row};
 use super::{changes, instant};
-use crate::domain::status::{ComponentStatus, Impact, IncidentStatus, StatusChange};
+use crate::domain::change::ChangeKind;
+use crate::domain::status::{ComponentStatus, Impact, IncidentReach, IncidentStatus, StatusChange};
 use crate::error::{AppError, Result};
 
 /// A component of an event's status page.
@@ -86,6 +87,19 @@ pub struct StatusSnapshot {
     pub incidents: Vec<IncidentRecord>,
     /// The change-log sequence number this snapshot includes.
     pub last_seq: i64,
+}
+
+impl StatusSnapshot {
+    /// The tracks `incident` reaches, from the components it names (see
+    /// [`IncidentReach`]): what its banner line, the screens and push use.
+    pub fn reach_of(&self, incident: &IncidentRecord) -> IncidentReach {
+        IncidentReach::of(incident.component_ids.iter().map(|id| {
+            self.components
+                .iter()
+                .find(|c| c.id == *id)
+                .and_then(|c| c.track.as_deref())
+        }))
+    }
 }
 
 /// A component to add by hand.
@@ -324,7 +338,7 @@ pub(super) async fn set_component_status(
         changes::append(
             conn,
             event_id,
-            "component",
+            ChangeKind::Component,
             &component_payload(c.id, to),
             now,
         )
@@ -336,10 +350,4 @@ pub(super) async fn set_component_status(
         old_status: c.status,
         new_status: to,
     })
-}
-
-/// JSON text for a column, or an internal error (serialising our own types
-/// cannot fail in practice).
-pub(super) fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| AppError::Internal(e.to_string()))
 }

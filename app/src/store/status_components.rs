@@ -10,6 +10,7 @@ use super::status::{
     record_status, set_component_status,
 };
 use super::{Store, changes, unix};
+use crate::domain::change::ChangeKind;
 use crate::domain::status::ComponentStatus;
 use crate::error::{AppError, Result};
 
@@ -24,53 +25,13 @@ struct TrackRow {
 }
 
 impl Store {
-    /// Makes sure each track of the event has a stream component (group
-    /// "Streams", name "<track name> stream", `track` set, position = the
-    /// track's). Idempotent: nothing is written when all is in place.
-    /// Renames follow track renames; components of deleted tracks are kept
-    /// (with their history) but detached, and re-attached if the track comes
-    /// back. Called after every import and at start.
+    /// Makes sure each track of the event has its stream component (see
+    /// [`sync_streams`]). Every import does this in its own transaction;
+    /// this is for events stored before that, at start.
     pub async fn sync_track_components(&self, slug: &str, now: DateTime<Utc>) -> Result<()> {
-        let now = unix(now);
         let mut tx = self.pool.begin().await?;
         let ev = lock_event(&mut tx, slug).await?;
-        let tracks = sqlx::query(
-            "select slug, name, position from track where event_id = $1 order by position, slug",
-        )
-        .bind(ev.event_id)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(TrackRow {
-                slug: r.try_get("slug")?,
-                name: r.try_get("name")?,
-                position: r.try_get("position")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let mut comps = components_of(&mut tx, ev.event_id).await?;
-
-        // Components of deleted tracks first, so a track that comes back
-        // (below) can find its old component among the detached ones.
-        for c in &mut comps {
-            let gone = c
-                .track
-                .as_ref()
-                .is_some_and(|t| !tracks.iter().any(|x| &x.slug == t));
-            if gone {
-                c.track = None;
-                write_component(&mut tx, ev.event_id, c, now).await?;
-            }
-        }
-        // Twice: a name a track wants may be freed only by a later track's
-        // rename (two tracks swapping names); the second round then gives it
-        // the plain name. Normally the second round writes nothing.
-        for _ in 0..2 {
-            for t in &tracks {
-                sync_one(&mut tx, ev.event_id, t, &mut comps, now).await?;
-            }
-        }
+        sync_streams(&mut tx, ev.event_id, unix(now)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -178,7 +139,7 @@ impl Store {
             // One change-log entry per call: a status change logs its own.
             if status.is_none() {
                 let payload = component_payload(id, old.status);
-                changes::append(&mut tx, ev.event_id, "component", &payload, now).await?;
+                changes::append(&mut tx, ev.event_id, ChangeKind::Component, &payload, now).await?;
             }
         }
         if let Some(status) = status {
@@ -188,6 +149,53 @@ impl Store {
         tx.commit().await?;
         Ok(record)
     }
+}
+
+/// Makes sure each track of the event has a stream component (group
+/// "Streams", name "<track name> stream", `track` set, position = the
+/// track's), inside the caller's transaction, which holds the event's lock.
+/// Idempotent: nothing is written when all is in place. Renames follow
+/// track renames; components of deleted tracks are kept (with their
+/// history) but detached, and re-attached if the track comes back.
+pub(super) async fn sync_streams(conn: &mut AnyConnection, event_id: i64, now: i64) -> Result<()> {
+    let tracks = sqlx::query(
+        "select slug, name, position from track where event_id = $1 order by position, slug",
+    )
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(TrackRow {
+            slug: r.try_get("slug")?,
+            name: r.try_get("name")?,
+            position: r.try_get("position")?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let mut comps = components_of(conn, event_id).await?;
+
+    // Components of deleted tracks first, so a track that comes back
+    // (below) can find its old component among the detached ones.
+    for c in &mut comps {
+        let gone = c
+            .track
+            .as_ref()
+            .is_some_and(|t| !tracks.iter().any(|x| &x.slug == t));
+        if gone {
+            c.track = None;
+            write_component(conn, event_id, c, now).await?;
+        }
+    }
+    // Twice: a name a track wants may be freed only by a later track's
+    // rename (two tracks swapping names); the second round then gives it
+    // the plain name. Normally the second round writes nothing.
+    for _ in 0..2 {
+        for t in &tracks {
+            sync_one(conn, event_id, t, &mut comps, now).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Creates, re-attaches or updates the stream component of one track.
@@ -288,7 +296,7 @@ async fn insert(
     changes::append(
         conn,
         event_id,
-        "component",
+        ChangeKind::Component,
         &component_payload(id, status),
         now,
     )
@@ -319,7 +327,7 @@ async fn write_component(
     changes::append(
         conn,
         event_id,
-        "component",
+        ChangeKind::Component,
         &component_payload(c.id, c.status),
         now,
     )

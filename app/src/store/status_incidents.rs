@@ -10,10 +10,10 @@ use super::status::{
     ComponentRecord, IncidentRecord, MAX_BODY, NewIncident, NewIncidentUpdate, checked_len,
     checked_name, components_of, lifecycle, lock_event,
 };
-use super::status_load::load_incidents;
+use super::status_load::{IncidentFilter, load_incidents};
 use super::status_timeline::{component_target, incident_state, record_update, transition};
 use super::{Store, unix};
-use crate::domain::status::{IncidentStatus, check_transition};
+use crate::domain::status::{Stamps, check_opening, check_transition, stamps_after};
 use crate::error::{AppError, Result};
 
 impl Store {
@@ -31,56 +31,16 @@ impl Store {
         if body.is_empty() {
             return Err(AppError::invalid("body", "must not be empty"));
         }
-        let window = match (i.scheduled_for, i.scheduled_until) {
-            (Some(from), Some(until)) if until <= from => {
-                return Err(AppError::invalid(
-                    "scheduled_until",
-                    "must be after scheduled_for",
-                ));
-            }
-            (Some(from), Some(until)) => Some((unix(from), unix(until))),
-            (Some(_), None) => {
-                return Err(AppError::invalid(
-                    "scheduled_until",
-                    "a maintenance needs an end as well as a start",
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(AppError::invalid(
-                    "scheduled_for",
-                    "a maintenance needs a start as well as an end",
-                ));
-            }
-            (None, None) => None,
-        };
+        let window = check_opening(i.status, i.scheduled_for, i.scheduled_until, now)
+            .map_err(|e| AppError::invalid(e.field(), e.to_string()))?
+            .map(|(from, until)| (unix(from), unix(until)));
         let now = unix(now);
-        match window {
-            Some((from, _)) => match i.status {
-                IncidentStatus::Scheduled => {}
-                IncidentStatus::InProgress if from <= now => {}
-                IncidentStatus::InProgress => {
-                    return Err(AppError::invalid(
-                        "status",
-                        "a maintenance cannot be in progress before its scheduled start",
-                    ));
-                }
-                _ => {
-                    return Err(AppError::invalid(
-                        "status",
-                        "a maintenance starts as scheduled or in_progress",
-                    ));
-                }
-            },
-            // What an incident may start as is what it may move to from
-            // the first step (so not postmortem, nor a maintenance status).
-            None => check_transition(IncidentStatus::Investigating, i.status).map_err(lifecycle)?,
-        }
 
         let mut tx = self.pool.begin().await?;
         let ev = lock_event(&mut tx, slug).await?;
         let comps = components_of(&mut tx, ev.event_id).await?;
         let affected = checked_components(&comps, &i.component_ids)?;
-        let stamp = |s: IncidentStatus| (i.status == s).then_some(now);
+        let stamps = stamps_after(None, i.status, now, Stamps::default());
         let row = sqlx::query(
             "insert into incident (event_id, name, status, impact, is_maintenance, \
              scheduled_for, scheduled_until, created_at, updated_at, started_at, \
@@ -97,8 +57,8 @@ impl Store {
         .bind(now)
         // A maintenance "starts" when it is scheduled to.
         .bind(window.map_or(now, |w| w.0))
-        .bind(stamp(IncidentStatus::Monitoring))
-        .bind(stamp(IncidentStatus::Resolved))
+        .bind(stamps.monitoring_at)
+        .bind(stamps.resolved_at)
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("incident_id")?;
@@ -217,7 +177,7 @@ fn checked_components<'a>(
 
 /// The incident as stored now (inside the writing transaction).
 async fn one_incident(conn: &mut AnyConnection, event_id: i64, id: i64) -> Result<IncidentRecord> {
-    load_incidents(conn, event_id, "i.incident_id = $2", id)
+    load_incidents(conn, event_id, IncidentFilter::One(id))
         .await?
         .pop()
         .ok_or_else(|| AppError::not_found(format!("incident {id}")))

@@ -11,7 +11,7 @@ use super::status::{
     component_status, components_of, impact, incident_status, maybe_instant,
 };
 use super::{Store, instant, unix};
-use crate::domain::status::StatusChange;
+use crate::domain::status::{IncidentStatus, StatusChange};
 use crate::error::{AppError, Result};
 
 impl Store {
@@ -51,8 +51,7 @@ impl Store {
         let incidents = load_incidents(
             &mut tx,
             ev.event_id,
-            "i.status not in ('resolved', 'postmortem', 'completed') or i.resolved_at >= $2",
-            cutoff,
+            IncidentFilter::OpenOrClosedSince(cutoff),
         )
         .await?;
         let last_seq: i64 =
@@ -71,15 +70,51 @@ impl Store {
     }
 }
 
-/// The event's incidents matching `cond` (SQL over alias `i`, which may use
-/// `$2` bound to `arg`), newest first, each with its components and its
-/// updates (newest first).
+/// Which of an event's incidents to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum IncidentFilter {
+    /// Those still open (upcoming maintenance included), and those closed
+    /// at or after this instant (unix seconds).
+    OpenOrClosedSince(i64),
+    /// The incident with this id.
+    One(i64),
+}
+
+impl IncidentFilter {
+    /// The condition over alias `i`, its one parameter being `$2`. The
+    /// closed statuses come from the domain's vocabulary, never from input.
+    fn sql(self) -> String {
+        match self {
+            Self::OpenOrClosedSince(_) => {
+                let closed: Vec<String> = IncidentStatus::ALL
+                    .into_iter()
+                    .filter(|s| s.is_closed())
+                    .map(|s| format!("'{}'", s.as_str()))
+                    .collect();
+                format!(
+                    "i.status not in ({}) or i.resolved_at >= $2",
+                    closed.join(", ")
+                )
+            }
+            Self::One(_) => "i.incident_id = $2".to_owned(),
+        }
+    }
+
+    fn arg(self) -> i64 {
+        match self {
+            Self::OpenOrClosedSince(t) | Self::One(t) => t,
+        }
+    }
+}
+
+/// The event's incidents that `filter` picks, newest first, each with its
+/// components and its updates (newest first).
 pub(super) async fn load_incidents(
     conn: &mut AnyConnection,
     event_id: i64,
-    cond: &str,
-    arg: i64,
+    filter: IncidentFilter,
 ) -> Result<Vec<IncidentRecord>> {
+    let (cond, arg) = (filter.sql(), filter.arg());
     let mut components: HashMap<i64, Vec<i64>> = HashMap::new();
     for r in sqlx::query(&format!(
         "select ic.incident_id, ic.component_id from incident_component ic \
@@ -159,4 +194,19 @@ pub(super) async fn load_incidents(
         })
     })
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IncidentFilter;
+
+    #[test]
+    fn filters_name_the_closed_statuses_of_the_domain() {
+        assert_eq!(
+            IncidentFilter::OpenOrClosedSince(7).sql(),
+            "i.status not in ('resolved', 'postmortem', 'completed') or i.resolved_at >= $2"
+        );
+        assert_eq!(IncidentFilter::OpenOrClosedSince(7).arg(), 7);
+        assert_eq!(IncidentFilter::One(3).sql(), "i.incident_id = $2");
+    }
 }

@@ -8,10 +8,11 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
 use super::status::{
-    ComponentRecord, components_of, incident_status, lock_event, set_component_status, to_json,
+    ComponentRecord, components_of, incident_status, lock_event, set_component_status,
 };
-use super::{Store, changes, unix};
-use crate::domain::status::{ComponentStatus, IncidentStatus};
+use super::{Store, changes, to_json, unix};
+use crate::domain::change::ChangeKind;
+use crate::domain::status::{ComponentStatus, IncidentStatus, Stamps, stamps_after};
 use crate::error::{AppError, Result};
 
 /// The text of the automatic update when a maintenance starts.
@@ -178,24 +179,15 @@ pub(super) async fn transition(
     now: i64,
 ) -> Result<()> {
     let from = state.status;
-    let entering = |s: [IncidentStatus; 2]| from != to && s.contains(&to);
-    // A reopened incident is open again: its monitoring and resolution
-    // will be stamped anew. A postmortem keeps the resolution's time.
-    let reopened = from.is_closed() && !to.is_closed();
-    let monitoring_at = if entering([IncidentStatus::Monitoring, IncidentStatus::Verifying]) {
-        Some(now)
-    } else if reopened {
-        None
-    } else {
-        state.monitoring_at
-    };
-    let resolved_at = if reopened {
-        None
-    } else if !from.is_closed() && to.is_closed() {
-        Some(now)
-    } else {
-        state.resolved_at
-    };
+    let stamps = stamps_after(
+        Some(from),
+        to,
+        now,
+        Stamps {
+            monitoring_at: state.monitoring_at,
+            resolved_at: state.resolved_at,
+        },
+    );
     sqlx::query(
         "update incident set status = $2, updated_at = $3, monitoring_at = $4, \
          resolved_at = $5 where incident_id = $1",
@@ -203,8 +195,8 @@ pub(super) async fn transition(
     .bind(state.id)
     .bind(to.as_str())
     .bind(now)
-    .bind(monitoring_at)
-    .bind(resolved_at)
+    .bind(stamps.monitoring_at)
+    .bind(stamps.resolved_at)
     .execute(&mut *conn)
     .await?;
     let linked: Vec<i64> = sqlx::query(
@@ -252,7 +244,7 @@ pub(super) async fn record_update(
     .execute(&mut *conn)
     .await?;
     let payload = serde_json::json!({ "incident_id": incident_id, "status": status.as_str() });
-    changes::append(conn, event_id, "incident", &payload, now).await?;
+    changes::append(conn, event_id, ChangeKind::Incident, &payload, now).await?;
     super::push::enqueue_incident(conn, event_id, incident_id, status, body, now).await?;
     Ok(())
 }

@@ -10,8 +10,9 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use super::naming::{acronym, ascii_slug, event_ids, iso, percent_encode, room_guid};
+use super::naming::{acronym, ascii_slug, event_ids, iso, room_guid};
 use super::rooms::hex_color;
+use crate::site_urls;
 
 /// One room (a Marquee track) as exported.
 pub(crate) struct Room<'a> {
@@ -194,13 +195,7 @@ impl<'a> Layout<'a> {
     /// (`{origin}/e/{event}`, what the export route passes) or the origin.
     pub fn url(&self, s: &Session) -> String {
         let slug = &self.schedule.event.slug;
-        let event = percent_encode(slug);
-        let base = self.base_url.as_str();
-        let origin = [format!("/e/{slug}"), format!("/e/{event}")]
-            .iter()
-            .find_map(|suffix| base.strip_suffix(suffix.as_str()))
-            .unwrap_or(base);
-        format!("{origin}/e/{event}/talk/{}", percent_encode(&s.guid))
+        site_urls::talk(site_urls::origin(&self.base_url, slug), slug, &s.guid)
     }
 
     /// Whether `base_url` is absolute http(s), as the XML schema's URL

@@ -61,18 +61,6 @@ pub(crate) fn ascii_slug(s: &str, sep: char) -> String {
     out.trim_end_matches(sep).to_owned()
 }
 
-pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// Positive 31-bit ids (what 32-bit clients can hold) hashed from the guid,
 /// with collisions resolved in guid order so they stay unique and stable.
 pub(crate) fn event_ids(schedule: &Schedule) -> HashMap<&str, u32> {
@@ -112,7 +100,6 @@ mod tests {
             ascii_slug(" Die 5G-Überwachung!  ", '-'),
             "die-5g-berwachung"
         );
-        assert_eq!(percent_encode("зал-1"), "%D0%B7%D0%B0%D0%BB-1");
         assert_eq!(duration(90), "01:30");
     }
 }

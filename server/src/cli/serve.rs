@@ -103,12 +103,6 @@ async fn poll(state: AppState) {
                 state.after_write(&slug).await?;
             }
             for event in state.store.list_events().await? {
-                if state.read_model.get(&event.slug).is_none() {
-                    state
-                        .store
-                        .sync_track_components(&event.slug, chrono::Utc::now())
-                        .await?;
-                }
                 state.poll_event(&event.slug).await?;
             }
             Ok(())

@@ -5,22 +5,20 @@
 use app::domain::shift::{ShiftPreview, TrackSelection, preview_shift};
 use app::domain::time::{format_hhmm, parse_zone};
 use app::error::AppError;
+use app::shift_input::{ShiftInput, parse, tracks_from_list};
 use app::store::Store;
+use chrono::Utc;
 
 use super::{CliError, CliResult};
-use crate::routes::shift_api::{ShiftInput, build_request};
 
-pub fn parse_tracks(s: &str) -> TrackSelection {
-    if s.trim() == "all" {
-        TrackSelection::All
-    } else {
-        TrackSelection::Some(
-            s.split(',')
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty())
-                .collect(),
-        )
-    }
+/// `--tracks all` or `--tracks a,b`; nothing named is a missing field.
+pub fn parse_tracks(s: &str) -> Option<TrackSelection> {
+    tracks_from_list(
+        s.split(',')
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect(),
+    )
 }
 
 /// Maps a refusal to the flag the person typed.
@@ -34,6 +32,7 @@ fn flag_error(e: AppError) -> CliError {
                 "to" => "--to",
                 "until" => "--until",
                 "reason" => "--reason",
+                "date" => "--date",
                 other => other,
             };
             CliError::Input(format!("{flag}: {message}"))
@@ -78,21 +77,16 @@ pub async fn run(store: &Store, event: &str, input: &ShiftInput) -> CliResult {
         .await?
         .ok_or_else(|| CliError::Input(format!("--event: no event {event:?}")))?;
     let tz = parse_zone(&schedule.event.time_zone).map_err(|e| CliError::Failed(e.to_string()))?;
-    let req = build_request(&schedule, input).map_err(flag_error)?;
-    let preview = preview_shift(&schedule, tz, &req).map_err(|e| flag_error(e.into()))?;
+    let cmd = parse(&schedule, input, Utc::now()).map_err(flag_error)?;
+    let preview = preview_shift(&schedule, tz, &cmd.request).map_err(|e| flag_error(e.into()))?;
     print!("{}", table(&preview, tz));
     println!("{}", preview.summary(&schedule));
-    if input.dry_run {
+    if cmd.dry_run {
         println!("dry run: nothing changed");
         return Ok(());
     }
-    if input.reason.trim().is_empty() {
-        return Err(CliError::Input(
-            "--reason: say why (attendees see it in the changelog)".into(),
-        ));
-    }
     let applied = store
-        .apply_shift(event, &req, "marquee shift", input.reason.trim())
+        .apply_shift(event, &cmd.request, "marquee shift", &cmd.reason)
         .await
         .map_err(flag_error)?;
     println!(

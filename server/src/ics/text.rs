@@ -34,19 +34,6 @@ pub(super) fn push_line(out: &mut String, line: &str) {
     out.push_str("\r\n");
 }
 
-/// Percent-encodes a URL path segment.
-pub(super) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

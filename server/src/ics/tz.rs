@@ -1,73 +1,18 @@
-//! The VTIMEZONE of an event's zone. chrono-tz does not expose its
-//! transition table, so transitions are found by scanning offsets day by day
-//! and bisecting to the second. Only the observances around the event are
+//! The VTIMEZONE of an event's zone, from the zone's transitions as
+//! `domain::time::transitions` finds them. Only the observances around the event are
 //! written (as one-off components, no RRULE): the one in force when it
 //! starts, any change during it, and the next one, which is all a calendar
 //! app needs to place the sessions and show both STANDARD and DAYLIGHT.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
-use chrono_tz::{OffsetComponents, OffsetName, Tz};
+use app::domain::time::{Observance, local_to_utc_lenient, observance, transitions};
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono_tz::Tz;
 
 use super::text::push_line;
-use app::domain::time::local_to_utc_lenient;
 
 /// How far before and after the event to look for transitions: a zone with
 /// DST has one within a year either side.
 const SEARCH_DAYS: i64 = 400;
-
-/// An offset as far as calendars care: total offset, DST part, name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Observance {
-    total_secs: i32,
-    dst: bool,
-    name: String,
-}
-
-fn observance(tz: Tz, t: DateTime<Utc>) -> Observance {
-    let o = tz.offset_from_utc_datetime(&t.naive_utc());
-    Observance {
-        total_secs: o.fix().local_minus_utc(),
-        dst: o.dst_offset() != chrono::TimeDelta::zero(),
-        name: o.abbreviation().unwrap_or_default().to_owned(),
-    }
-}
-
-struct Transition {
-    at: DateTime<Utc>,
-    before: Observance,
-    after: Observance,
-}
-
-/// Transitions in `[from, to)`, in order.
-fn transitions(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Transition> {
-    let mut out = Vec::new();
-    let mut t = from;
-    let mut cur = observance(tz, t);
-    while t < to {
-        let next = t + Duration::days(1);
-        let o = observance(tz, next);
-        if o != cur {
-            let (mut lo, mut hi) = (t, next);
-            while hi - lo > Duration::seconds(1) {
-                let mid = lo + (hi - lo) / 2;
-                if observance(tz, mid) == cur {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-            let after = observance(tz, hi);
-            out.push(Transition {
-                at: hi,
-                before: cur,
-                after: after.clone(),
-            });
-            cur = after;
-        }
-        t = next;
-    }
-    out
-}
 
 /// `+0300`, `-0930`, or with seconds for historical offsets.
 fn offset_text(secs: i32) -> String {
@@ -88,9 +33,9 @@ fn push_component(out: &mut String, start: NaiveDateTime, from: &Observance, to:
     push_line(out, &format!("DTSTART:{}", start.format("%Y%m%dT%H%M%S")));
     push_line(
         out,
-        &format!("TZOFFSETFROM:{}", offset_text(from.total_secs)),
+        &format!("TZOFFSETFROM:{}", offset_text(from.offset_secs)),
     );
-    push_line(out, &format!("TZOFFSETTO:{}", offset_text(to.total_secs)));
+    push_line(out, &format!("TZOFFSETTO:{}", offset_text(to.offset_secs)));
     if !to.name.is_empty() {
         push_line(out, &format!("TZNAME:{}", super::text::escape(&to.name)));
     }
@@ -126,7 +71,7 @@ pub(super) fn push_vtimezone(out: &mut String, tz: Tz, first: NaiveDate, last: N
         push_component(out, epoch, &base, &base);
     }
     for t in picked {
-        let local = t.at.naive_utc() + Duration::seconds(i64::from(t.before.total_secs));
+        let local = t.at.naive_utc() + Duration::seconds(i64::from(t.before.offset_secs));
         push_component(out, local, &t.before, &t.after);
     }
     push_line(out, "END:VTIMEZONE");

@@ -13,7 +13,7 @@ use std::time::Duration;
 use app::domain::address::OutboundPolicy;
 
 use app::domain::notice::Notice;
-use app::domain::push::{Next, after_attempt, ttl_secs};
+use app::domain::push::{DeliveryState, Next, after_attempt, ttl_secs};
 use app::error::Result;
 use app::state::AppState;
 use app::store::{AttemptOutcome, DueDelivery};
@@ -152,7 +152,10 @@ impl Worker {
             .buffer_unordered(self.args.push_concurrency.max(1))
             .collect()
             .await;
-        let sent = outcomes.iter().filter(|o| o.state == "sent").count();
+        let sent = outcomes
+            .iter()
+            .filter(|o| o.state == DeliveryState::Sent)
+            .count();
         tracing::debug!(attempts = outcomes.len(), sent, "push batch");
         self.state
             .store
@@ -162,8 +165,9 @@ impl Worker {
     }
 
     async fn deliver(&self, d: &DueDelivery, notice: Option<&Notice>) -> AttemptOutcome {
+        use DeliveryState::{Expired, Failed, Gone, Pending, Sent};
         let now = Utc::now();
-        let done = |state: &'static str, status: Option<u16>, detail: String| AttemptOutcome {
+        let done = |state: DeliveryState, status: Option<u16>, detail: String| AttemptOutcome {
             delivery_id: d.delivery_id,
             subscription_id: d.subscription_id,
             state,
@@ -174,30 +178,30 @@ impl Worker {
         if let Err(refusal) = crate::outbound::check_url(&d.endpoint, self.policy) {
             // Made while the loopback switch was on, or before this rule:
             // never sent to, and dropped like a subscription that is gone.
-            return done("gone", None, format!("refused endpoint: {refusal}"));
+            return done(
+                DeliveryState::Gone,
+                None,
+                format!("refused endpoint: {refusal}"),
+            );
         }
         let Some(ttl) = ttl_secs(now, d.expires_at) else {
-            return done("expired", None, "expired before it could be sent".into());
+            return done(Expired, None, "expired before it could be sent".into());
         };
         let Some(notice) = notice else {
-            return done("failed", None, "stored notice is unreadable".into());
+            return done(Failed, None, "stored notice is unreadable".into());
         };
         let tz = d.time_zone.parse().unwrap_or(chrono_tz::UTC);
         let Some(message) = notice.render(&d.audience, &d.lang, tz) else {
-            return done(
-                "expired",
-                None,
-                "nothing in it for this subscription".into(),
-            );
+            return done(Expired, None, "nothing in it for this subscription".into());
         };
         let payload = match serde_json::to_vec(&message) {
             Ok(p) => p,
-            Err(e) => return done("failed", None, format!("payload: {e}")),
+            Err(e) => return done(Failed, None, format!("payload: {e}")),
         };
         let sub = SubscriptionInfo::new(d.endpoint.as_str(), d.p256dh.as_str(), d.auth.as_str());
         let signature = match self.signer.signature(d.vapid_key_id, &sub) {
             Ok(s) => s,
-            Err(e) => return done("failed", None, e.to_string()),
+            Err(e) => return done(Failed, None, e.to_string()),
         };
         let _slot = self.origin_slot(&d.endpoint).await;
         let answer = match send::send(
@@ -214,10 +218,14 @@ impl Worker {
         .await
         {
             Ok(a) => a,
-            Err(e) => return done("failed", None, e.to_string()),
+            Err(e) => return done(Failed, None, e.to_string()),
         };
         if answer.refused {
-            return done("gone", None, format!("refused endpoint: {}", answer.detail));
+            return done(
+                DeliveryState::Gone,
+                None,
+                format!("refused endpoint: {}", answer.detail),
+            );
         }
         let attempts = d.attempts + 1;
         let detail = match answer.status {
@@ -226,22 +234,21 @@ impl Worker {
             None => answer.detail.clone(),
         };
         match after_attempt(answer.status, answer.retry_after, attempts) {
-            Next::Sent => done("sent", answer.status, detail),
-            Next::Gone => done("gone", answer.status, detail),
-            Next::Fail => done("failed", answer.status, detail),
+            Next::Sent => done(Sent, answer.status, detail),
+            Next::Gone => done(Gone, answer.status, detail),
+            Next::Fail => done(Failed, answer.status, detail),
             Next::Retry(secs) => {
                 let at = now + chrono::Duration::seconds(secs);
                 if at >= d.expires_at {
                     done(
-                        "expired",
+                        Expired,
                         answer.status,
                         format!("{detail}; expires before a retry"),
                     )
                 } else {
                     AttemptOutcome {
-                        state: "pending",
                         next_at: at,
-                        ..done("pending", answer.status, detail)
+                        ..done(Pending, answer.status, detail)
                     }
                 }
             }

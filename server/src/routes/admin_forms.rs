@@ -12,9 +12,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use super::shift_api::{self, ShiftInput};
-use super::status_api::{self, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput};
-use app::domain::shift::TrackSelection;
+use crate::services::shift;
+use crate::services::status::{
+    self, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput,
+};
+use app::shift_input::ShiftForm;
 
 #[derive(Deserialize)]
 pub struct IncidentForm {
@@ -118,7 +120,7 @@ pub async fn open_incident(
         scheduled_for: None,
         scheduled_until: None,
     };
-    let r = status_api::open_incident(&state, &event, input)
+    let r = status::open_incident(&state, &event, input)
         .await
         .map(|_| ());
     tracing::info!(event, by = %user.email, ok = r.is_ok(), "incident opened from the dashboard");
@@ -146,7 +148,7 @@ pub async fn update_incident(
         &state,
         &user,
         &event,
-        status_api::update_incident(&state, &event, id, input)
+        status::update_incident(&state, &event, id, input)
             .await
             .map(|_| ()),
     )
@@ -170,27 +172,10 @@ pub async fn set_component(
         &state,
         &user,
         &event,
-        status_api::patch_component(&state, &event, id, input)
+        status::patch_component(&state, &event, id, input)
             .await
             .map(|_| ()),
     )
-}
-
-#[derive(Deserialize)]
-pub struct ShiftForm {
-    csrf: String,
-    #[serde(default)]
-    tracks: Vec<String>,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    by: String,
-    #[serde(default)]
-    to: String,
-    #[serde(default)]
-    include_pinned: String,
-    #[serde(default)]
-    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -209,6 +194,8 @@ fn back_to_shift(
     back_to(state, user, &format!("/admin/e/{slug}/shift"), result)
 }
 
+/// Applies what the shift page previewed. The form is read by the same
+/// `ShiftForm` as the page's GET preview, so both refuse the same things.
 pub async fn apply_shift(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -218,45 +205,12 @@ pub async fn apply_shift(
     if let Err(e) = check_csrf(&user, &f.csrf) {
         return e.into_response();
     }
-    let by_minutes = match non_empty(f.by).map(|b| b.parse::<i64>()) {
-        Some(Ok(b)) => Some(b),
-        Some(Err(_)) => {
-            return back_to_shift(
-                &state,
-                &user,
-                &event,
-                Err(AppError::invalid(
-                    "by_minutes",
-                    "not a whole number of minutes",
-                )),
-            );
-        }
-        None => None,
+    let r = match f.input(false) {
+        Ok(input) => shift::apply(&state, &event, &input, &user.email)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
     };
-    let input = ShiftInput {
-        tracks: Some(
-            if f.tracks.iter().any(|t| t == "all") || f.tracks.is_empty() {
-                TrackSelection::All
-            } else {
-                TrackSelection::Some(f.tracks)
-            },
-        ),
-        from: non_empty(f.from),
-        by_minutes,
-        to: if by_minutes.is_some() {
-            None
-        } else {
-            non_empty(f.to)
-        },
-        until: None,
-        date: None,
-        reason: f.reason,
-        dry_run: false,
-        include_pinned: !f.include_pinned.is_empty(),
-    };
-    let r = shift_api::apply(&state, &event, &input, &user.email)
-        .await
-        .map(|_| ());
     back_to_shift(&state, &user, &event, r)
 }
 
@@ -269,14 +223,15 @@ pub async fn revert_shift(
     if let Err(e) = check_csrf(&user, &f.csrf) {
         return e.into_response();
     }
-    let r = async {
-        state
-            .store
-            .revert_shift(&event, id, &user.email, &format!("undo of shift {id}"))
-            .await?;
-        state.after_write(&event).await
-    }
-    .await;
+    let r = shift::revert(
+        &state,
+        &event,
+        id,
+        &user.email,
+        &format!("undo of shift {id}"),
+    )
+    .await
+    .map(|_| ());
     back_to_shift(&state, &user, &event, r)
 }
 

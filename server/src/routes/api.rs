@@ -77,10 +77,6 @@ pub async fn import(
         .store
         .import_schedule(&report.schedule, &format!("token:{}", caller.name), &reason)
         .await?;
-    state
-        .store
-        .sync_track_components(&event, chrono::Utc::now())
-        .await?;
     state.after_write(&event).await?;
     tracing::info!(event, version = out.version, summary = %out.diff.summary(), caller = caller.name, "schedule imported");
     Ok(Json(json!({

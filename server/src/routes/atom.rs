@@ -27,7 +27,7 @@ pub async fn incidents(State(state): State<AppState>, Path(event): Path<String>)
                         "<p><strong>{}</strong> — {}</p>{}",
                         u.status.as_str(),
                         u.created_at.to_rfc3339(),
-                        app::pages::render_markdown(&u.body_md)
+                        app::markdown::to_html(&u.body_md)
                     )
                 })
                 .collect();

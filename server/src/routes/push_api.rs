@@ -12,10 +12,10 @@ use app::error::{AppError, Result};
 use app::state::AppState;
 use app::store::{Answer, NewSubscription};
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Json};
+use axum::{Extension, Form, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -275,6 +275,34 @@ pub struct AnswerInput {
     pub answer: String,
 }
 
+/// The speaker page's answer form; fields are checked one by one so a
+/// refusal names the field, as the JSON body's do.
+#[derive(Debug, Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    shift_id: String,
+    #[serde(default)]
+    answer: String,
+}
+
+impl AnswerForm {
+    fn input(self) -> Result<AnswerInput> {
+        let shift_id = match self.shift_id.trim() {
+            "" => return Err(AppError::invalid("shift_id", "missing")),
+            id => id
+                .parse()
+                .map_err(|_| AppError::invalid("shift_id", "not a number"))?,
+        };
+        if self.answer.trim().is_empty() {
+            return Err(AppError::invalid("answer", "missing"));
+        }
+        Ok(AnswerInput {
+            shift_id,
+            answer: self.answer,
+        })
+    }
+}
+
 /// `POST /s/{token}/answer`: a speaker confirms or declines a moved slot,
 /// from the page (form; answered with a redirect back) or from the
 /// notification's buttons (JSON). The token in the path is the credential,
@@ -283,37 +311,20 @@ pub async fn answer(
     State(state): State<AppState>,
     Extension(push): Extension<PushContext>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    req: Request,
 ) -> Result<Response> {
-    let json_body = headers
+    let json_body = req
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     let input: AnswerInput = if json_body {
-        read_json(body).await?
+        read_json(req.into_body()).await?
     } else {
-        let bytes = axum::body::to_bytes(body, 4096)
+        let Form(f) = Form::<AnswerForm>::from_request(req, &state)
             .await
-            .map_err(|_| AppError::TooLarge { limit: 4096 })?;
-        let mut shift_id = None;
-        let mut answer = None;
-        for (k, v) in form_urlencoded::parse(&bytes) {
-            match k.as_ref() {
-                "shift_id" => {
-                    shift_id = Some(
-                        v.parse::<i64>()
-                            .map_err(|_| AppError::invalid("shift_id", "not a number"))?,
-                    )
-                }
-                "answer" => answer = Some(v.into_owned()),
-                _ => {}
-            }
-        }
-        AnswerInput {
-            shift_id: shift_id.ok_or_else(|| AppError::invalid("shift_id", "missing"))?,
-            answer: answer.ok_or_else(|| AppError::invalid("answer", "missing"))?,
-        }
+            .map_err(|e| AppError::invalid("body", e.body_text()))?;
+        f.input()?
     };
     let _db = push.limits.anon_db().await?;
     let link = state

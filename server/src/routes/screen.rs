@@ -3,8 +3,8 @@
 //! (`/e/{event}/screen.json`), the island's props in the same shape, built
 //! from the read model only. Both are time-dependent: never cached.
 
-use app::components::countdown::screen_data_for;
 use app::error::{AppError, Result};
+use app::pages::screen_data_for;
 use app::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};

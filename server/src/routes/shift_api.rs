@@ -1,77 +1,21 @@
 //! `POST /api/v1/events/{event}/shifts` (preview with `dry_run`, or apply)
-//! and `POST …/shifts/{id}/revert`. The same request parsing serves the CLI
-//! and the organiser's shift page, so all three refuse the same things the
-//! same way.
+//! and `POST …/shifts/{id}/revert`. What they do is `services::shift`,
+//! shared with the organiser's shift page; `marquee shift` parses with the
+//! same `app::shift_input`, so all three refuse the same things.
 
-use app::domain::shift::{ShiftPreview, preview_shift};
-use app::error::{AppError, Result};
-pub use app::shift_input::{ShiftInput, build_request};
+use app::error::Result;
+use app::shift_input::ShiftInput;
 use app::state::AppState;
-use app::store::AppliedShift;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::ApiCaller;
 use super::status_api::read_json;
-
-/// What a preview returns: the moved sessions, the warnings, a summary.
-#[derive(Debug, Serialize)]
-pub struct PreviewBody {
-    pub dry_run: bool,
-    pub summary: String,
-    pub preview: ShiftPreview,
-}
-
-pub fn preview(state: &AppState, slug: &str, input: &ShiftInput) -> Result<PreviewBody> {
-    let view = state
-        .read_model
-        .get(slug)
-        .ok_or_else(|| AppError::not_found(format!("event {slug:?}")))?;
-    let req = build_request(&view.schedule, input)?;
-    let preview = preview_shift(&view.schedule, view.tz, &req)?;
-    Ok(PreviewBody {
-        dry_run: true,
-        summary: preview.summary(&view.schedule),
-        preview,
-    })
-}
-
-pub async fn apply(
-    state: &AppState,
-    slug: &str,
-    input: &ShiftInput,
-    actor: &str,
-) -> Result<AppliedShift> {
-    let view = state
-        .read_model
-        .get(slug)
-        .ok_or_else(|| AppError::not_found(format!("event {slug:?}")))?;
-    if input.reason.trim().is_empty() {
-        return Err(AppError::invalid(
-            "reason",
-            "say why (attendees see it in the changelog)",
-        ));
-    }
-    let req = build_request(&view.schedule, input)?;
-    let applied = state
-        .store
-        .apply_shift(slug, &req, actor, input.reason.trim())
-        .await?;
-    state.after_write(slug).await?;
-    tracing::info!(
-        event = slug,
-        version = applied.version,
-        moved = applied.preview.moved.len(),
-        delta = applied.preview.delta_min,
-        actor,
-        "shift applied"
-    );
-    Ok(applied)
-}
+use crate::services::shift::{apply, preview, revert};
 
 pub async fn post_shift(
     State(state): State<AppState>,
@@ -118,11 +62,14 @@ pub async fn post_revert(
     } else {
         input.reason
     };
-    let applied = state
-        .store
-        .revert_shift(&event, id, &format!("token:{}", caller.name), &reason)
-        .await?;
-    state.after_write(&event).await?;
+    let applied = revert(
+        &state,
+        &event,
+        id,
+        &format!("token:{}", caller.name),
+        &reason,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(

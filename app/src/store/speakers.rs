@@ -1,0 +1,227 @@
+//! Speakers' side of the store: their secret links (`/s/{token}`; issuing
+//! one revokes the previous, only token hashes are stored) and their
+//! answers to shifts that moved their talks.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::events::require_event;
+use super::status::lock_event;
+use super::{Store, changes, instant, unix};
+use crate::domain::change::ChangeKind;
+use crate::domain::shift::ShiftPreview;
+use crate::domain::speaker::Answer;
+use crate::error::{AppError, Result};
+
+/// Whose page a speaker link opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeakerLink {
+    pub event_slug: String,
+    pub speaker_key: String,
+}
+
+/// Whether a speaker has a live link, and since when (for the admin list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeakerLinkInfo {
+    pub speaker_key: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Stores a new link for a speaker, revoking the old one, atomically.
+    pub async fn issue_speaker_link(
+        &self,
+        slug: &str,
+        speaker_key: &str,
+        token_hash: &str,
+    ) -> Result<()> {
+        let now = unix(Utc::now());
+        let mut tx = self.pool.begin().await?;
+        // The event's lock first (a write): on SQLite a transaction that
+        // reads first cannot wait for the write lock, and fails at once
+        // with "database is locked" when another writer got in between.
+        let event_id = lock_event(&mut tx, slug).await?.event_id;
+        let known = sqlx::query("select 1 from speaker where event_id = $1 and key = $2")
+            .bind(event_id)
+            .bind(speaker_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Err(AppError::invalid(
+                "speaker",
+                format!("no speaker {speaker_key:?} in event {slug:?}"),
+            ));
+        }
+        sqlx::query("update speaker_link set revoked_at = $3 where event_id = $1 and speaker_key = $2 and revoked_at is null")
+            .bind(event_id)
+            .bind(speaker_key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("insert into speaker_link (event_id, speaker_key, token_hash, created_at) values ($1, $2, $3, $4)")
+            .bind(event_id)
+            .bind(speaker_key)
+            .bind(token_hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The live (not revoked) link with this token hash.
+    pub async fn find_speaker_link(&self, token_hash: &str) -> Result<Option<SpeakerLink>> {
+        let row = sqlx::query(
+            "select e.slug, l.speaker_key from speaker_link l join event e on e.event_id = l.event_id \
+             where l.token_hash = $1 and l.revoked_at is null",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| -> Result<SpeakerLink> {
+            Ok(SpeakerLink {
+                event_slug: r.try_get("slug")?,
+                speaker_key: r.try_get("speaker_key")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Speakers of an event that have a live link.
+    pub async fn speaker_links(&self, slug: &str) -> Result<Vec<SpeakerLinkInfo>> {
+        let rows = sqlx::query(
+            "select l.speaker_key, l.created_at from speaker_link l join event e on e.event_id = l.event_id \
+             where e.slug = $1 and l.revoked_at is null order by l.speaker_key",
+        )
+        .bind(slug)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SpeakerLinkInfo {
+                    speaker_key: r.try_get("speaker_key")?,
+                    created_at: instant(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records a speaker's answer to a shift (a later answer replaces an
+    /// earlier one) and tells open boards. Refused when the shift moved
+    /// none of the speaker's sessions.
+    pub async fn record_speaker_answer(
+        &self,
+        slug: &str,
+        speaker_key: &str,
+        shift_id: i64,
+        answer: Answer,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let now = unix(now);
+        let mut tx = self.pool.begin().await?;
+        let ev = lock_event(&mut tx, slug).await?;
+        let row =
+            sqlx::query("select preview_json from shift where shift_id = $1 and event_id = $2")
+                .bind(shift_id)
+                .bind(ev.event_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| {
+                    AppError::invalid("shift_id", format!("no shift {shift_id} in event {slug}"))
+                })?;
+        let preview: ShiftPreview =
+            serde_json::from_str(&row.try_get::<String, _>("preview_json")?)
+                .map_err(|e| AppError::Internal(format!("shift {shift_id}: {e}")))?;
+        let guids: Vec<&str> = preview.moved.iter().map(|m| m.guid.as_str()).collect();
+        let mine = sqlx::query(
+            "select s.guid from session s join session_speaker ss on ss.session_id = s.session_id \
+             join speaker sp on sp.speaker_id = ss.speaker_id \
+             where s.event_id = $1 and sp.key = $2",
+        )
+        .bind(ev.event_id)
+        .bind(speaker_key)
+        .fetch_all(&mut *tx)
+        .await?;
+        let moved_mine = mine.iter().any(|r| {
+            r.try_get::<String, _>("guid")
+                .is_ok_and(|g| guids.contains(&g.as_str()))
+        });
+        if !moved_mine {
+            return Err(AppError::invalid(
+                "shift_id",
+                format!("shift {shift_id} did not move any of your sessions"),
+            ));
+        }
+        sqlx::query(
+            "insert into speaker_answer (shift_id, speaker_key, answer, answered_at) \
+             values ($1, $2, $3, $4) on conflict (shift_id, speaker_key) do update \
+             set answer = excluded.answer, answered_at = excluded.answered_at",
+        )
+        .bind(shift_id)
+        .bind(speaker_key)
+        .bind(answer.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let payload = serde_json::json!({ "shift_id": shift_id, "answer": answer.as_str() });
+        changes::append(
+            &mut tx,
+            ev.event_id,
+            ChangeKind::SpeakerAnswer,
+            &payload,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every speaker answer of an event, for the read model.
+    pub async fn event_speaker_answers(
+        &self,
+        slug: &str,
+    ) -> Result<HashMap<(i64, String), Answer>> {
+        let mut tx = self.begin_read().await?;
+        let ev = require_event(&mut tx, slug).await?;
+        let rows = sqlx::query(
+            "select a.shift_id, a.speaker_key, a.answer from speaker_answer a \
+             join shift s on s.shift_id = a.shift_id where s.event_id = $1",
+        )
+        .bind(ev.event_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                let a = stored_answer(&r.try_get::<String, _>("answer")?)?;
+                Ok(((r.try_get("shift_id")?, r.try_get("speaker_key")?), a))
+            })
+            .collect()
+    }
+
+    /// Speakers' answers to a shift: speaker key → (answer, when).
+    pub async fn speaker_answers(
+        &self,
+        shift_id: i64,
+    ) -> Result<HashMap<String, (Answer, DateTime<Utc>)>> {
+        let rows = sqlx::query(
+            "select speaker_key, answer, answered_at from speaker_answer where shift_id = $1",
+        )
+        .bind(shift_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let a = stored_answer(&r.try_get::<String, _>("answer")?)?;
+                Ok((r.try_get("speaker_key")?, (a, instant(r, "answered_at")?)))
+            })
+            .collect()
+    }
+}
+
+/// An answer as stored; an unknown word means something else wrote it.
+fn stored_answer(s: &str) -> Result<Answer> {
+    Answer::parse(s).ok_or_else(|| AppError::Internal(format!("unknown stored answer {s:?}")))
+}
