@@ -158,6 +158,12 @@ impl From<sqlx::migrate::MigrateError> for AppError {
     }
 }
 
+impl From<crate::domain::access::Denied> for AppError {
+    fn from(e: crate::domain::access::Denied) -> Self {
+        Self::Forbidden(e.to_string())
+    }
+}
+
 impl From<crate::domain::time::TimeError> for AppError {
     fn from(e: crate::domain::time::TimeError) -> Self {
         Self::invalid("time_zone", e.to_string())

@@ -37,8 +37,8 @@ pub use status::{
     AffectedComponent, ComponentPatch, ComponentRecord, IncidentRecord, IncidentUpdateRecord,
     NewComponent, NewIncident, NewIncidentUpdate, StatusSnapshot,
 };
-pub use tokens::ApiToken;
-pub use users::{LoginSession, UserRecord};
+pub use tokens::{ApiToken, NewApiToken};
+pub use users::{LoginSession, UserInfo, UserRecord};
 
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

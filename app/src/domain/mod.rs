@@ -2,6 +2,7 @@
 //! No I/O, no Leptos, no sqlx, no clock reads (callers pass `now`), so it
 //! compiles to wasm and native and is tested in milliseconds.
 
+pub mod access;
 pub mod agenda;
 pub mod diff;
 pub mod notice;
@@ -10,5 +11,6 @@ pub mod schedule;
 pub mod screen;
 pub mod shift;
 pub mod slug;
+pub mod speaker_link;
 pub mod status;
 pub mod time;

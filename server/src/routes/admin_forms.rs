@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::shift_api::{self, ShiftInput};
 use super::status_api::{self, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput};
+use app::domain::access::Action;
 use app::domain::shift::TrackSelection;
 
 #[derive(Deserialize)]
@@ -72,12 +73,12 @@ fn back(slug: &str, result: Result<(), AppError>) -> Response {
     }
 }
 
-fn check_csrf(user: &CurrentUser, token: &str) -> Result<(), AppError> {
-    if constant_time_eq(&user.csrf_token, token) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("invalid CSRF token".into()))
+/// The session's CSRF token, then the authorisation rule for `action`.
+fn allowed(user: &CurrentUser, token: &str, action: Action, event: &str) -> Result<(), AppError> {
+    if !constant_time_eq(&user.csrf_token, token) {
+        return Err(AppError::Forbidden("invalid CSRF token".into()));
     }
+    user.check(action, event)
 }
 
 pub async fn open_incident(
@@ -86,7 +87,7 @@ pub async fn open_incident(
     Path(event): Path<String>,
     Form(f): Form<IncidentForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, &f.csrf) {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Incidents, &event) {
         return e.into_response();
     }
     let input = IncidentInput {
@@ -114,7 +115,7 @@ pub async fn update_incident(
     Path((event, id)): Path<(String, i64)>,
     Form(f): Form<UpdateForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, &f.csrf) {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Incidents, &event) {
         return e.into_response();
     }
     let input = UpdateInput {
@@ -139,7 +140,7 @@ pub async fn set_component(
     Path((event, id)): Path<(String, i64)>,
     Form(f): Form<ComponentForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, &f.csrf) {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Components, &event) {
         return e.into_response();
     }
     let input = ComponentPatchInput {
@@ -196,7 +197,7 @@ pub async fn apply_shift(
     Path(event): Path<String>,
     Form(f): Form<ShiftForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, &f.csrf) {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
         return e.into_response();
     }
     let by_minutes = match non_empty(f.by).map(|b| b.parse::<i64>()) {
@@ -245,7 +246,7 @@ pub async fn revert_shift(
     Path((event, id)): Path<(String, i64)>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, &f.csrf) {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
         return e.into_response();
     }
     let r = async {
@@ -273,7 +274,7 @@ pub async fn issue_speaker_link(
     Path((event, speaker)): Path<(String, String)>,
     Form(f): Form<LinkForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, &f.csrf) {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Speakers, &event) {
         return e.into_response();
     }
     let (plain, hash) = app::auth::new_token("sp");

@@ -2,6 +2,7 @@
 //! `marquee token create`. Every error is JSON naming the field.
 
 use app::auth::hash_token;
+use app::domain::access::{Action, Principal};
 use app::domain::slug::is_valid_slug;
 use app::error::{AppError, Result};
 use app::state::AppState;
@@ -15,9 +16,18 @@ use serde_json::{Value, json};
 
 use crate::c3voc;
 
-/// A caller that presented a valid bearer token.
+/// A caller that presented a live bearer token (not revoked, not expired).
 pub struct ApiCaller {
     pub name: String,
+    /// What the token may do, on which events.
+    pub access: Principal,
+}
+
+impl ApiCaller {
+    /// The authorisation rule for this token; a refusal is a 403.
+    pub fn check(&self, action: Action, event: &str) -> Result<()> {
+        Ok(self.access.check(action, event)?)
+    }
 }
 
 impl FromRequestParts<AppState> for ApiCaller {
@@ -32,9 +42,15 @@ impl FromRequestParts<AppState> for ApiCaller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AppError::Unauthorized)?;
-        let found = state.store.find_api_token(&hash_token(token)).await?;
+        let found = state
+            .store
+            .find_api_token(&hash_token(token), chrono::Utc::now())
+            .await?;
         found
-            .map(|t| ApiCaller { name: t.name })
+            .map(|t| ApiCaller {
+                access: t.principal(),
+                name: t.name,
+            })
             .ok_or(AppError::Unauthorized)
     }
 }
@@ -59,6 +75,13 @@ pub async fn import(
             "must be lower-case letters, digits and single dashes",
         ));
     }
+    caller.check(
+        match state.read_model.get(&event) {
+            Some(_) => Action::Import,
+            None => Action::CreateEvent,
+        },
+        &event,
+    )?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::invalid(
             "body",

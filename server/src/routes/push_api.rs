@@ -94,7 +94,7 @@ async fn store_subscription(state: &AppState, body: Body) -> Result<(StatusCode,
                 .store
                 .find_speaker_link(&hash_token(token))
                 .await?
-                .filter(|l| l.event_slug == input.event)
+                .filter(|l| l.event_slug == input.event && l.is_live(chrono::Utc::now()))
                 .ok_or_else(|| {
                     AppError::invalid("speaker", "not a valid speaker link for this event")
                 })?;
@@ -266,7 +266,10 @@ pub async fn answer(
         .store
         .find_speaker_link(&hash_token(&token))
         .await?
-        .ok_or_else(|| AppError::not_found("speaker link (wrong, or replaced by a newer one)"))?;
+        .filter(|l| l.is_live(chrono::Utc::now()))
+        .ok_or_else(|| {
+            AppError::not_found("speaker link (wrong, expired, or replaced by a newer one)")
+        })?;
     let answer = Answer::parse(&input.answer)
         .ok_or_else(|| AppError::invalid("answer", "must be \"confirm\" or \"decline\""))?;
     state

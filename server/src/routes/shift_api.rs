@@ -3,6 +3,7 @@
 //! and the organiser's shift page, so all three refuse the same things the
 //! same way.
 
+use app::domain::access::Action;
 use app::domain::shift::{ShiftPreview, preview_shift};
 use app::error::{AppError, Result};
 pub use app::shift_input::{ShiftInput, build_request};
@@ -80,6 +81,14 @@ pub async fn post_shift(
     body: Body,
 ) -> Result<(StatusCode, Json<Value>)> {
     let input: ShiftInput = read_json(body).await?;
+    caller.check(
+        if input.dry_run {
+            Action::View
+        } else {
+            Action::Schedule
+        },
+        &event,
+    )?;
     if input.dry_run {
         return Ok((
             StatusCode::OK,
@@ -108,6 +117,7 @@ pub async fn post_revert(
     Path((event, id)): Path<(String, i64)>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
+    caller.check(Action::Schedule, &event)?;
     let input: RevertInput = if body.iter().all(u8::is_ascii_whitespace) {
         RevertInput::default()
     } else {
@@ -133,9 +143,10 @@ pub async fn post_revert(
 
 pub async fn list(
     State(state): State<AppState>,
-    _c: ApiCaller,
+    caller: ApiCaller,
     Path(event): Path<String>,
 ) -> Result<Json<Value>> {
+    caller.check(Action::View, &event)?;
     Ok(Json(
         json!({ "shifts": state.store.list_shifts(&event).await? }),
     ))

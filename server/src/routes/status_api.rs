@@ -3,6 +3,7 @@
 //! component references, let the store validate and persist, then refresh
 //! the read model and tell open pages.
 
+use app::domain::access::Action;
 use app::domain::status::{ComponentStatus, Impact, IncidentStatus};
 use app::error::{AppError, Result};
 use app::state::AppState;
@@ -300,10 +301,11 @@ fn incident_json(state: &AppState, slug: &str, id: i64) -> Value {
 
 pub async fn post_incident(
     State(state): State<AppState>,
-    _c: ApiCaller,
+    caller: ApiCaller,
     Path(event): Path<String>,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>)> {
+    caller.check(Action::Incidents, &event)?;
     let input: IncidentInput = read_json(body).await?;
     let rec = open_incident(&state, &event, input).await?;
     Ok((
@@ -314,10 +316,11 @@ pub async fn post_incident(
 
 pub async fn post_update(
     State(state): State<AppState>,
-    _c: ApiCaller,
+    caller: ApiCaller,
     Path((event, id)): Path<(String, i64)>,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>)> {
+    caller.check(Action::Incidents, &event)?;
     let input: UpdateInput = read_json(body).await?;
     let rec = update_incident(&state, &event, id, input).await?;
     Ok((
@@ -328,20 +331,22 @@ pub async fn post_update(
 
 pub async fn patch_component_api(
     State(state): State<AppState>,
-    _c: ApiCaller,
+    caller: ApiCaller,
     Path((event, id)): Path<(String, i64)>,
     body: Body,
 ) -> Result<Json<ComponentRecord>> {
+    caller.check(Action::Components, &event)?;
     let input: ComponentPatchInput = read_json(body).await?;
     Ok(Json(patch_component(&state, &event, id, input).await?))
 }
 
 pub async fn post_component(
     State(state): State<AppState>,
-    _c: ApiCaller,
+    caller: ApiCaller,
     Path(event): Path<String>,
     body: Body,
 ) -> Result<(StatusCode, Json<ComponentRecord>)> {
+    caller.check(Action::Components, &event)?;
     let input: ComponentInput = read_json(body).await?;
     let rec = state
         .store
