@@ -90,13 +90,17 @@ impl AppError {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// Every error the HTTP API answers: `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
+    /// `unauthorized`, `forbidden`, `not_found`, `invalid`, `conflict`,
+    /// `too_large`, `unavailable` or `internal`.
+    #[schema(value_type = String)]
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -8,6 +8,7 @@ mod calendar;
 mod export;
 mod live;
 mod login;
+pub mod openapi;
 mod push_api;
 mod screen;
 pub mod shift_api;
@@ -100,6 +101,7 @@ pub fn build(state: AppState) -> Router {
             "/api/v1/events/{event}/shifts/{id}/revert",
             post(shift_api::post_revert),
         )
+        .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/time", get(screen::time))
         .route("/api/v1/push/key", get(push_api::key))
         .route(

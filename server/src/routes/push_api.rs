@@ -33,19 +33,19 @@ pub async fn key(State(state): State<AppState>) -> Result<Response> {
 
 /// `PushSubscription.toJSON()` (its `expirationTime` is ignored: push
 /// services answer 404/410 once a subscription has expired).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct BrowserSubscription {
     pub endpoint: String,
     pub keys: SubscriptionKeys,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SubscriptionKeys {
     pub p256dh: String,
     pub auth: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscribeInput {
     pub subscription: BrowserSubscription,
@@ -189,7 +189,7 @@ async fn store_subscription(state: &AppState, body: Body) -> Result<(StatusCode,
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UnsubscribeInput {
     #[serde(default)]
     pub endpoint: Option<String>,
@@ -197,7 +197,7 @@ pub struct UnsubscribeInput {
     pub subscription: Option<EndpointOnly>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct EndpointOnly {
     pub endpoint: String,
 }
@@ -217,7 +217,7 @@ pub async fn unsubscribe(State(state): State<AppState>, body: Body) -> Result<St
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AnswerInput {
     pub shift_id: i64,
     pub answer: String,

@@ -104,7 +104,7 @@ pub async fn post_shift(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevertInput {
     #[serde(default)]
