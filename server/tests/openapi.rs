@@ -92,3 +92,33 @@ async fn every_declared_route_is_routed() {
         assert!(!status.is_server_error(), "{method} {uri}: {status} {body}");
     }
 }
+
+/// Found by schemathesis: an id out of i64's range got axum's plain-text
+/// 400, not the API's JSON error naming the field.
+#[tokio::test]
+async fn a_malformed_path_id_is_a_json_422_naming_it() {
+    let t = app_with_demo().await;
+    for (method, uri) in [
+        (
+            "PATCH",
+            "/api/v1/events/demo/components/9223372036854775808",
+        ),
+        (
+            "POST",
+            "/api/v1/events/demo/incidents/9223372036854775808/updates",
+        ),
+        ("POST", "/api/v1/events/demo/shifts/x/revert"),
+    ] {
+        let res = t
+            .json(method, uri, serde_json::json!({"status": "identified"}))
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{method} {uri}"
+        );
+        let body = body_json(res).await;
+        assert_eq!(body["error"]["code"], "invalid", "{uri}");
+        assert_eq!(body["error"]["field"], "id", "{uri}");
+    }
+}

@@ -236,3 +236,22 @@ fn persons_without_names_are_dropped_or_named_from_elsewhere() {
         ]
     );
 }
+
+/// RUSTSEC-2026-0194: quick-xml's duplicate-attribute check was quadratic,
+/// so this document (one tag, 100,000 attributes, the last repeating the
+/// first) took minutes; the check is now linear and names the attribute.
+#[test]
+fn a_repeated_attribute_is_refused_even_among_very_many() {
+    let mut tag = String::from("<schedule><conference");
+    for i in 0..100_000 {
+        tag.push_str(&format!(" a{i}=\"\""));
+    }
+    tag.push_str(" a0=\"\"/></schedule>");
+    let err = error_of(&tag);
+    assert!(
+        err.contains("the attribute \"a0\" appears twice in <conference>"),
+        "{err}"
+    );
+    let err = error_of(r#"<schedule><conference title="a" title="b"/></schedule>"#);
+    assert!(err.contains("\"title\" appears twice"), "{err}");
+}

@@ -234,8 +234,19 @@ fn read_tree(bytes: &[u8]) -> Result<El, FormatError> {
 fn element(e: &BytesStart) -> Result<El, String> {
     let utf8 = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut attrs = Vec::new();
-    for a in e.attributes() {
+    // quick-xml's own duplicate check compares each name with every earlier
+    // one (RUSTSEC-2026-0194): one tag with a million attributes would pin a
+    // core for hours. A set does the same check in linear time.
+    let mut seen = std::collections::HashSet::new();
+    for a in e.attributes().with_checks(false) {
         let a = a.map_err(|e| e.to_string())?;
+        if !seen.insert(a.key.as_ref().to_vec()) {
+            return Err(format!(
+                "the attribute {:?} appears twice in <{}>",
+                utf8(a.key.as_ref()),
+                utf8(e.name().as_ref())
+            ));
+        }
         let value = a.unescape_value().map_err(|e| e.to_string())?;
         attrs.push((utf8(a.key.local_name().as_ref()), value.into_owned()));
     }

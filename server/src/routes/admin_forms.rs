@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
+use super::api::{ApiPath, EventAndId};
 use super::shift_api::{self, ShiftInput};
 use super::status_api::{self, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput};
 use app::domain::access::Action;
@@ -112,7 +113,7 @@ pub async fn open_incident(
 pub async fn update_incident(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path((event, id)): Path<(String, i64)>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
     Form(f): Form<UpdateForm>,
 ) -> Response {
     if let Err(e) = allowed(&user, &f.csrf, Action::Incidents, &event) {
@@ -137,7 +138,7 @@ pub async fn update_incident(
 pub async fn set_component(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path((event, id)): Path<(String, i64)>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
     Form(f): Form<ComponentForm>,
 ) -> Response {
     if let Err(e) = allowed(&user, &f.csrf, Action::Components, &event) {
@@ -243,7 +244,7 @@ pub async fn apply_shift(
 pub async fn revert_shift(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path((event, id)): Path<(String, i64)>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {

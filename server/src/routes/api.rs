@@ -8,10 +8,13 @@ use app::error::{AppError, Result};
 use app::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::c3voc;
@@ -53,6 +56,41 @@ impl FromRequestParts<AppState> for ApiCaller {
             })
             .ok_or(AppError::Unauthorized)
     }
+}
+
+/// Path parameters, read like `Path` but refused like every other input: a
+/// 422 in the usual JSON naming the parameter (axum's own rejection is a
+/// plain-text 400, which API clients cannot parse).
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let field = match e.kind() {
+                    ErrorKind::ParseErrorAtKey { key, .. }
+                    | ErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
+                    _ => "path".to_owned(),
+                };
+                Err(AppError::invalid(field, e.body_text()))
+            }
+            Err(e) => Err(AppError::invalid("path", e.body_text())),
+        }
+    }
+}
+
+/// `/…/{event}/…/{id}…`: an event's slug and a numeric id.
+#[derive(Debug, Deserialize)]
+pub struct EventAndId {
+    pub event: String,
+    pub id: i64,
 }
 
 #[derive(Deserialize)]

@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::api::ApiCaller;
+use super::api::{ApiCaller, ApiPath, EventAndId};
 use super::status_api::read_json;
 
 /// What a preview returns: the moved sessions, the warnings, a summary.
@@ -114,7 +114,7 @@ pub struct RevertInput {
 pub async fn post_revert(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((event, id)): Path<(String, i64)>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
     caller.check(Action::Schedule, &event)?;

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::api::ApiCaller;
+use super::api::{ApiCaller, ApiPath, EventAndId};
 use super::statuspage;
 
 /// Largest JSON body the status API accepts.
@@ -317,7 +317,7 @@ pub async fn post_incident(
 pub async fn post_update(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((event, id)): Path<(String, i64)>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>)> {
     caller.check(Action::Incidents, &event)?;
@@ -332,7 +332,7 @@ pub async fn post_update(
 pub async fn patch_component_api(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((event, id)): Path<(String, i64)>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
     body: Body,
 ) -> Result<Json<ComponentRecord>> {
     caller.check(Action::Components, &event)?;
