@@ -53,7 +53,7 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --features app/ssr -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
-	cargo deny --offline check --hide-inclusion-graph bans licenses sources
+	cargo deny --offline --log-level error check bans licenses sources
 
 ## RustSec advisories. Fetches the database, or uses a local checkout:
 ## MARQUEE_ADVISORY_DB=/path/to/advisory-db make audit

@@ -10,6 +10,7 @@ mod live;
 mod login;
 pub mod openapi;
 mod push_api;
+mod redact;
 mod screen;
 pub mod shift_api;
 mod status_api;
@@ -123,7 +124,7 @@ pub fn build(state: AppState) -> Router {
         .layer(middleware::from_fn(login::remember_language))
         .layer(middleware::from_fn(not_modified))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(redact::span))
         .with_state(state)
 }
 
