@@ -32,8 +32,11 @@ done
 
 # Every example is sent to this loopback server only. The demo event's
 # slug is fixed so the generated requests reach real data, not just 404s.
+# Run from the scratch folder: schemathesis and hypothesis leave caches in
+# the working directory.
+root="$PWD"
 status=0
-tools/venv/bin/st --config-file tools/schemathesis.toml run "http://127.0.0.1:$port/api/openapi.json" \
+(cd "$dir" && "$root/tools/venv/bin/st" --config-file "$root/tools/schemathesis.toml" run "http://127.0.0.1:$port/api/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "$examples" \
@@ -44,7 +47,7 @@ tools/venv/bin/st --config-file tools/schemathesis.toml run "http://127.0.0.1:$p
   --generation-database none \
   --seed "${MARQUEE_SCHEMATHESIS_SEED:-20261130}" \
   --no-color \
-  --report junit --report-dir "$dir/report" || status=$?
+  --report junit --report-dir "$dir/report") || status=$?
 if grep -q -E 'panicked|internal error' "$dir/server.log"; then
   echo "schemathesis: the server logged errors:" >&2
   grep -E 'panicked|internal error' "$dir/server.log" | head -20 >&2
