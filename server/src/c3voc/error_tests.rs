@@ -255,3 +255,17 @@ fn a_repeated_attribute_is_refused_even_among_very_many() {
     let err = error_of(r#"<schedule><conference title="a" title="b"/></schedule>"#);
     assert!(err.contains("\"title\" appears twice"), "{err}");
 }
+
+/// Found by the c3voc_xml fuzz target: a raw NUL in a text was imported,
+/// and then our own XML export (which drops it) no longer round-tripped.
+/// XML 1.0 forbids control characters, raw or as character references.
+#[test]
+fn control_characters_in_xml_are_refused_with_their_place() {
+    let err = error_of("<schedule>\n<version>1\u{0}</version></schedule>");
+    assert!(
+        err.contains("line 2, column 11") && err.contains("U+0000 is not allowed"),
+        "{err}"
+    );
+    let err = error_of("<schedule><version a=\"&#1;\">&#2;</version></schedule>");
+    assert!(err.contains("is not allowed"), "{err}");
+}
