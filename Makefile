@@ -14,7 +14,7 @@ DEMO_DB ?= sqlite://marquee.db
 # The Rust tests and the browser tests' server: one build, shared.
 TEST_BUILD := --workspace --features app/ssr
 
-.PHONY: run build dist dev test test-rust test-e2e lint fmt setup setup-test clean
+.PHONY: run build dist dev test test-rust test-api test-e2e lint audit fuzz fmt setup setup-test clean
 
 setup:
 	@scripts/setup.sh build
@@ -45,12 +45,28 @@ dev: setup
 
 ## Everything: formatting, lints, unit + integration tests on SQLite and
 ## (when reachable) PostgreSQL, then the browser tests.
-test: setup-test lint test-rust test-e2e
+test: setup-test lint test-rust test-api test-e2e
 
+## cargo-deny's bans, licences and sources need no network (deny.toml);
+## the advisories need the RustSec database: `make audit`.
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --features app/ssr -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+	cargo deny --offline --log-level error check bans licenses sources
+
+## RustSec advisories. Fetches the database, or uses a local checkout:
+## MARQUEE_ADVISORY_DB=/path/to/advisory-db make audit
+audit:
+	scripts/audit.sh
+
+## Each fuzz target for FUZZ_SECONDS (default 60) on fuzz/corpus/.
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+## schemathesis against /api/openapi.json on a server started on loopback.
+test-api: dev
+	scripts/schemathesis.sh
 
 test-rust:
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || (command -v psql >/dev/null && psql "$(PG_URL)" -Atqc 'select 1' >/dev/null 2>&1); then \

@@ -4,9 +4,13 @@
 # Idempotent: a second run takes a few seconds.
 #   scripts/setup.sh build   – the wasm32 Rust target; sass, wasm-opt, esbuild (npm)
 #   scripts/setup.sh test    – the above plus Chromium, Firefox ESR, xmllint,
-#                              Playwright, puppeteer-core and the Python tools
-# No cargo-installed tool: the site is built by `cargo xtask site` (xtask/),
-# which links the wasm-bindgen library at the version in Cargo.lock.
+#                              Playwright, puppeteer-core, the Python tools
+#                              (schemathesis among them) and cargo-deny
+# The site needs no cargo-installed tool: it is built by `cargo xtask site`
+# (xtask/), which links the wasm-bindgen library at the version in
+# Cargo.lock. `make lint` needs cargo-deny, installed here for `test` only:
+# compiling it takes about 5 CPU-minutes (50 minutes of wall time on a
+# shared 2-core machine), once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-build}"
@@ -37,8 +41,13 @@ if [ ${#apt_need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_need[@]}" >/dev/null
 fi
 
-if [ ! -x tools/venv/bin/check-jsonschema ] || ! tools/venv/bin/python -c 'import icalendar, aiohttp, http_ece, cryptography' 2>/dev/null; then
-  say "installing check-jsonschema, icalendar and the push test tools into tools/venv"
+if ! command -v cargo-deny >/dev/null; then
+  say "installing cargo-deny (make lint checks licences, bans and sources; compiles once, several minutes)"
+  cargo install cargo-deny --locked --version 0.20.2
+fi
+
+if [ ! -x tools/venv/bin/check-jsonschema ] || [ ! -x tools/venv/bin/st ] || ! tools/venv/bin/python -c 'import icalendar, aiohttp, http_ece, cryptography' 2>/dev/null; then
+  say "installing check-jsonschema, icalendar, schemathesis and the push test tools into tools/venv"
   python3 -m venv tools/venv
   tools/venv/bin/pip install -q -r tools/requirements.txt
 fi

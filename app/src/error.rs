@@ -101,13 +101,17 @@ impl AppError {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// Every error the HTTP API answers: `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
+    /// `unauthorized`, `forbidden`, `not_found`, `invalid`, `conflict`,
+    /// `too_large`, `unavailable` or `internal`.
+    #[schema(value_type = String)]
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,6 +180,12 @@ fn is_unreachable(code: &str) -> bool {
 impl From<sqlx::migrate::MigrateError> for AppError {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         Self::Internal(format!("migration failed: {e}"))
+    }
+}
+
+impl From<crate::domain::access::Denied> for AppError {
+    fn from(e: crate::domain::access::Denied) -> Self {
+        Self::Forbidden(e.to_string())
     }
 }
 

@@ -14,9 +14,11 @@ use crate::error::{AppError, Result};
 
 /// A shift as people write it: times as `HH:MM` on the event's day (or
 /// RFC 3339), tracks as `"all"` or slugs, exactly one of `by_minutes`/`to`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShiftInput {
+    /// `"all"` or a list of track slugs.
+    #[schema(value_type = Option<Object>, example = json!(["track-2"]))]
     pub tracks: Option<TrackSelection>,
     pub from: Option<String>,
     pub by_minutes: Option<i64>,

@@ -39,8 +39,8 @@ pub use status::{
     AffectedComponent, ComponentPatch, ComponentRecord, IncidentRecord, IncidentUpdateRecord,
     NewComponent, NewIncident, NewIncidentUpdate, StatusSnapshot,
 };
-pub use tokens::ApiToken;
-pub use users::{LoginSession, UserRecord};
+pub use tokens::{ApiToken, NewApiToken};
+pub use users::{LoginSession, UserInfo, UserRecord};
 
 /// Kept here for callers that know it as the store's: it is the domain's.
 pub use crate::domain::speaker::Answer;

@@ -679,11 +679,22 @@ async fn api_tokens_are_found_by_hash_and_record_their_use() {
                 .get::<Option<i64>, _>("last_used_at")
         };
         assert_eq!(last_used(pool.clone()).await, None);
-        let token = db.store.find_api_token("hash-1").await.unwrap().unwrap();
+        let token = db
+            .store
+            .find_api_token("hash-1", Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((token.api_token_id, token.name.as_str()), (id, "ci"));
         let used = last_used(pool.clone()).await.expect("last_used_at set");
         assert!((Utc::now().timestamp() - used).abs() < 60);
-        assert!(db.store.find_api_token("hash-2").await.unwrap().is_none());
+        assert!(
+            db.store
+                .find_api_token("hash-2", Utc::now())
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert!(matches!(
             db.store.create_api_token("dup", "hash-1").await,
             Err(AppError::Conflict(_))

@@ -83,16 +83,37 @@ pub async fn run(cli: Cli) -> CliResult {
             event,
             reason,
         } => import::run(&open_store(&url).await?, &file, &event, &reason).await,
-        Command::User {
-            command:
+        Command::User { command } => {
+            let store = open_store(&url).await?;
+            match command {
                 UserCommand::Add {
                     email,
                     password_stdin,
-                },
-        } => users::add_user(&open_store(&url).await?, &email, password_stdin).await,
-        Command::Token {
-            command: TokenCommand::Create { name },
-        } => users::create_token(&open_store(&url).await?, &name).await,
+                    admin,
+                } => users::add_user(&store, &email, password_stdin, admin).await,
+                UserCommand::List => users::list_users(&store).await,
+                UserCommand::Remove { email } => users::remove_user(&store, &email).await,
+                UserCommand::Grant { email, event, role } => {
+                    users::grant(&store, &email, &event, role).await
+                }
+                UserCommand::Revoke { email, event } => users::revoke(&store, &email, &event).await,
+            }
+        }
+        Command::Token { command } => {
+            let store = open_store(&url).await?;
+            match command {
+                TokenCommand::Create {
+                    name,
+                    event,
+                    role,
+                    expires,
+                } => users::create_token(&store, &name, event, role, expires).await,
+                TokenCommand::List => users::list_tokens(&store).await,
+                TokenCommand::Revoke { id_or_name } => {
+                    users::revoke_token(&store, &id_or_name).await
+                }
+            }
+        }
         Command::Shift {
             event,
             tracks,

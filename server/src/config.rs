@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use app::domain::access::Role;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
@@ -105,12 +106,42 @@ pub enum Command {
 #[derive(Subcommand)]
 pub enum UserCommand {
     /// Add an organiser; asks for the password, or reads it from stdin.
+    /// The first account is an admin; later ones act only where granted a
+    /// role, unless added with `--admin`.
     Add {
         email: String,
         /// Read the password from standard input instead of prompting.
         #[arg(long)]
         password_stdin: bool,
+        /// May do everything on every event, and create events.
+        #[arg(long)]
+        admin: bool,
     },
+    /// List organisers, whether each is an admin, and their roles.
+    List,
+    /// Remove an organiser; their sessions end at once.
+    Remove { email: String },
+    /// Give an organiser a role on an event (replacing the one they had).
+    Grant {
+        email: String,
+        #[arg(long)]
+        event: String,
+        /// owner, communicator (incidents, maintenance, components),
+        /// scheduler (shifts, speakers, imports) or viewer (reads only).
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Take an organiser's role on an event away.
+    Revoke {
+        email: String,
+        #[arg(long)]
+        event: String,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s)
+        .ok_or_else(|| format!("{s:?} is not a role; use owner, communicator, scheduler or viewer"))
 }
 
 #[derive(Subcommand)]
@@ -144,11 +175,47 @@ pub enum VapidCommand {
 
 #[derive(Subcommand)]
 pub enum TokenCommand {
-    /// Create a token and print it once; only its hash is stored.
+    /// Create a token and print it once; only its hash is stored. Without
+    /// `--event` and `--role` it may do everything, like an admin.
     Create {
         #[arg(long)]
         name: String,
+        /// Only this event (its owner, unless `--role` says less).
+        #[arg(long)]
+        event: Option<String>,
+        /// Only what this role may: owner, communicator, scheduler, viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+        /// Stops working after this long: `30d`, `12h`, `2w`, `90m`.
+        #[arg(long, value_parser = parse_lifetime)]
+        expires: Option<chrono::TimeDelta>,
     },
+    /// List tokens (never their secrets): scope, role, last use, expiry.
+    List,
+    /// Revoke a token by id or name; it stops working at once.
+    Revoke { id_or_name: String },
+}
+
+/// `30d`, `12h`, `2w`, `90m`: a positive whole number and a unit.
+pub fn parse_lifetime(s: &str) -> Result<chrono::TimeDelta, String> {
+    let s = s.trim();
+    let unit_at = s.len().saturating_sub(1);
+    let (n, unit) = (
+        s.get(..unit_at).unwrap_or(""),
+        s.get(unit_at..).unwrap_or(""),
+    );
+    let n: i64 = n
+        .parse()
+        .ok()
+        .filter(|n| *n > 0 && *n <= 100_000)
+        .ok_or_else(|| format!("{s:?}: give a positive number and a unit, like 30d"))?;
+    match unit {
+        "m" => Ok(chrono::TimeDelta::minutes(n)),
+        "h" => Ok(chrono::TimeDelta::hours(n)),
+        "d" => Ok(chrono::TimeDelta::days(n)),
+        "w" => Ok(chrono::TimeDelta::weeks(n)),
+        _ => Err(format!("{s:?}: the unit is m, h, d or w (like 30d)")),
+    }
 }
 
 #[derive(Args, Clone, Default)]
@@ -332,6 +399,17 @@ pub use app::store::redact_url;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_lifetimes_take_a_number_and_a_unit() {
+        assert_eq!(parse_lifetime("30d"), Ok(chrono::TimeDelta::days(30)));
+        assert_eq!(parse_lifetime("12h"), Ok(chrono::TimeDelta::hours(12)));
+        assert_eq!(parse_lifetime("2w"), Ok(chrono::TimeDelta::weeks(2)));
+        assert_eq!(parse_lifetime("90m"), Ok(chrono::TimeDelta::minutes(90)));
+        for bad in ["", "d", "30", "0d", "-1d", "30y", "1.5d", "é"] {
+            assert!(parse_lifetime(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn passwords_in_database_urls_are_masked() {

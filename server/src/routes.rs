@@ -8,7 +8,9 @@ mod calendar;
 mod export;
 mod live;
 pub mod login;
+pub mod openapi;
 pub mod push_api;
+mod redact;
 mod screen;
 mod security_headers;
 mod shift_api;
@@ -152,6 +154,7 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             "/api/v1/events/{event}/shifts/{id}/revert",
             post(shift_api::post_revert),
         )
+        .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/time", get(screen::time))
         .route("/api/v1/push/key", get(push_api::key))
         .route(
@@ -199,7 +202,7 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .layer(Extension(login_ctx))
         .layer(Extension(push_ctx))
         .layer(Extension(limits))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(redact::span))
         .with_state(state)
 }
 

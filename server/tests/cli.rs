@@ -302,3 +302,176 @@ async fn cli_and_api_imports_leave_the_same_stream_components() {
             .all(|(name, track, _)| track.is_some() && name.ends_with(" stream"))
     );
 }
+
+#[test]
+fn tokens_are_limited_listed_without_secret_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    assert!(
+        run(&db, &["demo", "--date", "2026-11-23"], None)
+            .status
+            .success()
+    );
+    let out = run(
+        &db,
+        &[
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--event",
+            "demo",
+            "--role",
+            "scheduler",
+            "--expires",
+            "30d",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let secret = text(&out.stdout).trim().to_owned();
+    assert!(
+        text(&out.stderr).contains("what a scheduler may, on \"demo\" only, until"),
+        "{}",
+        text(&out.stderr)
+    );
+    for (args, complaint) in [
+        (
+            &["token", "create", "--name", "x", "--event", "nope"][..],
+            "--event: no event \"nope\"",
+        ),
+        (
+            &["token", "create", "--name", "x", "--role", "root"][..],
+            "is not a role",
+        ),
+        (
+            &["token", "create", "--name", "x", "--expires", "soon"][..],
+            "a positive number and a unit",
+        ),
+    ] {
+        let out = run(&db, args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(complaint),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+
+    let out = run(&db, &["token", "list"], None);
+    let list = text(&out.stdout);
+    assert!(!list.contains(&secret) && !list.contains("mq_"), "{list}");
+    let row = list
+        .lines()
+        .find(|l| l.contains("\tci\t"))
+        .expect("the token is listed");
+    assert!(
+        row.starts_with("1\tci\tdemo\tscheduler\t") && row.ends_with("\tlive"),
+        "{row}"
+    );
+
+    let out = run(&db, &["token", "revoke", "ci"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("token 1 (\"ci\") revoked"));
+    let list = text(&run(&db, &["token", "list"], None).stdout);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("1\tci\t") && l.ends_with("\trevoked")),
+        "{list}"
+    );
+    let out = run(&db, &["token", "revoke", "ci"], None);
+    assert_eq!(out.status.code(), Some(2), "no live token of that name");
+}
+
+#[test]
+fn users_are_listed_granted_roles_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    assert!(
+        run(&db, &["demo", "--date", "2026-11-23"], None)
+            .status
+            .success()
+    );
+    let add = |email: &str, extra: &[&str]| {
+        let mut args = vec!["user", "add", email, "--password-stdin"];
+        args.extend_from_slice(extra);
+        run(&db, &args, Some("long-enough-password\n"))
+    };
+    assert!(text(&add("first@example.org", &[]).stdout).contains("(admin"));
+    let out = add("second@example.org", &[]);
+    assert!(
+        text(&out.stdout).contains("only where granted a role"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&add("third@example.org", &["--admin"]).stdout).contains("(admin"));
+
+    let out = run(
+        &db,
+        &[
+            "user",
+            "grant",
+            "second@example.org",
+            "--event",
+            "demo",
+            "--role",
+            "communicator",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("second@example.org is now communicator of \"demo\""));
+    let out = run(
+        &db,
+        &[
+            "user",
+            "grant",
+            "second@example.org",
+            "--event",
+            "nope",
+            "--role",
+            "viewer",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("event \"nope\" not found"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let list = text(&run(&db, &["user", "list"], None).stdout);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines[0], "email\tadmin\troles\tcreated");
+    assert!(
+        lines[1].starts_with("first@example.org\tyes\t-\t"),
+        "{list}"
+    );
+    assert!(
+        lines[2].starts_with("second@example.org\tno\tdemo:communicator\t"),
+        "{list}"
+    );
+    assert!(
+        lines[3].starts_with("third@example.org\tyes\t-\t"),
+        "{list}"
+    );
+
+    let out = run(
+        &db,
+        &["user", "revoke", "second@example.org", "--event", "demo"],
+        None,
+    );
+    assert!(text(&out.stdout).contains("has no role on \"demo\" any more"));
+    let out = run(&db, &["user", "remove", "second@example.org"], None);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("their sessions have ended"));
+    let out = run(&db, &["user", "remove", "second@example.org"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&run(&db, &["user", "list"], None).stdout)
+            .lines()
+            .count(),
+        3
+    );
+}

@@ -1024,3 +1024,64 @@ fn a_push_service_redirecting_elsewhere_is_not_followed() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(listener.seen(), Vec::<String>::new());
 }
+
+#[test]
+fn a_reissued_speaker_link_cuts_off_what_was_subscribed_with_the_old_one() {
+    let m = Marquee::start();
+    let push = FakePush::start(2, "", &m.key());
+    let talk = demo()
+        .sessions
+        .into_iter()
+        .find(|s| s.track == "track-2" && !s.speakers.is_empty())
+        .expect("a talk with a speaker on track 2");
+    let speaker = talk.speakers[0].clone();
+    let leaked = speaker_link(&m, &speaker);
+    // Whoever holds the (leaked) link subscribes with it; an attendee
+    // follows track 2.
+    let (code, out) = m.subscribe(&push.sub("s0"), json!({"speaker": leaked, "tracks": []}));
+    assert_eq!(code, 201, "{out}");
+    let (code, out) = m.subscribe(&push.sub("s1"), json!({"tracks": ["track-2"]}));
+    assert_eq!(code, 201, "{out}");
+
+    let fresh = speaker_link(&m, &speaker);
+    assert_ne!(fresh, leaked);
+    let (code, out) = m.subscribe(&push.sub("s0"), json!({"speaker": leaked, "tracks": []}));
+    assert_eq!(code, 400, "the old link cannot subscribe again: {out}");
+
+    let first = talk
+        .start
+        .with_timezone(&Moscow)
+        .format("%H:%M")
+        .to_string();
+    m.shift(&["track-2"], &first, 30);
+    assert_eq!(push.wait_inbox("s1", 1).len(), 1, "the attendee hears");
+    // Once every notice is fanned out and sent, the old link's
+    // subscription has had nothing, not even an attempt.
+    let start = Instant::now();
+    loop {
+        let unfanned = rt().block_on(async {
+            use sqlx::Row;
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&m.db).await.unwrap();
+            sqlx::query("select count(*) as n from push_notice where fanned_out_at is null")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .get::<i64, _>("n")
+        });
+        if unfanned == 0 && m.counts().pending == 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "fan-out does not finish"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        m.attempts(push.sub("s0")["endpoint"].as_str().unwrap())
+            .is_empty()
+    );
+    assert!(push.inbox("s0").is_empty());
+    push.assert_no_errors();
+}

@@ -2,6 +2,7 @@
 //! No I/O, no Leptos, no sqlx, no clock reads (callers pass `now`), so it
 //! compiles to wasm and native and is tested in milliseconds.
 
+pub mod access;
 pub mod address;
 pub mod agenda;
 pub mod change;
@@ -14,5 +15,6 @@ pub mod screen;
 pub mod shift;
 pub mod slug;
 pub mod speaker;
+pub mod speaker_link;
 pub mod status;
 pub mod time;

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use rust_i18n::t;
 
 use super::{layout, request};
+use crate::domain::access::{Action, Role};
 
 pub fn render() -> AnyView {
     let lang = request::lang();
@@ -13,7 +14,12 @@ pub fn render() -> AnyView {
         return ().into_any();
     };
     request::set_no_store();
-    let events = request::state().read_model.all();
+    let events: Vec<_> = request::state()
+        .read_model
+        .all()
+        .into_iter()
+        .filter(|v| user.access.may(Action::View, &v.schedule.event.slug))
+        .collect();
     let list = if events.is_empty() {
         view! { <p>{t!("admin.no_events", locale = lang).to_string()}</p> }.into_any()
     } else {
@@ -43,6 +49,7 @@ pub fn render() -> AnyView {
                             <a class="button" href=format!("/admin/e/{}", s.event.slug)>{t!("admin.manage", locale = lang).to_string()}</a>
                             <a class="button" href=format!("/admin/e/{}/shift", s.event.slug)>{t!("shift.title", locale = lang).to_string()}</a>
                         </p>
+                        <p class="muted" data-testid="role">{t!("admin.your_role", locale = lang, role = role_label(user.access.role_on(&s.event.slug), lang)).to_string()}</p>
                         <p class="muted">
                             {format!("{} – {} · ", s.event.start_date, s.event.end_date)}
                             {t!("admin.time_zone", locale = lang).to_string()}": "{s.event.time_zone.clone()}" · "
@@ -76,4 +83,12 @@ pub fn render() -> AnyView {
         None,
         body.into_any(),
     )
+}
+
+/// A role's name in the page's language.
+pub fn role_label(role: Option<Role>, lang: &str) -> String {
+    match role {
+        Some(r) => t!(format!("role.{}", r.as_str()), locale = lang).to_string(),
+        None => "-".to_owned(),
+    }
 }

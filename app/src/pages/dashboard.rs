@@ -7,6 +7,7 @@ use rust_i18n::t;
 
 use super::request::{self, CurrentUser};
 use super::{layout, status_labels};
+use crate::domain::access::Action;
 use crate::domain::status::{ComponentStatus, Impact, IncidentStatus};
 use crate::read_model::EventView;
 use crate::store::IncidentRecord;
@@ -30,7 +31,7 @@ pub fn render() -> AnyView {
             " "
             <a class="button" href=format!("/admin/e/{slug}/speakers")>{t!("admin.speakers", locale = lang).to_string()}</a>
         </p>
-        {open_form(&view, &user, lang)}
+        {user.access.may(Action::Incidents, &slug).then(|| open_form(&view, &user, lang))}
         <div id="admin-live" data-live="admin">{live_part(&view, &user, lang)}</div>
     };
     layout::frame(
@@ -131,20 +132,41 @@ fn live_part(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView 
         .iter()
         .filter(|i| !i.status.is_closed())
         .collect();
+    let slug = view.schedule.event.slug.clone();
+    // A role that cannot write sees the state, not the forms.
+    let may_incidents = user.access.may(Action::Incidents, &slug);
+    let may_components = user.access.may(Action::Components, &slug);
     let incidents = if open.is_empty() {
         view! { <p class="muted">{t!("admin.no_open", locale = lang).to_string()}</p> }.into_any()
+    } else if !may_incidents {
+        open.iter()
+            .map(|i| view! {
+                <article class="incident" data-incident=i.id>
+                    <h3>{i.name.clone()}" "<span class="pill">{status_labels::incident(i.status, lang)}</span></h3>
+                </article>
+            })
+            .collect_view()
+            .into_any()
     } else {
         open.iter()
             .map(|i| incident_forms(view, i, user, lang))
             .collect_view()
             .into_any()
     };
-    let slug = view.schedule.event.slug.clone();
     let components = view
         .status
         .components
         .iter()
         .map(|c| {
+            if !may_components {
+                return view! {
+                    <li data-component=c.id>
+                        <span class="component-name">{c.name.clone()}</span>
+                        " · "{status_labels::component(c.status, lang)}
+                    </li>
+                }
+                .into_any();
+            }
             view! {
                 <li>
                     <form method="post" action=format!("/admin/e/{slug}/components/{}", c.id) class="row" data-component=c.id>
@@ -158,6 +180,7 @@ fn live_part(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView 
                     </form>
                 </li>
             }
+            .into_any()
         })
         .collect_view();
     view! {

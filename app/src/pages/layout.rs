@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::request;
 use crate::components::{LangSwitch, LiveRegions};
+use crate::domain::access::Action;
 use crate::read_model::EventView;
 
 /// Every page of an event carries the event's navigation, its open-incident
@@ -95,15 +96,43 @@ pub fn route_event() -> Result<(String, Arc<EventView>), AnyView> {
 }
 
 /// An organiser page's user and event: signed in (else off to the login
-/// page), the event known (else a 404), and the answer never cached.
+/// page), allowed to see this event (else a 403), the event known (else a
+/// 404), and the answer never cached.
 pub fn admin_route_event() -> Result<(request::CurrentUser, String, Arc<EventView>), AnyView> {
     let Some(user) = request::current_user() else {
         leptos_axum::redirect("/login");
         return Err(().into_any());
     };
-    let (slug, view) = route_event()?;
+    let slug = leptos_router::hooks::use_params_map()
+        .read_untracked()
+        .get("event")
+        .unwrap_or_default();
     request::set_no_store();
+    // Before the 404: someone without access learns nothing of which
+    // events exist.
+    if let Err(denied) = user.check(Action::View, &slug) {
+        return Err(forbidden(denied.to_string()));
+    }
+    let (slug, view) = route_event()?;
     Ok((user, slug, view))
+}
+
+/// A 403 page: signed in, but this is not theirs to see.
+pub fn forbidden(message: String) -> AnyView {
+    let lang = request::lang();
+    request::set_status(http::StatusCode::FORBIDDEN);
+    frame(
+        t!("error.forbidden", locale = lang).to_string(),
+        None,
+        view! {
+            <section class="notice" data-testid="forbidden">
+                <h1>{t!("error.forbidden", locale = lang).to_string()}</h1>
+                <p>{message}</p>
+                <p><a href="/admin">{t!("nav.admin", locale = lang).to_string()}</a></p>
+            </section>
+        }
+        .into_any(),
+    )
 }
 
 /// A 404 page with a message and a way back.

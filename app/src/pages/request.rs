@@ -16,6 +16,19 @@ mod imp {
     pub struct CurrentUser {
         pub email: String,
         pub csrf_token: String,
+        /// What they may do, on which events.
+        pub access: crate::domain::access::Principal,
+    }
+
+    impl CurrentUser {
+        /// The authorisation rule for this organiser; a refusal is a 403.
+        pub fn check(
+            &self,
+            action: crate::domain::access::Action,
+            event: &str,
+        ) -> crate::error::Result<()> {
+            Ok(self.access.check(action, event)?)
+        }
     }
 
     fn parts() -> Option<Parts> {

@@ -11,6 +11,7 @@ use rust_i18n::t;
 use super::layout;
 use super::request::{self, CurrentUser};
 use super::schedule::{GridMarks, grid};
+use crate::domain::access::Action;
 use crate::domain::agenda;
 use crate::domain::shift::{Conflict, ShiftKind, ShiftPreview, apply_preview, preview_shift};
 use crate::domain::time::{format_hhmm, local_date};
@@ -120,6 +121,7 @@ fn preview_part(
     lang: &str,
 ) -> AnyView {
     let slug = view.schedule.event.slug.clone();
+    let may_apply = user.access.may(Action::Schedule, &slug);
     let shifted = apply_preview(&view.schedule, p);
     let marks = GridMarks {
         was: p
@@ -160,11 +162,8 @@ fn preview_part(
         .iter()
         .map(|t| view! { <input type="hidden" name="tracks" value=t.clone() /> })
         .collect_view();
-    view! {
-        <section class="card" data-testid="shift-preview">
-            <h2>{t!("shift.preview", locale = lang).to_string()}": "{t!("shift.moves", locale = lang, count = p.moved.len()).to_string()}{format!(" ({:+} min)", p.delta_min)}</h2>
-            <ul>{moved}</ul>
-            {conflicts}
+    let apply = may_apply.then(|| {
+        view! {
             <form method="post" action=format!("/admin/e/{slug}/shift") class="stack">
                 <input type="hidden" name="csrf" value=user.csrf_token.clone() />
                 {hidden}
@@ -178,6 +177,14 @@ fn preview_part(
                 <input id="reason" name="reason" required maxlength="500" />
                 <button type="submit" class="primary" data-testid="apply">{t!("shift.apply", locale = lang).to_string()}</button>
             </form>
+        }
+    });
+    view! {
+        <section class="card" data-testid="shift-preview">
+            <h2>{t!("shift.preview", locale = lang).to_string()}": "{t!("shift.moves", locale = lang, count = p.moved.len()).to_string()}{format!(" ({:+} min)", p.delta_min)}</h2>
+            <ul>{moved}</ul>
+            {conflicts}
+            {apply}
             {timeline}
         </section>
     }
@@ -186,12 +193,13 @@ fn preview_part(
 
 fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + use<> {
     let slug = view.schedule.event.slug.clone();
+    let may_undo = user.access.may(Action::Schedule, &slug);
     let rows = view
         .history
         .shifts
         .iter()
         .map(|s| {
-            let undo = (s.kind == ShiftKind::Shift && s.reverted_by.is_none()).then(|| {
+            let undo = (may_undo && s.kind == ShiftKind::Shift && s.reverted_by.is_none()).then(|| {
                 view! {
                     <form method="post" action=format!("/admin/e/{slug}/shifts/{}/revert", s.shift_id) class="inline-form">
                         <input type="hidden" name="csrf" value=user.csrf_token.clone() />

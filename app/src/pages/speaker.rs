@@ -20,8 +20,16 @@ pub struct SpeakerScope {
     pub speaker_key: String,
 }
 
+/// Set by the middleware instead of a scope when the link is right but
+/// has expired (see `domain::speaker_link`).
+#[derive(Debug, Clone, Copy)]
+pub struct SpeakerLinkExpired;
+
 pub fn render() -> AnyView {
     let lang = request::lang();
+    if request::extension::<SpeakerLinkExpired>().is_some() {
+        return expired(lang);
+    }
     let scope = request::extension::<SpeakerScope>();
     let view = scope
         .as_ref()
@@ -103,6 +111,24 @@ pub fn render() -> AnyView {
         <p class="muted small">{t!("speaker.private", locale = lang).to_string()}</p>
     };
     layout::frame(speaker.name.clone(), Some(view.clone()), body.into_any())
+}
+
+/// "This link has expired": 410, so a leaked old link says clearly that it
+/// opens nothing any more, and asks the speaker to ask for a new one.
+fn expired(lang: &'static str) -> AnyView {
+    request::set_status(http::StatusCode::GONE);
+    request::set_no_store();
+    layout::frame(
+        t!("speaker.expired_title", locale = lang).to_string(),
+        None,
+        view! {
+            <section class="notice" data-testid="link-expired">
+                <h1>{t!("speaker.expired_title", locale = lang).to_string()}</h1>
+                <p>{t!("speaker.expired_body", locale = lang).to_string()}</p>
+            </section>
+        }
+        .into_any(),
+    )
 }
 
 /// For each shift (not undone) that moved one of this speaker's sessions:

@@ -8,6 +8,7 @@ use rust_i18n::t;
 
 use super::{layout, request};
 use crate::components::CopyButton;
+use crate::domain::access::Action;
 
 pub fn render() -> AnyView {
     let (user, slug, view) = match layout::admin_route_event() {
@@ -20,6 +21,7 @@ pub fn render() -> AnyView {
         .lock()
         .map(|mut m| m.remove(&user.csrf_token).unwrap_or_default())
         .unwrap_or_default();
+    let may_issue = user.access.may(Action::Speakers, &slug);
     let mut speakers = view.schedule.speakers.clone();
     speakers.sort_by(|a, b| a.name.cmp(&b.name));
     let rows = speakers
@@ -50,10 +52,12 @@ pub fn render() -> AnyView {
                     <td>{talks}</td>
                     <td>{status}{shown}</td>
                     <td>
-                        <form method="post" action=format!("/admin/e/{slug}/speakers/{}/link", s.key) class="inline-form">
-                            <input type="hidden" name="csrf" value=user.csrf_token.clone() />
-                            <button type="submit">{t!("speakers.issue", locale = lang).to_string()}</button>
-                        </form>
+                        {may_issue.then(|| view! {
+                            <form method="post" action=format!("/admin/e/{slug}/speakers/{}/link", s.key) class="inline-form">
+                                <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                                <button type="submit">{t!("speakers.issue", locale = lang).to_string()}</button>
+                            </form>
+                        })}
                     </td>
                 </tr>
             }

@@ -1,10 +1,12 @@
 //! Speakers' side of the store: their secret links (`/s/{token}`; issuing
-//! one revokes the previous, only token hashes are stored) and their
-//! answers to shifts that moved their talks.
+//! one revokes the previous and cuts off the push subscriptions made with
+//! it; links expire a while after the event, see `domain::speaker_link`;
+//! only token hashes are stored) and their answers to shifts that moved
+//! their talks.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 
 use super::events::require_event;
@@ -13,13 +15,22 @@ use super::{Store, changes, instant, unix};
 use crate::domain::change::ChangeKind;
 use crate::domain::shift::ShiftPreview;
 use crate::domain::speaker::Answer;
+use crate::domain::speaker_link;
 use crate::error::{AppError, Result};
 
-/// Whose page a speaker link opens.
+/// Whose page a speaker link opens, and until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpeakerLink {
     pub event_slug: String,
     pub speaker_key: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl SpeakerLink {
+    /// Whether the link still opens the page (and may subscribe, answer).
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        now < self.expires_at
+    }
 }
 
 /// Whether a speaker has a live link, and since when (for the admin list).
@@ -37,7 +48,20 @@ impl Store {
         speaker_key: &str,
         token_hash: &str,
     ) -> Result<()> {
-        let now = unix(Utc::now());
+        self.issue_speaker_link_at(slug, speaker_key, token_hash, Utc::now())
+            .await
+    }
+
+    /// [`Store::issue_speaker_link`] as if issued at `now` (the link's
+    /// expiry counts from it when that is after the event).
+    pub async fn issue_speaker_link_at(
+        &self,
+        slug: &str,
+        speaker_key: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let now = unix(now);
         let mut tx = self.pool.begin().await?;
         // The event's lock first (a write): on SQLite a transaction that
         // reads first cannot wait for the write lock, and fails at once
@@ -60,6 +84,19 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        // Every subscription of this speaker was made with an older link
+        // (there is one live link at a time): whoever holds a leaked one
+        // must hear nothing more. Marked gone like a 404/410 endpoint, so
+        // the worker skips it; the speaker re-subscribes with the new link.
+        sqlx::query(
+            "update push_subscription set gone_at = $3 \
+             where event_id = $1 and speaker_key = $2 and gone_at is null",
+        )
+        .bind(event_id)
+        .bind(speaker_key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("insert into speaker_link (event_id, speaker_key, token_hash, created_at) values ($1, $2, $3, $4)")
             .bind(event_id)
             .bind(speaker_key)
@@ -71,19 +108,29 @@ impl Store {
         Ok(())
     }
 
-    /// The live (not revoked) link with this token hash.
+    /// The not revoked link with this token hash, expired or not (the page
+    /// tells an expired link from a wrong one; see [`SpeakerLink::is_live`]).
     pub async fn find_speaker_link(&self, token_hash: &str) -> Result<Option<SpeakerLink>> {
         let row = sqlx::query(
-            "select e.slug, l.speaker_key from speaker_link l join event e on e.event_id = l.event_id \
+            "select e.slug, e.end_date, e.time_zone, l.speaker_key, l.created_at \
+             from speaker_link l join event e on e.event_id = l.event_id \
              where l.token_hash = $1 and l.revoked_at is null",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| -> Result<SpeakerLink> {
+            let end: String = r.try_get("end_date")?;
+            let end = NaiveDate::parse_from_str(&end, "%Y-%m-%d")
+                .map_err(|e| AppError::Internal(format!("event end_date {end:?}: {e}")))?;
+            let zone: String = r.try_get("time_zone")?;
+            let tz = zone.parse::<chrono_tz::Tz>().unwrap_or(chrono_tz::UTC);
+            let issued =
+                DateTime::from_timestamp(r.try_get::<i64, _>("created_at")?, 0).unwrap_or_default();
             Ok(SpeakerLink {
                 event_slug: r.try_get("slug")?,
                 speaker_key: r.try_get("speaker_key")?,
+                expires_at: speaker_link::expires_at(end, tz, issued),
             })
         })
         .transpose()

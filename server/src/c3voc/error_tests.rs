@@ -236,3 +236,36 @@ fn persons_without_names_are_dropped_or_named_from_elsewhere() {
         ]
     );
 }
+
+/// RUSTSEC-2026-0194: quick-xml's duplicate-attribute check was quadratic,
+/// so this document (one tag, 100,000 attributes, the last repeating the
+/// first) took minutes; the check is now linear and names the attribute.
+#[test]
+fn a_repeated_attribute_is_refused_even_among_very_many() {
+    let mut tag = String::from("<schedule><conference");
+    for i in 0..100_000 {
+        tag.push_str(&format!(" a{i}=\"\""));
+    }
+    tag.push_str(" a0=\"\"/></schedule>");
+    let err = error_of(&tag);
+    assert!(
+        err.contains("the attribute \"a0\" appears twice in <conference>"),
+        "{err}"
+    );
+    let err = error_of(r#"<schedule><conference title="a" title="b"/></schedule>"#);
+    assert!(err.contains("\"title\" appears twice"), "{err}");
+}
+
+/// Found by the c3voc_xml fuzz target: a raw NUL in a text was imported,
+/// and then our own XML export (which drops it) no longer round-tripped.
+/// XML 1.0 forbids control characters, raw or as character references.
+#[test]
+fn control_characters_in_xml_are_refused_with_their_place() {
+    let err = error_of("<schedule>\n<version>1\u{0}</version></schedule>");
+    assert!(
+        err.contains("line 2, column 11") && err.contains("U+0000 is not allowed"),
+        "{err}"
+    );
+    let err = error_of("<schedule><version a=\"&#1;\">&#2;</version></schedule>");
+    assert!(err.contains("is not allowed"), "{err}");
+}

@@ -4,15 +4,20 @@
 use std::collections::{HashMap, HashSet};
 
 use app::domain::schedule::Schedule;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Offset, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-/// An instant as ISO 8601 with the zone's offset at that instant.
+/// An instant as ISO 8601 with the zone's offset at that instant. Offsets
+/// with seconds (local mean time before a zone's first standard offset,
+/// Moscow's +02:30:17) cannot be written in RFC 3339, whose `%:z` would
+/// drop them and shift the instant; those instants are written in UTC.
 pub(crate) fn iso(tz: Tz, t: DateTime<Utc>) -> String {
-    t.with_timezone(&tz)
-        .format("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
+    let local = t.with_timezone(&tz);
+    if local.offset().fix().local_minus_utc() % 60 != 0 {
+        return t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+    }
+    local.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
 /// Minutes as `HH:MM`.

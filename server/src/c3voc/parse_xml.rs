@@ -177,6 +177,18 @@ fn number(s: &str) -> Node {
 fn read_tree(bytes: &[u8]) -> Result<El, FormatError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| located(bytes, e.valid_up_to(), "not UTF-8 text"))?;
+    // quick-xml passes control characters through; XML 1.0 forbids them,
+    // and our export could not write them back (found by fuzzing).
+    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !xml_char(c)) {
+        return Err(located(
+            bytes,
+            at,
+            &format!(
+                "not well-formed XML: the character U+{:04X} is not allowed",
+                u32::from(c)
+            ),
+        ));
+    }
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<El> = Vec::new();
     let mut root = None;
@@ -200,8 +212,9 @@ fn read_tree(bytes: &[u8]) -> Result<El, FormatError> {
             }
             Ok(Event::Text(t)) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text
-                        .push_str(&t.unescape().map_err(|e| bad(e.to_string()))?);
+                    let t = t.unescape().map_err(|e| bad(e.to_string()))?;
+                    only_xml_chars(&t).map_err(bad)?;
+                    top.text.push_str(&t);
                 }
             }
             Ok(Event::CData(t)) => {
@@ -234,9 +247,21 @@ fn read_tree(bytes: &[u8]) -> Result<El, FormatError> {
 fn element(e: &BytesStart) -> Result<El, String> {
     let utf8 = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut attrs = Vec::new();
-    for a in e.attributes() {
+    // quick-xml's own duplicate check compares each name with every earlier
+    // one (RUSTSEC-2026-0194): one tag with a million attributes would pin a
+    // core for hours. A set does the same check in linear time.
+    let mut seen = std::collections::HashSet::new();
+    for a in e.attributes().with_checks(false) {
         let a = a.map_err(|e| e.to_string())?;
+        if !seen.insert(a.key.as_ref().to_vec()) {
+            return Err(format!(
+                "the attribute {:?} appears twice in <{}>",
+                utf8(a.key.as_ref()),
+                utf8(e.name().as_ref())
+            ));
+        }
         let value = a.unescape_value().map_err(|e| e.to_string())?;
+        only_xml_chars(&value)?;
         attrs.push((utf8(a.key.local_name().as_ref()), value.into_owned()));
     }
     Ok(El {
@@ -244,6 +269,22 @@ fn element(e: &BytesStart) -> Result<El, String> {
         attrs,
         ..El::default()
     })
+}
+
+/// A character XML 1.0 allows (its `Char` production).
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{fffe}' && c != '\u{ffff}')
+}
+
+/// Character references (`&#1;`) must name allowed characters too.
+fn only_xml_chars(s: &str) -> Result<(), String> {
+    match s.chars().find(|&c| !xml_char(c)) {
+        Some(c) => Err(format!(
+            "the character U+{:04X} is not allowed",
+            u32::from(c)
+        )),
+        None => Ok(()),
+    }
 }
 
 fn attach(stack: &mut [El], root: &mut Option<El>, el: El) -> Result<(), String> {

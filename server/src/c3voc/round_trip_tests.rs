@@ -122,3 +122,22 @@ fn session_urls_accept_the_origin_or_the_event_url_as_base() {
         "the XSD wants absolute http(s) URLs or none"
     );
 }
+
+/// Found by the c3voc_json fuzz target: in 1013 Moscow kept local mean
+/// time, +02:30:17, and the export wrote it as +02:30, so every session of
+/// such a schedule came back 17 seconds late.
+#[test]
+fn offsets_with_seconds_round_trip() {
+    let doc = br#"{"schedule": {"version": "1", "conference": {"acronym": "old", "title": "Old",
+      "time_zone_name": "Europe/Moscow", "days": [{"index": 1, "date": "1013-11-23",
+      "rooms": {"Hall": [{"guid": "cae2ba2d-5bfb-5838-9739-ae4cbe73fc45", "id": 1,
+        "title": "Talk", "date": "1013-11-23T17:50:00+03:00", "start": "17:50",
+        "duration": "00:40", "room": "Hall", "type": "Talk", "persons": []}]}}]}}}"#;
+    let s = parse(doc, "old", &mut |_, _| {}).unwrap().schedule;
+    assert_eq!(
+        s.sessions[0].start.to_rfc3339(),
+        "1013-11-23T14:50:00+00:00"
+    );
+    assert!(export_json(&s, "https://x.test").contains("\"1013-11-23T14:50:00+00:00\""));
+    round_trip(&s, "old");
+}

@@ -12,10 +12,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
+use super::api::{ApiPath, EventAndId};
 use crate::services::shift;
 use crate::services::status::{
     self, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput,
 };
+use app::domain::access::Action;
 use app::shift_input::ShiftForm;
 
 #[derive(Deserialize)]
@@ -91,12 +93,12 @@ fn back_to(
     }
 }
 
-fn check_csrf(user: &CurrentUser, token: &str) -> Result<(), AppError> {
-    if constant_time_eq(&user.csrf_token, token) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("invalid CSRF token".into()))
+/// The session's CSRF token, then the authorisation rule for `action`.
+fn allowed(user: &CurrentUser, token: &str, action: Action, event: &str) -> Result<(), AppError> {
+    if !constant_time_eq(&user.csrf_token, token) {
+        return Err(AppError::Forbidden("invalid CSRF token".into()));
     }
+    user.check(action, event)
 }
 
 pub async fn open_incident(
@@ -105,7 +107,7 @@ pub async fn open_incident(
     Path(event): Path<String>,
     Form(f): Form<IncidentForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, &f.csrf) {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Incidents, &event) {
         return e.into_response();
     }
     let input = IncidentInput {
@@ -130,10 +132,10 @@ pub async fn open_incident(
 pub async fn update_incident(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path((event, id)): Path<(String, i64)>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
     Form(f): Form<UpdateForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, &f.csrf) {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Incidents, &event) {
         return e.into_response();
     }
     let input = UpdateInput {
@@ -157,10 +159,10 @@ pub async fn update_incident(
 pub async fn set_component(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path((event, id)): Path<(String, i64)>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
     Form(f): Form<ComponentForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, &f.csrf) {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Components, &event) {
         return e.into_response();
     }
     let input = ComponentPatchInput {
@@ -202,7 +204,7 @@ pub async fn apply_shift(
     Path(event): Path<String>,
     Form(f): Form<ShiftForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, &f.csrf) {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
         return e.into_response();
     }
     let r = match f.input(false) {
@@ -217,10 +219,10 @@ pub async fn apply_shift(
 pub async fn revert_shift(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path((event, id)): Path<(String, i64)>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, &f.csrf) {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
         return e.into_response();
     }
     let r = shift::revert(
@@ -249,7 +251,7 @@ pub async fn issue_speaker_link(
     Path((event, speaker)): Path<(String, String)>,
     Form(f): Form<LinkForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, &f.csrf) {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Speakers, &event) {
         return e.into_response();
     }
     let (plain, hash) = app::auth::new_token("sp");

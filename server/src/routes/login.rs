@@ -257,11 +257,16 @@ pub async fn resolve_user(State(state): State<AppState>, mut req: Request, next:
             Err(e) => return e.into_response(),
         };
         if let Ok(Some(link)) = state.store.find_speaker_link(&hash_token(token)).await {
-            req.extensions_mut()
-                .insert(app::pages::speaker::SpeakerScope {
-                    event_slug: link.event_slug,
-                    speaker_key: link.speaker_key,
-                });
+            if link.is_live(Utc::now()) {
+                req.extensions_mut()
+                    .insert(app::pages::speaker::SpeakerScope {
+                        event_slug: link.event_slug,
+                        speaker_key: link.speaker_key,
+                    });
+            } else {
+                req.extensions_mut()
+                    .insert(app::pages::speaker::SpeakerLinkExpired);
+            }
         }
     }
     if wants_user {
@@ -275,6 +280,7 @@ pub async fn resolve_user(State(state): State<AppState>, mut req: Request, next:
             req.extensions_mut().insert(CurrentUser {
                 email: s.email,
                 csrf_token: s.csrf_token,
+                access: s.access,
             });
         }
         if admin_area && req.extensions().get::<CurrentUser>().is_none() {

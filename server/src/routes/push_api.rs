@@ -50,19 +50,19 @@ pub async fn key(
 
 /// `PushSubscription.toJSON()` (its `expirationTime` is ignored: push
 /// services answer 404/410 once a subscription has expired).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct BrowserSubscription {
     pub endpoint: String,
     pub keys: SubscriptionKeys,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SubscriptionKeys {
     pub p256dh: String,
     pub auth: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscribeInput {
     pub subscription: BrowserSubscription,
@@ -125,7 +125,7 @@ async fn store_subscription(
                 .store
                 .find_speaker_link(&hash_token(token))
                 .await?
-                .filter(|l| l.event_slug == input.event)
+                .filter(|l| l.event_slug == input.event && l.is_live(chrono::Utc::now()))
                 .ok_or_else(|| {
                     AppError::invalid("speaker", "not a valid speaker link for this event")
                 })?;
@@ -220,7 +220,7 @@ async fn store_subscription(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UnsubscribeInput {
     #[serde(default)]
     pub endpoint: Option<String>,
@@ -230,14 +230,14 @@ pub struct UnsubscribeInput {
     pub subscription: Option<EndpointAndAuth>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct EndpointAndAuth {
     pub endpoint: String,
     #[serde(default)]
     pub keys: Option<AuthOnly>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AuthOnly {
     pub auth: String,
 }
@@ -269,7 +269,7 @@ pub async fn unsubscribe(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AnswerInput {
     pub shift_id: i64,
     pub answer: String,
@@ -331,7 +331,10 @@ pub async fn answer(
         .store
         .find_speaker_link(&hash_token(&token))
         .await?
-        .ok_or_else(|| AppError::not_found("speaker link (wrong, or replaced by a newer one)"))?;
+        .filter(|l| l.is_live(chrono::Utc::now()))
+        .ok_or_else(|| {
+            AppError::not_found("speaker link (wrong, expired, or replaced by a newer one)")
+        })?;
     let answer = Answer::parse(&input.answer)
         .ok_or_else(|| AppError::invalid("answer", "must be \"confirm\" or \"decline\""))?;
     state

@@ -3,6 +3,7 @@
 //! shared with the organiser's shift page; `marquee shift` parses with the
 //! same `app::shift_input`, so all three refuse the same things.
 
+use app::domain::access::Action;
 use app::error::Result;
 use app::shift_input::ShiftInput;
 use app::state::AppState;
@@ -13,7 +14,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::ApiCaller;
+use super::api::{ApiCaller, ApiPath, EventAndId};
 use super::status_api::read_json;
 use crate::services::shift::{apply, preview, revert};
 
@@ -24,6 +25,14 @@ pub async fn post_shift(
     body: Body,
 ) -> Result<(StatusCode, Json<Value>)> {
     let input: ShiftInput = read_json(body).await?;
+    caller.check(
+        if input.dry_run {
+            Action::View
+        } else {
+            Action::Schedule
+        },
+        &event,
+    )?;
     if input.dry_run {
         return Ok((
             StatusCode::OK,
@@ -39,7 +48,7 @@ pub async fn post_shift(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevertInput {
     #[serde(default)]
@@ -49,9 +58,10 @@ pub struct RevertInput {
 pub async fn post_revert(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((event, id)): Path<(String, i64)>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
+    caller.check(Action::Schedule, &event)?;
     let input: RevertInput = if body.iter().all(u8::is_ascii_whitespace) {
         RevertInput::default()
     } else {
@@ -80,9 +90,10 @@ pub async fn post_revert(
 
 pub async fn list(
     State(state): State<AppState>,
-    _c: ApiCaller,
+    caller: ApiCaller,
     Path(event): Path<String>,
 ) -> Result<Json<Value>> {
+    caller.check(Action::View, &event)?;
     Ok(Json(
         json!({ "shifts": state.store.list_shifts(&event).await? }),
     ))

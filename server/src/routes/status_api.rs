@@ -1,6 +1,7 @@
 //! The JSON API's incident and component writes (bearer token). What they
 //! do is `services::status`, shared with the organiser's dashboard forms.
 
+use app::domain::access::Action;
 use app::error::{AppError, Result};
 use app::state::AppState;
 use app::store::{ComponentRecord, NewComponent};
@@ -13,7 +14,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::api::ApiCaller;
+use super::api::{ApiCaller, ApiPath, EventAndId};
 use super::statuspage;
 use crate::services::status::{
     ComponentPatchInput, IncidentInput, UpdateInput, open_incident, patch_component,
@@ -44,7 +45,7 @@ pub async fn read_json<T: DeserializeOwned>(body: Body) -> Result<T> {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentInput {
     pub name: String,
@@ -70,10 +71,11 @@ fn incident_json(state: &AppState, slug: &str, id: i64) -> Value {
 
 pub async fn post_incident(
     State(state): State<AppState>,
-    _c: ApiCaller,
+    caller: ApiCaller,
     Path(event): Path<String>,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>)> {
+    caller.check(Action::Incidents, &event)?;
     let input: IncidentInput = read_json(body).await?;
     let rec = open_incident(&state, &event, input).await?;
     Ok((
@@ -84,10 +86,11 @@ pub async fn post_incident(
 
 pub async fn post_update(
     State(state): State<AppState>,
-    _c: ApiCaller,
-    Path((event, id)): Path<(String, i64)>,
+    caller: ApiCaller,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>)> {
+    caller.check(Action::Incidents, &event)?;
     let input: UpdateInput = read_json(body).await?;
     let rec = update_incident(&state, &event, id, input).await?;
     Ok((
@@ -98,20 +101,22 @@ pub async fn post_update(
 
 pub async fn patch_component_api(
     State(state): State<AppState>,
-    _c: ApiCaller,
-    Path((event, id)): Path<(String, i64)>,
+    caller: ApiCaller,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
     body: Body,
 ) -> Result<Json<ComponentRecord>> {
+    caller.check(Action::Components, &event)?;
     let input: ComponentPatchInput = read_json(body).await?;
     Ok(Json(patch_component(&state, &event, id, input).await?))
 }
 
 pub async fn post_component(
     State(state): State<AppState>,
-    _c: ApiCaller,
+    caller: ApiCaller,
     Path(event): Path<String>,
     body: Body,
 ) -> Result<(StatusCode, Json<ComponentRecord>)> {
+    caller.check(Action::Components, &event)?;
     let input: ComponentInput = read_json(body).await?;
     let rec = state
         .store

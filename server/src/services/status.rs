@@ -12,14 +12,14 @@ use serde::Deserialize;
 
 /// A component named by id, by a track slug (its stream), by name, or
 /// `"all-streams"`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ComponentRef {
     Id(i64),
     Name(String),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentInput {
     pub name: Option<String>,
@@ -36,7 +36,7 @@ pub struct IncidentInput {
     pub scheduled_until: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateInput {
     pub status: String,
@@ -47,7 +47,7 @@ pub struct UpdateInput {
     pub lang: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentPatchInput {
     pub status: Option<String>,

@@ -1,0 +1,330 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 description of the write API
+//! (`/api/v1/events/…`, bearer tokens), the push endpoints and the public
+//! JSON documents. Request bodies are the handlers' own input types (their
+//! `ToSchema` derives); the routes are declared here, one stub per route,
+//! and a test checks that each one is really routed.
+
+use std::sync::LazyLock;
+
+use app::error::{ErrorBody, ErrorDetail};
+use app::shift_input::ShiftInput;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::push_api::{
+    AnswerInput, AuthOnly, BrowserSubscription, EndpointAndAuth, SubscribeInput, SubscriptionKeys,
+    UnsubscribeInput,
+};
+use super::shift_api::RevertInput;
+use super::status_api::ComponentInput;
+use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Marquee",
+        description = "Live status, schedules and countdowns for events. Write routes take \
+                       `Authorization: Bearer <token>` (`marquee token create`); a token limited \
+                       to another event or role gets 403. Every error is \
+                       `{\"error\": {\"code\", \"message\", \"field\"?}}`."
+    ),
+    paths(
+        stubs::import,
+        stubs::post_incident,
+        stubs::post_update,
+        stubs::post_component,
+        stubs::patch_component,
+        stubs::post_shift,
+        stubs::list_shifts,
+        stubs::post_revert,
+        stubs::push_key,
+        stubs::subscribe,
+        stubs::unsubscribe,
+        stubs::time,
+        stubs::screen_json,
+        stubs::summary,
+        stubs::status,
+        stubs::components,
+        stubs::incidents,
+        stubs::incidents_unresolved,
+        stubs::maintenances,
+        stubs::maintenances_upcoming,
+        stubs::maintenances_active,
+    ),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        IncidentInput,
+        UpdateInput,
+        ComponentInput,
+        ComponentPatchInput,
+        ComponentRef,
+        ShiftInput,
+        RevertInput,
+        SubscribeInput,
+        BrowserSubscription,
+        SubscriptionKeys,
+        UnsubscribeInput,
+        EndpointAndAuth,
+        AuthOnly,
+        AnswerInput,
+    )),
+    modifiers(&BearerToken),
+    tags(
+        (name = "write", description = "Organisers' writes (bearer token)"),
+        (name = "push", description = "Web Push subscriptions (no login)"),
+        (name = "public", description = "Public, cacheable JSON documents"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("a token from `marquee token create`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned())
+});
+
+/// `GET /api/openapi.json`.
+pub async fn document() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        DOCUMENT.as_str(),
+    )
+        .into_response()
+}
+
+/// The routes. Stubs: utoipa reads their attributes, nothing calls them.
+mod stubs {
+    #![expect(dead_code, reason = "declarations for the OpenAPI document only")]
+
+    use super::*;
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/import", tag = "write",
+        params(
+            ("event" = String, Path, description = "the event's slug (created by an admin's token when new)"),
+            ("reason" = Option<String>, Query, description = "for the changelog"),
+        ),
+        request_body(content = Object, content_type = "application/json",
+            description = "a C3VOC schedule.json (or schedule.xml as the body, any content type)"),
+        responses(
+            (status = 200, description = "imported: version, diff, skipped items", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn import() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/incidents", tag = "write",
+        params(("event" = String, Path)),
+        request_body = IncidentInput,
+        responses(
+            (status = 201, description = "the incident, as incidents.json lists it", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn post_incident() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/incidents/{id}/updates", tag = "write",
+        params(("event" = String, Path), ("id" = i64, Path)),
+        request_body = UpdateInput,
+        responses(
+            (status = 201, description = "the incident with its new update", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+            (status = 422, body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn post_update() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/components", tag = "write",
+        params(("event" = String, Path)),
+        request_body = ComponentInput,
+        responses(
+            (status = 201, description = "the component", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+            (status = 422, body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn post_component() {}
+
+    #[utoipa::path(
+        patch, path = "/api/v1/events/{event}/components/{id}", tag = "write",
+        params(("event" = String, Path), ("id" = i64, Path)),
+        request_body = ComponentPatchInput,
+        responses(
+            (status = 200, description = "the component", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+            (status = 422, body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn patch_component() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/shifts", tag = "write",
+        params(("event" = String, Path)),
+        request_body = ShiftInput,
+        responses(
+            (status = 200, description = "`dry_run`: the preview", body = Object),
+            (status = 201, description = "applied: shift id, version, what moved", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+            (status = 422, body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn post_shift() {}
+
+    #[utoipa::path(
+        get, path = "/api/v1/events/{event}/shifts", tag = "write",
+        params(("event" = String, Path)),
+        responses(
+            (status = 200, description = "`{\"shifts\": [...]}`", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn list_shifts() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/shifts/{id}/revert", tag = "write",
+        params(("event" = String, Path), ("id" = i64, Path)),
+        request_body(content = RevertInput, description = "optional"),
+        responses(
+            (status = 201, description = "the undoing shift", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+            (status = 422, body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn post_revert() {}
+
+    #[utoipa::path(
+        get, path = "/api/v1/push/key", tag = "push",
+        responses((status = 200, description = "`{\"public_key\", \"key_id\"}`", body = Object))
+    )]
+    fn push_key() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/push/subscriptions", tag = "push",
+        request_body = SubscribeInput,
+        responses(
+            (status = 201, description = "what the subscription will hear about", body = Object),
+            (status = 400, description = "refused, naming the field", body = ErrorBody),
+            (status = 413, body = ErrorBody),
+        )
+    )]
+    fn subscribe() {}
+
+    #[utoipa::path(
+        delete, path = "/api/v1/push/subscriptions", tag = "push",
+        request_body = UnsubscribeInput,
+        responses(
+            (status = 204, description = "forgotten"),
+            (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+            (status = 422, body = ErrorBody),
+        )
+    )]
+    fn unsubscribe() {}
+
+    #[utoipa::path(
+        get, path = "/api/v1/time", tag = "public",
+        responses((status = 200, description = "`{\"now_ms\"}`: the server's clock", body = Object))
+    )]
+    fn time() {}
+
+    #[utoipa::path(
+        get, path = "/e/{event}/screen.json", tag = "public",
+        params(
+            ("event" = String, Path),
+            ("track" = Option<String>, Query, description = "a track slug"),
+            ("day" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ),
+        responses(
+            (status = 200, description = "what a countdown screen shows", body = Object),
+            (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        )
+    )]
+    fn screen_json() {}
+
+    /// The Statuspage-compatible documents of an event, one stub each.
+    macro_rules! statuspage_docs {
+        ($($name:ident => $path:literal),* $(,)?) => {$(
+            #[utoipa::path(
+                get, path = $path, tag = "public",
+                params(("event" = String, Path)),
+                responses(
+                    (status = 200, description = "Statuspage public API shape", body = Object),
+                    (status = 304, description = "not modified (If-None-Match)"),
+                    (status = 404, body = ErrorBody),
+                )
+            )]
+            fn $name() {}
+        )*};
+    }
+
+    statuspage_docs! {
+        summary => "/e/{event}/api/v2/summary.json",
+        status => "/e/{event}/api/v2/status.json",
+        components => "/e/{event}/api/v2/components.json",
+        incidents => "/e/{event}/api/v2/incidents.json",
+        incidents_unresolved => "/e/{event}/api/v2/incidents/unresolved.json",
+        maintenances => "/e/{event}/api/v2/scheduled-maintenances.json",
+        maintenances_upcoming => "/e/{event}/api/v2/scheduled-maintenances/upcoming.json",
+        maintenances_active => "/e/{event}/api/v2/scheduled-maintenances/active.json",
+    }
+}
+
+/// Every declared (method, path), for the test that each is routed.
+pub fn declared_routes() -> Vec<(String, String)> {
+    let doc = ApiDoc::openapi();
+    let mut out = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ] {
+            if op.is_some() {
+                out.push((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    out
+}
