@@ -22,7 +22,10 @@ trap cleanup EXIT
 
 MARQUEE_DATABASE_URL="$db" "$bin" demo --date 2026-11-23 >/dev/null
 token="$(MARQUEE_DATABASE_URL="$db" "$bin" token create --name schemathesis 2>/dev/null)"
+# The anonymous rate limits are raised so the logic behind them is tested
+# (the 429s themselves are documented and covered by server/tests/guard.rs).
 MARQUEE_DATABASE_URL="$db" MARQUEE_ADDR="127.0.0.1:$port" MARQUEE_PUBLIC_URL="http://127.0.0.1:$port" \
+  MARQUEE_ANON_WRITES_PER_MINUTE=100000 MARQUEE_SUBSCRIPTIONS_PER_IP_PER_HOUR=1000000 \
   RUST_LOG=warn "$bin" serve >"$dir/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do

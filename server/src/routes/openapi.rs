@@ -247,6 +247,8 @@ mod stubs {
             (status = 201, description = "what the subscription will hear about", body = Object),
             (status = 400, description = "refused, naming the field", body = ErrorBody),
             (status = 413, body = ErrorBody),
+            (status = 429, description = "too many from this address; see `Retry-After`", body = ErrorBody),
+            (status = 503, description = "busy; see `Retry-After`", body = ErrorBody),
         )
     )]
     fn subscribe() {}
@@ -258,6 +260,8 @@ mod stubs {
             (status = 204, description = "forgotten"),
             (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
             (status = 422, body = ErrorBody),
+            (status = 429, description = "too many from this address; see `Retry-After`", body = ErrorBody),
+            (status = 503, description = "busy; see `Retry-After`", body = ErrorBody),
         )
     )]
     fn unsubscribe() {}
