@@ -47,9 +47,12 @@ dev: setup
 ## (when reachable) PostgreSQL, then the browser tests.
 test: setup-test lint test-rust test-api test-e2e
 
-## cargo-deny's bans, licences and sources need no network (deny.toml);
-## the advisories need the RustSec database: `make audit`.
+## cargo-deny's bans, licences and sources need no network (deny.toml) once
+## every crate of the lock file, for every target, is fetched (`cargo fetch`:
+## a build downloads only the host's and wasm's); the advisories need the
+## RustSec database: `make audit`.
 lint:
+	cargo fetch --locked
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --features app/ssr -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
