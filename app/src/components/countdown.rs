@@ -232,7 +232,10 @@ pub fn Countdown(
                 <span class="screen-link" role="status" hidden=move || link.get() != Link::Reconnecting>
                     {reconnecting}
                 </span>
-                <span class="screen-clock" data-testid="screen-clock" aria-label=clock_label>
+                // A label a screen reader reads before the digits (an
+                // aria-label on a plain span is not read reliably).
+                <span class="visually-hidden">{clock_label}</span>
+                <span class="screen-clock" data-testid="screen-clock">
                     {move || screen.with(|s| s.1.clone())}
                 </span>
             </header>
