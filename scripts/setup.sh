@@ -52,7 +52,8 @@ if [ ! -x tools/venv/bin/check-jsonschema ] || [ ! -x tools/venv/bin/st ] || ! t
   tools/venv/bin/pip install -q -r tools/requirements.txt
 fi
 
-if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/puppeteer-core ]; then
-  say "installing Playwright and puppeteer-core (driving Debian's Chromium and Firefox ESR; no browser download)"
+if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/puppeteer-core ] \
+  || [ ! -d end2end/node_modules/axe-core ]; then
+  say "installing Playwright, puppeteer-core and axe-core (driving Debian's Chromium and Firefox ESR; no browser download)"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
