@@ -64,10 +64,12 @@ async function check(page: Page, name: string, scheme: string) {
   expect(lines, `${name} (${scheme}): axe found ${violations.length} rule(s) violated`).toEqual([]);
 }
 
-async function context(browser: Browser, scheme: string, storageState?: string): Promise<BrowserContext> {
+/** A phone's window: the schedule is a list of cards there, not a grid. */
+const PHONE = { width: 390, height: 844 };
+
+async function context(browser: Browser, scheme: string, storageState?: string, viewport?: typeof PHONE): Promise<BrowserContext> {
   // The policy allows no inline script; axe is injected as one.
-  const ctx = await browser.newContext({ locale: "en-GB", bypassCSP: true, colorScheme: scheme as "light" | "dark", storageState });
-  return ctx;
+  return browser.newContext({ locale: "en-GB", bypassCSP: true, colorScheme: scheme as "light" | "dark", storageState, viewport });
 }
 
 const STATE = join(__dirname, "..", ".tmp", "a11y-organiser.json");
@@ -109,9 +111,11 @@ test.afterAll(async ({ request }) => {
   }
 });
 
-const publicPages: [string, () => string][] = [
+const publicPages: [string, () => string, typeof PHONE?][] = [
   ["home", () => "/"],
   ["schedule", () => "/e/demo"],
+  ["schedule on a phone", () => "/e/demo", PHONE],
+  ["status on a phone", () => "/e/demo/status", PHONE],
   ["schedule (ru)", () => "/e/demo?lang=ru"],
   ["schedule (zh)", () => "/e/demo?lang=zh"],
   ["status", () => "/e/demo/status"],
@@ -137,11 +141,14 @@ const organiserPages: [string, () => string][] = [
 ];
 
 for (const scheme of SCHEMES) {
-  for (const [name, path] of publicPages) {
+  for (const [name, path, viewport] of publicPages) {
     test(`axe finds nothing on the ${name} page (${scheme})`, async ({ browser }) => {
-      const ctx = await context(browser, scheme);
+      const ctx = await context(browser, scheme, undefined, viewport);
       const page = await ctx.newPage();
       await page.goto(path());
+      // The "Notify me" card is hidden until push.js reveals it: check it shown.
+      const push = page.locator("#push");
+      if (await push.count()) await expect(push).toBeVisible();
       await check(page, name, scheme);
       await ctx.close();
     });
