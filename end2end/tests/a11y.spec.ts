@@ -26,7 +26,7 @@ type Violation = {
 };
 
 /** One line per failing node: what a failure message needs to be acted on. */
-function describe(violations: Violation[]): string[] {
+function failureLines(violations: Violation[]): string[] {
   return violations.flatMap((v) =>
     v.nodes.map(
       (n) => `${v.id} [${v.impact}] ${JSON.stringify(n.target)}: ${(n.failureSummary ?? v.help).replace(/\s+/g, " ")}`,
@@ -51,10 +51,10 @@ async function axe(page: Page): Promise<{ violations: Violation[]; incomplete: V
 
 async function check(page: Page, name: string, scheme: string) {
   const { violations, incomplete } = await axe(page);
-  const lines = describe(violations);
+  const lines = failureLines(violations);
   if (process.env.A11Y_REPORT) {
     // "Incomplete": what axe could not decide (contrast over an image, say), for a person to look at.
-    const review = describe(incomplete);
+    const review = failureLines(incomplete);
     appendFileSync(
       process.env.A11Y_REPORT,
       JSON.stringify({ page: name, scheme, rules: violations.length, nodes: lines.length, lines, review }) + "\n",
