@@ -35,6 +35,7 @@ async fn the_document_is_openapi_3_1_with_bearer_auth_on_the_write_routes() {
         ("post", "/api/v1/events/{event}/shifts"),
         ("get", "/api/v1/events/{event}/shifts"),
         ("post", "/api/v1/events/{event}/shifts/{id}/revert"),
+        ("post", "/api/v1/events/{event}/changes"),
         ("post", "/api/v1/events/{event}/import"),
     ] {
         let op = &doc["paths"][path][method];

@@ -20,6 +20,9 @@ pub struct Move {
     pub speakers: Vec<String>,
     pub old_start: DateTime<Utc>,
     pub new_start: DateTime<Utc>,
+    /// Called off rather than moved (`new_start` is then `old_start`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cancelled: bool,
 }
 
 /// The language-neutral content of a notice (the outbox's payload).
@@ -175,7 +178,9 @@ impl Notice {
                 }
                 .to_string();
                 // Someone following only starred talks wants to hear which.
-                let body = if !who.all_tracks && who.tracks.is_empty() {
+                let body = if first.cancelled {
+                    t!("push.talk_cancelled", locale = lang, title = first.title)
+                } else if !who.all_tracks && who.tracks.is_empty() {
                     t!(
                         "push.talk_now_at",
                         locale = lang,
@@ -277,6 +282,7 @@ mod tests {
                 speakers: vec!["ada".into()],
                 old_start: at(14, 25),
                 new_start: at(15, 15),
+                cancelled: false,
             },
             Move {
                 guid: "g2".into(),
@@ -286,6 +292,7 @@ mod tests {
                 speakers: vec!["bob".into()],
                 old_start: at(14, 30),
                 new_start: at(15, 20),
+                cancelled: false,
             },
         ]
     }
@@ -375,6 +382,7 @@ mod tests {
                 speakers: vec![],
                 old_start: Utc.with_ymd_and_hms(2026, 10, 25, 0, 45, 0).unwrap(),
                 new_start: Utc.with_ymd_and_hms(2026, 10, 25, 1, 15, 0).unwrap(),
+                cancelled: false,
             }],
         };
         let all = Audience {

@@ -270,11 +270,13 @@ pub fn state_at(
     }
 }
 
-/// A track's sessions in start order, in screen form.
+/// A track's sessions in start order, in screen form. Cancelled ones are
+/// left out: a hall screen shows what will happen.
 pub fn track_sessions(schedule: &Schedule, track: &str) -> Vec<ScreenSession> {
     schedule
         .track_sessions(track)
         .into_iter()
+        .filter(|s| !s.cancelled)
         .map(|s| ScreenSession {
             title: s.title.clone(),
             speakers: s

@@ -158,6 +158,7 @@ pub fn grid(
             let color = track.map(|t| t.color.clone()).unwrap_or_default();
             let mark = s.mark(x, now);
             let badge = match mark {
+                _ if x.cancelled => Some(("badge badge-cancelled", t!("schedule.cancelled", locale = lang).to_string())),
                 SessionMark::Live => Some(("badge badge-live", t!("schedule.live_now", locale = lang).to_string())),
                 SessionMark::UpNext => Some(("badge badge-next", t!("schedule.up_next", locale = lang).to_string())),
                 _ => None,
@@ -166,8 +167,9 @@ pub fn grid(
                 view! { <span class="was" data-testid="was">{t!("schedule.was", locale = lang, time = format_hhmm(view.tz, *w)).to_string()}" →"</span> }
             });
             let class = format!(
-                "slot kind-{}{}{}{}{}",
+                "slot kind-{}{}{}{}{}{}",
                 x.kind.as_str(),
+                if x.cancelled { " is-cancelled" } else { "" },
                 if mark == SessionMark::Live { " is-live" } else { "" },
                 if mark == SessionMark::Past { " is-past" } else { "" },
                 if marks.was.contains_key(&x.guid) { " is-moved" } else { "" },

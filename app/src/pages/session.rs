@@ -40,6 +40,7 @@ pub fn render() -> AnyView {
         .map(|p| view! { <li>{p.name.clone()}</li> })
         .collect_view();
     let badge = match s.mark(x, now) {
+        _ if x.cancelled => Some(t!("schedule.cancelled", locale = lang).to_string()),
         SessionMark::Live => Some(t!("schedule.live_now", locale = lang).to_string()),
         SessionMark::UpNext => Some(t!("schedule.up_next", locale = lang).to_string()),
         _ => None,
