@@ -263,3 +263,25 @@ async fn a_swap_trades_slots_and_its_revert_trades_them_back() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn pinning_is_stored_logged_and_moves_nothing() {
+    on_each_backend(|db| async move {
+        imported(&db).await;
+        let seq = db.store.last_change_seq("conf").await.unwrap();
+        db.store.set_pinned("conf", "a1", true).await.unwrap();
+        let after = now(&db).await;
+        assert!(after.session("a1").unwrap().pinned);
+        assert_eq!(after.version, 1, "no session moved");
+        assert_eq!(db.store.last_change_seq("conf").await.unwrap(), seq + 1);
+        db.store.set_pinned("conf", "a1", false).await.unwrap();
+        assert!(!now(&db).await.session("a1").unwrap().pinned);
+        let unknown = db.store.set_pinned("conf", "nope", true).await;
+        assert!(
+            matches!(unknown, Err(AppError::NotFound { .. })),
+            "{unknown:?}"
+        );
+        assert_eq!(db.store.last_change_seq("conf").await.unwrap(), seq + 2);
+    })
+    .await;
+}

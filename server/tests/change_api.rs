@@ -255,3 +255,108 @@ async fn the_admin_page_previews_a_move_without_js_and_its_form_applies_it() {
     let back = common::page(&t, &cookie, "/admin/e/demo/talks?error=1").await;
     assert!(back.contains("version"), "{back}");
 }
+
+#[tokio::test]
+async fn an_organiser_pins_a_talk_and_a_shift_flows_around_it() {
+    let t = app_with_demo().await;
+    let (cookie, csrf) = common::sign_in(&t).await;
+    let guid = guid_of(&t, "Postmortems without blame");
+    let v = version(&t);
+    let pin = |csrf: &str, pinned: &str| format!("csrf={csrf}&guid={guid}&pinned={pinned}");
+    assert_eq!(
+        common::post_form(&t, &cookie, "/admin/e/demo/pin", pin("forged", "1")).await,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        !t.state
+            .read_model
+            .get("demo")
+            .unwrap()
+            .schedule
+            .session(&guid)
+            .unwrap()
+            .pinned
+    );
+    assert_eq!(
+        common::post_form(&t, &cookie, "/admin/e/demo/pin", pin(&csrf, "1")).await,
+        StatusCode::SEE_OTHER
+    );
+    let view = t.state.read_model.get("demo").unwrap();
+    assert!(view.schedule.session(&guid).unwrap().pinned);
+    assert_eq!(view.schedule.version, v, "pinning moves nothing");
+    let list = common::page(&t, &cookie, "/admin/e/demo/talks").await;
+    assert!(list.contains("data-testid=\"pinned\""));
+
+    // Track 1 from 17:25 by 30 minutes: the pinned 17:50 talk stays.
+    let track = view.schedule.session(&guid).unwrap().track.clone();
+    let res = t
+        .json(
+            "POST",
+            "/api/v1/events/demo/shifts",
+            json!({"tracks": [track], "from": "17:25", "by_minutes": 30, "date": "2026-11-23", "reason": "late"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let applied = body_json(res).await;
+    assert!(
+        applied["change"]["edits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["guid"] != guid.as_str()),
+        "{applied}"
+    );
+    let view = t.state.read_model.get("demo").unwrap();
+    assert_eq!(
+        app::domain::time::format_hhmm(view.tz, view.schedule.session(&guid).unwrap().start),
+        "17:50"
+    );
+    // Unpinned again.
+    assert_eq!(
+        common::post_form(&t, &cookie, "/admin/e/demo/pin", pin(&csrf, "0")).await,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        !t.state
+            .read_model
+            .get("demo")
+            .unwrap()
+            .schedule
+            .session(&guid)
+            .unwrap()
+            .pinned
+    );
+}
+
+#[tokio::test]
+async fn a_shift_may_resume_interrupted_talks_with_the_minutes_they_had_left() {
+    let t = app_with_demo().await;
+    let res = t
+        .json(
+            "POST",
+            "/api/v1/events/demo/shifts",
+            json!({"tracks": ["track-2"], "from": "17:25", "to": "18:15", "date": "2026-11-23",
+                   "interrupted": "resume", "dry_run": true}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let p = body_json(res).await;
+    let first = &p["change"]["edits"][0];
+    assert_eq!(first["interrupted"]["mode"], "resume", "{p}");
+    assert_eq!(first["interrupted"]["ran_min"], 25);
+    assert_eq!(first["after"]["start"], "2026-11-23T15:15:00Z");
+    assert_eq!(
+        first["after"]["duration_min"].as_i64().unwrap(),
+        first["before"]["duration_min"].as_i64().unwrap() - 25
+    );
+    let bad = t
+        .json(
+            "POST",
+            "/api/v1/events/demo/shifts",
+            json!({"tracks": "all", "from": "17:25", "by_minutes": 5, "date": "2026-11-23",
+                   "interrupted": "later", "dry_run": true}),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body_json(bad).await["error"]["field"], "interrupted");
+}

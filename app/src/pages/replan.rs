@@ -43,7 +43,7 @@ pub fn render() -> AnyView {
         {error}
         {preview}
         {swap_form(&view, lang)}
-        {talks(&view, lang)}
+        {talks(&view, &user, lang)}
     };
     layout::frame(
         t!("replan.title", locale = lang).to_string(),
@@ -169,10 +169,14 @@ fn swap_form(view: &EventView, lang: &str) -> impl IntoView + use<> {
     }
 }
 
-fn talks(view: &EventView, lang: &str) -> impl IntoView + use<> {
+fn talks(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + use<> {
     let slug = view.schedule.event.slug.clone();
-    let rows = talks_of(view)
-        .into_iter()
+    let may_pin = user.access.may(Action::Schedule, &slug);
+    // Breaks too: lunch is what organisers pin most.
+    let rows = view
+        .schedule
+        .sessions
+        .iter()
         .map(|s| {
             let tracks = view
                 .schedule
@@ -205,12 +209,24 @@ fn talks(view: &EventView, lang: &str) -> impl IntoView + use<> {
                 .into_any()
             };
             let state = s.cancelled.then(|| view! { <span class="badge badge-cancelled">{t!("schedule.cancelled", locale = lang).to_string()}</span> });
+            let pinned = s.pinned.then(|| view! { <span class="pill" data-testid="pinned">{t!("replan.pinned", locale = lang).to_string()}</span> });
+            // Pinned sessions keep their time when a shift moves the rest.
+            let pin = may_pin.then(|| view! {
+                <form method="post" action=format!("/admin/e/{slug}/pin") class="inline-form">
+                    <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                    <input type="hidden" name="guid" value=s.guid.clone() />
+                    <input type="hidden" name="pinned" value=if s.pinned { "0" } else { "1" } />
+                    <button type="submit" data-testid="pin">
+                        {if s.pinned { t!("replan.unpin", locale = lang) } else { t!("replan.pin", locale = lang) }.to_string()}
+                    </button>
+                </form>
+            });
             view! {
                 <tr data-guid=s.guid.clone() class=if s.cancelled { "is-cancelled" } else { "" }>
                     <td>{format_hhmm(view.tz, s.start)}"–"{format_hhmm(view.tz, s.end())}</td>
                     <td>{view.schedule.track(&s.track).map(|t| t.name.clone())}</td>
-                    <td><span class="slot-title">{s.title.clone()}</span>" "{state}</td>
-                    <td>{actions}</td>
+                    <td><span class="slot-title">{s.title.clone()}</span>" "{state}{pinned}</td>
+                    <td>{actions}" "{pin}</td>
                 </tr>
             }
         })

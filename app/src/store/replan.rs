@@ -116,6 +116,52 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Pins or unpins session `guid`: a pinned session keeps its time when
+    /// a shift moves the others around it. Not a new schedule version (no
+    /// session moves); the change log still says so, so every instance
+    /// and open page refreshes. Unknown session: 404.
+    pub async fn set_pinned(&self, slug: &str, guid: &str, pinned: bool) -> Result<()> {
+        let now = unix(Utc::now());
+        let mut tx = self.pool.begin().await?;
+        // Locks the event row (SQLite: the write lock) so the change log's
+        // numbers stay gap-free, without raising the version.
+        let row = sqlx::query(
+            "update event set updated_at = $2 where slug = $1 returning event_id, schedule_version",
+        )
+        .bind(slug)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("event {slug}")))?;
+        let event_id: i64 = row.try_get("event_id")?;
+        let version: i64 = row.try_get("schedule_version")?;
+        let done = sqlx::query(
+            "update session set pinned = $3, updated_at = $4 where event_id = $1 and guid = $2",
+        )
+        .bind(event_id)
+        .bind(guid)
+        .bind(pinned)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(AppError::not_found(format!(
+                "session {guid} of event {slug}"
+            )));
+        }
+        let payload = serde_json::json!({
+            "version": version,
+            "kind": "pin",
+            "guid": guid,
+            "pinned": pinned,
+        });
+        changes::append(&mut tx, event_id, LogKind::Schedule, &payload, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// The schedule as the last commit left it: `lock_event` has already
 /// raised the stored version for the change being written.
 async fn committed(conn: &mut AnyConnection, ev: &EventRow) -> Result<Schedule> {

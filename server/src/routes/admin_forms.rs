@@ -238,6 +238,29 @@ pub async fn apply_change(
     back_to(&state, &user, &format!("/admin/e/{event}/talks"), r)
 }
 
+#[derive(Deserialize)]
+pub struct PinForm {
+    csrf: String,
+    guid: String,
+    /// `1` to pin, anything else to unpin.
+    #[serde(default)]
+    pinned: String,
+}
+
+/// Pins or unpins a session from the re-plan page.
+pub async fn set_pinned(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(event): Path<String>,
+    Form(f): Form<PinForm>,
+) -> Response {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
+        return e.into_response();
+    }
+    let r = change::set_pinned(&state, &event, &f.guid, f.pinned == "1", &user.email).await;
+    back_to(&state, &user, &format!("/admin/e/{event}/talks"), r)
+}
+
 pub async fn revert_shift(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,

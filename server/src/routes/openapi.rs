@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use app::change_input::{ChangeInput, ChangeVerb};
 use app::error::{ErrorBody, ErrorDetail};
-use app::shift_input::ShiftInput;
+use app::shift_input::{PinnedChoice, ShiftInput};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -64,6 +64,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         ComponentPatchInput,
         ComponentRef,
         ShiftInput,
+        PinnedChoice,
         RevertInput,
         ChangeInput,
         ChangeVerb,

@@ -80,3 +80,17 @@ pub async fn apply(
     );
     Ok(applied)
 }
+
+/// Pins (or unpins) one session as `actor`, then updates the pages.
+pub async fn set_pinned(
+    state: &AppState,
+    slug: &str,
+    guid: &str,
+    pinned: bool,
+    actor: &str,
+) -> Result<()> {
+    state.store.set_pinned(slug, guid, pinned).await?;
+    state.after_write(slug).await?;
+    tracing::info!(event = slug, guid, pinned, actor, "pin set");
+    Ok(())
+}
