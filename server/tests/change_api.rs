@@ -360,3 +360,29 @@ async fn a_shift_may_resume_interrupted_talks_with_the_minutes_they_had_left() {
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body_json(bad).await["error"]["field"], "interrupted");
 }
+
+#[tokio::test]
+async fn the_admin_page_previews_a_swap_and_names_a_refusal() {
+    let t = app_with_demo().await;
+    let (cookie, _) = common::sign_in(&t).await;
+    let a = guid_of(&t, "Postmortems without blame");
+    let b = guid_of(&t, "Running a hybrid conference on a shoestring");
+    let page = common::page(
+        &t,
+        &cookie,
+        &format!("/admin/e/demo/talks?op=swap&a={a}&b={b}"),
+    )
+    .await;
+    assert!(page.contains("data-testid=\"change-preview\""), "{page}");
+    assert!(
+        page.contains("Postmortems without blame") && page.contains("Running a hybrid conference")
+    );
+    let same = common::page(
+        &t,
+        &cookie,
+        &format!("/admin/e/demo/talks?op=swap&a={a}&b={a}"),
+    )
+    .await;
+    assert!(same.contains("data-testid=\"change-error\""), "{same}");
+    assert!(!same.contains("data-testid=\"change-preview\""));
+}
