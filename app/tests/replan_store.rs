@@ -170,10 +170,10 @@ async fn cancel_keeps_the_session_and_restore_or_revert_brings_it_back() {
         assert_eq!(a2.start, msk("18:40"));
         assert!(!after.session("a1").unwrap().cancelled);
         assert_eq!(db.store.session_sequences("conf").await.unwrap()["a2"], 1);
-        // Attendees hear of it; the speaker has no new time to confirm.
+        // Attendees and the speaker hear of it (the speaker is told, not asked).
         let kinds = {
             let pool = AnyPool::connect(&db.url).await.unwrap();
-            sqlx::query("select payload_json from push_notice")
+            sqlx::query("select payload_json from push_notice order by push_notice_id")
                 .fetch_all(&pool)
                 .await
                 .unwrap()
@@ -184,9 +184,13 @@ async fn cancel_keeps_the_session_and_restore_or_revert_brings_it_back() {
                 })
                 .collect::<Vec<_>>()
         };
-        assert_eq!(kinds.len(), 1);
+        assert_eq!(kinds.len(), 2);
         assert!(
             matches!(&kinds[0], Notice::Schedule { moves, .. } if moves[0].cancelled),
+            "{kinds:?}"
+        );
+        assert!(
+            matches!(&kinds[1], Notice::SpeakerMove { moves, .. } if moves[0].cancelled && moves[0].speakers == ["anna"]),
             "{kinds:?}"
         );
 

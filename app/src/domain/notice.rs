@@ -212,6 +212,19 @@ impl Notice {
             } => {
                 let me = who.speaker.as_ref()?;
                 let mine: Vec<&Move> = moves.iter().filter(|m| m.speakers.contains(me)).collect();
+                // A cancelled talk has no new time to confirm: told, not asked.
+                if let Some(c) = mine.iter().find(|m| m.cancelled)
+                    && mine.iter().all(|m| m.cancelled)
+                {
+                    return Some(base(
+                        "speaker_move",
+                        t!("push.your_talk_cancelled_title", locale = lang).to_string(),
+                        t!("push.talk_cancelled", locale = lang, title = c.title).to_string(),
+                        format!("speaker-{event}"),
+                        format!("/e/{event}/talk/{}", c.guid),
+                    ));
+                }
+                let mine: Vec<&Move> = mine.into_iter().filter(|m| !m.cancelled).collect();
                 let first = mine.iter().min_by_key(|m| m.new_start)?;
                 let body = t!(
                     "push.your_talk_moved",
@@ -364,6 +377,33 @@ mod tests {
             ..Default::default()
         };
         assert!(n.render(&eve, "en", chrono_tz::UTC).is_none());
+    }
+
+    #[test]
+    fn a_speaker_is_told_of_a_cancelled_talk_and_not_asked_to_confirm_it() {
+        let mut m = moves();
+        m[0].cancelled = true;
+        m[0].new_start = m[0].old_start;
+        let n = Notice::SpeakerMove {
+            event: "demo".into(),
+            shift_id: 4,
+            moves: m,
+        };
+        let ada = Audience {
+            speaker: Some("ada".into()),
+            ..Default::default()
+        };
+        let msg = n.render(&ada, "en", chrono_tz::Europe::Moscow).unwrap();
+        assert_eq!(msg.title, "Your talk is cancelled");
+        assert!(msg.body.contains("Rust at scale"), "{}", msg.body);
+        assert!(msg.actions.is_empty() && msg.shift_id.is_none());
+        // Bob's talk only moved: he is asked as before.
+        let bob = Audience {
+            speaker: Some("bob".into()),
+            ..Default::default()
+        };
+        let msg = n.render(&bob, "en", chrono_tz::Europe::Moscow).unwrap();
+        assert_eq!(msg.actions.len(), 2);
     }
 
     #[test]

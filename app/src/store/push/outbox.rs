@@ -90,8 +90,8 @@ pub(in crate::store) async fn enqueue_shift(
 
 /// Queues what a re-planning change tells, like [`enqueue_shift`]: every
 /// session that runs at another time or in another room, is cancelled or
-/// is restored. Speakers are asked about new times only; a cancelled talk
-/// has no time to confirm.
+/// is restored. Speakers are asked about new times; of a cancelled talk
+/// they are told (the message asks nothing).
 pub(in crate::store) async fn enqueue_change(
     conn: &mut AnyConnection,
     ev: &EventRow,
@@ -163,7 +163,6 @@ async fn enqueue_moves(
         dedupe: None,
     };
     enqueue(conn, &base, now).await?;
-    let moves: Vec<Move> = moves.into_iter().filter(|m| !m.cancelled).collect();
     let mut speakers: Vec<String> = moves.iter().flat_map(|m| m.speakers.clone()).collect();
     speakers.sort();
     speakers.dedup();
