@@ -23,6 +23,8 @@ mod layout;
 mod login;
 #[cfg(feature = "ssr")]
 mod push_control;
+#[cfg(feature = "ssr")]
+mod replan;
 pub mod request;
 #[cfg(feature = "ssr")]
 mod schedule;
@@ -65,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin") view=AdminPage />
                 <Route path=path!("/admin/e/:event") view=DashboardPage />
                 <Route path=path!("/admin/e/:event/shift") view=ShiftPage />
+                <Route path=path!("/admin/e/:event/talks") view=ReplanPage />
                 <Route path=path!("/admin/e/:event/screens") view=ScreensAdminPage />
                 <Route path=path!("/admin/e/:event/shifts/:id") view=ShiftBoardPage />
                 <Route path=path!("/admin/e/:event/speakers") view=SpeakersAdminPage />
@@ -101,6 +104,7 @@ server_page!(SpeakerPage => speaker::render);
 server_page!(AdminPage => admin::render);
 server_page!(DashboardPage => dashboard::render);
 server_page!(ShiftPage => shift::render);
+server_page!(ReplanPage => replan::render);
 server_page!(ScreensAdminPage => screens_admin::render);
 server_page!(ShiftBoardPage => shift_board::render);
 server_page!(SpeakersAdminPage => speakers_admin::render);

@@ -7,6 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
+use crate::domain::replan::{InterruptedMode, PinnedPolicy, ShiftBy, ShiftPlan};
 use crate::domain::schedule::Schedule;
 use crate::domain::shift::{ShiftChange, ShiftRequest, TrackSelection};
 use crate::domain::time::{local_date, parse_when, parse_zone};
@@ -32,8 +33,29 @@ pub struct ShiftInput {
     pub reason: String,
     #[serde(default)]
     pub dry_run: bool,
+    /// Pinned sessions move too (the same as `pinned: "move"`).
     #[serde(default)]
     pub include_pinned: bool,
+    /// Talks running at `from`: `restart` from the beginning (default) or
+    /// `resume` with the minutes they had left.
+    #[schema(value_type = Option<String>, example = "restart")]
+    pub interrupted: Option<InterruptedMode>,
+    /// Pinned sessions: `stay` (default; the shift flows around them) or
+    /// `move` with the others.
+    pub pinned: Option<PinnedChoice>,
+    /// The schedule version the shift was previewed on; when given, a
+    /// shift on another version is refused (naming `version`).
+    pub version: Option<i64>,
+}
+
+/// What a shift does with pinned sessions, as people choose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PinnedChoice {
+    /// They keep their time; the shift flows around them.
+    Stay,
+    /// They move with the others.
+    Move,
 }
 
 /// The organiser's shift form as the browser sends it, the same for the
@@ -58,6 +80,9 @@ pub struct ShiftForm {
     pub date: String,
     #[serde(default)]
     pub include_pinned: String,
+    /// `restart` or `resume`; empty is the default (restart).
+    #[serde(default)]
+    pub interrupted: String,
     #[serde(default)]
     pub reason: String,
 }
@@ -102,6 +127,16 @@ impl ShiftForm {
                     .map_err(|_| AppError::invalid("date", "expected YYYY-MM-DD"))
             })
             .transpose()?;
+        let interrupted = filled(&self.interrupted)
+            .map(|m| match m.as_str() {
+                "restart" => Ok(InterruptedMode::Restart),
+                "resume" => Ok(InterruptedMode::Resume),
+                _ => Err(AppError::invalid(
+                    "interrupted",
+                    "expected restart or resume",
+                )),
+            })
+            .transpose()?;
         Ok(ShiftInput {
             tracks: tracks_from_list(self.tracks.iter().filter_map(|t| filled(t)).collect()),
             from: filled(&self.from),
@@ -116,6 +151,9 @@ impl ShiftForm {
             reason: self.reason.clone(),
             dry_run,
             include_pinned: filled(&self.include_pinned).is_some(),
+            interrupted,
+            pinned: None,
+            version: None,
         })
     }
 }
@@ -123,7 +161,12 @@ impl ShiftForm {
 /// A shift ready for the domain: what to move and, to apply it, why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShiftCommand {
+    /// For the older shift core (kept for its store path and benches).
     pub request: ShiftRequest,
+    /// For the re-planning core, which takes interrupted talks along:
+    /// what the API, the form and the CLI apply.
+    pub plan: ShiftPlan,
+    pub version: Option<i64>,
     /// Trimmed; never empty unless `dry_run`.
     pub reason: String,
     pub dry_run: bool,
@@ -184,7 +227,30 @@ pub fn parse(schedule: &Schedule, input: &ShiftInput, now: DateTime<Utc>) -> Res
         .as_deref()
         .map(|u| when("until", u))
         .transpose()?;
+    let pinned = match (input.pinned, input.include_pinned) {
+        (Some(PinnedChoice::Stay), true) => {
+            return Err(AppError::invalid(
+                "pinned",
+                "\"stay\" contradicts include_pinned; give one of them",
+            ));
+        }
+        (Some(PinnedChoice::Move), _) | (None, true) => PinnedPolicy::Move,
+        (Some(PinnedChoice::Stay), false) | (None, false) => PinnedPolicy::FlowAround,
+    };
+    let plan = ShiftPlan {
+        tracks: tracks.clone(),
+        from,
+        by: match change {
+            ShiftChange::ByMinutes(m) => ShiftBy::ByMinutes(m),
+            ShiftChange::StartAt(t) => ShiftBy::RestartAt(t),
+        },
+        until,
+        interrupted: input.interrupted.unwrap_or_default(),
+        pinned,
+    };
     Ok(ShiftCommand {
+        plan,
+        version: input.version,
         request: ShiftRequest {
             tracks,
             from,
@@ -302,6 +368,39 @@ mod tests {
         );
         assert!(!form("tracks=all&from=17:25").asked());
         assert!(form("from=17:25&to=18:15").asked());
+    }
+
+    #[test]
+    fn interrupted_and_pinned_choices_reach_the_plan() {
+        let json: ShiftInput = serde_json::from_str(
+            r#"{"tracks": "all", "from": "17:25", "to": "18:15", "interrupted": "resume", "pinned": "move", "dry_run": true}"#,
+        )
+        .unwrap();
+        let cmd = parse(&schedule(), &json, now()).unwrap();
+        assert_eq!(cmd.plan.interrupted, InterruptedMode::Resume);
+        assert_eq!(cmd.plan.pinned, PinnedPolicy::Move);
+        assert!(matches!(cmd.plan.by, ShiftBy::RestartAt(_)));
+        // The old shape means: restart interrupted talks, pinned stay.
+        let old = parse(
+            &schedule(),
+            &form("tracks=all&from=17:25&by=15").input(true).unwrap(),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            (old.plan.interrupted, old.plan.pinned),
+            (InterruptedMode::Restart, PinnedPolicy::FlowAround)
+        );
+        assert_eq!(
+            field(form("tracks=all&from=17:25&by=15&interrupted=later").input(true)),
+            "interrupted"
+        );
+        let both: ShiftInput = serde_json::from_str(
+            r#"{"tracks": "all", "from": "17:25", "by_minutes": 5, "pinned": "stay", "include_pinned": true, "dry_run": true}"#,
+        )
+        .unwrap();
+        assert_eq!(field(parse(&schedule(), &both, now())), "pinned");
+        assert!(serde_json::from_str::<ShiftInput>(r#"{"interrupted": "pause"}"#).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod changes;
 mod events;
 mod import;
 mod push;
+mod replan;
 mod shift;
 mod speakers;
 mod status;
@@ -33,6 +34,7 @@ pub use import::ImportOutcome;
 pub use push::{
     AttemptOutcome, DueDelivery, NewSubscription, PruneCounts, PushCounts, VapidKeyRecord,
 };
+pub use replan::AppliedChange;
 pub use shift::{AppliedShift, ShiftRecord};
 pub use speakers::{SpeakerLink, SpeakerLinkInfo};
 pub use status::{

@@ -27,7 +27,9 @@ test("an organiser restarts all tracks at 18:15; the attendee's open schedule sh
   await admin.locator("#to").fill("18:15");
   await admin.getByTestId("preview").click();
   const preview = admin.getByTestId("shift-preview");
-  await expect(preview).toContainText("20 sessions move");
+  await expect(preview).toContainText("23 sessions move");
+  // The talks running at 17:25 are interrupted and restart at 18:15.
+  await expect(admin.getByTestId("interrupted")).toContainText("restarts at 18:15");
   await expect(preview).toContainText("Postmortems without blame · 17:50 → 18:15");
   await expect(preview.locator("article.slot.is-moved").first()).toBeVisible();
   await expect(admin.getByTestId("conflicts")).toContainText(/after|end/i);

@@ -1,6 +1,7 @@
 //! Subcommands. Each one opens the store, does one thing, and reports in
 //! plain words; input errors name the file, place and field.
 
+mod change;
 mod import;
 mod serve;
 mod shift;
@@ -124,9 +125,26 @@ pub async fn run(cli: Cli) -> CliResult {
             date,
             reason,
             include_pinned,
+            interrupted,
+            pinned,
             dry_run,
         } => {
+            use app::domain::replan::InterruptedMode;
+            use app::shift_input::PinnedChoice;
             let input = app::shift_input::ShiftInput {
+                interrupted: Some(if interrupted == "resume" {
+                    InterruptedMode::Resume
+                } else {
+                    InterruptedMode::Restart
+                }),
+                pinned: pinned.map(|p| {
+                    if p == "move" {
+                        PinnedChoice::Move
+                    } else {
+                        PinnedChoice::Stay
+                    }
+                }),
+                version: None,
                 tracks: shift::parse_tracks(&tracks),
                 from: Some(from),
                 by_minutes: by,
@@ -138,6 +156,29 @@ pub async fn run(cli: Cli) -> CliResult {
                 include_pinned,
             };
             shift::run(&open_store(&url).await?, &event, &input).await
+        }
+        Command::Change {
+            event,
+            move_guid,
+            to,
+            track,
+            swap,
+            cancel,
+            restore,
+            reason,
+            dry_run,
+        } => {
+            let input = change::input(change::Flags {
+                move_guid,
+                to,
+                track,
+                swap,
+                cancel,
+                restore,
+                reason,
+                dry_run,
+            });
+            change::run(&open_store(&url).await?, &event, input).await
         }
         Command::Speaker {
             command:

@@ -76,10 +76,51 @@ pub enum Command {
         date: Option<chrono::NaiveDate>,
         #[arg(long, default_value = "")]
         reason: String,
-        /// Also move pinned sessions.
+        /// Also move pinned sessions (the same as `--pinned move`).
         #[arg(long)]
         include_pinned: bool,
+        /// Talks running at `--from`: restart them from the beginning, or
+        /// resume them with the minutes they had left.
+        #[arg(long, value_parser = ["restart", "resume"], default_value = "restart")]
+        interrupted: String,
+        /// Pinned sessions stay (the shift flows around them) or move.
+        #[arg(long, value_parser = ["stay", "move"])]
+        pinned: Option<String>,
         /// Show what would move, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Re-plan one talk: move it (time and/or track), swap two, cancel or
+    /// restore one; `--dry-run` only previews.
+    #[command(group(
+        clap::ArgGroup::new("what")
+            .required(true)
+            .args(["move_guid", "swap", "cancel", "restore"])
+    ))]
+    Change {
+        #[arg(long)]
+        event: String,
+        /// The talk (guid) to move; give `--to` and/or `--track`.
+        #[arg(long = "move", value_name = "GUID")]
+        move_guid: Option<String>,
+        /// New start (HH:MM on the talk's day, event time, or RFC 3339).
+        #[arg(long, requires = "move_guid")]
+        to: Option<String>,
+        /// New track slug.
+        #[arg(long, requires = "move_guid")]
+        track: Option<String>,
+        /// Two talks (guids) that trade places.
+        #[arg(long, num_args = 2, value_names = ["A", "B"])]
+        swap: Option<Vec<String>>,
+        /// The talk (guid) to cancel; it stays listed, marked cancelled.
+        #[arg(long, value_name = "GUID")]
+        cancel: Option<String>,
+        /// The cancelled talk (guid) to bring back.
+        #[arg(long, value_name = "GUID")]
+        restore: Option<String>,
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Show what would change, change nothing.
         #[arg(long)]
         dry_run: bool,
     },

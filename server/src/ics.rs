@@ -125,6 +125,11 @@ fn push_event(
         out,
         &format!("SEQUENCE:{}", sequences.get(&s.guid).copied().unwrap_or(0)),
     );
+    // Kept, not dropped: a calendar only removes an event it is told is
+    // cancelled (with a higher SEQUENCE, which the cancel raised).
+    if s.cancelled {
+        push_line(out, "STATUS:CANCELLED");
+    }
     push_line(out, &format!("SUMMARY:{}", escape(&s.title)));
     let names: Vec<&str> = s
         .speakers

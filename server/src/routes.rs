@@ -5,6 +5,7 @@ mod admin_forms;
 mod api;
 mod atom;
 mod calendar;
+mod change_api;
 mod export;
 mod live;
 pub mod login;
@@ -138,6 +139,8 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             post(admin_forms::set_component),
         )
         .route("/admin/e/{event}/shift", post(admin_forms::apply_shift))
+        .route("/admin/e/{event}/change", post(admin_forms::apply_change))
+        .route("/admin/e/{event}/pin", post(admin_forms::set_pinned))
         .route(
             "/admin/e/{event}/speakers/{speaker}/link",
             post(admin_forms::issue_speaker_link),
@@ -153,6 +156,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .route(
             "/api/v1/events/{event}/shifts/{id}/revert",
             post(shift_api::post_revert),
+        )
+        .route(
+            "/api/v1/events/{event}/changes",
+            post(change_api::post_change),
         )
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/time", get(screen::time))

@@ -4,5 +4,6 @@
 //! (`marquee` subcommands share the parsing and the store, not this: they
 //! have no read model or open pages to tell.)
 
+pub mod change;
 pub mod shift;
 pub mod status;

@@ -226,6 +226,151 @@ fn shift_previews_as_a_table_then_applies() {
     );
 }
 
+/// The demo's guid of the talk titled `title`.
+fn demo_guid(title: &str) -> String {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    server::demo::conference("demo", day)
+        .sessions
+        .into_iter()
+        .find(|s| s.title == title)
+        .unwrap()
+        .guid
+}
+
+#[test]
+fn change_moves_cancels_and_restores_one_talk_naming_the_flag_at_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    assert!(
+        run(&db, &["demo", "--date", "2026-11-23"], None)
+            .status
+            .success()
+    );
+    let guid = demo_guid("Postmortems without blame");
+    let mv = [
+        "change", "--event", "demo", "--move", &guid, "--to", "20:10", "--track", "track-4",
+    ];
+    let mut dry = mv.to_vec();
+    dry.push("--dry-run");
+    let out = run(&db, &dry, None);
+    let table = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        table.contains("Postmortems without blame") && table.contains("track-4 20:10"),
+        "{table}"
+    );
+    assert!(table.contains("dry run: nothing changed"));
+    let out = run(&db, &mv, None);
+    assert_eq!(out.status.code(), Some(2), "a reason is required");
+    assert!(
+        text(&out.stderr).contains("--reason"),
+        "{}",
+        text(&out.stderr)
+    );
+    let mut apply = mv.to_vec();
+    apply.extend(["--reason", "speaker late"]);
+    let out = run(&db, &apply, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("applied as schedule version 2"));
+
+    let out = run(
+        &db,
+        &[
+            "change",
+            "--event",
+            "demo",
+            "--cancel",
+            "no-such-talk",
+            "--reason",
+            "x",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--cancel"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &db,
+        &[
+            "change", "--event", "demo", "--cancel", &guid, "--reason", "ill",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("cancelled"));
+    let out = run(
+        &db,
+        &[
+            "change",
+            "--event",
+            "demo",
+            "--restore",
+            &guid,
+            "--reason",
+            "better",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("applied as schedule version 4"));
+    // Exactly one of --move, --swap, --cancel, --restore.
+    let out = run(&db, &["change", "--event", "demo", "--reason", "x"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn shift_restarts_or_resumes_the_talks_it_interrupts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    assert!(
+        run(&db, &["demo", "--date", "2026-11-23"], None)
+            .status
+            .success()
+    );
+    let shift = |mode: &str| {
+        run(
+            &db,
+            &[
+                "shift",
+                "--event",
+                "demo",
+                "--tracks",
+                "track-2",
+                "--from",
+                "17:25",
+                "--to",
+                "18:15",
+                "--date",
+                "2026-11-23",
+                "--interrupted",
+                mode,
+                "--dry-run",
+            ],
+            None,
+        )
+    };
+    let out = shift("restart");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("interrupted after 25 min")
+            && text(&out.stdout).contains("→ 18:15 (40 min)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = shift("resume");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("→ 18:15 (15 min)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = shift("later");
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[test]
 fn speaker_links_are_printed_once_and_work_as_tokens() {
     let dir = tempfile::tempdir().unwrap();

@@ -35,6 +35,7 @@ async fn the_document_is_openapi_3_1_with_bearer_auth_on_the_write_routes() {
         ("post", "/api/v1/events/{event}/shifts"),
         ("get", "/api/v1/events/{event}/shifts"),
         ("post", "/api/v1/events/{event}/shifts/{id}/revert"),
+        ("post", "/api/v1/events/{event}/changes"),
         ("post", "/api/v1/events/{event}/import"),
     ] {
         let op = &doc["paths"][path][method];
@@ -120,5 +121,50 @@ async fn a_malformed_path_id_is_a_json_422_naming_it() {
         let body = body_json(res).await;
         assert_eq!(body["error"]["code"], "invalid", "{uri}");
         assert_eq!(body["error"]["field"], "id", "{uri}");
+    }
+}
+
+/// A `$ref` to a schema left out of `components` makes the document
+/// unusable to generators (schemathesis among them).
+#[tokio::test]
+async fn every_schema_reference_resolves() {
+    fn refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x.as_str()) {
+                        ("$ref", Some(r)) => out.push(r),
+                        _ => refs(x, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let t = app_with_demo().await;
+    let doc = body_json(t.get("/api/openapi.json").await).await;
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(
+        found.contains(&"#/components/schemas/ChangeVerb"),
+        "{found:?}"
+    );
+    for r in found {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} dangles"
+        );
+    }
+    let change = &doc["components"]["schemas"]["ChangeInput"]["properties"];
+    for field in [
+        "version", "op", "guid", "start", "track", "a", "b", "reason", "dry_run",
+    ] {
+        assert!(change[field].is_object(), "ChangeInput.{field}");
+    }
+    let shift = &doc["components"]["schemas"]["ShiftInput"]["properties"];
+    for field in ["interrupted", "pinned", "version"] {
+        assert!(shift[field].is_object(), "ShiftInput.{field}");
     }
 }

@@ -474,26 +474,25 @@ fn subscriptions_are_checked_and_a_shift_reaches_who_follows_it() {
         404
     );
 
-    // Track 2 from 18:00 Moscow, 30 minutes later. Its first moved talk:
-    let first = demo()
+    // Track 2 from 18:00 Moscow, 30 minutes later. The talk running at
+    // 18:00 is interrupted and restarts at 18:30: it is the first move.
+    let running = demo()
         .sessions
         .iter()
-        .filter(|s| {
-            s.track == "track-2"
-                && s.start
-                    .with_timezone(&Moscow)
-                    .format("%H:%M")
-                    .to_string()
-                    .as_str()
-                    >= "18:00"
+        .find(|s| {
+            let at = |t: chrono::DateTime<chrono::Utc>| {
+                t.with_timezone(&Moscow).format("%H:%M").to_string()
+            };
+            s.track == "track-2" && at(s.start).as_str() < "18:00" && at(s.end()).as_str() > "18:00"
         })
-        .map(|s| s.start)
-        .min()
-        .unwrap();
+        .unwrap()
+        .clone();
+    let first = running.start;
     let hhmm = |tz: chrono_tz::Tz, t: chrono::DateTime<chrono::Utc>| {
         t.with_timezone(&tz).format("%H:%M").to_string()
     };
-    let later = first + chrono::Duration::minutes(30);
+    let later = first + chrono::Duration::minutes(40);
+    assert_eq!(hhmm(Moscow, later), "18:30");
     m.shift(&["track-2"], "18:00", 30);
     let s1 = push.wait_inbox("s1", 1);
     assert_eq!(s1.len(), 1, "s1 got {s1:?}");

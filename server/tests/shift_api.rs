@@ -23,16 +23,38 @@ async fn a_dry_run_previews_without_changing_anything() {
     assert_eq!(res.status(), StatusCode::OK);
     let p = body_json(res).await;
     assert_eq!(p["dry_run"], true);
+    // The talks running at 17:25 are interrupted and restart at 18:15
+    // (they used to be left in the past); the pinned keynote stays, so
+    // its track restarts with the 17:50 talk.
     assert_eq!(
-        p["preview"]["delta_min"], 25,
-        "the first session from 17:25 is at 17:50 → 18:15"
+        p["preview"]["delta_min"], 75,
+        "the first moved session is a talk interrupted at 17:25: 17:00 → 18:15"
     );
     let moved = p["preview"]["moved"].as_array().unwrap();
     assert_eq!(
         moved.len(),
-        20,
-        "all 24 sessions but the four that started at 17:00"
+        23,
+        "the 20 sessions from 17:25 and the 3 talks interrupted then"
     );
+    let interrupted: Vec<_> = p["change"]["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["interrupted"]["mode"] == "restart")
+        .collect();
+    assert_eq!(interrupted.len(), 3, "every track but the keynote's");
+    for e in interrupted {
+        assert_eq!(e["after"]["start"], "2026-11-23T15:15:00Z", "{e}");
+        assert_eq!(e["interrupted"]["ran_min"], 25);
+    }
+    assert!(
+        moved
+            .iter()
+            .any(|m| m["title"] == "Postmortems without blame"
+                && m["new_start"] == "2026-11-23T15:15:00Z"),
+        "after the pinned keynote, the 17:50 talk restarts track 1"
+    );
+    assert_eq!(p["version"], before.version);
     assert!(
         p["preview"]["conflicts"]
             .as_array()

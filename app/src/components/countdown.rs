@@ -20,6 +20,8 @@ use crate::domain::screen::{
 pub struct ScreenLabels {
     pub up_next: String,
     pub live_now: String,
+    /// A talk is on but its stream is down.
+    pub paused: String,
     pub break_time: String,
     pub delayed: String,
     pub done: String,
@@ -123,6 +125,17 @@ fn panel(t: &ScreenTrack, d: &ScreenData, now: DateTime<Utc>, l: &ScreenLabels) 
             if let Some(i) = d.incidents.iter().find(|i| i.affects(&t.slug)) {
                 p.note = format!("{}: {}", i.name, i.message);
             }
+        }
+        ScreenState::Paused {
+            session,
+            elapsed,
+            incident,
+        } => {
+            (p.state, p.heading) = ("paused", l.paused.clone());
+            show(&mut p, &session);
+            p.times = format!("{}–{}", at(session.start), at(session.end()));
+            p.count = fill_time(&l.running, format_duration(elapsed));
+            p.note = format!("{}: {}", incident.name, incident.message);
         }
         ScreenState::Break { next } => {
             (p.state, p.heading) = ("break", l.break_time.clone());
@@ -257,6 +270,7 @@ mod tests {
         ScreenLabels {
             up_next: "Up next".into(),
             live_now: "Live now".into(),
+            paused: "Paused — technical difficulties".into(),
             break_time: "Break".into(),
             delayed: "Delayed".into(),
             done: "No more sessions today".into(),

@@ -20,6 +20,9 @@ pub struct Move {
     pub speakers: Vec<String>,
     pub old_start: DateTime<Utc>,
     pub new_start: DateTime<Utc>,
+    /// Called off rather than moved (`new_start` is then `old_start`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cancelled: bool,
 }
 
 /// The language-neutral content of a notice (the outbox's payload).
@@ -175,7 +178,9 @@ impl Notice {
                 }
                 .to_string();
                 // Someone following only starred talks wants to hear which.
-                let body = if !who.all_tracks && who.tracks.is_empty() {
+                let body = if first.cancelled {
+                    t!("push.talk_cancelled", locale = lang, title = first.title)
+                } else if !who.all_tracks && who.tracks.is_empty() {
                     t!(
                         "push.talk_now_at",
                         locale = lang,
@@ -207,6 +212,19 @@ impl Notice {
             } => {
                 let me = who.speaker.as_ref()?;
                 let mine: Vec<&Move> = moves.iter().filter(|m| m.speakers.contains(me)).collect();
+                // A cancelled talk has no new time to confirm: told, not asked.
+                if let Some(c) = mine.iter().find(|m| m.cancelled)
+                    && mine.iter().all(|m| m.cancelled)
+                {
+                    return Some(base(
+                        "speaker_move",
+                        t!("push.your_talk_cancelled_title", locale = lang).to_string(),
+                        t!("push.talk_cancelled", locale = lang, title = c.title).to_string(),
+                        format!("speaker-{event}"),
+                        format!("/e/{event}/talk/{}", c.guid),
+                    ));
+                }
+                let mine: Vec<&Move> = mine.into_iter().filter(|m| !m.cancelled).collect();
                 let first = mine.iter().min_by_key(|m| m.new_start)?;
                 let body = t!(
                     "push.your_talk_moved",
@@ -277,6 +295,7 @@ mod tests {
                 speakers: vec!["ada".into()],
                 old_start: at(14, 25),
                 new_start: at(15, 15),
+                cancelled: false,
             },
             Move {
                 guid: "g2".into(),
@@ -286,6 +305,7 @@ mod tests {
                 speakers: vec!["bob".into()],
                 old_start: at(14, 30),
                 new_start: at(15, 20),
+                cancelled: false,
             },
         ]
     }
@@ -360,6 +380,33 @@ mod tests {
     }
 
     #[test]
+    fn a_speaker_is_told_of_a_cancelled_talk_and_not_asked_to_confirm_it() {
+        let mut m = moves();
+        m[0].cancelled = true;
+        m[0].new_start = m[0].old_start;
+        let n = Notice::SpeakerMove {
+            event: "demo".into(),
+            shift_id: 4,
+            moves: m,
+        };
+        let ada = Audience {
+            speaker: Some("ada".into()),
+            ..Default::default()
+        };
+        let msg = n.render(&ada, "en", chrono_tz::Europe::Moscow).unwrap();
+        assert_eq!(msg.title, "Your talk is cancelled");
+        assert!(msg.body.contains("Rust at scale"), "{}", msg.body);
+        assert!(msg.actions.is_empty() && msg.shift_id.is_none());
+        // Bob's talk only moved: he is asked as before.
+        let bob = Audience {
+            speaker: Some("bob".into()),
+            ..Default::default()
+        };
+        let msg = n.render(&bob, "en", chrono_tz::Europe::Moscow).unwrap();
+        assert_eq!(msg.actions.len(), 2);
+    }
+
+    #[test]
     fn a_delay_across_the_autumn_dst_change_reads_in_wall_clock_time() {
         // 2026-10-25 in Paris: 03:00 CEST becomes 02:00 CET. A talk at
         // 02:45 CEST delayed by 30 minutes starts at 02:15 CET.
@@ -375,6 +422,7 @@ mod tests {
                 speakers: vec![],
                 old_start: Utc.with_ymd_and_hms(2026, 10, 25, 0, 45, 0).unwrap(),
                 new_start: Utc.with_ymd_and_hms(2026, 10, 25, 1, 15, 0).unwrap(),
+                cancelled: false,
             }],
         };
         let all = Audience {

@@ -113,8 +113,9 @@ impl Session {
         self.start + Duration::minutes(self.duration_min)
     }
 
+    /// Running now; a cancelled session never is.
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
-        self.start <= now && now < self.end()
+        !self.cancelled && self.start <= now && now < self.end()
     }
 }
 
@@ -155,7 +156,7 @@ impl Schedule {
     pub fn next_in_track(&self, track: &str, now: DateTime<Utc>) -> Option<&Session> {
         self.track_sessions(track)
             .into_iter()
-            .find(|s| s.start > now && s.kind != SessionKind::Break)
+            .find(|s| s.start > now && s.kind != SessionKind::Break && !s.cancelled)
     }
 
     /// How a session relates to `now`, for the live/next marks.

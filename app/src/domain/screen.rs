@@ -106,6 +106,12 @@ impl ScreenIncident {
     pub fn affects(&self, track: &str) -> bool {
         self.reach.covers(track)
     }
+
+    /// Whether it names `track`'s own stream (not just the whole event):
+    /// what makes a running talk "paused" rather than "live".
+    pub fn stream_down(&self, track: &str) -> bool {
+        matches!(&self.reach, IncidentReach::Tracks(t) if t.iter().any(|x| x == track))
+    }
 }
 
 /// One track on a screen with the sessions the browser needs.
@@ -179,6 +185,13 @@ pub enum ScreenState {
         session: ScreenSession,
         elapsed: Duration,
     },
+    /// A talk is on, but an open incident names this track's stream: the
+    /// audience cannot see it, so the screen must not say "live".
+    Paused {
+        session: ScreenSession,
+        elapsed: Duration,
+        incident: ScreenIncident,
+    },
     /// A break is on; what follows it today, if anything.
     Break {
         next: Option<(ScreenSession, Duration)>,
@@ -212,10 +225,11 @@ pub fn screen_state(
     state_at(&track_sessions(schedule, track), incidents, track, now, &tz)
 }
 
-/// The state from a track's sessions (start order). A running talk wins
-/// over an incident (the room is live even when its stream is not; the
-/// view still shows the notice); otherwise an incident turns the wait into
-/// "delayed". Breaks never count as "up next".
+/// The state from a track's sessions (start order). A running talk is
+/// live unless an incident names this track's stream (then it is paused);
+/// an incident of the whole event or of other components leaves it live
+/// (the view still shows the notice). Otherwise an incident turns the wait
+/// into "delayed". Breaks never count as "up next".
 pub fn state_at(
     sessions: &[ScreenSession],
     incidents: &[ScreenIncident],
@@ -229,6 +243,13 @@ pub fn state_at(
         .filter(|s| s.start <= now && now < s.end())
         .max_by_key(|s| s.start);
     if let Some(s) = running.filter(|s| s.kind != SessionKind::Break) {
+        if let Some(incident) = incidents.iter().find(|i| i.stream_down(track)) {
+            return ScreenState::Paused {
+                session: s.clone(),
+                elapsed: now - s.start,
+                incident: incident.clone(),
+            };
+        }
         return ScreenState::LiveNow {
             session: s.clone(),
             elapsed: now - s.start,
@@ -270,11 +291,13 @@ pub fn state_at(
     }
 }
 
-/// A track's sessions in start order, in screen form.
+/// A track's sessions in start order, in screen form. Cancelled ones are
+/// left out: a hall screen shows what will happen.
 pub fn track_sessions(schedule: &Schedule, track: &str) -> Vec<ScreenSession> {
     schedule
         .track_sessions(track)
         .into_iter()
+        .filter(|s| !s.cancelled)
         .map(|s| ScreenSession {
             title: s.title.clone(),
             speakers: s
@@ -505,14 +528,22 @@ mod tests {
         }
         let delay = [incident(Some(&["track-2"]))];
         assert_eq!(
-            title_and_secs(&state(&e, &delay, "2026-11-23 17:20:00")),
+            title_and_secs(&state(&e, &[], "2026-11-23 17:20:00")),
             ("A".into(), 1200),
             "a running talk stays live"
         );
+        // With its stream down it is paused, not "live now"; an incident
+        // of the whole event or of another track's stream leaves it live.
         assert!(matches!(
             state(&e, &delay, "2026-11-23 17:20:00"),
-            ScreenState::LiveNow { .. }
+            ScreenState::Paused { ref session, .. } if session.title == "A"
         ));
+        for other in [incident(None), incident(Some(&["track-1"]))] {
+            assert!(matches!(
+                state(&e, &[other], "2026-11-23 17:20:00"),
+                ScreenState::LiveNow { .. }
+            ));
+        }
         let after = state(&e, &[], "2026-11-23 17:40:00");
         assert_eq!(
             title_and_secs(&after),

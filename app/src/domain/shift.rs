@@ -23,6 +23,7 @@ pub use conflicts::Conflict;
 pub use selection::TrackSelection;
 pub(crate) use selection::selected_tracks;
 
+use super::replan::{ChangePreview, ConflictKind};
 use super::schedule::{Event, Schedule, Session};
 use super::time::{local_date, local_to_utc_lenient};
 
@@ -98,6 +99,60 @@ pub struct ShiftPreview {
     pub moved: Vec<MovedSession>,
     pub conflicts: Vec<Conflict>,
     pub delta_min: i64,
+}
+
+impl ShiftPreview {
+    /// The change in the older shift shape: the sessions that run at another
+    /// time, and the warnings that shape can say. Room overlaps have no word
+    /// there; the change itself has them.
+    pub fn from_change(change: &ChangePreview) -> Self {
+        let moved: Vec<MovedSession> = change
+            .edits
+            .iter()
+            .filter(|e| !e.after.cancelled && e.before.start != e.after.start)
+            .map(|e| MovedSession {
+                guid: e.guid.clone(),
+                title: e.title.clone(),
+                track: e.after.track.clone(),
+                old_start: e.before.start,
+                new_start: e.after.start,
+                delta_min: e.delta_min(),
+            })
+            .collect();
+        let conflicts = change
+            .conflicts
+            .iter()
+            .filter_map(|c| {
+                let guid = c.guid.clone();
+                Some(match c.kind {
+                    ConflictKind::PastDayEnd => Conflict::PastDayEnd { guid },
+                    ConflictKind::CrossesMidnight => Conflict::CrossesMidnight { guid },
+                    ConflictKind::CrossesDst => Conflict::CrossesDst { guid },
+                    ConflictKind::MovedSince => Conflict::MovedSince { guid },
+                    ConflictKind::OverlapsPinned => Conflict::OverlapsPinned {
+                        guid,
+                        pinned_guid: c.other.clone()?,
+                    },
+                    ConflictKind::SpeakerClash => {
+                        let sp = c.speaker.as_ref()?;
+                        Conflict::SpeakerClash {
+                            speaker_key: sp.key.clone(),
+                            speaker_name: sp.name.clone(),
+                            a_guid: guid,
+                            b_guid: c.other.clone()?,
+                        }
+                    }
+                    ConflictKind::RoomOverlap => return None,
+                })
+            })
+            .collect();
+        let delta_min = moved.first().map_or(0, |m| m.delta_min);
+        Self {
+            moved,
+            conflicts,
+            delta_min,
+        }
+    }
 }
 
 /// Why a shift request was refused; [`ShiftError::field`] names the request

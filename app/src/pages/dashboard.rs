@@ -27,6 +27,8 @@ pub fn render() -> AnyView {
         <p>
             <a class="button" href=format!("/admin/e/{slug}/shift")>{t!("shift.title", locale = lang).to_string()}</a>
             " "
+            <a class="button" href=format!("/admin/e/{slug}/talks") data-testid="replan-link">{t!("replan.title", locale = lang).to_string()}</a>
+            " "
             <a class="button" href=format!("/admin/e/{slug}/screens")>{t!("admin.screens", locale = lang).to_string()}</a>
             " "
             <a class="button" href=format!("/admin/e/{slug}/speakers")>{t!("admin.speakers", locale = lang).to_string()}</a>

@@ -149,6 +149,9 @@ pub fn grid(
         .iter()
         .map(|(row, label)| view! { <div class="tick" style=format!("--row:{row}")>{label.clone()}</div> })
         .collect_view();
+    // A talk on a track whose stream an open incident names is paused,
+    // not live: the audience cannot see it.
+    let incidents = super::screen::incidents(view);
     let items = a
         .items
         .iter()
@@ -156,8 +159,14 @@ pub fn grid(
             let x = it.session;
             let track = s.track(&x.track);
             let color = track.map(|t| t.color.clone()).unwrap_or_default();
-            let mark = s.mark(x, now);
+            let mut mark = s.mark(x, now);
+            let paused = mark == SessionMark::Live && incidents.iter().any(|i| i.stream_down(&x.track));
+            if paused {
+                mark = SessionMark::Later;
+            }
             let badge = match mark {
+                _ if x.cancelled => Some(("badge badge-cancelled", t!("schedule.cancelled", locale = lang).to_string())),
+                _ if paused => Some(("badge badge-paused", t!("schedule.paused", locale = lang).to_string())),
                 SessionMark::Live => Some(("badge badge-live", t!("schedule.live_now", locale = lang).to_string())),
                 SessionMark::UpNext => Some(("badge badge-next", t!("schedule.up_next", locale = lang).to_string())),
                 _ => None,
@@ -166,8 +175,9 @@ pub fn grid(
                 view! { <span class="was" data-testid="was">{t!("schedule.was", locale = lang, time = format_hhmm(view.tz, *w)).to_string()}" →"</span> }
             });
             let class = format!(
-                "slot kind-{}{}{}{}{}",
+                "slot kind-{}{}{}{}{}{}",
                 x.kind.as_str(),
+                if x.cancelled { " is-cancelled" } else { "" },
                 if mark == SessionMark::Live { " is-live" } else { "" },
                 if mark == SessionMark::Past { " is-past" } else { "" },
                 if marks.was.contains_key(&x.guid) { " is-moved" } else { "" },

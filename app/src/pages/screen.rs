@@ -35,7 +35,7 @@ pub fn screen_data_for(
 
 /// What screens announce: open incidents and running maintenance, each
 /// with the tracks it reaches and its latest words as plain text.
-fn incidents(view: &EventView) -> Vec<ScreenIncident> {
+pub(super) fn incidents(view: &EventView) -> Vec<ScreenIncident> {
     view.status
         .incidents
         .iter()
@@ -109,6 +109,7 @@ fn labels(lang: &str) -> ScreenLabels {
     ScreenLabels {
         up_next: l("screen.up_next"),
         live_now: l("screen.live_now"),
+        paused: l("screen.paused"),
         break_time: l("screen.break"),
         delayed: l("screen.delayed"),
         done: l("screen.done"),

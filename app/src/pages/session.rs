@@ -39,7 +39,12 @@ pub fn render() -> AnyView {
         .filter_map(|k| s.speaker(k))
         .map(|p| view! { <li>{p.name.clone()}</li> })
         .collect_view();
+    let paused = super::screen::incidents(&view)
+        .iter()
+        .any(|i| i.stream_down(&x.track));
     let badge = match s.mark(x, now) {
+        _ if x.cancelled => Some(t!("schedule.cancelled", locale = lang).to_string()),
+        SessionMark::Live if paused => Some(t!("schedule.paused", locale = lang).to_string()),
         SessionMark::Live => Some(t!("schedule.live_now", locale = lang).to_string()),
         SessionMark::UpNext => Some(t!("schedule.up_next", locale = lang).to_string()),
         _ => None,

@@ -13,7 +13,10 @@ use super::request::{self, CurrentUser};
 use super::schedule::{GridMarks, grid};
 use crate::domain::access::Action;
 use crate::domain::agenda;
-use crate::domain::shift::{Conflict, ShiftKind, ShiftPreview, apply_preview, preview_shift};
+use crate::domain::replan::{
+    self, ChangeOp, ChangePreview, ChangeRequest, InterruptedMode, plan_change,
+};
+use crate::domain::shift::{ShiftKind, ShiftPreview, apply_preview};
 use crate::domain::time::{format_hhmm, local_date};
 use crate::read_model::EventView;
 use crate::shift_input::{ShiftForm, parse};
@@ -32,7 +35,11 @@ pub fn render() -> AnyView {
             .input(true)
             .and_then(|i| parse(&view.schedule, &i, Utc::now()))
             .and_then(|cmd| {
-                preview_shift(&view.schedule, view.tz, &cmd.request).map_err(Into::into)
+                let req = ChangeRequest {
+                    version: view.schedule.version,
+                    op: ChangeOp::Shift(cmd.plan),
+                };
+                plan_change(&view.schedule, view.tz, &req).map_err(Into::into)
             })
     });
     let error = request::form_error()
@@ -88,6 +95,11 @@ fn form(view: &EventView, input: &ShiftForm, lang: &str) -> impl IntoView + use<
             <label for="from">{t!("shift.from", locale = lang).to_string()}</label>
             <input id="from" name="from" type="time" required value=input.from.clone() />
             <label class="check"><input type="checkbox" name="include_pinned" checked=!input.include_pinned.trim().is_empty() />{t!("shift.include_pinned", locale = lang).to_string()}</label>
+            <fieldset>
+                <legend>{t!("shift.interrupted", locale = lang).to_string()}</legend>
+                <label class="check"><input type="radio" name="interrupted" value="restart" checked={input.interrupted.trim() != "resume"} />{t!("shift.restart", locale = lang).to_string()}</label>
+                <label class="check"><input type="radio" name="interrupted" value="resume" checked={input.interrupted.trim() == "resume"} data-testid="resume" />{t!("shift.resume", locale = lang).to_string()}</label>
+            </fieldset>
             <div class="row">
                 <span>{t!("shift.by", locale = lang).to_string()}</span>
                 {quick}
@@ -101,39 +113,28 @@ fn form(view: &EventView, input: &ShiftForm, lang: &str) -> impl IntoView + use<
     }
 }
 
-/// The sessions a warning is about, to flag them on the timeline.
-fn conflict_guids(c: &Conflict) -> Vec<&str> {
-    match c {
-        Conflict::SpeakerClash { a_guid, b_guid, .. } => vec![a_guid, b_guid],
-        Conflict::OverlapsPinned { guid, pinned_guid } => vec![guid, pinned_guid],
-        Conflict::PastDayEnd { guid }
-        | Conflict::CrossesMidnight { guid }
-        | Conflict::CrossesDst { guid }
-        | Conflict::MovedSince { guid } => vec![guid],
-    }
-}
-
 fn preview_part(
     view: &EventView,
-    p: &ShiftPreview,
+    change: &ChangePreview,
     input: &ShiftForm,
     user: &CurrentUser,
     lang: &str,
 ) -> AnyView {
     let slug = view.schedule.event.slug.clone();
     let may_apply = user.access.may(Action::Schedule, &slug);
-    let shifted = apply_preview(&view.schedule, p);
+    let p = &ShiftPreview::from_change(change);
+    let shifted = replan::apply_change(&view.schedule, change)
+        .unwrap_or_else(|_| apply_preview(&view.schedule, p));
     let marks = GridMarks {
         was: p
             .moved
             .iter()
             .map(|m| (m.guid.clone(), m.old_start))
             .collect(),
-        flagged: p
+        flagged: change
             .conflicts
             .iter()
-            .flat_map(conflict_guids)
-            .map(str::to_owned)
+            .flat_map(|c| std::iter::once(c.guid.clone()).chain(c.other.clone()))
             .collect(),
     };
     let day = p.moved.first().map(|m| local_date(view.tz, m.new_start));
@@ -145,15 +146,28 @@ fn preview_part(
         .iter()
         .map(|m| view! { <li>{format!("{} · {} · {} → {}", m.track, m.title, format_hhmm(view.tz, m.old_start), format_hhmm(view.tz, m.new_start))}</li> })
         .collect_view();
-    let conflicts = (!p.conflicts.is_empty()).then(|| {
+    let interrupted = change.interrupted().next().is_some().then(|| {
+        let items = change
+            .interrupted()
+            .map(|e| {
+                let how = match e.interrupted.as_ref().map(|i| i.mode) {
+                    Some(InterruptedMode::Resume) => t!("shift.resumes", locale = lang, time = format_hhmm(view.tz, e.after.start), minutes = e.after.duration_min),
+                    _ => t!("shift.restarts", locale = lang, time = format_hhmm(view.tz, e.after.start)),
+                };
+                view! { <li>{format!("{} · {} · {}", e.before.track, e.title, how)}</li> }
+            })
+            .collect_view();
+        view! { <h3>{t!("shift.interrupted_talks", locale = lang).to_string()}</h3><ul data-testid="interrupted">{items}</ul> }
+    });
+    let conflicts = (!change.conflicts.is_empty()).then(|| {
         // Messages name sessions by guid; organisers know them by title.
-        let titled = |c: &Conflict| {
-            conflict_guids(c).into_iter().fold(c.message(), |m, g| match view.schedule.session(g) {
+        let titled = |c: &replan::Conflict| {
+            [Some(c.guid.as_str()), c.other.as_deref()].into_iter().flatten().fold(c.message(), |m, g| match view.schedule.session(g) {
                 Some(x) => m.replace(g, &format!("“{}”", x.title)),
                 None => m,
             })
         };
-        let items = p.conflicts.iter().map(|c| view! { <li>{titled(c)}</li> }).collect_view();
+        let items = change.conflicts.iter().map(|c| view! { <li>{titled(c)}</li> }).collect_view();
         view! { <h3>{t!("shift.conflicts", locale = lang).to_string()}</h3><ul class="conflicts" data-testid="conflicts">{items}</ul> }
     });
     // The POST gets exactly what was previewed, field by field.
@@ -173,6 +187,7 @@ fn preview_part(
                 <input type="hidden" name="until" value=input.until.clone() />
                 <input type="hidden" name="date" value=input.date.clone() />
                 <input type="hidden" name="include_pinned" value=input.include_pinned.clone() />
+                <input type="hidden" name="interrupted" value=input.interrupted.clone() />
                 <label for="reason">{t!("shift.reason", locale = lang).to_string()}</label>
                 <input id="reason" name="reason" required maxlength="500" />
                 <button type="submit" class="primary" data-testid="apply">{t!("shift.apply", locale = lang).to_string()}</button>
@@ -183,6 +198,7 @@ fn preview_part(
         <section class="card" data-testid="shift-preview">
             <h2>{t!("shift.preview", locale = lang).to_string()}": "{t!("shift.moves", locale = lang, count = p.moved.len()).to_string()}{format!(" ({:+} min)", p.delta_min)}</h2>
             <ul>{moved}</ul>
+            {interrupted}
             {conflicts}
             {apply}
             {timeline}

@@ -122,11 +122,13 @@ pub(super) async fn load_on(conn: &mut AnyConnection, ev: &EventRow) -> Result<S
     }
 
     // SQLite reports a BOOLEAN column with a type the Any driver rejects, so
-    // `pinned` is read as an integer expression on both backends.
+    // `pinned` and `cancelled` are read as integer expressions on both
+    // backends.
     let sessions = sqlx::query(
         "select s.session_id, s.guid, s.title, s.abstract_md, s.kind, s.start_at, \
          s.duration_min, t.slug as track_slug, s.language, \
-         case when s.pinned then 1 else 0 end as pinned_int \
+         case when s.pinned then 1 else 0 end as pinned_int, \
+         case when s.cancelled then 1 else 0 end as cancelled_int \
          from session s join track t on t.track_id = s.track_id \
          where s.event_id = $1 order by s.start_at, t.position, t.slug, s.guid",
     )
@@ -138,6 +140,7 @@ pub(super) async fn load_on(conn: &mut AnyConnection, ev: &EventRow) -> Result<S
         let kind: String = r.try_get("kind")?;
         let session_id: i64 = r.try_get("session_id")?;
         let pinned: i64 = r.try_get("pinned_int")?;
+        let cancelled: i64 = r.try_get("cancelled_int")?;
         Ok(Session {
             guid: r.try_get("guid")?,
             title: r.try_get("title")?,
@@ -151,8 +154,7 @@ pub(super) async fn load_on(conn: &mut AnyConnection, ev: &EventRow) -> Result<S
             language: r.try_get("language")?,
             pinned: pinned != 0,
             speakers: billing.remove(&session_id).unwrap_or_default(),
-            // Not stored yet: cancelling arrives with the re-planning store.
-            cancelled: false,
+            cancelled: cancelled != 0,
         })
     })
     .collect::<Result<Vec<_>>>()?;

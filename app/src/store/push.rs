@@ -12,6 +12,6 @@ mod subscriptions;
 
 pub use delivery::{AttemptOutcome, DueDelivery, PushCounts};
 pub use keys::VapidKeyRecord;
-pub(super) use outbox::{enqueue_incident, enqueue_shift};
+pub(super) use outbox::{enqueue_change, enqueue_incident, enqueue_shift};
 pub use prune::PruneCounts;
 pub use subscriptions::NewSubscription;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use super::events::{EventRow, event_row, load_on, require_event};
-use super::{Store, changes, instant, push, unix};
+use super::{Store, changes, instant, push, replan, unix};
 use crate::domain::change::ChangeKind;
 use crate::domain::shift::{
     ShiftError, ShiftKind, ShiftPreview, ShiftRequest, preview_revert, preview_shift,
@@ -106,7 +106,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let ev = lock_event(&mut tx, slug, now).await?;
         let row = sqlx::query(
-            "select s.kind, s.preview_json, r.shift_id as reverted_by from shift s \
+            "select s.kind, s.preview_json, s.change_json, r.shift_id as reverted_by from shift s \
              left join shift r on r.reverts_shift_id = s.shift_id \
              where s.shift_id = $1 and s.event_id = $2",
         )
@@ -125,6 +125,18 @@ impl Store {
             return Err(AppError::Conflict(format!(
                 "shift {shift_id} was already reverted by shift {by}"
             )));
+        }
+        // A change made by the re-planning core is undone slot by slot.
+        if let Some(json) = row.try_get::<Option<String>, _>("change_json")? {
+            let stored = replan::parse_change(&json)?;
+            let done =
+                replan::revert_on(&mut tx, &ev, shift_id, &stored, actor, reason, now).await?;
+            tx.commit().await?;
+            return Ok(AppliedShift {
+                shift_id: done.shift_id,
+                version: done.version,
+                preview: ShiftPreview::from_change(&done.change),
+            });
         }
         let stored = parse_preview(&row.try_get::<String, _>("preview_json")?)?;
         let tz = parse_zone(&ev.event.time_zone)?;
@@ -209,7 +221,7 @@ impl Store {
 
 /// Bumps the event's schedule version, which locks its row (SQLite: takes
 /// the write lock) so concurrent shifts and imports of one event serialise.
-async fn lock_event(conn: &mut AnyConnection, slug: &str, now: i64) -> Result<EventRow> {
+pub(super) async fn lock_event(conn: &mut AnyConnection, slug: &str, now: i64) -> Result<EventRow> {
     let row = sqlx::query(
         "update event set schedule_version = schedule_version + 1, updated_at = $2 \
          where slug = $1 \
@@ -224,7 +236,7 @@ async fn lock_event(conn: &mut AnyConnection, slug: &str, now: i64) -> Result<Ev
 }
 
 /// A stored shift kind; an unknown word means something else wrote it.
-fn stored_kind(s: &str) -> Result<ShiftKind> {
+pub(super) fn stored_kind(s: &str) -> Result<ShiftKind> {
     ShiftKind::parse(s)
         .ok_or_else(|| AppError::Internal(format!("unknown stored shift kind {s:?}")))
 }

@@ -2,7 +2,8 @@
 //! preview printed as a table. A running server picks the change up within
 //! a second (it follows the change log) and updates open pages.
 
-use app::domain::shift::{ShiftPreview, TrackSelection, preview_shift};
+use app::domain::replan::{ChangeOp, ChangePreview, ChangeRequest, plan_change};
+use app::domain::shift::{ShiftPreview, TrackSelection};
 use app::domain::time::{format_hhmm, parse_zone};
 use app::error::AppError;
 use app::shift_input::{ShiftInput, parse, tracks_from_list};
@@ -33,6 +34,9 @@ fn flag_error(e: AppError) -> CliError {
                 "until" => "--until",
                 "reason" => "--reason",
                 "date" => "--date",
+                "interrupted" => "--interrupted",
+                "pinned" => "--pinned",
+                "version" => "the schedule (changed meanwhile; run again)",
                 other => other,
             };
             CliError::Input(format!("{flag}: {message}"))
@@ -65,8 +69,23 @@ pub fn table(p: &ShiftPreview, tz: chrono_tz::Tz) -> String {
             m.delta_min
         ));
     }
-    for c in &p.conflicts {
-        out.push_str(&format!("warning: {}\n", c.message()));
+    out
+}
+
+/// The interrupted talks and every warning (room overlaps included).
+fn notes(c: &ChangePreview, tz: chrono_tz::Tz) -> String {
+    let mut out = String::new();
+    for e in c.interrupted() {
+        let ran = e.interrupted.as_ref().map_or(0, |i| i.ran_min);
+        out.push_str(&format!(
+            "interrupted after {ran} min: {} → {} ({} min)\n",
+            e.title,
+            format_hhmm(tz, e.after.start),
+            e.after.duration_min
+        ));
+    }
+    for w in &c.conflicts {
+        out.push_str(&format!("warning: {}\n", w.message()));
     }
     out
 }
@@ -78,15 +97,28 @@ pub async fn run(store: &Store, event: &str, input: &ShiftInput) -> CliResult {
         .ok_or_else(|| CliError::Input(format!("--event: no event {event:?}")))?;
     let tz = parse_zone(&schedule.event.time_zone).map_err(|e| CliError::Failed(e.to_string()))?;
     let cmd = parse(&schedule, input, Utc::now()).map_err(flag_error)?;
-    let preview = preview_shift(&schedule, tz, &cmd.request).map_err(|e| flag_error(e.into()))?;
-    print!("{}", table(&preview, tz));
-    println!("{}", preview.summary(&schedule));
+    // Previewed and applied on the same version: a change made by someone
+    // else in between is refused rather than applied blind.
+    let req = ChangeRequest {
+        version: schedule.version,
+        op: ChangeOp::Shift(cmd.plan.clone()),
+    };
+    let change = plan_change(&schedule, tz, &req).map_err(|e| flag_error(e.into()))?;
+    print!("{}", table(&ShiftPreview::from_change(&change), tz));
+    print!("{}", notes(&change, tz));
+    println!("{}", change.summary(&schedule));
     if cmd.dry_run {
         println!("dry run: nothing changed");
         return Ok(());
     }
     let applied = store
-        .apply_shift(event, &cmd.request, "marquee shift", &cmd.reason)
+        .apply_shift_plan(
+            event,
+            &cmd.plan,
+            Some(schedule.version),
+            "marquee shift",
+            &cmd.reason,
+        )
         .await
         .map_err(flag_error)?;
     println!(

@@ -13,10 +13,11 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use super::api::{ApiPath, EventAndId};
-use crate::services::shift;
 use crate::services::status::{
     self, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput,
 };
+use crate::services::{change, shift};
+use app::change_input::ChangeForm;
 use app::domain::access::Action;
 use app::shift_input::ShiftForm;
 
@@ -214,6 +215,50 @@ pub async fn apply_shift(
         Err(e) => Err(e),
     };
     back_to_shift(&state, &user, &event, r)
+}
+
+/// Applies what the re-plan page previewed (move, swap, cancel, restore),
+/// read by the same `ChangeForm` as the page's GET preview, on the version
+/// it was previewed on.
+pub async fn apply_change(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(event): Path<String>,
+    Form(f): Form<ChangeForm>,
+) -> Response {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
+        return e.into_response();
+    }
+    let r = match f.input(false) {
+        Ok(input) => change::apply(&state, &event, &input, &user.email)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    back_to(&state, &user, &format!("/admin/e/{event}/talks"), r)
+}
+
+#[derive(Deserialize)]
+pub struct PinForm {
+    csrf: String,
+    guid: String,
+    /// `1` to pin, anything else to unpin.
+    #[serde(default)]
+    pinned: String,
+}
+
+/// Pins or unpins a session from the re-plan page.
+pub async fn set_pinned(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(event): Path<String>,
+    Form(f): Form<PinForm>,
+) -> Response {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
+        return e.into_response();
+    }
+    let r = change::set_pinned(&state, &event, &f.guid, f.pinned == "1", &user.email).await;
+    back_to(&state, &user, &format!("/admin/e/{event}/talks"), r)
 }
 
 pub async fn revert_shift(

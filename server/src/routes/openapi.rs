@@ -6,8 +6,9 @@
 
 use std::sync::LazyLock;
 
+use app::change_input::{ChangeInput, ChangeVerb};
 use app::error::{ErrorBody, ErrorDetail};
-use app::shift_input::ShiftInput;
+use app::shift_input::{PinnedChoice, ShiftInput};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -39,6 +40,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         stubs::post_shift,
         stubs::list_shifts,
         stubs::post_revert,
+        stubs::post_change,
         stubs::push_key,
         stubs::subscribe,
         stubs::unsubscribe,
@@ -62,7 +64,10 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         ComponentPatchInput,
         ComponentRef,
         ShiftInput,
+        PinnedChoice,
         RevertInput,
+        ChangeInput,
+        ChangeVerb,
         SubscribeInput,
         BrowserSubscription,
         SubscriptionKeys,
@@ -233,6 +238,22 @@ mod stubs {
         security(("bearer" = []))
     )]
     fn post_revert() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/changes", tag = "write",
+        params(("event" = String, Path)),
+        request_body = ChangeInput,
+        responses(
+            (status = 200, description = "`dry_run`: the preview (edits, conflicts, summary, version)", body = Object),
+            (status = 201, description = "applied: shift id (for revert), version, the change", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+            (status = 413, body = ErrorBody),
+            (status = 422, description = "refused, naming the field (`version` when stale)", body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn post_change() {}
 
     #[utoipa::path(
         get, path = "/api/v1/push/key", tag = "push",

@@ -4,6 +4,7 @@
 //! same `app::shift_input`, so all three refuse the same things.
 
 use app::domain::access::Action;
+use app::domain::shift::ShiftPreview;
 use app::error::Result;
 use app::shift_input::ShiftInput;
 use app::state::AppState;
@@ -42,9 +43,13 @@ pub async fn post_shift(
     let applied = apply(&state, &event, &input, &format!("token:{}", caller.name)).await?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({ "dry_run": false, "shift_id": applied.shift_id, "version": applied.version, "preview": applied.preview }),
-        ),
+        Json(json!({
+            "dry_run": false,
+            "shift_id": applied.shift_id,
+            "version": applied.version,
+            "preview": ShiftPreview::from_change(&applied.change),
+            "change": applied.change,
+        })),
     ))
 }
 

@@ -1,24 +1,33 @@
 //! Shifting and reverting an event's schedule, for the API and the
 //! organiser's shift page. Requests are parsed by `app::shift_input`, the
-//! one parser `marquee shift` uses too.
+//! one parser `marquee shift` uses too. Shifts go through the re-planning
+//! core, so talks running at `from` move too (restarted or resumed) and
+//! pinned sessions stay with the others flowing around them; the older
+//! preview shape (`moved`, `conflicts`, `delta_min`) is kept beside the
+//! full change.
 
 use std::sync::Arc;
 
-use app::domain::shift::{ShiftPreview, preview_shift};
+use app::domain::replan::{ChangeOp, ChangePreview, ChangeRequest, plan_change};
+use app::domain::shift::ShiftPreview;
 use app::error::{AppError, Result};
 use app::read_model::EventView;
 use app::shift_input::{ShiftInput, parse};
 use app::state::AppState;
-use app::store::AppliedShift;
+use app::store::{AppliedChange, AppliedShift};
 use chrono::Utc;
 use serde::Serialize;
 
-/// What a preview returns: the moved sessions, the warnings, a summary.
+/// What a preview returns: the moved sessions, the warnings, a summary,
+/// and the full change (interrupted talks, room overlaps) with the
+/// version it was previewed on.
 #[derive(Debug, Serialize)]
 pub struct PreviewBody {
     pub dry_run: bool,
     pub summary: String,
+    pub version: i64,
     pub preview: ShiftPreview,
+    pub change: ChangePreview,
 }
 
 fn event_view(state: &AppState, slug: &str) -> Result<Arc<EventView>> {
@@ -32,11 +41,20 @@ fn event_view(state: &AppState, slug: &str) -> Result<Arc<EventView>> {
 pub fn preview(state: &AppState, slug: &str, input: &ShiftInput) -> Result<PreviewBody> {
     let view = event_view(state, slug)?;
     let cmd = parse(&view.schedule, input, Utc::now())?;
-    let preview = preview_shift(&view.schedule, view.tz, &cmd.request)?;
+    let change = plan_change(
+        &view.schedule,
+        view.tz,
+        &ChangeRequest {
+            version: cmd.version.unwrap_or(view.schedule.version),
+            op: ChangeOp::Shift(cmd.plan),
+        },
+    )?;
     Ok(PreviewBody {
         dry_run: true,
-        summary: preview.summary(&view.schedule),
-        preview,
+        summary: change.summary(&view.schedule),
+        version: change.base_version,
+        preview: ShiftPreview::from_change(&change),
+        change,
     })
 }
 
@@ -47,7 +65,7 @@ pub async fn apply(
     slug: &str,
     input: &ShiftInput,
     actor: &str,
-) -> Result<AppliedShift> {
+) -> Result<AppliedChange> {
     let view = event_view(state, slug)?;
     let cmd = parse(
         &view.schedule,
@@ -59,14 +77,14 @@ pub async fn apply(
     )?;
     let applied = state
         .store
-        .apply_shift(slug, &cmd.request, actor, &cmd.reason)
+        .apply_shift_plan(slug, &cmd.plan, cmd.version, actor, &cmd.reason)
         .await?;
     state.after_write(slug).await?;
     tracing::info!(
         event = slug,
         version = applied.version,
-        moved = applied.preview.moved.len(),
-        delta = applied.preview.delta_min,
+        edits = applied.change.edits.len(),
+        interrupted = applied.change.interrupted().count(),
         actor,
         "shift applied"
     );

@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::domain::notice::{Move, Notice, excerpt};
 use crate::domain::push::{NoticeScope, Urgency, schedule_notice_expiry, topic};
+use crate::domain::replan::ChangePreview;
 use crate::domain::schedule::Schedule;
 use crate::domain::shift::ShiftPreview;
 use crate::domain::status::{Impact, IncidentReach, IncidentStatus};
@@ -65,10 +66,6 @@ pub(in crate::store) async fn enqueue_shift(
     preview: &ShiftPreview,
     now: i64,
 ) -> Result<()> {
-    if preview.moved.is_empty() {
-        return Ok(());
-    }
-    let now_t = at(now)?;
     let moves: Vec<Move> = preview
         .moved
         .iter()
@@ -85,8 +82,60 @@ pub(in crate::store) async fn enqueue_shift(
                 .unwrap_or_default(),
             old_start: m.old_start,
             new_start: m.new_start,
+            cancelled: false,
         })
         .collect();
+    enqueue_moves(conn, ev, shift_id, revert, moves, now).await
+}
+
+/// Queues what a re-planning change tells, like [`enqueue_shift`]: every
+/// session that runs at another time or in another room, is cancelled or
+/// is restored. Speakers are asked about new times; of a cancelled talk
+/// they are told (the message asks nothing).
+pub(in crate::store) async fn enqueue_change(
+    conn: &mut AnyConnection,
+    ev: &EventRow,
+    schedule: &Schedule,
+    shift_id: i64,
+    revert: bool,
+    change: &ChangePreview,
+    now: i64,
+) -> Result<()> {
+    let moves: Vec<Move> = change
+        .edits
+        .iter()
+        .filter(|e| e.is_move() || e.is_cancel() || e.is_restore())
+        .map(|e| Move {
+            guid: e.guid.clone(),
+            title: e.title.clone(),
+            track: e.after.track.clone(),
+            track_name: schedule
+                .track(&e.after.track)
+                .map_or_else(|| e.after.track.clone(), |t| t.name.clone()),
+            speakers: schedule
+                .session(&e.guid)
+                .map(|s| s.speakers.clone())
+                .unwrap_or_default(),
+            old_start: e.before.start,
+            new_start: e.after.start,
+            cancelled: e.after.cancelled,
+        })
+        .collect();
+    enqueue_moves(conn, ev, shift_id, revert, moves, now).await
+}
+
+async fn enqueue_moves(
+    conn: &mut AnyConnection,
+    ev: &EventRow,
+    shift_id: i64,
+    revert: bool,
+    moves: Vec<Move>,
+    now: i64,
+) -> Result<()> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let now_t = at(now)?;
     let first = moves.iter().map(|m| m.new_start).min().unwrap_or(now_t);
     let mut tracks: Vec<String> = moves.iter().map(|m| m.track.clone()).collect();
     tracks.sort();
