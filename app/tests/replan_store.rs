@@ -18,7 +18,7 @@ use backends::{Db, on_each_backend};
 
 #[path = "support/conf.rs"]
 mod conf;
-use conf::{imported, msk};
+use conf::{fixture, imported, msk};
 
 async fn count(db: &Db, sql: &str) -> i64 {
     let pool = AnyPool::connect(&db.url).await.unwrap();
@@ -286,6 +286,25 @@ async fn pinning_is_stored_logged_and_moves_nothing() {
             "{unknown:?}"
         );
         assert_eq!(db.store.last_change_seq("conf").await.unwrap(), seq + 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_re_import_keeps_the_organisers_pins() {
+    on_each_backend(|db| async move {
+        imported(&db).await;
+        db.store.set_pinned("conf", "a1", true).await.unwrap();
+        // The same schedule again, as pretalx would send it: no pins in it.
+        let mut again = fixture();
+        again.sessions.iter_mut().for_each(|s| s.pinned = false);
+        let outcome = db
+            .store
+            .import_schedule(&again, "test", "re-import")
+            .await
+            .unwrap();
+        assert!(outcome.diff.is_empty(), "{:?}", outcome.diff);
+        assert!(now(&db).await.session("a1").unwrap().pinned);
     })
     .await;
 }

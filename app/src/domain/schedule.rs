@@ -144,6 +144,22 @@ impl Schedule {
         self.sessions.iter().find(|s| s.guid == guid)
     }
 
+    /// Keeps the pins of `stored` on the sessions that are in both: a pin
+    /// is an organiser's decision and no import format carries one, so a
+    /// re-import from pretalx or frab must not unpin the keynote that the
+    /// next shift would then move. An import may still pin (never unpin).
+    pub fn keep_pins_of(&mut self, stored: &Schedule) {
+        let pinned: std::collections::HashSet<&str> = stored
+            .sessions
+            .iter()
+            .filter(|s| s.pinned)
+            .map(|s| s.guid.as_str())
+            .collect();
+        for s in &mut self.sessions {
+            s.pinned |= pinned.contains(s.guid.as_str());
+        }
+    }
+
     /// Sessions of one track in start order.
     pub fn track_sessions(&self, track: &str) -> Vec<&Session> {
         let mut v: Vec<&Session> = self.sessions.iter().filter(|s| s.track == track).collect();
@@ -221,6 +237,23 @@ mod tests {
             ],
             version: 1,
         }
+    }
+
+    #[test]
+    fn an_import_keeps_the_organisers_pins_and_may_add_its_own() {
+        let mut stored = schedule();
+        stored.sessions[0].pinned = true; // "a", pinned by an organiser
+        let mut incoming = schedule();
+        incoming.sessions.retain(|s| s.guid != "d");
+        incoming.sessions[2].pinned = true; // "c", pinned by the import
+        incoming.keep_pins_of(&stored);
+        let pinned: Vec<&str> = incoming
+            .sessions
+            .iter()
+            .filter(|s| s.pinned)
+            .map(|s| s.guid.as_str())
+            .collect();
+        assert_eq!(pinned, ["a", "c"]);
     }
 
     #[test]

@@ -51,7 +51,7 @@ impl Store {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome> {
-        let incoming = validate::normalised(incoming)?;
+        let mut incoming = validate::normalised(incoming)?;
         let now = unix(now);
         let mut tx = self.pool.begin().await?;
 
@@ -76,6 +76,7 @@ impl Store {
         } else {
             load_on(&mut tx, &locked).await?
         };
+        incoming.keep_pins_of(&stored);
         let diff = diff_schedules(&stored, &incoming);
         if diff.is_empty() {
             // Undoes the version bump: an identical re-import changes nothing.
