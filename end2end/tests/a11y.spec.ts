@@ -138,6 +138,7 @@ const organiserPages: [string, () => string][] = [
   ["shift board", () => `/admin/e/demo/shifts/${shiftId}`],
   ["screens admin", () => "/admin/e/demo/screens"],
   ["speakers admin", () => "/admin/e/demo/speakers"],
+  ["re-plan (one talk)", () => "/admin/e/demo/talks"],
 ];
 
 for (const scheme of SCHEMES) {
