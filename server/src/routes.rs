@@ -5,6 +5,7 @@ mod admin_forms;
 mod api;
 mod atom;
 mod calendar;
+pub mod conditional;
 mod export;
 mod live;
 pub mod login;
@@ -53,7 +54,7 @@ pub fn build(state: AppState) -> Router {
 
 /// The router. Layers, outermost first: tracing; the client's address; the
 /// cap on requests in flight; security headers; compression; the body
-/// timeout; revalidation, language, sign-in; then, on every route but the
+/// timeout; ETag and 304 (`conditional`), language, sign-in; then, on every route but the
 /// live stream, the request timeout.
 pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy) -> Router {
     let settings = limits.settings.clone();
@@ -185,7 +186,7 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             login::resolve_user,
         ))
         .layer(middleware::from_fn(login::remember_language))
-        .layer(middleware::from_fn(not_modified))
+        .layer(middleware::from_fn(conditional::layer))
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
             settings.body_timeout_secs.max(1),
         )))
@@ -204,46 +205,6 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .layer(Extension(limits))
         .layer(TraceLayer::new_for_http().make_span_with(redact::span))
         .with_state(state)
-}
-
-/// Answers 304 when a GET's `If-None-Match` matches the ETag a page set
-/// (pages compute theirs from the read model's fingerprint), so a CDN or
-/// browser revalidating an unchanged page gets no body.
-async fn not_modified(
-    req: axum::extract::Request,
-    next: middleware::Next,
-) -> axum::response::Response {
-    let is_get = req.method() == axum::http::Method::GET;
-    let inm = req
-        .headers()
-        .get(axum::http::header::IF_NONE_MATCH)
-        .cloned();
-    let res = next.run(req).await;
-    if let (true, Some(inm)) = (is_get, inm)
-        && res.status() == axum::http::StatusCode::OK
-        && let Some(etag) = res
-            .headers()
-            .get(axum::http::header::ETAG)
-            .and_then(|v| v.to_str().ok())
-    {
-        let mut h = axum::http::HeaderMap::new();
-        h.insert(axum::http::header::IF_NONE_MATCH, inm);
-        if export::if_none_match(&h, etag.trim_start_matches("W/")) {
-            let mut out = axum::response::Response::new(axum::body::Body::empty());
-            *out.status_mut() = axum::http::StatusCode::NOT_MODIFIED;
-            for k in [
-                axum::http::header::ETAG,
-                axum::http::header::CACHE_CONTROL,
-                axum::http::header::VARY,
-            ] {
-                if let Some(v) = res.headers().get(&k) {
-                    out.headers_mut().insert(k, v.clone());
-                }
-            }
-            return out;
-        }
-    }
-    res
 }
 
 /// Liveness and what state the server is in: 200 while it can serve the
