@@ -53,7 +53,8 @@ pub fn build(state: AppState) -> Router {
 }
 
 /// The router. Layers, outermost first: tracing; the client's address; the
-/// cap on requests in flight; security headers; compression; the body
+/// cap on requests in flight; security headers; compression; the render
+/// cache (public documents rendered and compressed once); the body
 /// timeout; ETag and 304 (`conditional`), language, sign-in; then, on every route but the
 /// live stream, the request timeout.
 pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy) -> Router {
@@ -84,6 +85,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             settings.max_in_flight.max(1),
         ));
     let trusted: Arc<[ipnet::IpNet]> = settings.trusted_proxies.clone().into();
+    let render_cache = Arc::new(crate::render_cache::RenderCache::new(
+        &state,
+        crate::render_cache::DEFAULT_CAP_BYTES,
+    ));
     let routes = generate_route_list(app::pages::App);
     let context = {
         let s = state.clone();
@@ -190,6 +195,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
             settings.body_timeout_secs.max(1),
         )))
+        .layer(middleware::from_fn_with_state(
+            render_cache,
+            crate::render_cache::layer,
+        ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(
             headers,

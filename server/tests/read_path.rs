@@ -412,3 +412,90 @@ fn without_times(doc: Value) -> Value {
         v => v,
     }
 }
+
+async fn send(router: &Router, req: Request<Body>) -> axum::http::Response<Body> {
+    router.clone().oneshot(req).await.unwrap()
+}
+
+async fn raw(res: axum::http::Response<Body>) -> Vec<u8> {
+    axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn public_documents_are_served_compressed_from_memory_until_they_change() {
+    let t = common::app_with_demo().await;
+    let identity = get(&t.router, "/e/demo/status", None).await;
+    let tag = etag(&identity);
+    let page = raw(identity).await;
+
+    // The same document, brotli and gzip, with the same tag.
+    for (coding, decode) in [
+        (
+            "br",
+            (|b: &[u8]| {
+                let mut out = Vec::new();
+                brotli::BrotliDecompress(&mut &b[..], &mut out).unwrap();
+                out
+            }) as fn(&[u8]) -> Vec<u8>,
+        ),
+        ("gzip", |b: &[u8]| {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(b), &mut out).unwrap();
+            out
+        }),
+    ] {
+        let res = send(
+            &t.router,
+            Request::get("/e/demo/status")
+                .header(header::ACCEPT_ENCODING, coding)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(res.headers()[header::CONTENT_ENCODING], coding);
+        assert_eq!(etag(&res), tag);
+        assert!(
+            res.headers()[header::VARY]
+                .to_str()
+                .unwrap()
+                .contains("Accept-Encoding")
+        );
+        // Security headers are still added around the cache.
+        assert!(res.headers().contains_key("content-security-policy"));
+        assert_eq!(decode(&raw(res).await), page, "{coding}");
+    }
+    // Revalidation from memory.
+    let res = get(&t.router, "/e/demo/status", Some(&tag)).await;
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+
+    // A write: the next request gets the new page, whatever it holds.
+    status_writes(&t).await;
+    let res = get(&t.router, "/e/demo/status", Some(&tag)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(body_string(res).await.contains("Streams unavailable"));
+}
+
+#[tokio::test]
+async fn each_language_has_its_own_copy_and_cookies_bypass_the_cache() {
+    let t = common::app_with_demo().await;
+    let english = body_string(get(&t.router, "/e/demo/status", None).await).await;
+    assert!(english.contains("<html lang=\"en\""));
+    let ask = |name: header::HeaderName, value: &str| {
+        Request::get("/e/demo/status")
+            .header(name, value)
+            .body(Body::empty())
+            .unwrap()
+    };
+    // Another language from the same URL: its own entry, not the English.
+    let res = send(&t.router, ask(header::ACCEPT_LANGUAGE, "ru")).await;
+    assert!(body_string(res).await.contains("<html lang=\"ru\""));
+    // A language chosen by cookie: rendered for that request.
+    let res = send(&t.router, ask(header::COOKIE, "lang=fr")).await;
+    assert!(body_string(res).await.contains("<html lang=\"fr\""));
+    // And the anonymous English copy is still what others get.
+    let again = body_string(get(&t.router, "/e/demo/status", None).await).await;
+    assert_eq!(again, english);
+}
