@@ -55,8 +55,9 @@ pub fn build(state: AppState) -> Router {
 /// The router. Layers, outermost first: tracing; the client's address; the
 /// cap on requests in flight; security headers; compression; the render
 /// cache (public documents rendered and compressed once); the body
-/// timeout; ETag and 304 (`conditional`), language, sign-in; then, on every route but the
-/// live stream, the request timeout.
+/// timeout; ETag and 304 (`conditional`), language, sign-in; the request
+/// timeout. The live stream is outside all of them but the client's
+/// address, its limits and the security headers.
 pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy) -> Router {
     let settings = limits.settings.clone();
     let secure = settings
@@ -98,6 +99,24 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         let o = state.leptos_options.clone();
         move || app::shell::shell(o.clone())
     };
+    // The live stream has a router of its own with only what it needs:
+    // each layer around a response stays allocated as long as the stream
+    // is open (compression's body state, the trace span, the timeouts),
+    // which is most of an idle stream's memory at 10,000 streams. No
+    // request timeout (a stream may last) and no compression (events are
+    // tiny and must not wait in an encoder's buffer).
+    let live = Router::new()
+        .route("/e/{event}/live", get(live::live))
+        .layer(middleware::from_fn_with_state(
+            headers.clone(),
+            security_headers::set,
+        ))
+        .layer(middleware::from_fn_with_state(
+            trusted.clone(),
+            crate::client_ip::attach,
+        ))
+        .layer(Extension(limits.clone()))
+        .with_state(state.clone());
     Router::new()
         .route("/healthz", get(health))
         .route("/e/{event}/schedule.json", get(export::schedule_json))
@@ -184,8 +203,6 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(settings.request_timeout_secs.max(1)),
         ))
-        // Added after the timeout, so a live stream may last.
-        .route("/e/{event}/live", get(live::live))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             login::resolve_user,
@@ -214,6 +231,7 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .layer(Extension(limits))
         .layer(TraceLayer::new_for_http().make_span_with(redact::span))
         .with_state(state)
+        .merge(live)
 }
 
 /// Liveness and what state the server is in: 200 while it can serve the
