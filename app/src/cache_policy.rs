@@ -10,7 +10,7 @@
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use crate::domain::status::ComponentStatus;
-use crate::domain::time::{local_date, local_to_utc_lenient};
+use crate::domain::time::{local_date, local_to_utc_lenient, transitions};
 use crate::read_model::EventView;
 
 /// The longest any public response may be reused without asking: a write
@@ -83,8 +83,9 @@ impl Freshness {
 /// render could change without a write: a session's start or end (live,
 /// up-next and past marks), maintenance announced a day ahead, starting
 /// and ending, a closed incident leaving the 90-day list, midnight in the
-/// event's zone (default day, uptime bars), and the next minute while the
-/// "now" line is drawn (an event day) or an outage's minutes are counted.
+/// event's zone (default day, uptime bars) or a change of its UTC offset
+/// before then, and the next minute while the "now" line is drawn (an
+/// event day) or an outage's minutes are counted.
 pub fn next_change(view: &EventView, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let sessions = view
         .schedule
@@ -108,6 +109,8 @@ pub fn next_change(view: &EventView, now: DateTime<Utc>) -> Option<DateTime<Utc>
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default(),
     );
+    // A change of UTC offset before midnight (pages print the offset).
+    let offset_change = transitions(view.tz, now, midnight).first().map(|t| t.at);
     let event = &view.schedule.event;
     let counting = view.status.components.iter().any(|c| {
         matches!(
@@ -122,6 +125,7 @@ pub fn next_change(view: &EventView, now: DateTime<Utc>) -> Option<DateTime<Utc>
     sessions
         .chain(incidents)
         .chain([midnight])
+        .chain(offset_change)
         .chain(minute)
         .filter(|t| *t > now)
         .min()
@@ -236,6 +240,18 @@ mod tests {
         assert_eq!(
             Freshness::timeless(now).cache_control(),
             "public, max-age=5, stale-while-revalidate=30"
+        );
+    }
+
+    #[test]
+    fn a_change_of_offset_is_a_boundary() {
+        let mut v = view(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), at(10, 0, 0));
+        v.tz = chrono_tz::Europe::Berlin;
+        // 2026-03-29 01:00 UTC: Berlin goes from +01:00 to +02:00.
+        let now = Utc.with_ymd_and_hms(2026, 3, 29, 0, 30, 0).unwrap();
+        assert_eq!(
+            next_change(&v, now),
+            Some(Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap())
         );
     }
 

@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use app::cache_policy::Freshness;
 use app::read_model::EventView;
@@ -43,9 +43,11 @@ struct Key {
 
 /// One rendered document in every encoding.
 struct Entry {
-    /// The view it was rendered from (held, so the comparison by pointer
-    /// cannot be fooled by a new view at a freed address).
-    view: Arc<EventView>,
+    /// The view it was rendered from. Weak, so an entry nobody asks for
+    /// again does not keep an old schedule in memory; still, its allocation
+    /// is not reused while this exists, so comparing pointers cannot
+    /// mistake a newer view for it.
+    view: Weak<EventView>,
     /// The view's clock boundary when it was rendered.
     boundary: i64,
     /// Whether the database was reachable (pages say when it is not).
@@ -207,7 +209,7 @@ pub async fn layer(State(cache): State<Arc<RenderCache>>, req: Request, next: Ne
     let conditions = req.headers().clone();
     let held = cache.get(&key);
     if let Some(e) = &held
-        && Arc::ptr_eq(&e.view, &view)
+        && std::ptr::eq(e.view.as_ptr(), Arc::as_ptr(&view))
         && e.boundary == boundary
         && e.db_ok == db_ok
     {
@@ -252,7 +254,7 @@ pub async fn layer(State(cache): State<Arc<RenderCache>>, req: Request, next: Ne
         headers.remove(h);
     }
     let entry = Arc::new(Entry {
-        view,
+        view: Arc::downgrade(&view),
         boundary,
         db_ok,
         epoch,
