@@ -11,7 +11,11 @@ pub mod i18n;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod cache_policy;
+#[cfg(feature = "ssr")]
 pub mod change_input;
+#[cfg(feature = "ssr")]
+pub mod clock;
 #[cfg(feature = "ssr")]
 pub mod error;
 #[cfg(feature = "ssr")]

@@ -4,15 +4,14 @@
 //! when the database is unreachable.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sha2::{Digest, Sha256};
 
 use crate::domain::schedule::Schedule;
 use crate::domain::time::parse_zone;
-use crate::store::{ScheduleVersion, ShiftRecord, StatusSnapshot};
+use crate::store::{EventData, ScheduleVersion, ShiftRecord, StatusSnapshot};
 
 /// One event as the public sees it.
 #[derive(Debug)]
@@ -23,10 +22,15 @@ pub struct EventView {
     /// Schedule versions (newest first), shifts, iCalendar sequences.
     pub history: ScheduleHistory,
     pub tz: Tz,
-    /// When this view was built from the database.
+    /// The change-log position the view was read at; only grows, so a view
+    /// can never be replaced by an older one (see [`ReadModel::put`]).
+    pub seq: i64,
+    /// When the newest change it includes was written: the "updated" time
+    /// pages and documents show, the same on every instance and restart.
+    pub changed_at: DateTime<Utc>,
+    /// When this view was built from the database (what a page says it
+    /// shows while the database is away).
     pub built_at: DateTime<Utc>,
-    /// Changes whenever anything in the schedule changes; the basis of ETags.
-    pub fingerprint: String,
 }
 
 impl EventView {
@@ -34,22 +38,36 @@ impl EventView {
         schedule: Schedule,
         status: StatusSnapshot,
         history: ScheduleHistory,
+        seq: i64,
+        changed_at: DateTime<Utc>,
         built_at: DateTime<Utc>,
     ) -> Self {
         let tz = parse_zone(&schedule.event.time_zone).unwrap_or(chrono_tz::UTC);
-        let mut hasher = Sha256::new();
-        hasher.update(serde_json::to_vec(&schedule).unwrap_or_default());
-        hasher.update(serde_json::to_vec(&status).unwrap_or_default());
-        hasher.update(serde_json::to_vec(&history.versions).unwrap_or_default());
-        let fingerprint = hex::encode(&hasher.finalize()[..12]);
         Self {
             schedule,
             status,
             history,
             tz,
+            seq,
+            changed_at,
             built_at,
-            fingerprint,
         }
+    }
+
+    /// The view of what one read transaction loaded.
+    pub fn from_data(d: EventData, built_at: DateTime<Utc>) -> Self {
+        let history = ScheduleHistory {
+            versions: d.versions,
+            shifts: d.shifts,
+            sequences: d.sequences,
+            answers: d.answers,
+            links: d
+                .links
+                .into_iter()
+                .map(|l| (l.speaker_key, l.created_at))
+                .collect(),
+        };
+        Self::new(d.schedule, d.status, history, d.seq, d.changed_at, built_at)
     }
 }
 
@@ -82,6 +100,9 @@ impl ScheduleHistory {
 #[derive(Debug, Default)]
 pub struct ReadModel {
     events: RwLock<HashMap<String, Arc<EventView>>>,
+    /// One lock per event, held around each refresh, so refreshes of one
+    /// event run one at a time and each reads what the one before wrote.
+    refreshing: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ReadModel {
@@ -89,11 +110,25 @@ impl ReadModel {
         self.events.read().ok()?.get(slug).cloned()
     }
 
-    /// Replaces (or adds) one event's view.
-    pub fn put(&self, view: EventView) {
-        if let Ok(mut m) = self.events.write() {
-            m.insert(view.schedule.event.slug.clone(), Arc::new(view));
+    /// Adds one event's view, or replaces the one held unless that is
+    /// newer (a higher change-log position): a refresh that read before a
+    /// write and finishes after the refresh of that write must not win.
+    /// Returns whether `view` was kept.
+    pub fn put(&self, view: EventView) -> bool {
+        let mut m = self.events.write().unwrap_or_else(|e| e.into_inner());
+        if m.get(&view.schedule.event.slug)
+            .is_some_and(|held| held.seq > view.seq)
+        {
+            return false;
         }
+        m.insert(view.schedule.event.slug.clone(), Arc::new(view));
+        true
+    }
+
+    /// The lock that serialises refreshes of `slug`.
+    pub fn refresh_lock(&self, slug: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut m = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(slug.to_owned()).or_default().clone()
     }
 
     /// All events, ordered by start date then slug.
@@ -108,5 +143,57 @@ impl ReadModel {
                 .cmp(&(b.schedule.event.start_date, &b.schedule.event.slug))
         });
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::schedule::Event;
+
+    fn view(seq: i64, version: i64) -> EventView {
+        let schedule = Schedule {
+            event: Event {
+                slug: "ev".into(),
+                name: "Ev".into(),
+                time_zone: "UTC".into(),
+                start_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                end_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            },
+            tracks: vec![],
+            speakers: vec![],
+            sessions: vec![],
+            version,
+        };
+        let t = DateTime::UNIX_EPOCH;
+        EventView::new(
+            schedule,
+            StatusSnapshot::default(),
+            ScheduleHistory::default(),
+            seq,
+            t,
+            t,
+        )
+    }
+
+    #[test]
+    fn an_older_view_never_replaces_a_newer_one() {
+        let rm = ReadModel::default();
+        assert!(rm.put(view(7, 2)));
+        assert!(!rm.put(view(5, 1)), "the older view must be refused");
+        assert_eq!(rm.get("ev").unwrap().schedule.version, 2);
+        // The same position again (a write the change log does not count,
+        // such as a speaker link) replaces it.
+        assert!(rm.put(view(7, 3)));
+        assert_eq!(rm.get("ev").unwrap().schedule.version, 3);
+        assert!(rm.put(view(8, 4)));
+        assert_eq!(rm.get("ev").unwrap().seq, 8);
+    }
+
+    #[test]
+    fn one_refresh_lock_per_event() {
+        let rm = ReadModel::default();
+        assert!(Arc::ptr_eq(&rm.refresh_lock("a"), &rm.refresh_lock("a")));
+        assert!(!Arc::ptr_eq(&rm.refresh_lock("a"), &rm.refresh_lock("b")));
     }
 }

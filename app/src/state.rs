@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::FromRef;
-use chrono::Utc;
 use leptos::prelude::LeptosOptions;
 
+use crate::clock::Clock;
 use crate::error::Result;
 use crate::live::LiveHub;
-use crate::read_model::{EventView, ReadModel, ScheduleHistory};
+use crate::read_model::{EventView, ReadModel};
 use crate::store::Store;
 
 /// Per organiser session: (speaker key, URL) of links just issued.
@@ -23,6 +23,8 @@ pub struct AppState {
     pub store: Store,
     pub read_model: Arc<ReadModel>,
     pub live: Arc<LiveHub>,
+    /// "Now" for pages, cache lifetimes and refreshes; tests move it.
+    pub clock: Clock,
     /// Absolute base URL used in exports and links (`MARQUEE_PUBLIC_URL`).
     pub public_url: Arc<str>,
     /// Whether cookies get the `Secure` flag (true when public_url is https).
@@ -51,6 +53,7 @@ impl AppState {
             store,
             read_model: Arc::new(ReadModel::default()),
             live: Arc::new(LiveHub::default()),
+            clock: Clock::system(),
             secure_cookies: public_url.starts_with("https://"),
             db_ok: Arc::new(AtomicBool::new(true)),
             push_wake: Arc::new(tokio::sync::Notify::new()),
@@ -86,26 +89,20 @@ impl AppState {
         }
     }
 
-    /// Reloads one event from the database into the read model.
+    /// Reloads one event from the database into the read model, read in
+    /// one snapshot. Refreshes of one event run one at a time, and a view
+    /// never replaces a newer one, so the read model cannot go backwards.
     pub async fn refresh_event(&self, slug: &str) -> Result<()> {
-        let now = Utc::now();
-        if let Some(schedule) = self.store.load_schedule(slug).await? {
-            let status = self.store.load_status(slug, now).await?;
-            let history = ScheduleHistory {
-                versions: self.store.schedule_versions(slug).await?,
-                shifts: self.store.list_shifts(slug).await?,
-                sequences: self.store.session_sequences(slug).await?,
-                answers: self.store.event_speaker_answers(slug).await?,
-                links: self
-                    .store
-                    .speaker_links(slug)
-                    .await?
-                    .into_iter()
-                    .map(|l| (l.speaker_key, l.created_at))
-                    .collect(),
-            };
-            self.read_model
-                .put(EventView::new(schedule, status, history, now));
+        let lock = self.read_model.refresh_lock(slug);
+        let _one_at_a_time = lock.lock().await;
+        self.refresh_locked(slug).await
+    }
+
+    /// [`AppState::refresh_event`] for a caller holding the event's lock.
+    async fn refresh_locked(&self, slug: &str) -> Result<()> {
+        let now = self.clock.now();
+        if let Some(data) = self.store.load_event_data(slug, now).await? {
+            self.read_model.put(EventView::from_data(data, now));
         }
         Ok(())
     }
@@ -114,7 +111,7 @@ impl AppState {
     pub async fn refresh_all(&self) -> Result<()> {
         for event in self.store.list_events().await? {
             self.store
-                .sync_track_components(&event.slug, Utc::now())
+                .sync_track_components(&event.slug, self.clock.now())
                 .await?;
             self.refresh_event(&event.slug).await?;
             // Open pages only need changes from now on.
@@ -129,7 +126,11 @@ impl AppState {
     /// see a change announced before the read model has it.
     pub async fn after_write(&self, slug: &str) -> Result<()> {
         self.push_wake.notify_one();
-        self.refresh_event(slug).await?;
+        // Held over refresh and announcement, so announcements of one
+        // event go out in order and never ahead of the view.
+        let lock = self.read_model.refresh_lock(slug);
+        let _one_at_a_time = lock.lock().await;
+        self.refresh_locked(slug).await?;
         self.publish_pending(slug).await
     }
 

@@ -4,6 +4,7 @@
 //! `ON CONFLICT`, instants as unix seconds and dates as `YYYY-MM-DD` text.
 
 mod changes;
+mod event_data;
 mod events;
 mod import;
 mod push;
@@ -29,6 +30,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
 use crate::error::{AppError, Result};
 
 pub use changes::ChangeRecord;
+pub use event_data::EventData;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
 pub use push::{

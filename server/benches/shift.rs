@@ -403,6 +403,8 @@ async fn bench() -> Vec<Row> {
             s,
             StatusSnapshot::default(),
             ScheduleHistory::default(),
+            0,
+            Utc::now(),
             Utc::now(),
         );
         samples.push(t.elapsed());
@@ -412,7 +414,7 @@ async fn bench() -> Vec<Row> {
         &mut rows,
         "EventView::new (default status/history)",
         samples,
-        "JSON + SHA-256 fingerprint of the schedule".into(),
+        "wraps the loaded data (no fingerprint any more)".into(),
     );
 
     let mut loads = Vec::new();
@@ -426,17 +428,9 @@ async fn bench() -> Vec<Row> {
 
         let now = Utc::now();
         let t = Instant::now();
-        let s = store.load_schedule(SLUG).await.unwrap().unwrap();
-        let status = store.load_status(SLUG, now).await.unwrap();
-        let history = ScheduleHistory {
-            versions: store.schedule_versions(SLUG).await.unwrap(),
-            shifts: store.list_shifts(SLUG).await.unwrap(),
-            sequences: store.session_sequences(SLUG).await.unwrap(),
-            answers: Default::default(),
-            links: Default::default(),
-        };
-        shift_count = history.shifts.len();
-        let v = EventView::new(s, status, history, now);
+        let data = store.load_event_data(SLUG, now).await.unwrap().unwrap();
+        shift_count = data.shifts.len();
+        let v = EventView::from_data(data, now);
         refreshes.push(t.elapsed());
         std::hint::black_box(v);
     }
@@ -450,7 +444,9 @@ async fn bench() -> Vec<Row> {
         &mut rows,
         "full read-model refresh (as refresh_event)",
         refreshes,
-        format!("load + status + versions + {shift_count} shifts + sequences + EventView::new"),
+        format!(
+            "one read transaction: schedule, status, versions, {shift_count} shifts, sequences, answers, links"
+        ),
     );
     store.close().await;
     rows

@@ -12,6 +12,7 @@ pub mod ics;
 pub mod limits;
 pub mod outbound;
 pub mod push;
+pub mod render_cache;
 pub mod routes;
 pub mod services;
 pub mod site_urls;

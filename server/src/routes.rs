@@ -6,6 +6,7 @@ mod api;
 mod atom;
 mod calendar;
 mod change_api;
+pub mod conditional;
 mod export;
 mod live;
 pub mod login;
@@ -53,9 +54,11 @@ pub fn build(state: AppState) -> Router {
 }
 
 /// The router. Layers, outermost first: tracing; the client's address; the
-/// cap on requests in flight; security headers; compression; the body
-/// timeout; revalidation, language, sign-in; then, on every route but the
-/// live stream, the request timeout.
+/// cap on requests in flight; security headers; compression; the render
+/// cache (public documents rendered and compressed once); the body
+/// timeout; ETag and 304 (`conditional`), language, sign-in; the request
+/// timeout. The live stream is outside all of them but the client's
+/// address, its limits and the security headers.
 pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy) -> Router {
     let settings = limits.settings.clone();
     let secure = settings
@@ -84,6 +87,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             settings.max_in_flight.max(1),
         ));
     let trusted: Arc<[ipnet::IpNet]> = settings.trusted_proxies.clone().into();
+    let render_cache = Arc::new(crate::render_cache::RenderCache::new(
+        &state,
+        crate::render_cache::DEFAULT_CAP_BYTES,
+    ));
     let routes = generate_route_list(app::pages::App);
     let context = {
         let s = state.clone();
@@ -93,6 +100,24 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         let o = state.leptos_options.clone();
         move || app::shell::shell(o.clone())
     };
+    // The live stream has a router of its own with only what it needs:
+    // each layer around a response stays allocated as long as the stream
+    // is open (compression's body state, the trace span, the timeouts),
+    // which is most of an idle stream's memory at 10,000 streams. No
+    // request timeout (a stream may last) and no compression (events are
+    // tiny and must not wait in an encoder's buffer).
+    let live = Router::new()
+        .route("/e/{event}/live", get(live::live))
+        .layer(middleware::from_fn_with_state(
+            headers.clone(),
+            security_headers::set,
+        ))
+        .layer(middleware::from_fn_with_state(
+            trusted.clone(),
+            crate::client_ip::attach,
+        ))
+        .layer(Extension(limits.clone()))
+        .with_state(state.clone());
     Router::new()
         .route("/healthz", get(health))
         .route("/e/{event}/schedule.json", get(export::schedule_json))
@@ -185,17 +210,19 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(settings.request_timeout_secs.max(1)),
         ))
-        // Added after the timeout, so a live stream may last.
-        .route("/e/{event}/live", get(live::live))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             login::resolve_user,
         ))
         .layer(middleware::from_fn(login::remember_language))
-        .layer(middleware::from_fn(not_modified))
+        .layer(middleware::from_fn(conditional::layer))
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
             settings.body_timeout_secs.max(1),
         )))
+        .layer(middleware::from_fn_with_state(
+            render_cache,
+            crate::render_cache::layer,
+        ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(
             headers,
@@ -211,46 +238,7 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .layer(Extension(limits))
         .layer(TraceLayer::new_for_http().make_span_with(redact::span))
         .with_state(state)
-}
-
-/// Answers 304 when a GET's `If-None-Match` matches the ETag a page set
-/// (pages compute theirs from the read model's fingerprint), so a CDN or
-/// browser revalidating an unchanged page gets no body.
-async fn not_modified(
-    req: axum::extract::Request,
-    next: middleware::Next,
-) -> axum::response::Response {
-    let is_get = req.method() == axum::http::Method::GET;
-    let inm = req
-        .headers()
-        .get(axum::http::header::IF_NONE_MATCH)
-        .cloned();
-    let res = next.run(req).await;
-    if let (true, Some(inm)) = (is_get, inm)
-        && res.status() == axum::http::StatusCode::OK
-        && let Some(etag) = res
-            .headers()
-            .get(axum::http::header::ETAG)
-            .and_then(|v| v.to_str().ok())
-    {
-        let mut h = axum::http::HeaderMap::new();
-        h.insert(axum::http::header::IF_NONE_MATCH, inm);
-        if export::if_none_match(&h, etag.trim_start_matches("W/")) {
-            let mut out = axum::response::Response::new(axum::body::Body::empty());
-            *out.status_mut() = axum::http::StatusCode::NOT_MODIFIED;
-            for k in [
-                axum::http::header::ETAG,
-                axum::http::header::CACHE_CONTROL,
-                axum::http::header::VARY,
-            ] {
-                if let Some(v) = res.headers().get(&k) {
-                    out.headers_mut().insert(k, v.clone());
-                }
-            }
-            return out;
-        }
-    }
-    res
+        .merge(live)
 }
 
 /// Liveness and what state the server is in: 200 while it can serve the

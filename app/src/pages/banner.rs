@@ -14,7 +14,7 @@ use crate::store::IncidentRecord;
 /// Incidents to announce: open ones, running maintenance, and maintenance
 /// due within the next 24 hours (the notice beforehand).
 pub fn announced(view: &EventView) -> Vec<&IncidentRecord> {
-    let soon = chrono::Utc::now() + chrono::Duration::hours(24);
+    let soon = super::request::now() + chrono::Duration::hours(24);
     view.status
         .incidents
         .iter()

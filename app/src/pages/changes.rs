@@ -13,7 +13,7 @@ pub fn render() -> AnyView {
         Ok(found) => found,
         Err(page) => return page,
     };
-    request::set_public_cache(&format!("{}-{lang}-changes", view.fingerprint));
+    request::set_public_cache(&view, request::now());
     let versions = view
         .history
         .versions

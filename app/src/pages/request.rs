@@ -117,16 +117,29 @@ mod imp {
         }
     }
 
-    /// Public pages may be cached briefly by a CDN or nginx in front.
-    pub fn set_public_cache(etag: &str) {
+    /// "Now" for this page: the server's clock (which tests move).
+    pub fn now() -> chrono::DateTime<chrono::Utc> {
+        use_context::<AppState>()
+            .map(|s| s.clock.now())
+            .unwrap_or_else(chrono::Utc::now)
+    }
+
+    /// A public page of `view` as of `now`: cacheable until its content
+    /// could next change (see `cache_policy`); the server's conditional-GET
+    /// layer derives the ETag from the bytes and this epoch.
+    pub fn set_public_cache(
+        view: &crate::read_model::EventView,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
+        let f = crate::cache_policy::Freshness::for_view(view, now);
         if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-            r.insert_header(
-                http::header::CACHE_CONTROL,
-                http::HeaderValue::from_static("public, max-age=5, stale-while-revalidate=30"),
-            );
-            if let Ok(v) = http::HeaderValue::from_str(&format!("W/\"{etag}\"")) {
-                r.insert_header(http::header::ETAG, v);
+            if let Ok(v) = http::HeaderValue::from_str(&f.cache_control()) {
+                r.insert_header(http::header::CACHE_CONTROL, v);
             }
+            r.insert_header(
+                http::HeaderName::from_static(crate::cache_policy::EPOCH_HEADER),
+                http::HeaderValue::from(f.epoch()),
+            );
             r.insert_header(
                 http::header::VARY,
                 http::HeaderValue::from_static("Accept-Language, Cookie"),

@@ -21,8 +21,8 @@ pub fn render() -> AnyView {
         Ok(found) => found,
         Err(page) => return page,
     };
-    request::set_public_cache(&format!("{}-{lang}", view.fingerprint));
-    let now = Utc::now();
+    let now = request::now();
+    request::set_public_cache(&view, now);
     let s = &view.schedule;
     let days = agenda::days(s, view.tz);
     let requested = request::query("day").and_then(|d| d.parse::<NaiveDate>().ok());
@@ -221,7 +221,9 @@ pub fn grid(
                     day_start_ms=a.start.timestamp_millis()
                     day_end_ms=a.end.timestamp_millis()
                     slot_minutes=SLOT_MINUTES
-                    initial=a.now_position(now)
+                    // To the minute, so the page's bytes (and ETag) hold
+                    // within it; the island moves the line in the browser.
+                    initial=a.now_position(crate::cache_policy::minute_of(now))
                     label=t!("schedule.now", locale = lang).to_string()
                 />
                 {items}

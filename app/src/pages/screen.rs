@@ -156,7 +156,7 @@ pub fn render() -> AnyView {
         return missing(t!("error.no_event", locale = lang).to_string(), lang);
     };
     // Whole seconds, exactly as the island counts, so hydration matches.
-    let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_default();
+    let now = DateTime::from_timestamp(super::request::now().timestamp(), 0).unwrap_or_default();
     let Some(data) = screen_data_for(&view, track.as_deref(), None, now) else {
         let name = track.unwrap_or_default();
         return missing(

@@ -1,6 +1,5 @@
 //! `/e/{event}/talk/{guid}`: one session with its abstract.
 
-use chrono::Utc;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use rust_i18n::t;
@@ -27,8 +26,8 @@ pub fn render() -> AnyView {
     let Some(x) = s.session(&guid) else {
         return layout::not_found_with(t!("error.no_session", locale = lang).to_string());
     };
-    request::set_public_cache(&format!("{}-{lang}-{guid}", view.fingerprint));
-    let now = Utc::now();
+    let now = request::now();
+    request::set_public_cache(&view, now);
     let track = s
         .track(&x.track)
         .map(|t| t.name.clone())

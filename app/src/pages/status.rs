@@ -21,14 +21,8 @@ pub fn render() -> AnyView {
         Ok(found) => found,
         Err(page) => return page,
     };
-    // The page says when the database is away, so that is part of its tag.
-    let db = if request::state().db_available() {
-        ""
-    } else {
-        "-stale"
-    };
-    request::set_public_cache(&format!("{}-{lang}-status{db}", view.fingerprint));
-    let now = Utc::now();
+    let now = request::now();
+    request::set_public_cache(&view, now);
     let body = view! {
         <h1>{format!("{} — {}", view.schedule.event.name, t!("status.title", locale = lang))}</h1>
         <div id="status-main" data-live="status">{status_body(&view, now, lang)}</div>
@@ -82,7 +76,7 @@ fn status_body(view: &EventView, now: DateTime<Utc>, lang: &str) -> AnyView {
         {stale}
         <section class=format!("overall indicator-{}", indicator.as_str()) data-testid="overall">
             <p>{status_labels::indicator(indicator, lang)}</p>
-            <p class="muted small">{t!("status.updated", locale = lang, time = view.built_at.with_timezone(&view.tz).format("%H:%M:%S").to_string()).to_string()}</p>
+            <p class="muted small">{t!("status.updated", locale = lang, time = view.changed_at.with_timezone(&view.tz).format("%H:%M:%S").to_string()).to_string()}</p>
         </section>
         {(!open.is_empty()).then(|| view! {
             <section aria-labelledby="h-open">

@@ -208,25 +208,34 @@ impl Store {
     pub async fn schedule_versions(&self, slug: &str) -> Result<Vec<ScheduleVersion>> {
         let mut tx = self.begin_read().await?;
         let ev = require_event(&mut tx, slug).await?;
-        let rows = sqlx::query(
-            "select version, kind, actor, reason, summary, created_at from schedule_version \
-             where event_id = $1 order by version desc",
-        )
-        .bind(ev.event_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let versions = versions_on(&mut tx, ev.event_id).await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ScheduleVersion {
-                    version: r.try_get("version")?,
-                    kind: r.try_get("kind")?,
-                    actor: r.try_get("actor")?,
-                    reason: r.try_get("reason")?,
-                    summary: r.try_get("summary")?,
-                    created_at: instant(r, "created_at")?,
-                })
-            })
-            .collect()
+        Ok(versions)
     }
+}
+
+/// An event's schedule history, newest first, inside the caller's transaction.
+pub(super) async fn versions_on(
+    conn: &mut AnyConnection,
+    event_id: i64,
+) -> Result<Vec<ScheduleVersion>> {
+    let rows = sqlx::query(
+        "select version, kind, actor, reason, summary, created_at from schedule_version \
+         where event_id = $1 order by version desc",
+    )
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ScheduleVersion {
+                version: r.try_get("version")?,
+                kind: r.try_get("kind")?,
+                actor: r.try_get("actor")?,
+                reason: r.try_get("reason")?,
+                summary: r.try_get("summary")?,
+                created_at: instant(r, "created_at")?,
+            })
+        })
+        .collect()
 }

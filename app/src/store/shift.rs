@@ -170,37 +170,9 @@ impl Store {
     pub async fn list_shifts(&self, slug: &str) -> Result<Vec<ShiftRecord>> {
         let mut tx = self.begin_read().await?;
         let ev = require_event(&mut tx, slug).await?;
-        let rows = sqlx::query(
-            "select s.shift_id, s.schedule_version, s.kind, s.reverts_shift_id, \
-             r.shift_id as reverted_by, s.actor, s.reason, s.preview_json, s.created_at, \
-             v.summary from shift s \
-             left join shift r on r.reverts_shift_id = s.shift_id \
-             left join schedule_version v \
-             on v.event_id = s.event_id and v.version = s.schedule_version \
-             where s.event_id = $1 order by s.schedule_version desc",
-        )
-        .bind(ev.event_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let shifts = shifts_on(&mut tx, ev.event_id).await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ShiftRecord {
-                    shift_id: r.try_get("shift_id")?,
-                    version: r.try_get("schedule_version")?,
-                    kind: stored_kind(&r.try_get::<String, _>("kind")?)?,
-                    reverts_shift_id: r.try_get("reverts_shift_id")?,
-                    reverted_by: r.try_get("reverted_by")?,
-                    actor: r.try_get("actor")?,
-                    reason: r.try_get("reason")?,
-                    summary: r
-                        .try_get::<Option<String>, _>("summary")?
-                        .unwrap_or_default(),
-                    preview: parse_preview(&r.try_get::<String, _>("preview_json")?)?,
-                    created_at: instant(r, "created_at")?,
-                })
-            })
-            .collect()
+        Ok(shifts)
     }
 
     /// Each session's iCalendar SEQUENCE (how often its start changed),
@@ -208,15 +180,60 @@ impl Store {
     pub async fn session_sequences(&self, slug: &str) -> Result<HashMap<String, i64>> {
         let mut tx = self.begin_read().await?;
         let ev = require_event(&mut tx, slug).await?;
-        let rows = sqlx::query("select guid, sequence from session where event_id = $1")
-            .bind(ev.event_id)
-            .fetch_all(&mut *tx)
-            .await?;
+        let sequences = sequences_on(&mut tx, ev.event_id).await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("guid")?, r.try_get("sequence")?)))
-            .collect()
+        Ok(sequences)
     }
+}
+
+/// An event's shifts and reverts, newest first, inside the caller's
+/// transaction.
+pub(super) async fn shifts_on(conn: &mut AnyConnection, event_id: i64) -> Result<Vec<ShiftRecord>> {
+    let rows = sqlx::query(
+        "select s.shift_id, s.schedule_version, s.kind, s.reverts_shift_id, \
+         r.shift_id as reverted_by, s.actor, s.reason, s.preview_json, s.created_at, \
+         v.summary from shift s \
+         left join shift r on r.reverts_shift_id = s.shift_id \
+         left join schedule_version v \
+         on v.event_id = s.event_id and v.version = s.schedule_version \
+         where s.event_id = $1 order by s.schedule_version desc",
+    )
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ShiftRecord {
+                shift_id: r.try_get("shift_id")?,
+                version: r.try_get("schedule_version")?,
+                kind: stored_kind(&r.try_get::<String, _>("kind")?)?,
+                reverts_shift_id: r.try_get("reverts_shift_id")?,
+                reverted_by: r.try_get("reverted_by")?,
+                actor: r.try_get("actor")?,
+                reason: r.try_get("reason")?,
+                summary: r
+                    .try_get::<Option<String>, _>("summary")?
+                    .unwrap_or_default(),
+                preview: parse_preview(&r.try_get::<String, _>("preview_json")?)?,
+                created_at: instant(r, "created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Each session's iCalendar SEQUENCE, keyed by guid, inside the caller's
+/// transaction.
+pub(super) async fn sequences_on(
+    conn: &mut AnyConnection,
+    event_id: i64,
+) -> Result<HashMap<String, i64>> {
+    let rows = sqlx::query("select guid, sequence from session where event_id = $1")
+        .bind(event_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("guid")?, r.try_get("sequence")?)))
+        .collect()
 }
 
 /// Bumps the event's schedule version, which locks its row (SQLite: takes

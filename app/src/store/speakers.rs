@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
-use super::events::require_event;
+use super::events::{find_event, require_event};
 use super::status::lock_event;
 use super::{Store, changes, instant, unix};
 use crate::domain::change::ChangeKind;
@@ -138,21 +138,13 @@ impl Store {
 
     /// Speakers of an event that have a live link.
     pub async fn speaker_links(&self, slug: &str) -> Result<Vec<SpeakerLinkInfo>> {
-        let rows = sqlx::query(
-            "select l.speaker_key, l.created_at from speaker_link l join event e on e.event_id = l.event_id \
-             where e.slug = $1 and l.revoked_at is null order by l.speaker_key",
-        )
-        .bind(slug)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SpeakerLinkInfo {
-                    speaker_key: r.try_get("speaker_key")?,
-                    created_at: instant(r, "created_at")?,
-                })
-            })
-            .collect()
+        let mut tx = self.begin_read().await?;
+        let links = match find_event(&mut tx, slug).await? {
+            Some(ev) => links_on(&mut tx, ev.event_id).await?,
+            None => vec![],
+        };
+        tx.commit().await?;
+        Ok(links)
     }
 
     /// Records a speaker's answer to a shift (a later answer replaces an
@@ -232,20 +224,9 @@ impl Store {
     ) -> Result<HashMap<(i64, String), Answer>> {
         let mut tx = self.begin_read().await?;
         let ev = require_event(&mut tx, slug).await?;
-        let rows = sqlx::query(
-            "select a.shift_id, a.speaker_key, a.answer from speaker_answer a \
-             join shift s on s.shift_id = a.shift_id where s.event_id = $1",
-        )
-        .bind(ev.event_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let answers = answers_on(&mut tx, ev.event_id).await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                let a = stored_answer(&r.try_get::<String, _>("answer")?)?;
-                Ok(((r.try_get("shift_id")?, r.try_get("speaker_key")?), a))
-            })
-            .collect()
+        Ok(answers)
     }
 
     /// Speakers' answers to a shift: speaker key → (answer, when).
@@ -266,6 +247,49 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Every speaker answer of an event, inside the caller's transaction.
+pub(super) async fn answers_on(
+    conn: &mut AnyConnection,
+    event_id: i64,
+) -> Result<HashMap<(i64, String), Answer>> {
+    let rows = sqlx::query(
+        "select a.shift_id, a.speaker_key, a.answer from speaker_answer a \
+         join shift s on s.shift_id = a.shift_id where s.event_id = $1",
+    )
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let a = stored_answer(&r.try_get::<String, _>("answer")?)?;
+            Ok(((r.try_get("shift_id")?, r.try_get("speaker_key")?), a))
+        })
+        .collect()
+}
+
+/// Speakers of an event that have a live link, inside the caller's
+/// transaction.
+pub(super) async fn links_on(
+    conn: &mut AnyConnection,
+    event_id: i64,
+) -> Result<Vec<SpeakerLinkInfo>> {
+    let rows = sqlx::query(
+        "select speaker_key, created_at from speaker_link \
+         where event_id = $1 and revoked_at is null order by speaker_key",
+    )
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SpeakerLinkInfo {
+                speaker_key: r.try_get("speaker_key")?,
+                created_at: instant(r, "created_at")?,
+            })
+        })
+        .collect()
 }
 
 /// An answer as stored; an unknown word means something else wrote it.

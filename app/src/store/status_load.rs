@@ -20,54 +20,64 @@ impl Store {
     /// when those began, so the first day is known), the incidents still
     /// open or closed within 90 days, and the change-log position it is at.
     pub async fn load_status(&self, slug: &str, now: DateTime<Utc>) -> Result<StatusSnapshot> {
-        let cutoff = unix(now - Duration::days(HISTORY_DAYS));
         let mut tx = self.begin_read().await?;
         let ev = require_event(&mut tx, slug).await?;
-        let components = components_of(&mut tx, ev.event_id).await?;
-
-        let mut history: HashMap<i64, Vec<StatusChange>> = HashMap::new();
-        for r in sqlx::query(
-            "select h.component_id, h.status, h.at from component_status_change h \
-             join component c on c.component_id = h.component_id \
-             where c.event_id = $1 and h.at >= coalesce((select max(p.at) \
-             from component_status_change p where p.component_id = h.component_id \
-             and p.at < $2), $2) \
-             order by h.component_id, h.at, h.component_status_change_id",
-        )
-        .bind(ev.event_id)
-        .bind(cutoff)
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            history
-                .entry(r.try_get("component_id")?)
-                .or_default()
-                .push(StatusChange {
-                    at: instant(&r, "at")?,
-                    status: component_status(&r, "status")?,
-                });
-        }
-
-        let incidents = load_incidents(
-            &mut tx,
-            ev.event_id,
-            IncidentFilter::OpenOrClosedSince(cutoff),
-        )
-        .await?;
-        let last_seq: i64 =
-            sqlx::query("select coalesce(max(seq), 0) as seq from change_log where event_id = $1")
-                .bind(ev.event_id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("seq")?;
+        let status = status_on(&mut tx, ev.event_id, now).await?;
         tx.commit().await?;
-        Ok(StatusSnapshot {
-            components,
-            history,
-            incidents,
-            last_seq,
-        })
+        Ok(status)
     }
+}
+
+/// [`Store::load_status`] inside the caller's transaction.
+pub(super) async fn status_on(
+    conn: &mut AnyConnection,
+    event_id: i64,
+    now: DateTime<Utc>,
+) -> Result<StatusSnapshot> {
+    let cutoff = unix(now - Duration::days(HISTORY_DAYS));
+    let components = components_of(&mut *conn, event_id).await?;
+
+    let mut history: HashMap<i64, Vec<StatusChange>> = HashMap::new();
+    for r in sqlx::query(
+        "select h.component_id, h.status, h.at from component_status_change h \
+         join component c on c.component_id = h.component_id \
+         where c.event_id = $1 and h.at >= coalesce((select max(p.at) \
+         from component_status_change p where p.component_id = h.component_id \
+         and p.at < $2), $2) \
+         order by h.component_id, h.at, h.component_status_change_id",
+    )
+    .bind(event_id)
+    .bind(cutoff)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        history
+            .entry(r.try_get("component_id")?)
+            .or_default()
+            .push(StatusChange {
+                at: instant(&r, "at")?,
+                status: component_status(&r, "status")?,
+            });
+    }
+
+    let incidents = load_incidents(
+        &mut *conn,
+        event_id,
+        IncidentFilter::OpenOrClosedSince(cutoff),
+    )
+    .await?;
+    let last_seq: i64 =
+        sqlx::query("select coalesce(max(seq), 0) as seq from change_log where event_id = $1")
+            .bind(event_id)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("seq")?;
+    Ok(StatusSnapshot {
+        components,
+        history,
+        incidents,
+        last_seq,
+    })
 }
 
 /// Which of an event's incidents to load.

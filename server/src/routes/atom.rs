@@ -1,12 +1,14 @@
 //! `/e/{event}/incidents.atom`: incidents and their updates as an Atom feed.
 
+use app::cache_policy::Freshness;
 use app::error::AppError;
 use app::state::AppState;
 use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::FixedOffset;
+
+use super::conditional::cacheable;
 
 pub async fn incidents(State(state): State<AppState>, Path(event): Path<String>) -> Response {
     let Some(v) = state.read_model.get(&event) else {
@@ -59,7 +61,7 @@ pub async fn incidents(State(state): State<AppState>, Path(event): Path<String>)
         .iter()
         .map(|i| i.updated_at)
         .max()
-        .unwrap_or(v.built_at);
+        .unwrap_or(v.changed_at);
     let feed = Feed {
         id: format!("{base}/incidents.atom"),
         title: Text::plain(format!("{} — incidents", v.schedule.event.name)),
@@ -82,7 +84,7 @@ pub async fn incidents(State(state): State<AppState>, Path(event): Path<String>)
         entries,
         ..Default::default()
     };
-    atom_response(&feed)
+    atom_response(&feed, state.clock.now())
 }
 
 /// `/e/{event}/changes.atom`: every schedule version with why and what moved.
@@ -142,7 +144,7 @@ pub async fn changes(State(state): State<AppState>, Path(event): Path<String>) -
         .versions
         .first()
         .map(|x| x.created_at)
-        .unwrap_or(v.built_at);
+        .unwrap_or(v.changed_at);
     let feed = Feed {
         id: format!("{base}/changes.atom"),
         title: Text::plain(format!("{} — schedule changes", v.schedule.event.name)),
@@ -161,7 +163,7 @@ pub async fn changes(State(state): State<AppState>, Path(event): Path<String>) -
         entries,
         ..Default::default()
     };
-    atom_response(&feed)
+    atom_response(&feed, state.clock.now())
 }
 
 fn html_escape(s: &str) -> String {
@@ -172,19 +174,10 @@ fn html_escape(s: &str) -> String {
 }
 
 /// A feed as an HTTP response, cacheable like the other public documents.
-fn atom_response(feed: &Feed) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/atom+xml; charset=utf-8"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=30, stale-while-revalidate=60"),
-            ),
-        ],
+fn atom_response(feed: &Feed, now: chrono::DateTime<chrono::Utc>) -> Response {
+    cacheable(
+        Freshness::timeless(now),
+        "application/atom+xml; charset=utf-8",
         feed.to_string(),
     )
-        .into_response()
 }

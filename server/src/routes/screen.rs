@@ -54,7 +54,7 @@ pub async fn screen_json(
         })
         .transpose()?;
     let track = q.track.filter(|t| !t.is_empty());
-    let data = screen_data_for(&view, track.as_deref(), day, Utc::now())
+    let data = screen_data_for(&view, track.as_deref(), day, state.clock.now())
         .ok_or_else(|| AppError::not_found(format!("track {:?}", track.unwrap_or_default())))?;
     Ok(no_store(Json(data)))
 }

@@ -2,18 +2,19 @@
 //! only, with Statuspage's field names and vocabularies so existing
 //! widgets work by swapping the URL. Ids are strings, as Statuspage's are.
 
+use app::cache_policy::Freshness;
 use app::domain::status::{Impact, overall_indicator};
 use app::error::AppError;
 use app::read_model::EventView;
 use app::state::AppState;
 use app::store::{ComponentRecord, IncidentRecord};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::export::if_none_match;
+use super::conditional::cacheable;
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -25,7 +26,7 @@ fn page(v: &EventView, public_url: &str) -> Value {
         "name": v.schedule.event.name,
         "url": format!("{public_url}/e/{}/status", v.schedule.event.slug),
         "time_zone": v.schedule.event.time_zone,
-        "updated_at": ts(v.built_at),
+        "updated_at": ts(v.changed_at),
     })
 }
 
@@ -161,40 +162,27 @@ pub fn document(v: &EventView, name: &str, public_url: &str) -> Option<Value> {
     })
 }
 
-fn respond(state: &AppState, slug: &str, doc: &str, headers: &HeaderMap) -> Response {
+fn respond(state: &AppState, slug: &str, doc: &str) -> Response {
     let Some(doc_name) = doc.strip_suffix(".json") else {
         return AppError::not_found("API document").into_response();
     };
     let Some(v) = state.read_model.get(slug) else {
         return AppError::not_found(format!("event {slug:?}")).into_response();
     };
-    let etag = format!("\"{}-v2-{}\"", v.fingerprint, doc_name.replace('/', "_"));
-    let cache = HeaderValue::from_static("public, max-age=5, stale-while-revalidate=30");
-    let etag_v = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
-    if if_none_match(headers, &etag) {
-        return (
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, etag_v), (header::CACHE_CONTROL, cache)],
-        )
-            .into_response();
-    }
     match document(&v, doc_name, &state.public_url) {
-        Some(body) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                ),
-                (header::ETAG, etag_v),
-                (header::CACHE_CONTROL, cache),
-                (
-                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                    HeaderValue::from_static("*"),
-                ),
-            ],
-            body.to_string(),
-        )
-            .into_response(),
+        Some(body) => {
+            // Nothing in these documents depends on the clock.
+            let mut res = cacheable(
+                Freshness::timeless(state.clock.now()),
+                "application/json",
+                body.to_string(),
+            );
+            res.headers_mut().insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+            res
+        }
         None => AppError::not_found("API document").into_response(),
     }
 }
@@ -203,19 +191,14 @@ fn respond(state: &AppState, slug: &str, doc: &str, headers: &HeaderMap) -> Resp
 pub async fn for_event(
     State(state): State<AppState>,
     Path((event, doc)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Response {
-    respond(&state, &event, &doc, &headers)
+    respond(&state, &event, &doc)
 }
 
 /// `/api/v2/{*doc}` for the default event: the one running now, else the
 /// next, else the most recent.
-pub async fn for_default(
-    State(state): State<AppState>,
-    Path(doc): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let today = Utc::now().date_naive();
+pub async fn for_default(State(state): State<AppState>, Path(doc): Path<String>) -> Response {
+    let today = state.clock.now().date_naive();
     let events = state.read_model.all();
     let pick = events
         .iter()
@@ -223,7 +206,7 @@ pub async fn for_default(
         .or_else(|| events.iter().find(|v| v.schedule.event.start_date > today))
         .or_else(|| events.last());
     match pick {
-        Some(v) => respond(&state, &v.schedule.event.slug.clone(), &doc, &headers),
+        Some(v) => respond(&state, &v.schedule.event.slug.clone(), &doc),
         None => AppError::not_found("event").into_response(),
     }
 }

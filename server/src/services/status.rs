@@ -180,7 +180,10 @@ pub async fn open_incident(
         scheduled_for: input.scheduled_for,
         scheduled_until: input.scheduled_until,
     };
-    let rec = state.store.create_incident(slug, new, Utc::now()).await?;
+    let rec = state
+        .store
+        .create_incident(slug, new, state.clock.now())
+        .await?;
     state.after_write(slug).await?;
     Ok(rec)
 }
@@ -214,7 +217,7 @@ pub async fn update_incident(
     };
     let rec = state
         .store
-        .add_incident_update(slug, id, u, Utc::now())
+        .add_incident_update(slug, id, u, state.clock.now())
         .await?;
     state.after_write(slug).await?;
     Ok(rec)
@@ -233,7 +236,7 @@ pub async fn patch_component(
     };
     let rec = state
         .store
-        .update_component(slug, id, p, Utc::now())
+        .update_component(slug, id, p, state.clock.now())
         .await?;
     state.after_write(slug).await?;
     Ok(rec)
