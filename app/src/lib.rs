@@ -11,6 +11,8 @@ pub mod i18n;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod catchup_input;
+#[cfg(feature = "ssr")]
 pub mod change_input;
 #[cfg(feature = "ssr")]
 pub mod error;

@@ -161,6 +161,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             "/api/v1/events/{event}/changes",
             post(change_api::post_change),
         )
+        .route(
+            "/api/v1/events/{event}/catch-up",
+            post(change_api::post_catch_up),
+        )
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/time", get(screen::time))
         .route("/api/v1/push/key", get(push_api::key))
