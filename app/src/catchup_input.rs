@@ -198,3 +198,161 @@ pub fn parse(
         reason: reason.to_owned(),
     })
 }
+
+/// The shift page's "Catch up instead" forms as the browser sends them
+/// (its GET asking for a later end, and the POST that applies one
+/// alternative): repeated `tracks`, empty strings for empty fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct CatchUpForm {
+    /// The session's CSRF token (the POST only); its handler checks it.
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub tracks: Vec<String>,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub delay_min: String,
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub interrupted: String,
+    #[serde(default)]
+    pub end_later_min: String,
+    #[serde(default)]
+    pub strategy: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+fn filled(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+fn number(s: &str, field: &str) -> Result<Option<i64>> {
+    filled(s)
+        .map(|v| {
+            v.parse::<i64>()
+                .map_err(|_| AppError::invalid(field, "not a whole number"))
+        })
+        .transpose()
+}
+
+impl CatchUpForm {
+    /// The form as input, naming the field at fault.
+    pub fn input(&self, dry_run: bool) -> Result<CatchUpInput> {
+        let strategy = filled(&self.strategy)
+            .map(|s| {
+                serde_json::from_value::<CatchUpStrategy>(serde_json::Value::String(s)).map_err(
+                    |_| {
+                        AppError::invalid(
+                            "strategy",
+                            "expected everything_later, shorten_breaks or shorten_breaks_and_qa",
+                        )
+                    },
+                )
+            })
+            .transpose()?;
+        let date = filled(&self.date)
+            .map(|d| {
+                d.parse::<NaiveDate>()
+                    .map_err(|_| AppError::invalid("date", "expected YYYY-MM-DD"))
+            })
+            .transpose()?;
+        let interrupted = match self.interrupted.trim() {
+            "" | "restart" => InterruptedMode::Restart,
+            "resume" => InterruptedMode::Resume,
+            _ => {
+                return Err(AppError::invalid(
+                    "interrupted",
+                    "expected restart or resume",
+                ));
+            }
+        };
+        Ok(CatchUpInput {
+            tracks: shift_input::tracks_from_list(
+                self.tracks.iter().filter_map(|t| filled(t)).collect(),
+            ),
+            from: filled(&self.from),
+            delay_min: number(&self.delay_min, "delay_min")?,
+            date,
+            end_later_min: number(&self.end_later_min, "end_later_min")?,
+            interrupted: Some(interrupted),
+            strategy,
+            version: number(&self.version, "version")?,
+            reason: self.reason.clone(),
+            dry_run,
+            ..CatchUpInput::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(r: Result<impl std::fmt::Debug>) -> String {
+        match r {
+            Err(AppError::Invalid { field, .. }) => field,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_form_names_a_bad_number_or_strategy() {
+        let f = |q: &str| serde_html_form::from_str::<CatchUpForm>(q).unwrap();
+        assert_eq!(field(f("delay_min=x").input(true)), "delay_min");
+        assert_eq!(
+            field(f("delay_min=15&strategy=teleport").input(false)),
+            "strategy"
+        );
+        assert_eq!(field(f("delay_min=15&version=v").input(false)), "version");
+        let input = f("tracks=track-1&tracks=track-2&from=18:00&delay_min=15&strategy=shorten_breaks&version=3&reason=r")
+            .input(false)
+            .unwrap();
+        assert_eq!(input.strategy, Some(CatchUpStrategy::ShortenBreaks));
+        assert_eq!(input.delay_min, Some(15));
+        assert_eq!(
+            input.tracks,
+            Some(TrackSelection::Some(vec![
+                "track-1".into(),
+                "track-2".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn a_goal_and_its_minutes_go_together() {
+        let s = crate::domain::replan::fixtures::evening();
+        let goal = |g: Option<GoalChoice>, n: Option<i64>| {
+            let input = CatchUpInput {
+                tracks: Some(TrackSelection::All),
+                from: Some("17:00".into()),
+                delay_min: Some(15),
+                goal: g,
+                end_later_min: n,
+                dry_run: true,
+                ..CatchUpInput::default()
+            };
+            parse(&s, &input, Utc::now()).map(|c| c.request.goal)
+        };
+        assert_eq!(goal(None, None).unwrap(), CatchUpGoal::EndOnTime);
+        assert_eq!(goal(None, Some(10)).unwrap(), CatchUpGoal::EndLater(10));
+        assert_eq!(
+            goal(Some(GoalChoice::EverythingLater), None).unwrap(),
+            CatchUpGoal::EverythingLater
+        );
+        assert_eq!(
+            field(goal(Some(GoalChoice::EndLater), None)),
+            "end_later_min"
+        );
+        assert_eq!(field(goal(None, Some(-5))), "end_later_min");
+        assert_eq!(
+            field(goal(Some(GoalChoice::EndOnTime), Some(5))),
+            "end_later_min"
+        );
+    }
+}

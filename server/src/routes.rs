@@ -140,6 +140,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         )
         .route("/admin/e/{event}/shift", post(admin_forms::apply_shift))
         .route("/admin/e/{event}/change", post(admin_forms::apply_change))
+        .route(
+            "/admin/e/{event}/catch-up",
+            post(admin_forms::apply_catch_up),
+        )
         .route("/admin/e/{event}/pin", post(admin_forms::set_pinned))
         .route(
             "/admin/e/{event}/speakers/{speaker}/link",

@@ -226,3 +226,58 @@ async fn a_viewer_token_may_preview_but_not_apply() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(version(&t), v);
 }
+
+#[tokio::test]
+async fn the_shift_page_offers_catch_up_without_js_and_its_form_applies_one() {
+    let t = app_with_demo().await;
+    let (cookie, csrf) = common::sign_in(&t).await;
+    let v = version(&t);
+    let before = day_shape(&t);
+    let uri = "/admin/e/demo/shift?tracks=all&from=18%3A00&interrupted=resume&by=15";
+    let html = common::page(&t, &cookie, uri).await;
+    assert!(html.contains("data-testid=\"catch-up\""), "{html}");
+    for s in ["everything_later", "shorten_breaks"] {
+        assert!(
+            html.contains(&format!("data-testid=\"catch-up-apply-{s}\"")),
+            "{s}"
+        );
+    }
+    assert!(html.contains("Catch up instead") && html.contains("min of breaks lost"));
+    assert!(html.contains(&format!("name=\"version\" value=\"{v}\"")));
+    // Asking for a later end keeps the delay and lists again.
+    let later = common::page(&t, &cookie, &format!("{uri}&end_later_min=5")).await;
+    assert!(
+        later.contains("name=\"end_later_min\" value=\"5\""),
+        "{later}"
+    );
+    assert_eq!(version(&t), v, "previews change nothing");
+
+    let form = |csrf: &str| {
+        format!(
+            "csrf={csrf}&tracks=all&from=18%3A00&delay_min=15&date=&interrupted=resume&end_later_min=&strategy=shorten_breaks&version={v}&reason=stream+down"
+        )
+    };
+    assert_eq!(
+        common::post_form(&t, &cookie, "/admin/e/demo/catch-up", form("forged")).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(version(&t), v);
+    assert_eq!(
+        common::post_form(&t, &cookie, "/admin/e/demo/catch-up", form(&csrf)).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(version(&t), v + 1);
+    let after = day_shape(&t);
+    for ((track, end, _, len), (_, old_end, _, _)) in after.iter().zip(&before) {
+        assert_eq!(end, old_end, "{track}");
+        assert!(*len < 30, "{track}: the break gave way");
+    }
+    // The same form again is stale: refused, naming the version.
+    assert_eq!(
+        common::post_form(&t, &cookie, "/admin/e/demo/catch-up", form(&csrf)).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(version(&t), v + 1);
+    let back = common::page(&t, &cookie, "/admin/e/demo/shift?error=1").await;
+    assert!(back.contains("version"), "{back}");
+}
