@@ -32,8 +32,8 @@ pub use changes::ChangeRecord;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
 pub use push::{
-    AttemptOutcome, DueDelivery, NewSubscription, NoticeOf, NoticeReach, PruneCounts, PushCounts,
-    VapidKeyRecord,
+    AttemptOutcome, DueDelivery, EventReach, NewSubscription, NoticeOf, NoticeReach, PruneCounts,
+    PushCounts, VapidKeyRecord,
 };
 pub use replan::AppliedChange;
 pub use shift::{AppliedShift, ShiftRecord};

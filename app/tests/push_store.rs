@@ -454,13 +454,24 @@ async fn speakers_are_reminded_once_before_their_slot() {
 async fn each_notice_of_a_shift_or_incident_reports_its_reach_by_delivery_state() {
     on_each_backend(|db| async move {
         imported(&db).await;
-        let all = Audience { all_tracks: true, ..Default::default() };
-        let anna = Audience { speaker: Some("anna".into()), ..Default::default() };
+        let all = Audience {
+            all_tracks: true,
+            ..Default::default()
+        };
+        let anna = Audience {
+            speaker: Some("anna".into()),
+            ..Default::default()
+        };
         subscribe(&db, 4, all).await;
         subscribe(&db, 1, anna).await;
         let first = db
             .store
-            .apply_shift("conf", &shift(&["track-2"], "17:25", 30), "org", "player down")
+            .apply_shift(
+                "conf",
+                &shift(&["track-2"], "17:25", 30),
+                "org",
+                "player down",
+            )
             .await
             .unwrap();
         let reach = |of| {
@@ -478,7 +489,11 @@ async fn each_notice_of_a_shift_or_incident_reports_its_reach_by_delivery_state(
             .await
             .unwrap();
 
-        let due = db.store.claim_deliveries(100, Utc::now(), 60).await.unwrap();
+        let due = db
+            .store
+            .claim_deliveries(100, Utc::now(), 60)
+            .await
+            .unwrap();
         let at = Utc::now();
         let out = |d: &app::store::DueDelivery, state| AttemptOutcome {
             delivery_id: d.delivery_id,
@@ -488,7 +503,10 @@ async fn each_notice_of_a_shift_or_incident_reports_its_reach_by_delivery_state(
             status: Some(201),
             detail: String::new(),
         };
-        let attendees: Vec<_> = due.iter().filter(|d| d.audience.speaker.is_none()).collect();
+        let attendees: Vec<_> = due
+            .iter()
+            .filter(|d| d.audience.speaker.is_none())
+            .collect();
         db.store
             .record_attempts(
                 &[
@@ -514,7 +532,12 @@ async fn each_notice_of_a_shift_or_incident_reports_its_reach_by_delivery_state(
         let other = reach(app::store::NoticeOf::Shift(second.shift_id)).await;
         assert!(other.iter().all(|n| n.targeted == 0), "not fanned out yet");
         assert!(reach(app::store::NoticeOf::Incident(1)).await.is_empty());
-        assert!(db.store.notice_reach("nope", app::store::NoticeOf::Shift(1)).await.is_err());
+        assert!(
+            db.store
+                .notice_reach("nope", app::store::NoticeOf::Shift(1))
+                .await
+                .is_err()
+        );
     })
     .await;
 }

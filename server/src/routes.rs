@@ -11,6 +11,7 @@ mod live;
 pub mod login;
 pub mod openapi;
 pub mod push_api;
+mod reach;
 mod redact;
 mod screen;
 mod security_headers;
@@ -195,6 +196,7 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         ))
         // Added after the timeout, so a live stream may last.
         .route("/e/{event}/live", get(live::live))
+        .layer(middleware::from_fn_with_state(state.clone(), reach::attach))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             login::resolve_user,

@@ -15,5 +15,5 @@ pub use delivery::{AttemptOutcome, DueDelivery, PushCounts};
 pub use keys::VapidKeyRecord;
 pub(super) use outbox::{enqueue_change, enqueue_incident, enqueue_shift};
 pub use prune::PruneCounts;
-pub use reach::{NoticeOf, NoticeReach};
+pub use reach::{EventReach, NoticeOf, NoticeReach};
 pub use subscriptions::NewSubscription;

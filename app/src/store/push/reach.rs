@@ -43,30 +43,36 @@ impl Store {
     /// The reach of each notice about `of` in event `slug`, oldest first,
     /// read from one snapshot.
     pub async fn notice_reach(&self, slug: &str, of: NoticeOf) -> Result<Vec<NoticeReach>> {
+        Ok(self
+            .event_reach(slug)
+            .await?
+            .into_iter()
+            .filter(|(about, _)| *about == of)
+            .map(|(_, n)| n)
+            .collect())
+    }
+
+    /// The reach of every shift, change and incident notice of event
+    /// `slug`, oldest first, each with what it is about.
+    pub async fn event_reach(&self, slug: &str) -> Result<Vec<(NoticeOf, NoticeReach)>> {
         let mut tx = self.begin_read().await?;
         let event_id = require_event(&mut tx, slug).await?.event_id;
-        let kinds: &[&str] = match of {
-            NoticeOf::Shift(_) => &["schedule", "speaker_move"],
-            NoticeOf::Incident(_) => &["incident"],
-        };
         let rows = sqlx::query(
             "select n.push_notice_id, n.kind, n.payload_json, n.created_at, n.fanned_out_at, \
              d.state, count(d.push_delivery_id) as c \
              from push_notice n left join push_delivery d on d.push_notice_id = n.push_notice_id \
-             where n.event_id = $1 and n.kind in ($2, $3) \
+             where n.event_id = $1 and n.kind in ('schedule', 'speaker_move', 'incident') \
              group by n.push_notice_id, n.kind, n.payload_json, n.created_at, n.fanned_out_at, d.state \
              order by n.push_notice_id",
         )
         .bind(event_id)
-        .bind(kinds[0])
-        .bind(kinds[kinds.len() - 1])
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        let mut out: Vec<NoticeReach> = Vec::new();
+        let mut out: Vec<(NoticeOf, NoticeReach)> = Vec::new();
         for r in rows {
             let id: i64 = r.try_get("push_notice_id")?;
-            if out.last().is_none_or(|n| n.notice_id != id) {
+            if out.last().is_none_or(|(_, n)| n.notice_id != id) {
                 let payload: String = r.try_get("payload_json")?;
                 let notice: Notice = serde_json::from_str(&payload)
                     .map_err(|e| AppError::Internal(format!("push_notice {id}: {e}")))?;
@@ -77,18 +83,18 @@ impl Store {
                     Notice::Incident { incident_id, .. } => NoticeOf::Incident(incident_id),
                     Notice::Reminder { .. } => continue,
                 };
-                if about != of {
-                    continue;
-                }
-                out.push(NoticeReach {
-                    notice_id: id,
-                    kind: r.try_get("kind")?,
-                    created_at: instant(&r, "created_at")?,
-                    fanned_out: r.try_get::<Option<i64>, _>("fanned_out_at")?.is_some(),
-                    ..NoticeReach::default()
-                });
+                out.push((
+                    about,
+                    NoticeReach {
+                        notice_id: id,
+                        kind: r.try_get("kind")?,
+                        created_at: instant(&r, "created_at")?,
+                        fanned_out: r.try_get::<Option<i64>, _>("fanned_out_at")?.is_some(),
+                        ..NoticeReach::default()
+                    },
+                ));
             }
-            let Some(n) = out.last_mut().filter(|n| n.notice_id == id) else {
+            let Some((_, n)) = out.last_mut().filter(|(_, n)| n.notice_id == id) else {
                 continue;
             };
             let c: i64 = r.try_get("c")?;
@@ -109,5 +115,17 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// An event's notice reach, put on an organiser page's request by the
+/// server (pages render from the read model, which does not hold it).
+#[derive(Debug, Clone, Default)]
+pub struct EventReach(pub Vec<(NoticeOf, NoticeReach)>);
+
+impl EventReach {
+    /// The notices about `of`, oldest first.
+    pub fn of(&self, of: NoticeOf) -> impl Iterator<Item = &NoticeReach> {
+        self.0.iter().filter(move |(a, _)| *a == of).map(|(_, n)| n)
     }
 }
