@@ -281,3 +281,68 @@ async fn the_shift_page_offers_catch_up_without_js_and_its_form_applies_one() {
     let back = common::page(&t, &cookie, "/admin/e/demo/shift?error=1").await;
     assert!(back.contains("version"), "{back}");
 }
+
+#[tokio::test]
+async fn a_viewer_sees_the_alternatives_but_may_not_apply_one() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let t = app_with_demo().await;
+    let _ = common::sign_in(&t).await; // the first user, an admin
+    let hash = app::auth::hash_password("viewer-password-1").unwrap();
+    t.state
+        .store
+        .add_user_as("viewer@example.org", &hash, false)
+        .await
+        .unwrap();
+    t.state
+        .store
+        .grant_role(
+            "viewer@example.org",
+            "demo",
+            app::domain::access::Role::Viewer,
+        )
+        .await
+        .unwrap();
+    let res = t
+        .send(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::HOST, "marquee.test")
+                .header(header::ORIGIN, "http://marquee.test")
+                .body(Body::from(
+                    "email=viewer%40example.org&password=viewer-password-1",
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = common::page(
+        &t,
+        &cookie,
+        "/admin/e/demo/shift?tracks=all&from=18%3A00&interrupted=resume&by=15",
+    )
+    .await;
+    assert!(
+        html.contains("data-testid=\"catch-up-shorten_breaks\""),
+        "{html}"
+    );
+    assert!(!html.contains("data-testid=\"catch-up-apply-"));
+    // Their CSRF token is valid: the role, not the token, refuses.
+    let csrf = common::csrf_of(&common::page(&t, &cookie, "/admin").await);
+    let v = version(&t);
+    let body = format!(
+        "csrf={csrf}&tracks=all&from=18%3A00&delay_min=15&interrupted=resume&strategy=shorten_breaks&version={v}&reason=r"
+    );
+    assert_eq!(
+        common::post_form(&t, &cookie, "/admin/e/demo/catch-up", body).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(version(&t), v);
+}
