@@ -246,7 +246,9 @@ mod stubs {
     #[utoipa::path(
         post, path = "/api/v1/events/{event}/changes", tag = "write",
         params(("event" = String, Path)),
-        request_body = ChangeInput,
+        request_body(content = ChangeInput, description = "one talk: move, swap, cancel or restore; \
+            or `op: \"catch_up\"` with a `CatchUpInput` (its `strategy`, `version` and `reason`) to apply \
+            one alternative of `…/catch-up`"),
         responses(
             (status = 200, description = "`dry_run`: the preview (edits, conflicts, summary, version)", body = Object),
             (status = 201, description = "applied: shift id (for revert), version, the change", body = Object),
