@@ -12,7 +12,7 @@ use crate::domain::replan::{
     ChangeRequest, InterruptedMode,
 };
 use crate::domain::schedule::Schedule;
-use crate::domain::shift::TrackSelection;
+use crate::domain::shift::{MAX_SHIFT_MIN, TrackSelection};
 use crate::error::{AppError, Result};
 use crate::shift_input::{self, ShiftInput};
 
@@ -152,9 +152,14 @@ pub fn parse(
         now,
     )?;
     let goal = match (input.goal, input.end_later_min) {
-        (Some(GoalChoice::EndLater) | None, Some(n)) if n >= 0 => CatchUpGoal::EndLater(n),
+        (Some(GoalChoice::EndLater) | None, Some(n)) if (0..=MAX_SHIFT_MIN).contains(&n) => {
+            CatchUpGoal::EndLater(n)
+        }
         (Some(GoalChoice::EndLater) | None, Some(_)) => {
-            return Err(AppError::invalid("end_later_min", "must not be negative"));
+            return Err(AppError::invalid(
+                "end_later_min",
+                format!("must be 0 to {MAX_SHIFT_MIN} minutes"),
+            ));
         }
         (Some(GoalChoice::EndLater), None) => {
             return Err(AppError::invalid(
@@ -180,8 +185,13 @@ pub fn parse(
         ("min_break_min", rules.min_break_min),
         ("qa_cut_min", rules.qa_cut_min),
     ] {
-        if v < 0 {
-            return Err(AppError::invalid(field, "must not be negative"));
+        // Bounded like a delay: minutes beyond a day mean nothing and
+        // would overflow the planner's time arithmetic.
+        if !(0..=MAX_SHIFT_MIN).contains(&v) {
+            return Err(AppError::invalid(
+                field,
+                format!("must be 0 to {MAX_SHIFT_MIN} minutes"),
+            ));
         }
     }
     Ok(CatchUpCommand {
@@ -350,6 +360,7 @@ mod tests {
             "end_later_min"
         );
         assert_eq!(field(goal(None, Some(-5))), "end_later_min");
+        assert_eq!(field(goal(None, Some(i64::MAX))), "end_later_min");
         assert_eq!(
             field(goal(Some(GoalChoice::EndOnTime), Some(5))),
             "end_later_min"

@@ -170,6 +170,9 @@ async fn refusals_name_the_field_and_change_nothing() {
         (apply(json!({"tracks": ["nope"]})), "tracks"),
         (apply(json!({"strategy": "teleport"})), "strategy"),
         (apply(json!({"goal": "end_later"})), "end_later_min"),
+        (apply(json!({"end_later_min": i64::MAX})), "end_later_min"),
+        (apply(json!({"min_break_min": i64::MAX})), "min_break_min"),
+        (apply(json!({"qa_cut_min": -1})), "qa_cut_min"),
     ];
     for (body, field) in cases {
         let res = t.json("POST", CHANGES, body.clone()).await;
