@@ -13,6 +13,8 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod cache_policy;
 #[cfg(feature = "ssr")]
+pub mod catchup_input;
+#[cfg(feature = "ssr")]
 pub mod change_input;
 #[cfg(feature = "ssr")]
 pub mod clock;

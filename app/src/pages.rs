@@ -24,6 +24,8 @@ mod login;
 #[cfg(feature = "ssr")]
 mod push_control;
 #[cfg(feature = "ssr")]
+mod reach;
+#[cfg(feature = "ssr")]
 mod replan;
 pub mod request;
 #[cfg(feature = "ssr")]

@@ -34,7 +34,8 @@ pub use event_data::EventData;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
 pub use push::{
-    AttemptOutcome, DueDelivery, NewSubscription, PruneCounts, PushCounts, VapidKeyRecord,
+    AttemptOutcome, DueDelivery, EventReach, NewSubscription, NoticeOf, NoticeReach, PruneCounts,
+    PushCounts, VapidKeyRecord,
 };
 pub use replan::AppliedChange;
 pub use shift::{AppliedShift, ShiftRecord};

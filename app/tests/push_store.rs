@@ -449,3 +449,95 @@ async fn speakers_are_reminded_once_before_their_slot() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn each_notice_of_a_shift_or_incident_reports_its_reach_by_delivery_state() {
+    on_each_backend(|db| async move {
+        imported(&db).await;
+        let all = Audience {
+            all_tracks: true,
+            ..Default::default()
+        };
+        let anna = Audience {
+            speaker: Some("anna".into()),
+            ..Default::default()
+        };
+        subscribe(&db, 4, all).await;
+        subscribe(&db, 1, anna).await;
+        let first = db
+            .store
+            .apply_shift(
+                "conf",
+                &shift(&["track-2"], "17:25", 30),
+                "org",
+                "player down",
+            )
+            .await
+            .unwrap();
+        let reach = |of| {
+            let store = db.store.clone();
+            async move { store.notice_reach("conf", of).await.unwrap() }
+        };
+        let before = reach(app::store::NoticeOf::Shift(first.shift_id)).await;
+        assert_eq!(before.len(), 2, "attendees' and speakers' notices");
+        assert!(before.iter().all(|n| n.targeted == 0 && !n.fanned_out));
+        fan_out_all(&db, 100).await;
+        // A second shift's notices are not the first's.
+        let second = db
+            .store
+            .apply_shift("conf", &shift(&["track-1"], "17:00", 10), "org", "again")
+            .await
+            .unwrap();
+
+        let due = db
+            .store
+            .claim_deliveries(100, Utc::now(), 60)
+            .await
+            .unwrap();
+        let at = Utc::now();
+        let out = |d: &app::store::DueDelivery, state| AttemptOutcome {
+            delivery_id: d.delivery_id,
+            subscription_id: d.subscription_id,
+            state,
+            next_at: at,
+            status: Some(201),
+            detail: String::new(),
+        };
+        let attendees: Vec<_> = due
+            .iter()
+            .filter(|d| d.audience.speaker.is_none())
+            .collect();
+        db.store
+            .record_attempts(
+                &[
+                    out(attendees[0], DeliveryState::Sent),
+                    out(attendees[1], DeliveryState::Sent),
+                    out(attendees[2], DeliveryState::Failed),
+                    out(attendees[3], DeliveryState::Expired),
+                ],
+                at,
+            )
+            .await
+            .unwrap();
+        let r = reach(app::store::NoticeOf::Shift(first.shift_id)).await;
+        let kinds: Vec<&str> = r.iter().map(|n| n.kind.as_str()).collect();
+        assert_eq!(kinds, ["schedule", "speaker_move"]);
+        let n = &r[0];
+        assert!(n.fanned_out);
+        assert_eq!(
+            (n.targeted, n.delivered, n.failed, n.expired, n.pending),
+            (4, 2, 1, 1, 0)
+        );
+        assert_eq!((r[1].targeted, r[1].pending), (1, 1), "anna, not yet sent");
+        let other = reach(app::store::NoticeOf::Shift(second.shift_id)).await;
+        assert!(other.iter().all(|n| n.targeted == 0), "not fanned out yet");
+        assert!(reach(app::store::NoticeOf::Incident(1)).await.is_empty());
+        assert!(
+            db.store
+                .notice_reach("nope", app::store::NoticeOf::Shift(1))
+                .await
+                .is_err()
+        );
+    })
+    .await;
+}

@@ -1,6 +1,7 @@
 //! Subcommands. Each one opens the store, does one thing, and reports in
 //! plain words; input errors name the file, place and field.
 
+mod catchup;
 mod change;
 mod import;
 mod serve;
@@ -156,6 +157,33 @@ pub async fn run(cli: Cli) -> CliResult {
                 include_pinned,
             };
             shift::run(&open_store(&url).await?, &event, &input).await
+        }
+        Command::CatchUp {
+            event,
+            tracks,
+            from,
+            delay,
+            date,
+            end_later,
+            interrupted,
+            min_break,
+            qa_cut,
+            apply,
+            reason,
+        } => {
+            let input = catchup::input(catchup::Flags {
+                tracks,
+                from,
+                delay,
+                date,
+                end_later,
+                interrupted,
+                min_break,
+                qa_cut,
+                apply,
+                reason,
+            })?;
+            catchup::run(&open_store(&url).await?, &event, input).await
         }
         Command::Change {
             event,

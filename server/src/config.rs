@@ -124,6 +124,43 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Catch up a delay: print the alternatives (everything later,
+    /// shorter breaks, shorter breaks and Q&A) with their costs; `--apply`
+    /// one of them.
+    CatchUp {
+        #[arg(long)]
+        event: String,
+        /// `all` or track slugs, comma-separated.
+        #[arg(long)]
+        tracks: String,
+        /// When the delay began (HH:MM event time, or RFC 3339).
+        #[arg(long)]
+        from: String,
+        /// Minutes lost.
+        #[arg(long, value_name = "MINUTES")]
+        delay: i64,
+        /// The day HH:MM is on (YYYY-MM-DD).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// The day may end this many minutes later (default: on time).
+        #[arg(long, value_name = "MINUTES")]
+        end_later: Option<i64>,
+        /// Talks running at --from: restart (default) or resume.
+        #[arg(long, default_value = "restart", value_parser = ["restart", "resume"])]
+        interrupted: String,
+        /// The shortest a break may become (default 10).
+        #[arg(long, value_name = "MINUTES")]
+        min_break: Option<i64>,
+        /// Q&A minutes at a talk's end that may be cut (default 5; 0: never).
+        #[arg(long, value_name = "MINUTES")]
+        qa_cut: Option<i64>,
+        /// Apply this alternative: everything_later, shorten_breaks or
+        /// shorten_breaks_and_qa.
+        #[arg(long, value_name = "STRATEGY")]
+        apply: Option<String>,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Speakers' secret links (`/s/{token}`).
     Speaker {
         #[command(subcommand)]

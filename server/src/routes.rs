@@ -12,6 +12,7 @@ mod live;
 pub mod login;
 pub mod openapi;
 pub mod push_api;
+mod reach;
 mod redact;
 mod screen;
 mod security_headers;
@@ -165,6 +166,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         )
         .route("/admin/e/{event}/shift", post(admin_forms::apply_shift))
         .route("/admin/e/{event}/change", post(admin_forms::apply_change))
+        .route(
+            "/admin/e/{event}/catch-up",
+            post(admin_forms::apply_catch_up),
+        )
         .route("/admin/e/{event}/pin", post(admin_forms::set_pinned))
         .route(
             "/admin/e/{event}/speakers/{speaker}/link",
@@ -185,6 +190,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .route(
             "/api/v1/events/{event}/changes",
             post(change_api::post_change),
+        )
+        .route(
+            "/api/v1/events/{event}/catch-up",
+            post(change_api::post_catch_up),
         )
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/time", get(screen::time))
@@ -210,6 +219,7 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(settings.request_timeout_secs.max(1)),
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), reach::attach))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             login::resolve_user,

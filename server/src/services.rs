@@ -4,6 +4,7 @@
 //! (`marquee` subcommands share the parsing and the store, not this: they
 //! have no read model or open pages to tell.)
 
+pub mod catchup;
 pub mod change;
 pub mod shift;
 pub mod status;

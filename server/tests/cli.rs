@@ -620,3 +620,80 @@ fn users_are_listed_granted_roles_and_removed() {
         3
     );
 }
+
+#[test]
+fn catch_up_prints_the_alternatives_with_their_costs_and_applies_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    assert!(
+        run(&db, &["demo", "--date", "2026-11-23"], None)
+            .status
+            .success()
+    );
+    let ask = [
+        "catch-up",
+        "--event",
+        "demo",
+        "--tracks",
+        "all",
+        "--from",
+        "18:00",
+        "--delay",
+        "15",
+        "--interrupted",
+        "resume",
+    ];
+    let out = run(&db, &ask, None);
+    let table = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        table.contains("everything_later") && table.contains("shorten_breaks"),
+        "{table}"
+    );
+    assert!(
+        table.contains("track-4    ends 22:00 (was 22:00), breaks -"),
+        "the day ends on time when breaks give way: {table}"
+    );
+    assert!(
+        table.contains("ends 22:15 (was 22:00)"),
+        "everything later: {table}"
+    );
+    assert!(table.contains("nothing changed"));
+
+    let mut apply = ask.to_vec();
+    apply.extend(["--apply", "shorten_breaks"]);
+    let out = run(&db, &apply, None);
+    assert_eq!(out.status.code(), Some(2), "a reason is required");
+    assert!(
+        text(&out.stderr).contains("--reason"),
+        "{}",
+        text(&out.stderr)
+    );
+    let mut bad = ask.to_vec();
+    bad.extend(["--apply", "teleport", "--reason", "x"]);
+    let out = run(&db, &bad, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--apply"),
+        "{}",
+        text(&out.stderr)
+    );
+    let mut bad = ask.to_vec();
+    bad[8] = "0";
+    let out = run(&db, &bad, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--delay"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    apply.extend(["--reason", "stream down"]);
+    let out = run(&db, &apply, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("applied shorten_breaks as schedule version 2"),
+        "{}",
+        text(&out.stdout)
+    );
+}

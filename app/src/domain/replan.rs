@@ -33,7 +33,7 @@ pub mod rules;
 mod shift;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod props;
 #[cfg(test)]

@@ -5,6 +5,8 @@
 use leptos::prelude::*;
 use rust_i18n::t;
 
+use crate::store::NoticeOf;
+
 use super::request::{self, CurrentUser};
 use super::{layout, status_labels};
 use crate::domain::access::Action;
@@ -145,13 +147,19 @@ fn live_part(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView 
             .map(|i| view! {
                 <article class="incident" data-incident=i.id>
                     <h3>{i.name.clone()}" "<span class="pill">{status_labels::incident(i.status, lang)}</span></h3>
+                    {super::reach::list(NoticeOf::Incident(i.id), lang)}
                 </article>
             })
             .collect_view()
             .into_any()
     } else {
         open.iter()
-            .map(|i| incident_forms(view, i, user, lang))
+            .map(|i| {
+                view! {
+                    {incident_forms(view, i, user, lang)}
+                    {super::reach::list(NoticeOf::Incident(i.id), lang)}
+                }
+            })
             .collect_view()
             .into_any()
     };

@@ -11,10 +11,11 @@ use rust_i18n::t;
 use super::layout;
 use super::request::{self, CurrentUser};
 use super::schedule::{GridMarks, grid};
+use crate::catchup_input::{self, CatchUpForm};
 use crate::domain::access::Action;
 use crate::domain::agenda;
 use crate::domain::replan::{
-    self, ChangeOp, ChangePreview, ChangeRequest, InterruptedMode, plan_change,
+    self, CatchUpStrategy, ChangeOp, ChangePreview, ChangeRequest, InterruptedMode, plan_change,
 };
 use crate::domain::shift::{ShiftKind, ShiftPreview, apply_preview};
 use crate::domain::time::{format_hhmm, local_date};
@@ -52,11 +53,14 @@ pub fn render() -> AnyView {
         Some(Ok(p)) => Some(preview_part(&view, &p, &input, &user, lang)),
         _ => None,
     };
+    let catch_up = (preview.is_some() && input.by.trim().parse::<i64>().is_ok_and(|m| m > 0))
+        .then(|| catch_up_part(&view, &input, &user, lang));
     let body = view! {
         <h1>{format!("{} — {}", view.schedule.event.name, t!("shift.title", locale = lang))}</h1>
         {error}
         {form(&view, &input, lang)}
         {preview}
+        {catch_up}
         <div id="shift-history" data-live="history">{history(&view, &user, lang)}</div>
     };
     layout::frame(
@@ -202,6 +206,131 @@ fn preview_part(
             {conflicts}
             {apply}
             {timeline}
+        </section>
+    }
+    .into_any()
+}
+
+/// "Catch up instead": for a delay (a `+N min` shift), the catch-up
+/// planner's alternatives with what each costs, each with its own Apply
+/// form (CSRF, on the version shown). A GET field asks for a day that may
+/// end N minutes later instead of on time.
+fn catch_up_part(view: &EventView, input: &ShiftForm, user: &CurrentUser, lang: &str) -> AnyView {
+    let slug = view.schedule.event.slug.clone();
+    let asked: CatchUpForm = request::query_as();
+    let form = CatchUpForm {
+        tracks: input.tracks.clone(),
+        from: input.from.clone(),
+        delay_min: input.by.clone(),
+        date: input.date.clone(),
+        interrupted: input.interrupted.clone(),
+        end_later_min: asked.end_later_min.clone(),
+        ..CatchUpForm::default()
+    };
+    let plan = form
+        .input(true)
+        .and_then(|i| catchup_input::parse(&view.schedule, &i, Utc::now()))
+        .and_then(|cmd| {
+            replan::plan_catch_up(&view.schedule, view.tz, &cmd.request).map_err(Into::into)
+        });
+    let plan = match plan {
+        Ok(p) => p,
+        Err(e) => {
+            return view! { <section class="card" data-testid="catch-up"><p class="error" role="alert">{t!("admin.error", locale = lang, message = e.to_string()).to_string()}</p></section> }.into_any();
+        }
+    };
+    let may_apply = user.access.may(Action::Schedule, &slug);
+    let hm = |t| format_hhmm(view.tz, t);
+    let track_name = |s: &str| {
+        view.schedule
+            .tracks
+            .iter()
+            .find(|t| t.slug == s)
+            .map_or_else(|| s.to_owned(), |t| t.name.clone())
+    };
+    let hidden = |f: &CatchUpForm| {
+        let tracks = f
+            .tracks
+            .iter()
+            .map(|t| view! { <input type="hidden" name="tracks" value=t.clone() /> })
+            .collect_view();
+        view! {
+            {tracks}
+            <input type="hidden" name="from" value=f.from.clone() />
+            <input type="hidden" name="delay_min" value=f.delay_min.clone() />
+            <input type="hidden" name="date" value=f.date.clone() />
+            <input type="hidden" name="interrupted" value=f.interrupted.clone() />
+        }
+    };
+    let items = plan
+        .alternatives
+        .iter()
+        .map(|a| {
+            let name = a.strategy.as_str();
+            let title = match a.strategy {
+                CatchUpStrategy::EverythingLater => t!("catchup.everything_later", locale = lang),
+                CatchUpStrategy::ShortenBreaks => t!("catchup.shorten_breaks", locale = lang),
+                CatchUpStrategy::ShortenBreaksAndQa => {
+                    t!("catchup.shorten_breaks_and_qa", locale = lang)
+                }
+            }
+            .to_string();
+            let tracks = a
+                .cost
+                .tracks
+                .iter()
+                .map(|c| {
+                    view! { <li>{t!("catchup.track_cost", locale = lang, track = track_name(&c.track), end = hm(c.new_end), was = hm(c.old_end), breaks = c.break_min_lost, talks = c.talk_min_cut).to_string()}</li> }
+                })
+                .collect_view();
+            let shortened = a
+                .cost
+                .shortened
+                .iter()
+                .map(|s| view! { <li>{t!("catchup.shortened_talk", locale = lang, title = s.title.clone(), minutes = s.minutes).to_string()}</li> })
+                .collect_view();
+            let misses = (!a.reaches_goal).then(|| {
+                view! { <p class="warn">{t!("catchup.misses", locale = lang, minutes = a.shortfall_min).to_string()}</p> }
+            });
+            let apply = may_apply.then(|| {
+                let id = format!("catchup-reason-{name}");
+                view! {
+                    <form method="post" action=format!("/admin/e/{slug}/catch-up") class="stack">
+                        <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                        {hidden(&form)}
+                        <input type="hidden" name="end_later_min" value=form.end_later_min.clone() />
+                        <input type="hidden" name="strategy" value=name />
+                        <input type="hidden" name="version" value=view.schedule.version.to_string() />
+                        <label for=id.clone()>{t!("shift.reason", locale = lang).to_string()}</label>
+                        <input id=id name="reason" required maxlength="500" />
+                        <button type="submit" data-testid=format!("catch-up-apply-{name}")>{t!("catchup.apply", locale = lang).to_string()}</button>
+                    </form>
+                }
+            });
+            view! {
+                <li class="card" data-testid=format!("catch-up-{name}")>
+                    <h3>{title}</h3>
+                    {misses}
+                    <ul>{tracks}</ul>
+                    <p>{t!("catchup.costs", locale = lang, shortened = a.cost.shortened.len(), speakers = a.cost.speakers.len()).to_string()}</p>
+                    <ul>{shortened}</ul>
+                    {apply}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card stack" data-testid="catch-up">
+            <h2>{t!("catchup.title", locale = lang).to_string()}</h2>
+            <p>{t!("catchup.intro", locale = lang).to_string()}</p>
+            <form method="get" action=format!("/admin/e/{slug}/shift") class="row">
+                {hidden(&form)}
+                <input type="hidden" name="by" value=input.by.clone() />
+                <label for="end_later_min">{t!("catchup.end_later", locale = lang).to_string()}</label>
+                <input id="end_later_min" name="end_later_min" type="number" min="0" max="1440" value=form.end_later_min.clone() />
+                <button type="submit">{t!("catchup.ask", locale = lang).to_string()}</button>
+            </form>
+            <ul class="plain stack">{items}</ul>
         </section>
     }
     .into_any()

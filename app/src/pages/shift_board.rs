@@ -27,7 +27,10 @@ pub fn render() -> AnyView {
     let body = view! {
         <h1>{t!("board.title", locale = lang, id = id).to_string()}</h1>
         <p><a href=format!("/admin/e/{slug}/shift")>{t!("shift.history", locale = lang).to_string()}</a></p>
-        <div id="board-live" data-live="board">{board(&view, id, lang)}</div>
+        <div id="board-live" data-live="board">
+            {board(&view, id, lang)}
+            {super::reach::list(crate::store::NoticeOf::Shift(id), lang)}
+        </div>
     };
     layout::frame(
         t!("board.title", locale = lang, id = id).to_string(),

@@ -8,10 +8,12 @@ mod delivery;
 mod keys;
 mod outbox;
 mod prune;
+mod reach;
 mod subscriptions;
 
 pub use delivery::{AttemptOutcome, DueDelivery, PushCounts};
 pub use keys::VapidKeyRecord;
 pub(super) use outbox::{enqueue_change, enqueue_incident, enqueue_shift};
 pub use prune::PruneCounts;
+pub use reach::{EventReach, NoticeOf, NoticeReach};
 pub use subscriptions::NewSubscription;

@@ -16,8 +16,8 @@ use super::shift::lock_event;
 use super::{Store, changes, push, unix};
 use crate::domain::change::ChangeKind as LogKind;
 use crate::domain::replan::{
-    ChangeKind, ChangeOp, ChangePreview, ChangeRequest, ReplanError, ShiftPlan, plan_change,
-    preview_revert,
+    CatchUpPlan, CatchUpRequest, ChangeKind, ChangeOp, ChangePreview, ChangeRequest, ReplanError,
+    ShiftPlan, plan_catch_up, plan_change, preview_revert,
 };
 use crate::domain::schedule::Schedule;
 use crate::domain::shift::{ShiftKind, ShiftPreview};
@@ -51,6 +51,22 @@ impl Store {
         tx.commit().await?;
         let tz = parse_zone(&ev.event.time_zone)?;
         Ok(plan_change(&schedule, tz, req)?)
+    }
+
+    /// The catch-up alternatives for `req` on the schedule as committed
+    /// now, and that schedule's version (to send back with the chosen
+    /// alternative); changes nothing.
+    pub async fn preview_catch_up(
+        &self,
+        slug: &str,
+        req: &CatchUpRequest,
+    ) -> Result<(CatchUpPlan, i64)> {
+        let mut tx = self.begin_read().await?;
+        let ev = require_event(&mut tx, slug).await?;
+        let schedule = load_on(&mut tx, &ev).await?;
+        tx.commit().await?;
+        let tz = parse_zone(&ev.event.time_zone)?;
+        Ok((plan_catch_up(&schedule, tz, req)?, schedule.version))
     }
 
     /// Plans and applies `req` in one transaction: the sessions get their

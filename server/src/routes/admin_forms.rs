@@ -16,7 +16,8 @@ use super::api::{ApiPath, EventAndId};
 use crate::services::status::{
     self, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput,
 };
-use crate::services::{change, shift};
+use crate::services::{catchup, change, shift};
+use app::catchup_input::CatchUpForm;
 use app::change_input::ChangeForm;
 use app::domain::access::Action;
 use app::shift_input::ShiftForm;
@@ -236,6 +237,26 @@ pub async fn apply_change(
         Err(e) => Err(e),
     };
     back_to(&state, &user, &format!("/admin/e/{event}/talks"), r)
+}
+
+/// Applies one alternative the shift page's "Catch up instead" listed, on
+/// the version it was listed on; back to the shift page (its history).
+pub async fn apply_catch_up(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(event): Path<String>,
+    Form(f): Form<CatchUpForm>,
+) -> Response {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
+        return e.into_response();
+    }
+    let r = match f.input(false) {
+        Ok(input) => catchup::apply(&state, &event, &input, &user.email)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    back_to(&state, &user, &format!("/admin/e/{event}/shift"), r)
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,10 @@
 //! `POST /api/v1/events/{event}/changes`: move, swap, cancel or restore
 //! one talk (preview with `dry_run`, or apply). Undo is the shift revert
 //! (`POST …/shifts/{shift_id}/revert`): a change is stored as a shift row.
+//! `op: "catch_up"` applies one alternative of the catch-up planner, whose
+//! alternatives `POST /api/v1/events/{event}/catch-up` lists.
 
+use app::catchup_input::CatchUpInput;
 use app::change_input::ChangeInput;
 use app::domain::access::Action;
 use app::error::Result;
@@ -14,7 +17,48 @@ use serde_json::{Value, json};
 
 use super::api::ApiCaller;
 use super::status_api::read_json;
+use crate::services::catchup;
 use crate::services::change::{apply, preview};
+
+/// `POST …/catch-up`: the alternatives for a delay, each with its cost
+/// and edits, and the version to apply one on; changes nothing.
+pub async fn post_catch_up(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(event): Path<String>,
+    body: Body,
+) -> Result<(StatusCode, Json<Value>)> {
+    let input: CatchUpInput = read_json(body).await?;
+    caller.check(Action::View, &event)?;
+    let body = catchup::preview(&state, &event, &input).await?;
+    Ok((StatusCode::OK, Json(json!(body))))
+}
+
+/// `op: "catch_up"` at `…/changes`: a preview of the chosen alternative
+/// (`dry_run`), or applying it.
+async fn post_catch_up_change(
+    state: &AppState,
+    caller: &ApiCaller,
+    event: &str,
+    input: CatchUpInput,
+) -> Result<(StatusCode, Json<Value>)> {
+    if input.dry_run {
+        caller.check(Action::View, event)?;
+        let body = catchup::preview(state, event, &input).await?;
+        return Ok((StatusCode::OK, Json(json!(body))));
+    }
+    caller.check(Action::Schedule, event)?;
+    let applied = catchup::apply(state, event, &input, &format!("token:{}", caller.name)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "dry_run": false,
+            "shift_id": applied.shift_id,
+            "version": applied.version,
+            "change": applied.change,
+        })),
+    ))
+}
 
 pub async fn post_change(
     State(state): State<AppState>,
@@ -22,7 +66,12 @@ pub async fn post_change(
     Path(event): Path<String>,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let input: ChangeInput = read_json(body).await?;
+    let raw: Value = read_json(body).await?;
+    if raw.get("op").and_then(Value::as_str) == Some("catch_up") {
+        let input: CatchUpInput = from_value(raw)?;
+        return post_catch_up_change(&state, &caller, &event, input).await;
+    }
+    let input: ChangeInput = from_value(raw)?;
     caller.check(
         if input.dry_run {
             Action::View
@@ -45,4 +94,17 @@ pub async fn post_change(
             "change": applied.change,
         })),
     ))
+}
+
+/// `raw` as `T`, a mismatch naming the field like [`read_json`] does.
+fn from_value<T: serde::de::DeserializeOwned>(raw: Value) -> Result<T> {
+    serde_path_to_error::deserialize(raw).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path.is_empty() {
+            "body".to_owned()
+        } else {
+            path
+        };
+        app::error::AppError::invalid(field, e.into_inner().to_string())
+    })
 }

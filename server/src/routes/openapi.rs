@@ -6,6 +6,7 @@
 
 use std::sync::LazyLock;
 
+use app::catchup_input::{CatchUpInput, GoalChoice};
 use app::change_input::{ChangeInput, ChangeVerb};
 use app::error::{ErrorBody, ErrorDetail};
 use app::shift_input::{PinnedChoice, ShiftInput};
@@ -41,6 +42,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         stubs::list_shifts,
         stubs::post_revert,
         stubs::post_change,
+        stubs::post_catch_up,
         stubs::push_key,
         stubs::subscribe,
         stubs::unsubscribe,
@@ -68,6 +70,8 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         RevertInput,
         ChangeInput,
         ChangeVerb,
+        CatchUpInput,
+        GoalChoice,
         SubscribeInput,
         BrowserSubscription,
         SubscriptionKeys,
@@ -242,7 +246,9 @@ mod stubs {
     #[utoipa::path(
         post, path = "/api/v1/events/{event}/changes", tag = "write",
         params(("event" = String, Path)),
-        request_body = ChangeInput,
+        request_body(content = ChangeInput, description = "one talk: move, swap, cancel or restore; \
+            or `op: \"catch_up\"` with a `CatchUpInput` (its `strategy`, `version` and `reason`) to apply \
+            one alternative of `…/catch-up`"),
         responses(
             (status = 200, description = "`dry_run`: the preview (edits, conflicts, summary, version)", body = Object),
             (status = 201, description = "applied: shift id (for revert), version, the change", body = Object),
@@ -254,6 +260,23 @@ mod stubs {
         security(("bearer" = []))
     )]
     fn post_change() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/catch-up", tag = "write",
+        params(("event" = String, Path)),
+        request_body = CatchUpInput,
+        responses(
+            (status = 200, description = "the alternatives (everything later first), each with its cost \
+                (per track: old and new end, break minutes lost, talk minutes cut; talks shortened; \
+                speakers affected) and edits, and the version to apply one on: \
+                `POST …/changes` with `op: \"catch_up\"`, the same fields, `strategy`, `version` and `reason`", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+            (status = 422, description = "refused, naming the field", body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn post_catch_up() {}
 
     #[utoipa::path(
         get, path = "/api/v1/push/key", tag = "push",

@@ -1,0 +1,96 @@
+//! The catch-up planner for the API and `marquee catch-up`: the
+//! alternatives for a delay (a preview), and applying one of them as a
+//! change — versioned, atomic, undone by the shift revert, announced like
+//! a shift — through the same store path as every other change.
+
+use app::catchup_input::{CatchUpInput, parse};
+use app::domain::replan::{CatchUpGoal, CatchUpPlan};
+use app::error::{AppError, Result};
+use app::state::AppState;
+use app::store::AppliedChange;
+use chrono::Utc;
+use serde::Serialize;
+
+/// What a preview returns: the alternatives (each with its cost and its
+/// edits) and the version to send back with the chosen one.
+#[derive(Debug, Serialize)]
+pub struct CatchUpPreviewBody {
+    pub dry_run: bool,
+    pub version: i64,
+    pub goal: CatchUpGoal,
+    pub alternatives: Vec<app::domain::replan::CatchUpAlternative>,
+}
+
+impl CatchUpPreviewBody {
+    fn new(plan: CatchUpPlan, version: i64) -> Self {
+        Self {
+            dry_run: true,
+            version,
+            goal: plan.goal,
+            alternatives: plan.alternatives,
+        }
+    }
+}
+
+/// The alternatives for `input` on the schedule as committed; changes
+/// nothing.
+pub async fn preview(
+    state: &AppState,
+    slug: &str,
+    input: &CatchUpInput,
+) -> Result<CatchUpPreviewBody> {
+    let view = state
+        .read_model
+        .get(slug)
+        .ok_or_else(|| AppError::not_found(format!("event {slug:?}")))?;
+    let cmd = parse(
+        &view.schedule,
+        &CatchUpInput {
+            dry_run: true,
+            ..input.clone()
+        },
+        Utc::now(),
+    )?;
+    let (plan, version) = state.store.preview_catch_up(slug, &cmd.request).await?;
+    Ok(CatchUpPreviewBody::new(plan, version))
+}
+
+/// Applies the alternative `input` names (strategy, version and reason
+/// required) as `actor`, then updates the public pages.
+pub async fn apply(
+    state: &AppState,
+    slug: &str,
+    input: &CatchUpInput,
+    actor: &str,
+) -> Result<AppliedChange> {
+    let view = state
+        .read_model
+        .get(slug)
+        .ok_or_else(|| AppError::not_found(format!("event {slug:?}")))?;
+    let input = CatchUpInput {
+        dry_run: false,
+        ..input.clone()
+    };
+    if input.strategy.is_none() {
+        return Err(AppError::invalid(
+            "strategy",
+            "required: everything_later, shorten_breaks or shorten_breaks_and_qa",
+        ));
+    }
+    let cmd = parse(&view.schedule, &input, Utc::now())?;
+    let change = cmd.change()?;
+    let applied = state
+        .store
+        .apply_change(slug, &change, actor, &cmd.reason)
+        .await?;
+    state.after_write(slug).await?;
+    tracing::info!(
+        event = slug,
+        version = applied.version,
+        strategy = cmd.strategy.map(|s| s.as_str()),
+        edits = applied.change.edits.len(),
+        actor,
+        "catch-up applied"
+    );
+    Ok(applied)
+}
