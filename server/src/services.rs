@@ -8,3 +8,18 @@ pub mod catchup;
 pub mod change;
 pub mod shift;
 pub mod status;
+
+use std::sync::Arc;
+
+use app::error::{AppError, Result};
+use app::read_model::EventView;
+use app::state::AppState;
+
+/// The event's current view, or 404 naming it: where every write path
+/// starts (what it parses against and what it previews on).
+pub fn event_view(state: &AppState, slug: &str) -> Result<Arc<EventView>> {
+    state
+        .read_model
+        .get(slug)
+        .ok_or_else(|| AppError::not_found(format!("event {slug:?}")))
+}

@@ -11,7 +11,7 @@ use app::store::NewApiToken;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{Duration, NaiveDate, Utc};
-use common::{TestApp, app_with_demo, body_json, body_string, csrf_of};
+use common::{TestApp, app_with_demo, body_json, body_string};
 use serde_json::{Value, json};
 
 /// The demo conference plus a second event, "other".
@@ -331,29 +331,7 @@ async fn organiser(t: &TestApp, email: &str, role: Option<Role>) -> (String, Str
     if let Some(role) = role {
         t.state.store.grant_role(email, "demo", role).await.unwrap();
     }
-    let res = t
-        .send(
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::HOST, "marquee.test")
-                .header(header::ORIGIN, "http://marquee.test")
-                .body(Body::from(format!(
-                    "email={}&password=organiser-password-1",
-                    email.replace('@', "%40")
-                )))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let cookie = res.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let (_, html) = page(t, &cookie, "/admin").await;
-    (cookie, csrf_of(&html))
+    common::sign_in_as(t, email, "organiser-password-1").await
 }
 
 async fn page(t: &TestApp, cookie: &str, uri: &str) -> (StatusCode, String) {

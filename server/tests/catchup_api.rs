@@ -287,8 +287,6 @@ async fn the_shift_page_offers_catch_up_without_js_and_its_form_applies_one() {
 
 #[tokio::test]
 async fn a_viewer_sees_the_alternatives_but_may_not_apply_one() {
-    use axum::body::Body;
-    use axum::http::{Request, header};
     let t = app_with_demo().await;
     let _ = common::sign_in(&t).await; // the first user, an admin
     let hash = app::auth::hash_password("viewer-password-1").unwrap();
@@ -306,26 +304,7 @@ async fn a_viewer_sees_the_alternatives_but_may_not_apply_one() {
         )
         .await
         .unwrap();
-    let res = t
-        .send(
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::HOST, "marquee.test")
-                .header(header::ORIGIN, "http://marquee.test")
-                .body(Body::from(
-                    "email=viewer%40example.org&password=viewer-password-1",
-                ))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let cookie = res.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (cookie, _) = common::sign_in_as(&t, "viewer@example.org", "viewer-password-1").await;
     let html = common::page(
         &t,
         &cookie,

@@ -125,15 +125,23 @@ pub async fn sign_in(t: &TestApp) -> (String, String) {
         .add_user("org@example.org", &hash)
         .await
         .unwrap();
+    sign_in_as(t, "org@example.org", "organiser-password-1").await
+}
+
+/// Signs an existing user in through the form; their session cookie and
+/// CSRF token.
+pub async fn sign_in_as(t: &TestApp, email: &str, password: &str) -> (String, String) {
+    let form = form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", email)
+        .append_pair("password", password)
+        .finish();
     let res = t
         .send(
             Request::post("/login")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(header::HOST, "marquee.test")
                 .header(header::ORIGIN, "http://marquee.test")
-                .body(Body::from(
-                    "email=org%40example.org&password=organiser-password-1",
-                ))
+                .body(Body::from(form))
                 .unwrap(),
         )
         .await;

@@ -39,10 +39,7 @@ pub async fn preview(
     slug: &str,
     input: &CatchUpInput,
 ) -> Result<CatchUpPreviewBody> {
-    let view = state
-        .read_model
-        .get(slug)
-        .ok_or_else(|| AppError::not_found(format!("event {slug:?}")))?;
+    let view = super::event_view(state, slug)?;
     let cmd = parse(
         &view.schedule,
         &CatchUpInput {
@@ -63,10 +60,7 @@ pub async fn apply(
     input: &CatchUpInput,
     actor: &str,
 ) -> Result<AppliedChange> {
-    let view = state
-        .read_model
-        .get(slug)
-        .ok_or_else(|| AppError::not_found(format!("event {slug:?}")))?;
+    let view = super::event_view(state, slug)?;
     let input = CatchUpInput {
         dry_run: false,
         ..input.clone()

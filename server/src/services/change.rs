@@ -5,7 +5,7 @@
 
 use app::change_input::{ChangeInput, parse};
 use app::domain::replan::ChangePreview;
-use app::error::{AppError, Result};
+use app::error::Result;
 use app::state::AppState;
 use app::store::AppliedChange;
 use serde::Serialize;
@@ -26,10 +26,7 @@ pub async fn preview(
     slug: &str,
     input: &ChangeInput,
 ) -> Result<ChangePreviewBody> {
-    let view = state
-        .read_model
-        .get(slug)
-        .ok_or_else(|| AppError::not_found(format!("event {slug:?}")))?;
+    let view = super::event_view(state, slug)?;
     let cmd = parse(
         &view.schedule,
         &ChangeInput {
@@ -54,10 +51,7 @@ pub async fn apply(
     input: &ChangeInput,
     actor: &str,
 ) -> Result<AppliedChange> {
-    let view = state
-        .read_model
-        .get(slug)
-        .ok_or_else(|| AppError::not_found(format!("event {slug:?}")))?;
+    let view = super::event_view(state, slug)?;
     let cmd = parse(
         &view.schedule,
         &ChangeInput {

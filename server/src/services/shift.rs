@@ -6,15 +6,14 @@
 //! preview shape (`moved`, `conflicts`, `delta_min`) is kept beside the
 //! full change.
 
-use std::sync::Arc;
-
 use app::domain::replan::{ChangeOp, ChangePreview, ChangeRequest, plan_change};
 use app::domain::shift::ShiftPreview;
-use app::error::{AppError, Result};
-use app::read_model::EventView;
+use app::error::Result;
 use app::shift_input::{ShiftInput, parse};
 use app::state::AppState;
 use app::store::{AppliedChange, AppliedShift};
+
+use super::event_view;
 use chrono::Utc;
 use serde::Serialize;
 
@@ -28,13 +27,6 @@ pub struct PreviewBody {
     pub version: i64,
     pub preview: ShiftPreview,
     pub change: ChangePreview,
-}
-
-fn event_view(state: &AppState, slug: &str) -> Result<Arc<EventView>> {
-    state
-        .read_model
-        .get(slug)
-        .ok_or_else(|| AppError::not_found(format!("event {slug:?}")))
 }
 
 /// What `input` would move, on the schedule as it is; changes nothing.

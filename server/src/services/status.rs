@@ -96,10 +96,7 @@ fn resolve_components(
     refs: &[ComponentRef],
     field: &str,
 ) -> Result<Vec<i64>> {
-    let view = state
-        .read_model
-        .get(slug)
-        .ok_or_else(|| AppError::not_found(format!("event {slug:?}")))?;
+    let view = super::event_view(state, slug)?;
     let comps = &view.status.components;
     let mut ids = Vec::new();
     for (i, r) in refs.iter().enumerate() {
