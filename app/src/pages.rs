@@ -14,6 +14,8 @@ mod banner;
 #[cfg(feature = "ssr")]
 mod changes;
 #[cfg(feature = "ssr")]
+mod conflict_text;
+#[cfg(feature = "ssr")]
 mod dashboard;
 #[cfg(feature = "ssr")]
 mod home;

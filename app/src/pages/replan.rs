@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 use rust_i18n::t;
 
+use super::conflict_text::conflict_text;
 use super::layout;
 use super::request::{self, CurrentUser};
 use crate::change_input::{ChangeForm, parse};
@@ -89,16 +90,10 @@ fn preview_part(
         })
         .collect_view();
     let conflicts = (!c.conflicts.is_empty()).then(|| {
-        let titled = |m: String, guids: [Option<&str>; 2]| {
-            guids.into_iter().flatten().fold(m, |m, g| match view.schedule.session(g) {
-                Some(x) => m.replace(g, &format!("“{}”", x.title)),
-                None => m,
-            })
-        };
         let items = c
             .conflicts
             .iter()
-            .map(|x| view! { <li>{titled(x.message(), [Some(x.guid.as_str()), x.other.as_deref()])}</li> })
+            .map(|x| view! { <li>{conflict_text(&view.schedule, x, lang)}</li> })
             .collect_view();
         view! { <h3>{t!("shift.conflicts", locale = lang).to_string()}</h3><ul class="conflicts" data-testid="conflicts">{items}</ul> }
     });

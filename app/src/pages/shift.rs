@@ -8,6 +8,7 @@ use chrono::Utc;
 use leptos::prelude::*;
 use rust_i18n::t;
 
+use super::conflict_text::conflict_text;
 use super::layout;
 use super::request::{self, CurrentUser};
 use super::schedule::{GridMarks, grid};
@@ -164,14 +165,7 @@ fn preview_part(
         view! { <h3>{t!("shift.interrupted_talks", locale = lang).to_string()}</h3><ul data-testid="interrupted">{items}</ul> }
     });
     let conflicts = (!change.conflicts.is_empty()).then(|| {
-        // Messages name sessions by guid; organisers know them by title.
-        let titled = |c: &replan::Conflict| {
-            [Some(c.guid.as_str()), c.other.as_deref()].into_iter().flatten().fold(c.message(), |m, g| match view.schedule.session(g) {
-                Some(x) => m.replace(g, &format!("“{}”", x.title)),
-                None => m,
-            })
-        };
-        let items = change.conflicts.iter().map(|c| view! { <li>{titled(c)}</li> }).collect_view();
+        let items = change.conflicts.iter().map(|c| view! { <li>{conflict_text(&view.schedule, c, lang)}</li> }).collect_view();
         view! { <h3>{t!("shift.conflicts", locale = lang).to_string()}</h3><ul class="conflicts" data-testid="conflicts">{items}</ul> }
     });
     // The POST gets exactly what was previewed, field by field.

@@ -88,11 +88,12 @@ impl<'a> Layout<'a> {
             }
         }
 
-        let mut dates: BTreeSet<NaiveDate> = schedule
-            .sessions
-            .iter()
-            .map(|s| local_date(tz, s.start))
-            .collect();
+        // A cancelled talk stays on Marquee's own pages (struck through) but
+        // leaves the C3VOC document, as pretalx does: the recording and
+        // streaming tools that read it must not plan for a talk that will
+        // not happen, and the schema has no field to say so.
+        let exported = || schedule.sessions.iter().filter(|s| !s.cancelled);
+        let mut dates: BTreeSet<NaiveDate> = exported().map(|s| local_date(tz, s.start)).collect();
         let (first, last) = (schedule.event.start_date, schedule.event.end_date);
         if (last - first).num_days() <= MAX_LISTED_DAYS {
             dates.extend(first.iter_days().take_while(|d| *d <= last));
@@ -103,7 +104,7 @@ impl<'a> Layout<'a> {
             .iter()
             .map(|d| (*d, vec![Vec::new(); rooms.len()]))
             .collect();
-        for s in &schedule.sessions {
+        for s in exported() {
             let room = rooms
                 .iter()
                 .position(|r| r.slug == s.track)

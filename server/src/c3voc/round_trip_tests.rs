@@ -141,3 +141,23 @@ fn offsets_with_seconds_round_trip() {
     assert!(export_json(&s, "https://x.test").contains("\"1013-11-23T14:50:00+00:00\""));
     round_trip(&s, "old");
 }
+
+#[test]
+fn cancelled_talks_leave_both_exports_and_nothing_else_does() {
+    let mut s = tricky();
+    let gone = s.sessions[1].guid.clone();
+    let kept = s.sessions[0].guid.clone();
+    s.sessions[1].cancelled = true;
+    let (json, xml) = (export_json(&s, BASE), export_xml(&s, BASE));
+    assert!(
+        !json.contains(&gone) && !xml.contains(&gone),
+        "cancelled talk exported"
+    );
+    assert!(json.contains(&kept) && xml.contains(&kept));
+    let back = parse(json.as_bytes(), "зал", &mut |_, _| {})
+        .unwrap()
+        .schedule;
+    let mut expected = s.clone();
+    expected.sessions.retain(|x| !x.cancelled);
+    assert_eq!(back.sessions, expected.sessions);
+}
