@@ -38,10 +38,11 @@ run: build
 	MARQUEE_DATABASE_URL=$(DEMO_DB) target/release/marquee serve
 
 ## Debug build, used by the browser tests: the same compilation as the Rust
-## tests (so nothing is compiled twice), plus the site.
+## tests (so nothing is compiled twice), plus the site as deployed (release
+## wasm: the page-weight test measures what visitors download).
 dev: setup
 	cargo test $(TEST_BUILD) --no-run
-	cargo xtask site
+	cargo xtask site --release
 
 ## Everything: formatting, lints, unit + integration tests on SQLite and
 ## (when reachable) PostgreSQL, then the browser tests.

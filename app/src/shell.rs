@@ -30,9 +30,44 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Leptos's islands loader: the only inline script a page carries (the
 /// Content-Security-Policy allows exactly its hash, see
-/// [`inline_script_hashes`]).
-fn hydration_scripts(options: LeptosOptions) -> impl IntoView {
+/// [`inline_script_hashes`]). Every page but the countdown screens loads
+/// the lean bundle when the site has one (`cargo xtask site` builds it;
+/// `cargo leptos` builds only the full one, which then serves every page).
+fn hydration_scripts(mut options: LeptosOptions) -> impl IntoView {
+    if !needs_full_bundle(&crate::pages::request::path()) && has_lean_bundle(&options) {
+        options.output_name = LEAN_BUNDLE.into();
+    }
     view! { <HydrationScripts options islands=true /> }
+}
+
+/// The public pages' wasm without the screens' countdown (feature `lean`).
+pub const LEAN_BUNDLE: &str = "marquee-lean";
+
+/// The pages that carry the `Countdown` island: `/e/{event}/screen` and
+/// `/e/{event}/screen/{track}`.
+fn needs_full_bundle(path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    matches!(
+        parts.as_slice(),
+        ["", "e", _, "screen"] | ["", "e", _, "screen", _]
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn has_lean_bundle(options: &LeptosOptions) -> bool {
+    use std::sync::OnceLock;
+    static FOUND: OnceLock<bool> = OnceLock::new();
+    *FOUND.get_or_init(|| {
+        std::path::Path::new(options.site_root.as_ref())
+            .join(options.site_pkg_dir.as_ref())
+            .join(format!("{LEAN_BUNDLE}.wasm"))
+            .is_file()
+    })
+}
+
+#[cfg(not(feature = "ssr"))]
+fn has_lean_bundle(_: &LeptosOptions) -> bool {
+    false
 }
 
 /// The two data scripts Leptos's streaming renderer appends to every page
@@ -57,7 +92,14 @@ pub fn inline_script_hashes(options: &LeptosOptions) -> Vec<String> {
     use base64::Engine;
     use sha2::{Digest, Sha256};
 
-    let html = Owner::new().with(|| hydration_scripts(options.clone()).to_html());
+    // Both loaders: the full bundle's and the lean one's.
+    let html = [options.output_name.to_string(), LEAN_BUNDLE.to_owned()]
+        .map(|name| {
+            let mut o = options.clone();
+            o.output_name = name.into();
+            Owner::new().with(|| view! { <HydrationScripts options=o islands=true /> }.to_html())
+        })
+        .concat();
     inline_scripts(&html)
         .chain(STREAM_DATA_SCRIPTS)
         .map(|body| {
@@ -88,9 +130,31 @@ mod tests {
     fn the_policy_hashes_the_islands_loader_and_the_empty_data_scripts() {
         let options = LeptosOptions::builder().output_name("marquee").build();
         let hashes = inline_script_hashes(&options);
-        assert_eq!(hashes.len(), 3, "{hashes:?}");
+        assert_eq!(hashes.len(), 4, "{hashes:?}");
+        assert_ne!(hashes[0], hashes[1], "the two loaders differ");
         assert!(hashes[0].starts_with("'sha256-") && hashes[0].ends_with("='"));
         let html = r#"<script type="module" src="/push.js"></script><script>a()</script><script nonce="x">b()</script>"#;
         assert_eq!(inline_scripts(html).collect::<Vec<_>>(), ["a()", "b()"]);
+    }
+
+    #[test]
+    fn only_the_countdown_screens_need_the_full_bundle() {
+        for p in [
+            "/e/demo/screen",
+            "/e/demo/screen/",
+            "/e/demo/screen/track-1",
+        ] {
+            assert!(needs_full_bundle(p), "{p}");
+        }
+        for p in [
+            "/e/demo",
+            "/e/demo/status",
+            "/e/screen",
+            "/admin/e/demo/screens",
+            "/e/demo/screen/a/b",
+            "/",
+        ] {
+            assert!(!needs_full_bundle(p), "{p}");
+        }
     }
 }

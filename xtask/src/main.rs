@@ -33,7 +33,7 @@ fn main() -> ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask site [--release]\n\
-    builds target/site: pkg/marquee.{js,wasm,css} and the files of public/\n\
+    builds target/site: pkg/marquee{,-lean}.{js,wasm}, pkg/marquee.css and the files of public/\n\
     --release  the wasm-release profile, wasm-opt -Oz, minified JS and CSS";
 
 struct Options {
@@ -95,27 +95,22 @@ impl Paths {
     }
 }
 
+/// The two wasm bundles: every island (what `cargo leptos` builds, and
+/// what the countdown screens load), and the public pages' lean one
+/// without the screens' countdown machinery (see `app/src/components.rs`).
+const BUNDLES: [(&str, &str); 2] = [(OUTPUT_NAME, "hydrate"), (LEAN_NAME, "hydrate,lean")];
+/// What `app::shell` loads on every page but the screens when it exists.
+const LEAN_NAME: &str = "marquee-lean";
+
 fn build_site(o: &Options) -> Result<(), String> {
     let paths = Paths::find();
     std::fs::create_dir_all(&paths.pkg).map_err(|e| io_error(&paths.pkg, e))?;
-    let wasm = build_wasm(&paths, o)?;
-    bindgen(&paths, &wasm, o)?;
-    if o.release {
-        run(Command::new(paths.tool("wasm-opt")?)
-            .arg("-Oz")
-            .arg("--enable-bulk-memory")
-            .arg("--enable-nontrapping-float-to-int")
-            .arg(paths.pkg.join(format!("{OUTPUT_NAME}.wasm")))
-            .arg("-o")
-            .arg(paths.pkg.join(format!("{OUTPUT_NAME}.wasm"))))?;
-        let js = paths.pkg.join(format!("{OUTPUT_NAME}.js"));
-        run(Command::new(paths.tool("esbuild")?)
-            .arg(&js)
-            .arg("--minify")
-            .arg("--format=esm")
-            .arg("--log-level=warning")
-            .arg("--allow-overwrite")
-            .arg(format!("--outfile={}", js.display())))?;
+    for (name, features) in BUNDLES {
+        let wasm = build_wasm(&paths, o, features)?;
+        bindgen(&paths, &wasm, o, name)?;
+        if o.release {
+            optimise(&paths, name)?;
+        }
     }
     compile_style(&paths, o)?;
     copy_dir(&paths.root.join("public"), &paths.site)?;
@@ -123,24 +118,45 @@ fn build_site(o: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// The `app` library for wasm with the `hydrate` feature, as
-/// `[package.metadata.leptos]` asks (`lib-features`, `lib-profile-release`).
-fn build_wasm(paths: &Paths, o: &Options) -> Result<PathBuf, String> {
+/// `wasm-opt -Oz` on the wasm and esbuild's minifier on its JS glue.
+fn optimise(paths: &Paths, name: &str) -> Result<(), String> {
+    let wasm = paths.pkg.join(format!("{name}.wasm"));
+    run(Command::new(paths.tool("wasm-opt")?)
+        .arg("-Oz")
+        .arg("--enable-bulk-memory")
+        .arg("--enable-nontrapping-float-to-int")
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm))?;
+    let js = paths.pkg.join(format!("{name}.js"));
+    run(Command::new(paths.tool("esbuild")?)
+        .arg(&js)
+        .arg("--minify")
+        .arg("--format=esm")
+        .arg("--log-level=warning")
+        .arg("--allow-overwrite")
+        .arg(format!("--outfile={}", js.display())))
+}
+
+/// The `app` library for wasm with `features` (`hydrate` is what
+/// `[package.metadata.leptos]` asks: `lib-features`, `lib-profile-release`).
+fn build_wasm(paths: &Paths, o: &Options, features: &str) -> Result<PathBuf, String> {
     let profile = if o.release { "wasm-release" } else { "dev" };
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     run(Command::new(cargo)
         .current_dir(&paths.root)
         .args(["build", "--package=app", "--lib", "--no-default-features"])
-        .args(["--features=hydrate", "--target", WASM_TARGET])
+        .arg(format!("--features={features}"))
+        .args(["--target", WASM_TARGET])
         .arg(format!("--profile={profile}")))?;
     let dir = if o.release { "wasm-release" } else { "debug" };
     Ok(paths.target.join(WASM_TARGET).join(dir).join("app.wasm"))
 }
 
-fn bindgen(paths: &Paths, wasm: &Path, o: &Options) -> Result<(), String> {
+fn bindgen(paths: &Paths, wasm: &Path, o: &Options, name: &str) -> Result<(), String> {
     let mut b = wasm_bindgen_cli_support::Bindgen::new();
     b.input_path(wasm)
-        .out_name(OUTPUT_NAME)
+        .out_name(name)
         .web(true)
         .map_err(|e| format!("wasm-bindgen: {e}"))?
         .debug(!o.release)
@@ -148,8 +164,8 @@ fn bindgen(paths: &Paths, wasm: &Path, o: &Options) -> Result<(), String> {
         .generate(&paths.pkg)
         .map_err(|e| format!("wasm-bindgen on {}: {e:#}", wasm.display()))?;
     // Leptos loads `{name}.wasm`, as cargo-leptos names it.
-    let from = paths.pkg.join(format!("{OUTPUT_NAME}_bg.wasm"));
-    let to = paths.pkg.join(format!("{OUTPUT_NAME}.wasm"));
+    let from = paths.pkg.join(format!("{name}_bg.wasm"));
+    let to = paths.pkg.join(format!("{name}.wasm"));
     std::fs::rename(&from, &to).map_err(|e| io_error(&from, e))
 }
 

@@ -112,9 +112,11 @@ pub fn lay_out(schedule: &Schedule, tz: Tz, day: NaiveDate) -> Option<DayAgenda<
 
 impl DayAgenda<'_> {
     /// Where "now" falls, in slots from the top, if it is within the day.
-    pub fn now_position(&self, now: DateTime<Utc>) -> Option<f64> {
+    /// Where "now" falls on the grid, in thousandths of a slot (integers:
+    /// formatting a float would pull Rust's float printer into the wasm).
+    pub fn now_position(&self, now: DateTime<Utc>) -> Option<i64> {
         (self.start <= now && now < self.end)
-            .then(|| (now - self.start).num_seconds() as f64 / (SLOT_MINUTES * 60) as f64)
+            .then(|| (now - self.start).num_milliseconds() / (SLOT_MINUTES * 60))
     }
 }
 
@@ -234,7 +236,7 @@ mod tests {
     }
 
     #[test]
-    fn now_position_is_fractional_slots_inside_the_day_only() {
+    fn now_position_is_thousandths_of_a_slot_inside_the_day_only() {
         let s = schedule_on("UTC", &[("t1", "2026-10-24 10:00", 60)]);
         let a = lay_out(
             &s,
@@ -243,7 +245,7 @@ mod tests {
         )
         .unwrap();
         let at = |h, m| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 10, 24, h, m, 30).unwrap();
-        assert_eq!(a.now_position(at(10, 7)), Some(1.5));
+        assert_eq!(a.now_position(at(10, 7)), Some(1500));
         assert_eq!(a.now_position(at(11, 0)), None);
         assert_eq!(a.now_position(at(9, 59)), None);
     }

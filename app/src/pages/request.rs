@@ -156,3 +156,9 @@ pub use imp::*;
 pub fn lang() -> &'static str {
     "en"
 }
+
+/// No page renders in the browser, so no request path either.
+#[cfg(not(feature = "ssr"))]
+pub fn path() -> String {
+    String::new()
+}
