@@ -42,7 +42,7 @@ pub use shift::{AppliedShift, ShiftRecord};
 pub use speakers::{SpeakerLink, SpeakerLinkInfo};
 pub use status::{
     AffectedComponent, ComponentPatch, ComponentRecord, IncidentRecord, IncidentUpdateRecord,
-    NewComponent, NewIncident, NewIncidentUpdate, StatusSnapshot,
+    NewComponent, NewIncident, NewIncidentUpdate, Reschedule, StatusSnapshot,
 };
 pub use tokens::{ApiToken, NewApiToken};
 pub use users::{LoginSession, UserInfo, UserRecord};

@@ -283,6 +283,7 @@ async fn incidents_queue_a_notice_in_their_transaction() {
                     body_md: String::new(),
                     component_status: None,
                     component_ids: None,
+                    reschedule: None,
                 },
                 Utc::now(),
             )

@@ -7,8 +7,8 @@ use app::domain::schedule::{Event, Schedule, Session, SessionKind, Track};
 use app::domain::status::{ComponentStatus, Impact, IncidentStatus, StatusChange};
 use app::error::AppError;
 use app::store::{
-    ComponentPatch, ComponentRecord, NewComponent, NewIncident, NewIncidentUpdate, StatusSnapshot,
-    Store,
+    ComponentPatch, ComponentRecord, NewComponent, NewIncident, NewIncidentUpdate, Reschedule,
+    StatusSnapshot, Store,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -109,6 +109,7 @@ fn update(status: IncidentStatus, body: &str) -> NewIncidentUpdate {
         body_md: body.into(),
         component_status: None,
         component_ids: None,
+        reschedule: None,
     }
 }
 
@@ -444,6 +445,7 @@ async fn an_incident_moves_its_components_and_resolving_restores_them() {
         let identified = NewIncidentUpdate {
             component_status: Some(ComponentStatus::MajorOutage),
             component_ids: Some(vec![main]),
+            reschedule: None,
             ..update(IncidentStatus::Identified, "The encoder died.")
         };
         let r = store
@@ -789,6 +791,7 @@ async fn unknown_component_ids_are_refused_naming_their_place() {
             .unwrap();
         let with_set = |ids: Vec<i64>| NewIncidentUpdate {
             component_ids: Some(ids),
+            reschedule: None,
             ..update(IncidentStatus::Identified, "x")
         };
         assert_eq!(
@@ -997,6 +1000,94 @@ async fn maintenance_starts_and_completes_on_its_own() {
             named(&s, "Main hall stream").status,
             ComponentStatus::Operational
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_extended_maintenance_ends_at_its_new_end_and_a_refused_one_keeps_its_window() {
+    on_each_backend(|store| async move {
+        setup(&store, "conf").await;
+        let main = named(
+            &store.load_status("conf", t0()).await.unwrap(),
+            "Main hall stream",
+        )
+        .id;
+        let (start, end) = (t0() + Duration::hours(1), t0() + Duration::hours(2));
+        let m = store
+            .create_incident(
+                "conf",
+                NewIncident {
+                    status: IncidentStatus::Scheduled,
+                    impact: Impact::Maintenance,
+                    scheduled_for: Some(start),
+                    scheduled_until: Some(end),
+                    ..incident("Encoder swap", vec![main])
+                },
+                t0(),
+            )
+            .await
+            .unwrap();
+        // Running: started on its own.
+        store.advance_maintenance(start).await.unwrap();
+        let later = end + Duration::minutes(40);
+        let during = start + Duration::minutes(50);
+        let extend = |until, from| NewIncidentUpdate {
+            reschedule: Some(Reschedule {
+                scheduled_for: from,
+                scheduled_until: Some(until),
+            }),
+            ..update(IncidentStatus::InProgress, "Forty minutes more.")
+        };
+        // Its start is history: refused, naming the field, nothing changes.
+        let (field, _) = invalid_field(
+            store
+                .add_incident_update(
+                    "conf",
+                    m.id,
+                    extend(later, Some(start + Duration::minutes(5))),
+                    during,
+                )
+                .await,
+        );
+        assert_eq!(field, "scheduled_for");
+        // An end already past is refused too.
+        let (field, _) = invalid_field(
+            store
+                .add_incident_update(
+                    "conf",
+                    m.id,
+                    extend(during - Duration::minutes(1), None),
+                    during,
+                )
+                .await,
+        );
+        assert_eq!(field, "scheduled_until");
+        let r = store
+            .add_incident_update("conf", m.id, extend(later, None), during)
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.scheduled_for, r.scheduled_until),
+            (Some(start), Some(later))
+        );
+        assert_eq!(r.status, IncidentStatus::InProgress);
+        assert_eq!(r.updates[0].body_md, "Forty minutes more.");
+        // The old end passes: still running. The new one: completed.
+        store
+            .advance_maintenance(end + Duration::minutes(1))
+            .await
+            .unwrap();
+        let now = store
+            .load_status("conf", end + Duration::minutes(1))
+            .await
+            .unwrap();
+        let i = now.incidents.iter().find(|i| i.id == m.id).unwrap();
+        assert_eq!(i.status, IncidentStatus::InProgress);
+        store.advance_maintenance(later).await.unwrap();
+        let now = store.load_status("conf", later).await.unwrap();
+        let i = now.incidents.iter().find(|i| i.id == m.id).unwrap();
+        assert_eq!(i.status, IncidentStatus::Completed);
     })
     .await;
 }

@@ -4,6 +4,7 @@
 mod catchup;
 mod change;
 mod import;
+mod incident;
 mod serve;
 mod shift;
 mod users;
@@ -207,6 +208,10 @@ pub async fn run(cli: Cli) -> CliResult {
                 dry_run,
             });
             change::run(&open_store(&url).await?, &event, input).await
+        }
+        Command::Incident { command } => incident::incident(open_store(&url).await?, command).await,
+        Command::Maintenance { command } => {
+            incident::maintenance(open_store(&url).await?, command).await
         }
         Command::Speaker {
             command:

@@ -161,6 +161,19 @@ pub enum Command {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Incidents from a script or a terminal, as the API opens them
+    /// (a deploy pipeline announcing its own trouble).
+    Incident {
+        #[command(subcommand)]
+        command: IncidentCommand,
+    },
+    /// Scheduled maintenance: schedule, post progress, extend, complete.
+    /// Times are in the event's zone (`HH:MM` today, `YYYY-MM-DD HH:MM`)
+    /// or RFC 3339.
+    Maintenance {
+        #[command(subcommand)]
+        command: MaintenanceCommand,
+    },
     /// Speakers' secret links (`/s/{token}`).
     Speaker {
         #[command(subcommand)]
@@ -220,6 +233,126 @@ pub enum UserCommand {
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s)
         .ok_or_else(|| format!("{s:?} is not a role; use owner, communicator, scheduler or viewer"))
+}
+
+#[derive(Subcommand)]
+pub enum IncidentCommand {
+    /// Open an incident; prints its id.
+    Open {
+        #[arg(long)]
+        event: String,
+        /// Title (or give `--template`).
+        #[arg(long)]
+        name: Option<String>,
+        /// First update's text, markdown (or give `--template`).
+        #[arg(long)]
+        body: Option<String>,
+        /// none, minor, major (default) or critical.
+        #[arg(long)]
+        impact: Option<String>,
+        /// investigating (default), identified or monitoring.
+        #[arg(long)]
+        status: Option<String>,
+        /// An affected component: its name, a track slug, an id or
+        /// `all-streams`; repeat for several.
+        #[arg(long = "component")]
+        components: Vec<String>,
+        /// What the components become (degraded_performance,
+        /// partial_outage, major_outage, …).
+        #[arg(long)]
+        component_status: Option<String>,
+        /// stream_down, delayed or resolved: fills name and body.
+        #[arg(long)]
+        template: Option<String>,
+        /// The template's language (en, ru, zh, fr).
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Post an update (new status and/or text).
+    Update {
+        #[arg(long)]
+        event: String,
+        id: i64,
+        /// investigating, identified, monitoring or resolved.
+        #[arg(long)]
+        status: String,
+        #[arg(long)]
+        body: Option<String>,
+        #[arg(long)]
+        component_status: Option<String>,
+    },
+    /// Resolve an incident (its components go back to operational).
+    Resolve {
+        #[arg(long)]
+        event: String,
+        id: i64,
+        #[arg(long)]
+        body: Option<String>,
+    },
+    /// The event's open incidents and maintenance, with their ids.
+    List {
+        #[arg(long)]
+        event: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MaintenanceCommand {
+    /// Schedule a maintenance window; prints its id. It starts and ends by
+    /// itself; the components go under maintenance while it runs.
+    Schedule {
+        #[arg(long)]
+        event: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        body: String,
+        /// Start, in the event's zone (`HH:MM` today, `YYYY-MM-DD HH:MM`)
+        /// or RFC 3339.
+        #[arg(long)]
+        from: String,
+        /// End, as `--from`.
+        #[arg(long)]
+        until: String,
+        /// An affected component (name, track slug, id or `all-streams`).
+        #[arg(long = "component")]
+        components: Vec<String>,
+    },
+    /// Post progress, or move the window (`--from` only before it starts).
+    Update {
+        #[arg(long)]
+        event: String,
+        id: i64,
+        #[arg(long)]
+        body: String,
+        /// scheduled, in_progress or verifying (default: unchanged).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// It overruns: a new end, and everyone subscribed is told.
+    Extend {
+        #[arg(long)]
+        event: String,
+        id: i64,
+        /// The new end, as in `schedule`.
+        #[arg(long)]
+        until: String,
+        /// Default: "Extended until HH:MM (zone)."
+        #[arg(long)]
+        body: Option<String>,
+    },
+    /// Done (early or on time): completed now.
+    Complete {
+        #[arg(long)]
+        event: String,
+        id: i64,
+        #[arg(long)]
+        body: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -231,6 +231,68 @@ pub fn check_opening(
     Ok(window)
 }
 
+/// Why a maintenance's window cannot change as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RescheduleError {
+    #[error("only a scheduled maintenance has a window to change")]
+    NotAMaintenance,
+    #[error("a closed maintenance keeps its window")]
+    Closed,
+    #[error("the maintenance has started; only its end can change")]
+    StartedAlready,
+    #[error("must be after scheduled_for")]
+    EndsBeforeItStarts,
+    #[error("must be in the future: the maintenance would end before it is told")]
+    EndsInThePast,
+}
+
+impl RescheduleError {
+    /// The input field the refusal is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::NotAMaintenance | Self::Closed => "status",
+            Self::StartedAlready => "scheduled_for",
+            Self::EndsBeforeItStarts | Self::EndsInThePast => "scheduled_until",
+        }
+    }
+}
+
+/// The window a maintenance gets when an update moves it (`new_for`,
+/// `new_until`; either may be absent and keeps its value): a maintenance
+/// that has not started may move both ends; one in progress or verifying
+/// can only be extended or cut short (its start is history); a closed one,
+/// or an incident that never had a window, cannot change. The end must
+/// stay after the start and after `now`, so nobody is told of an end that
+/// has already passed (complete it instead). `status` is the status the
+/// update leaves the maintenance in.
+pub fn check_reschedule(
+    status: IncidentStatus,
+    old: Option<Window>,
+    new_for: Option<DateTime<Utc>>,
+    new_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Window, RescheduleError> {
+    let (old_for, old_until) = old.ok_or(RescheduleError::NotAMaintenance)?;
+    if status.is_closed() {
+        return Err(RescheduleError::Closed);
+    }
+    if !status.is_maintenance() {
+        return Err(RescheduleError::NotAMaintenance);
+    }
+    let started = status != IncidentStatus::Scheduled;
+    if started && new_for.is_some_and(|f| f != old_for) {
+        return Err(RescheduleError::StartedAlready);
+    }
+    let (from, until) = (new_for.unwrap_or(old_for), new_until.unwrap_or(old_until));
+    if until <= from {
+        return Err(RescheduleError::EndsBeforeItStarts);
+    }
+    if until <= now {
+        return Err(RescheduleError::EndsInThePast);
+    }
+    Ok((from, until))
+}
+
 /// When an incident was last put under monitoring and when it was
 /// resolved (or completed), as stored with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -518,6 +580,82 @@ pub fn uptime_percent(days: &[UptimeDay]) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+
+    mod reschedule {
+        use super::super::*;
+        use IncidentStatus::*;
+
+        fn t(h: u32, m: u32) -> DateTime<Utc> {
+            chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 5, h, m, 0).unwrap()
+        }
+        const W: Option<Window> = None;
+
+        fn window() -> Option<Window> {
+            Some((t(20, 0), t(22, 0)))
+        }
+
+        #[test]
+        fn a_scheduled_maintenance_moves_both_ends() {
+            assert_eq!(
+                check_reschedule(
+                    Scheduled,
+                    window(),
+                    Some(t(21, 0)),
+                    Some(t(23, 30)),
+                    t(19, 0)
+                ),
+                Ok((t(21, 0), t(23, 30)))
+            );
+            // One end alone keeps the other.
+            assert_eq!(
+                check_reschedule(Scheduled, window(), None, Some(t(22, 30)), t(19, 0)),
+                Ok((t(20, 0), t(22, 30)))
+            );
+        }
+
+        #[test]
+        fn a_running_maintenance_is_extended_or_cut_but_keeps_its_start() {
+            assert_eq!(
+                check_reschedule(InProgress, window(), None, Some(t(23, 0)), t(21, 50)),
+                Ok((t(20, 0), t(23, 0)))
+            );
+            assert_eq!(
+                check_reschedule(
+                    Verifying,
+                    window(),
+                    Some(t(20, 0)),
+                    Some(t(21, 55)),
+                    t(21, 50)
+                ),
+                Ok((t(20, 0), t(21, 55)))
+            );
+            assert_eq!(
+                check_reschedule(InProgress, window(), Some(t(20, 30)), None, t(21, 0)),
+                Err(RescheduleError::StartedAlready)
+            );
+        }
+
+        #[test]
+        fn refusals_name_their_field() {
+            let e =
+                check_reschedule(Scheduled, window(), Some(t(23, 0)), None, t(19, 0)).unwrap_err();
+            assert_eq!(
+                (e, e.field()),
+                (RescheduleError::EndsBeforeItStarts, "scheduled_until")
+            );
+            let e = check_reschedule(InProgress, window(), None, Some(t(21, 0)), t(21, 30))
+                .unwrap_err();
+            assert_eq!(
+                (e, e.field()),
+                (RescheduleError::EndsInThePast, "scheduled_until")
+            );
+            let e =
+                check_reschedule(Completed, window(), None, Some(t(23, 0)), t(21, 0)).unwrap_err();
+            assert_eq!((e, e.field()), (RescheduleError::Closed, "status"));
+            let e = check_reschedule(Investigating, W, None, Some(t(23, 0)), t(21, 0)).unwrap_err();
+            assert_eq!((e, e.field()), (RescheduleError::NotAMaintenance, "status"));
+        }
+    }
     use super::*;
     use chrono::TimeZone;
 

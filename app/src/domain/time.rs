@@ -39,11 +39,19 @@ pub fn parse_hhmm(s: &str) -> Result<NaiveTime, TimeError> {
     NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| TimeError::BadTime(s.to_owned()))
 }
 
-/// An instant given as `HH:MM` (on `day`, in `tz`) or as an RFC 3339
-/// date-time, the two forms organisers and scripts use.
+/// An instant given as `HH:MM` (on `day`, in `tz`), as a local date and
+/// time in `tz` (`2026-12-05 22:00`, or `2026-12-05T22:00` as an HTML
+/// `datetime-local` field sends it), or as an RFC 3339 date-time: the forms
+/// organisers, their browsers and scripts use.
 pub fn parse_when(s: &str, tz: Tz, day: NaiveDate) -> Result<DateTime<Utc>, TimeError> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        if let Ok(local) = NaiveDateTime::parse_from_str(s, format) {
+            return local_to_utc(tz, local);
+        }
     }
     local_to_utc(tz, day.and_time(parse_hhmm(s)?))
 }
@@ -231,6 +239,16 @@ mod tests {
             "2026-11-23T15:15:00+00:00"
         );
         assert!(parse_when("quarter past", tz, day).is_err());
+        // A local date and time, in the event's zone, whatever `day` is.
+        for local in ["2026-12-05 22:00", "2026-12-05T22:00"] {
+            assert_eq!(
+                parse_when(local, tz, day).unwrap().to_rfc3339(),
+                "2026-12-05T19:00:00+00:00"
+            );
+        }
+        // A wall-clock time a DST change skips is refused, not guessed.
+        let berlin = parse_zone("Europe/Berlin").unwrap();
+        assert!(parse_when("2026-03-29 02:30", berlin, day).is_err());
     }
 
     #[test]

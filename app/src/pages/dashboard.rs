@@ -59,6 +59,7 @@ fn options<T: Copy + PartialEq>(
 
 fn open_form(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + use<> {
     let slug = &view.schedule.event.slug;
+    let view_zone = view.schedule.event.time_zone.clone();
     let templates = ["stream_down", "delayed"]
         .map(|t| view! { <option value=t>{t!(format!("template.{t}.title"), locale = lang).to_string()}</option> });
     let components = view
@@ -102,6 +103,20 @@ fn open_form(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView 
                         <strong>{t!("admin.all_streams", locale = lang).to_string()}</strong>
                     </label>
                     {components}
+                </fieldset>
+                <fieldset>
+                    <legend>{t!("admin.maintenance_window", locale = lang).to_string()}</legend>
+                    <p class="muted small">{t!("admin.maintenance_hint", locale = lang, zone = view_zone.clone()).to_string()}</p>
+                    <div class="row">
+                        <label>
+                            {t!("admin.starts", locale = lang).to_string()}
+                            <input type="datetime-local" name="scheduled_for" data-testid="scheduled-for" />
+                        </label>
+                        <label>
+                            {t!("admin.ends", locale = lang).to_string()}
+                            <input type="datetime-local" name="scheduled_until" data-testid="scheduled-until" />
+                        </label>
+                    </div>
                 </fieldset>
                 <div class="row">
                     <label>
@@ -233,6 +248,30 @@ fn incident_forms(
     } else {
         IncidentStatus::Resolved
     };
+    // A maintenance not yet closed: its window, in event time, to move (the
+    // start only before it begins) or extend when it overruns.
+    let local = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&view.tz)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let window = (i.is_maintenance && !i.status.is_closed()).then(|| {
+        let not_started = i.status == IncidentStatus::Scheduled;
+        view! {
+            <div class="row">
+                {not_started.then(|| view! {
+                    <label>
+                        {t!("admin.starts", locale = lang).to_string()}
+                        <input type="datetime-local" name="scheduled_for" value=i.scheduled_for.map(local) />
+                    </label>
+                })}
+                <label>
+                    {t!("admin.ends", locale = lang).to_string()}
+                    <input type="datetime-local" name="scheduled_until" value=i.scheduled_until.map(local) data-testid="ends" />
+                </label>
+            </div>
+        }
+    });
     view! {
         <article class="incident" data-incident=i.id>
             <h3>{i.name.clone()}" "<span class="pill">{status_labels::incident(i.status, lang)}</span></h3>
@@ -241,6 +280,7 @@ fn incident_forms(
                 <input type="hidden" name="lang" value=lang.to_owned() />
                 <label for=format!("u-{}", i.id)>{t!("admin.message", locale = lang).to_string()}</label>
                 <textarea id=format!("u-{}", i.id) name="body" rows="2"></textarea>
+                {window}
                 <div class="row">
                     <select name="status" aria-label=t!("admin.status", locale = lang).to_string()>
                         {options(&statuses, Some(i.status), |s| s.as_str(), |s| status_labels::incident(s, lang))}

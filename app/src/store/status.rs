@@ -148,6 +148,16 @@ pub struct NewIncidentUpdate {
     pub component_status: Option<ComponentStatus>,
     /// Replaces the affected set when given.
     pub component_ids: Option<Vec<i64>>,
+    /// A maintenance's new start and/or end (extended, moved, cut short);
+    /// checked by [`crate::domain::status::check_reschedule`].
+    pub reschedule: Option<Reschedule>,
+}
+
+/// New ends for a maintenance's window; an absent one keeps its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reschedule {
+    pub scheduled_for: Option<DateTime<Utc>>,
+    pub scheduled_until: Option<DateTime<Utc>>,
 }
 
 /// The longest component, group or incident name, in characters.

@@ -13,7 +13,9 @@ use super::status::{
 use super::status_load::{IncidentFilter, load_incidents};
 use super::status_timeline::{component_target, incident_state, record_update, transition};
 use super::{Store, unix};
-use crate::domain::status::{Stamps, check_opening, check_transition, stamps_after};
+use crate::domain::status::{
+    Stamps, check_opening, check_reschedule, check_transition, stamps_after,
+};
 use crate::error::{AppError, Result};
 
 impl Store {
@@ -112,6 +114,24 @@ impl Store {
                 "an update that keeps the status needs a text",
             ));
         }
+        if let Some(r) = u.reschedule {
+            let old = state
+                .scheduled_for
+                .zip(state.scheduled_until)
+                .map(|(f, t)| (at(f), at(t)));
+            let (from, until) =
+                check_reschedule(u.status, old, r.scheduled_for, r.scheduled_until, at(now))
+                    .map_err(|e| AppError::invalid(e.field(), e.to_string()))?;
+            sqlx::query(
+                "update incident set scheduled_for = $2, scheduled_until = $3, started_at = $2 \
+                 where incident_id = $1",
+            )
+            .bind(incident_id)
+            .bind(unix(from))
+            .bind(unix(until))
+            .execute(&mut *tx)
+            .await?;
+        }
         let comps = components_of(&mut tx, ev.event_id).await?;
         if let Some(ids) = &u.component_ids {
             let chosen = checked_components(&comps, ids)?;
@@ -144,6 +164,12 @@ impl Store {
         tx.commit().await?;
         Ok(record)
     }
+}
+
+/// Unix seconds as stored, back to an instant (the store only writes
+/// instants chrono can represent).
+fn at(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
 /// The update text: trimmed, at most [`MAX_BODY`] characters.

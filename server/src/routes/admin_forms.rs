@@ -41,6 +41,11 @@ pub struct IncidentForm {
     impact: String,
     #[serde(default)]
     status: String,
+    /// A maintenance window, in the event's zone (`datetime-local`).
+    #[serde(default)]
+    scheduled_for: String,
+    #[serde(default)]
+    scheduled_until: String,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +60,12 @@ pub struct UpdateForm {
     template: String,
     #[serde(default)]
     lang: String,
+    /// A maintenance's window as the form shows it (event time); only a
+    /// value that differs from the current one reschedules.
+    #[serde(default)]
+    scheduled_for: String,
+    #[serde(default)]
+    scheduled_until: String,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +76,24 @@ pub struct ComponentForm {
 
 fn non_empty(s: String) -> Option<String> {
     (!s.trim().is_empty()).then_some(s)
+}
+
+/// A `datetime-local` field (or `HH:MM`, or RFC 3339) in the event's zone;
+/// blank is absent.
+fn event_time(
+    state: &AppState,
+    event: &str,
+    field: &str,
+    raw: &str,
+) -> app::error::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    let tz = crate::services::event_view(state, event)?.tz;
+    let today = app::domain::time::local_date(tz, state.clock.now());
+    app::domain::time::parse_when(raw, tz, today)
+        .map(Some)
+        .map_err(|e| AppError::invalid(field, e.to_string()))
 }
 
 /// Back to the dashboard; a refusal's message is kept for the organiser's
@@ -112,21 +141,36 @@ pub async fn open_incident(
     if let Err(e) = allowed(&user, &f.csrf, Action::Incidents, &event) {
         return e.into_response();
     }
-    let input = IncidentInput {
-        name: non_empty(f.name),
-        status: non_empty(f.status),
-        impact: non_empty(f.impact),
-        body: non_empty(f.body),
-        components: f.components.into_iter().map(ComponentRef::Name).collect(),
-        component_status: non_empty(f.component_status),
-        template: non_empty(f.template),
-        lang: non_empty(f.lang),
-        scheduled_for: None,
-        scheduled_until: None,
+    let window = event_time(&state, &event, "scheduled_for", &f.scheduled_for).and_then(|from| {
+        Ok((
+            from,
+            event_time(&state, &event, "scheduled_until", &f.scheduled_until)?,
+        ))
+    });
+    let r = match window {
+        Err(e) => Err(e),
+        Ok((scheduled_for, scheduled_until)) => {
+            // A maintenance starts scheduled, under maintenance, with no
+            // incident impact: the incident-only choices do not apply.
+            let maintenance = scheduled_for.is_some() || scheduled_until.is_some();
+            let incident_only = |v: String| if maintenance { None } else { non_empty(v) };
+            let input = IncidentInput {
+                name: non_empty(f.name),
+                status: incident_only(f.status),
+                impact: incident_only(f.impact),
+                body: non_empty(f.body),
+                components: f.components.into_iter().map(ComponentRef::Name).collect(),
+                component_status: incident_only(f.component_status),
+                template: non_empty(f.template),
+                lang: non_empty(f.lang),
+                scheduled_for,
+                scheduled_until,
+            };
+            status::open_incident(&state, &event, input)
+                .await
+                .map(|_| ())
+        }
     };
-    let r = status::open_incident(&state, &event, input)
-        .await
-        .map(|_| ());
     tracing::info!(event, by = %user.email, ok = r.is_ok(), "incident opened from the dashboard");
     back(&state, &user, &event, r)
 }
@@ -140,22 +184,39 @@ pub async fn update_incident(
     if let Err(e) = allowed(&user, &f.csrf, Action::Incidents, &event) {
         return e.into_response();
     }
-    let input = UpdateInput {
-        status: f.status,
-        body: non_empty(f.body),
-        component_status: non_empty(f.component_status),
-        components: None,
-        template: non_empty(f.template),
-        lang: non_empty(f.lang),
-    };
-    back(
-        &state,
-        &user,
-        &event,
+    let r = async {
+        // The form shows the current window; only a changed end reschedules.
+        let current = crate::services::event_view(&state, &event)?
+            .status
+            .incidents
+            .iter()
+            .find(|i| i.id == id)
+            .map(|i| (i.scheduled_for, i.scheduled_until));
+        let changed =
+            |now: Option<chrono::DateTime<chrono::Utc>>, was| now.filter(|t| Some(*t) != was);
+        let (was_for, was_until) = current.unwrap_or_default();
+        let input = UpdateInput {
+            status: f.status,
+            body: non_empty(f.body),
+            component_status: non_empty(f.component_status),
+            components: None,
+            template: non_empty(f.template),
+            lang: non_empty(f.lang),
+            scheduled_for: changed(
+                event_time(&state, &event, "scheduled_for", &f.scheduled_for)?,
+                was_for,
+            ),
+            scheduled_until: changed(
+                event_time(&state, &event, "scheduled_until", &f.scheduled_until)?,
+                was_until,
+            ),
+        };
         status::update_incident(&state, &event, id, input)
             .await
-            .map(|_| ()),
-    )
+            .map(|_| ())
+    }
+    .await;
+    back(&state, &user, &event, r)
 }
 
 pub async fn set_component(

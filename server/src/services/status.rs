@@ -6,7 +6,9 @@
 use app::domain::status::{ComponentStatus, Impact, IncidentStatus};
 use app::error::{AppError, Result};
 use app::state::AppState;
-use app::store::{ComponentPatch, ComponentRecord, IncidentRecord, NewIncident, NewIncidentUpdate};
+use app::store::{
+    ComponentPatch, ComponentRecord, IncidentRecord, NewIncident, NewIncidentUpdate, Reschedule,
+};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -45,6 +47,11 @@ pub struct UpdateInput {
     pub components: Option<Vec<ComponentRef>>,
     pub template: Option<String>,
     pub lang: Option<String>,
+    /// A maintenance's new start (only before it starts), RFC 3339.
+    pub scheduled_for: Option<DateTime<Utc>>,
+    /// A maintenance's new end: extended when it overruns, or cut short;
+    /// everyone subscribed is told with the update.
+    pub scheduled_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -211,6 +218,12 @@ pub async fn update_incident(
             "component_status",
         )?,
         component_ids,
+        reschedule: (input.scheduled_for.is_some() || input.scheduled_until.is_some()).then_some(
+            Reschedule {
+                scheduled_for: input.scheduled_for,
+                scheduled_until: input.scheduled_until,
+            },
+        ),
     };
     let rec = state
         .store
