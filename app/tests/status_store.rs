@@ -1093,6 +1093,50 @@ async fn an_extended_maintenance_ends_at_its_new_end_and_a_refused_one_keeps_its
 }
 
 #[tokio::test]
+async fn a_series_with_one_bad_window_makes_nothing_and_names_the_window() {
+    on_each_backend(|store| async move {
+        setup(&store, "conf").await;
+        let before = store
+            .load_status("conf", t0())
+            .await
+            .unwrap()
+            .incidents
+            .len();
+        let window = |h: i64, len: i64| NewIncident {
+            status: IncidentStatus::Scheduled,
+            impact: Impact::Maintenance,
+            scheduled_for: Some(t0() + Duration::hours(h)),
+            scheduled_until: Some(t0() + Duration::hours(h + len)),
+            ..incident("Weekly", vec![])
+        };
+        let (field, _) = invalid_field(
+            store
+                .create_incidents(
+                    "conf",
+                    vec![window(1, 1), window(169, -1), window(337, 1)],
+                    t0(),
+                )
+                .await,
+        );
+        assert_eq!(field, "[1].scheduled_until");
+        let after = store
+            .load_status("conf", t0())
+            .await
+            .unwrap()
+            .incidents
+            .len();
+        assert_eq!(after, before, "all or nothing");
+        let made = store
+            .create_incidents("conf", vec![window(1, 1), window(169, 1)], t0())
+            .await
+            .unwrap();
+        assert_eq!(made.len(), 2);
+        assert!(made[0].id < made[1].id);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn changes_since_returns_the_ordered_tail_of_the_log() {
     on_each_backend(|store| async move {
         setup(&store, "conf").await;

@@ -317,6 +317,10 @@ pub enum MaintenanceCommand {
         /// An affected component (name, track slug, id or `all-streams`).
         #[arg(long = "component")]
         components: Vec<String>,
+        /// Repeat weekly: this many windows in all, at the same event time
+        /// (all made, or none).
+        #[arg(long, default_value_t = 1)]
+        weeks: usize,
     },
     /// Post progress, or move the window (`--from` only before it starts).
     Update {

@@ -278,3 +278,52 @@ async fn an_incident_is_opened_updated_listed_and_resolved_from_a_script() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("nope"), "{}", text(&out.stderr));
 }
+
+#[tokio::test]
+async fn a_weekly_series_is_made_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    ok(&db, &["demo"]);
+    let from = Utc::now().duration_trunc(Duration::minutes(1)).unwrap() + Duration::days(1);
+    let schedule = |weeks: &str| {
+        vec![
+            "maintenance".to_owned(),
+            "schedule".into(),
+            "--event".into(),
+            "demo".into(),
+            "--name".into(),
+            "Weekly window".into(),
+            "--body".into(),
+            "Routine.".into(),
+            "--from".into(),
+            local(from),
+            "--until".into(),
+            local(from + Duration::hours(1)),
+            "--weeks".into(),
+            weeks.into(),
+        ]
+    };
+    let args = schedule("3");
+    let out = ok(&db, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let ids: Vec<String> = out.lines().map(id_in).collect();
+    assert_eq!(ids.len(), 3, "{out}");
+    for (week, id) in ids.iter().enumerate() {
+        let m = incident(&db, id).await;
+        // Moscow keeps one offset all year: exactly a week apart.
+        assert_eq!(m.scheduled_for, Some(from + Duration::weeks(week as i64)));
+        assert_eq!(
+            m.scheduled_until,
+            Some(from + Duration::weeks(week as i64) + Duration::hours(1))
+        );
+    }
+    let args = schedule("60");
+    let err = refused(&db, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("--weeks"), "{err}");
+    let store = Store::connect(&db).await.unwrap();
+    let all = store
+        .load_status("demo", Utc::now())
+        .await
+        .unwrap()
+        .incidents;
+    assert_eq!(all.len(), 3, "the refused series made nothing");
+}

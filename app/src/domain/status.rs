@@ -293,6 +293,34 @@ pub fn check_reschedule(
     Ok((from, until))
 }
 
+/// The longest weekly series of maintenance windows one request makes.
+pub const MAX_WEEKLY: usize = 52;
+
+/// `window` and the same wall-clock window in `tz` on each of the next
+/// `count - 1` weeks: a window at 22:00–23:00 stays at 22:00 local across
+/// a DST change, so its instants move by an hour there. A week whose start
+/// or end falls in a DST gap is refused, naming it.
+pub fn weekly_windows(tz: Tz, window: Window, count: usize) -> Result<Vec<Window>, String> {
+    if count == 0 || count > MAX_WEEKLY {
+        return Err(format!("between 1 and {MAX_WEEKLY} weeks"));
+    }
+    let (from, until) = (from_utc_local(tz, window.0), from_utc_local(tz, window.1));
+    (0..count)
+        .map(|week| {
+            let shift = Duration::weeks(week as i64);
+            let at = |local: chrono::NaiveDateTime| {
+                super::time::local_to_utc(tz, local + shift)
+                    .map_err(|e| format!("week {}: {e}", week + 1))
+            };
+            Ok((at(from)?, at(until)?))
+        })
+        .collect()
+}
+
+fn from_utc_local(tz: Tz, t: DateTime<Utc>) -> chrono::NaiveDateTime {
+    t.with_timezone(&tz).naive_local()
+}
+
 /// When an incident was last put under monitoring and when it was
 /// resolved (or completed), as stored with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -580,6 +608,37 @@ pub fn uptime_percent(days: &[UptimeDay]) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+
+    mod weekly {
+        use super::super::*;
+
+        #[test]
+        fn a_weekly_window_keeps_its_wall_clock_time_across_a_dst_change() {
+            let tz: Tz = "Europe/Berlin".parse().unwrap();
+            // Sunday 18 October 2026, 22:00–23:00 CEST (UTC+2); DST ends on
+            // the 25th, so the second week is CET (UTC+1).
+            let from = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 10, 18, 20, 0, 0).unwrap();
+            let w = weekly_windows(tz, (from, from + Duration::hours(1)), 3).unwrap();
+            assert_eq!(w.len(), 3);
+            assert_eq!(w[0].0, from);
+            assert_eq!(w[1].0, from + Duration::weeks(1) + Duration::hours(1));
+            assert_eq!(w[2].1 - w[2].0, Duration::hours(1));
+            for (f, _) in &w {
+                assert_eq!(f.with_timezone(&tz).format("%H:%M").to_string(), "22:00");
+            }
+        }
+
+        #[test]
+        fn a_week_in_a_dst_gap_and_silly_counts_are_refused() {
+            let tz: Tz = "Europe/Berlin".parse().unwrap();
+            // 02:30 on 22 March 2026 (CET); a week later the clocks skip it.
+            let from = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, 22, 1, 30, 0).unwrap();
+            let e = weekly_windows(tz, (from, from + Duration::hours(1)), 2).unwrap_err();
+            assert!(e.starts_with("week 2:"), "{e}");
+            assert!(weekly_windows(tz, (from, from + Duration::hours(1)), 0).is_err());
+            assert!(weekly_windows(tz, (from, from + Duration::hours(1)), MAX_WEEKLY + 1).is_err());
+        }
+    }
 
     mod reschedule {
         use super::super::*;

@@ -28,66 +28,40 @@ impl Store {
         i: NewIncident,
         now: DateTime<Utc>,
     ) -> Result<IncidentRecord> {
-        let name = checked_name("name", &i.name)?;
-        let body = checked_body(&i.body_md)?;
-        if body.is_empty() {
-            return Err(AppError::invalid("body", "must not be empty"));
-        }
-        let window = check_opening(i.status, i.scheduled_for, i.scheduled_until, now)
-            .map_err(|e| AppError::invalid(e.field(), e.to_string()))?
-            .map(|(from, until)| (unix(from), unix(until)));
-        let now = unix(now);
+        let mut made = self.create_incidents(slug, vec![i], now).await?;
+        made.pop()
+            .ok_or_else(|| AppError::Internal("no incident created".into()))
+    }
 
+    /// Opens several incidents or maintenance windows (a weekly series) in
+    /// one transaction: all of them, or none when one is refused (the
+    /// error then names the field with the window's place, `[2].scheduled_for`,
+    /// when there are several).
+    pub async fn create_incidents(
+        &self,
+        slug: &str,
+        all: Vec<NewIncident>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<IncidentRecord>> {
+        let several = all.len() > 1;
+        let place = |n: usize, e: AppError| match e {
+            AppError::Invalid { field, message } if several => {
+                AppError::invalid(format!("[{n}].{field}"), message)
+            }
+            other => other,
+        };
         let mut tx = self.pool.begin().await?;
         let ev = lock_event(&mut tx, slug).await?;
         let comps = components_of(&mut tx, ev.event_id).await?;
-        let affected = checked_components(&comps, &i.component_ids)?;
-        let stamps = stamps_after(None, i.status, now, Stamps::default());
-        let row = sqlx::query(
-            "insert into incident (event_id, name, status, impact, is_maintenance, \
-             scheduled_for, scheduled_until, created_at, updated_at, started_at, \
-             monitoring_at, resolved_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11) returning incident_id",
-        )
-        .bind(ev.event_id)
-        .bind(&name)
-        .bind(i.status.as_str())
-        .bind(i.impact.as_str())
-        .bind(window.is_some())
-        .bind(window.map(|w| w.0))
-        .bind(window.map(|w| w.1))
-        .bind(now)
-        // A maintenance "starts" when it is scheduled to.
-        .bind(window.map_or(now, |w| w.0))
-        .bind(stamps.monitoring_at)
-        .bind(stamps.resolved_at)
-        .fetch_one(&mut *tx)
-        .await?;
-        let id: i64 = row.try_get("incident_id")?;
-        for c in &affected {
-            sqlx::query(
-                "insert into incident_component (incident_id, component_id) values ($1, $2)",
-            )
-            .bind(id)
-            .bind(c.id)
-            .execute(&mut *tx)
-            .await?;
+        let mut made = Vec::with_capacity(all.len());
+        for (n, i) in all.into_iter().enumerate() {
+            let id = insert_incident(&mut tx, ev.event_id, &comps, i, now)
+                .await
+                .map_err(|e| place(n, e))?;
+            made.push(one_incident(&mut tx, ev.event_id, id).await?);
         }
-        let target = component_target(None, i.status, i.component_status);
-        record_update(
-            &mut tx,
-            ev.event_id,
-            id,
-            i.status,
-            &body,
-            target,
-            &affected,
-            now,
-        )
-        .await?;
-        let record = one_incident(&mut tx, ev.event_id, id).await?;
         tx.commit().await?;
-        Ok(record)
+        Ok(made)
     }
 
     /// Adds an update to an incident's timeline, moving it along its
@@ -164,6 +138,62 @@ impl Store {
         tx.commit().await?;
         Ok(record)
     }
+}
+
+/// One new incident or maintenance with its first update, inside the
+/// caller's transaction; its id.
+async fn insert_incident(
+    tx: &mut AnyConnection,
+    event_id: i64,
+    comps: &[ComponentRecord],
+    i: NewIncident,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let name = checked_name("name", &i.name)?;
+    let body = checked_body(&i.body_md)?;
+    if body.is_empty() {
+        return Err(AppError::invalid("body", "must not be empty"));
+    }
+    let window = check_opening(i.status, i.scheduled_for, i.scheduled_until, now)
+        .map_err(|e| AppError::invalid(e.field(), e.to_string()))?
+        .map(|(from, until)| (unix(from), unix(until)));
+    let now = unix(now);
+    let affected = checked_components(comps, &i.component_ids)?;
+    let stamps = stamps_after(None, i.status, now, Stamps::default());
+    let row = sqlx::query(
+        "insert into incident (event_id, name, status, impact, is_maintenance, \
+         scheduled_for, scheduled_until, created_at, updated_at, started_at, \
+         monitoring_at, resolved_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11) returning incident_id",
+    )
+    .bind(event_id)
+    .bind(&name)
+    .bind(i.status.as_str())
+    .bind(i.impact.as_str())
+    .bind(window.is_some())
+    .bind(window.map(|w| w.0))
+    .bind(window.map(|w| w.1))
+    .bind(now)
+    // A maintenance "starts" when it is scheduled to.
+    .bind(window.map_or(now, |w| w.0))
+    .bind(stamps.monitoring_at)
+    .bind(stamps.resolved_at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let id: i64 = row.try_get("incident_id")?;
+    for c in &affected {
+        sqlx::query("insert into incident_component (incident_id, component_id) values ($1, $2)")
+            .bind(id)
+            .bind(c.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let target = component_target(None, i.status, i.component_status);
+    record_update(
+        &mut *tx, event_id, id, i.status, &body, target, &affected, now,
+    )
+    .await?;
+    Ok(id)
 }
 
 /// Unix seconds as stored, back to an instant (the store only writes

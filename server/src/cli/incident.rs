@@ -44,13 +44,23 @@ fn when(s: &str, tz: Tz, day: chrono::NaiveDate, flag: &str) -> CliResult<DateTi
 fn flag_error(e: AppError) -> CliError {
     match e {
         AppError::Invalid { field, message } => {
+            // A weekly series names the window: `[2].scheduled_for`.
+            let (week, field) = match field.strip_prefix('[').and_then(|f| f.split_once("].")) {
+                Some((n, f)) => (
+                    n.parse::<usize>()
+                        .map(|n| format!(" (week {})", n + 1))
+                        .unwrap_or_default(),
+                    f.to_owned(),
+                ),
+                None => (String::new(), field),
+            };
             let flag = match field.as_str() {
                 "scheduled_for" => "--from".to_owned(),
                 "scheduled_until" => "--until".to_owned(),
                 f if f.starts_with("components") => "--component".to_owned(),
                 f => format!("--{}", f.replace('_', "-")),
             };
-            CliError::Input(format!("{flag}: {message}"))
+            CliError::Input(format!("{flag}{week}: {message}"))
         }
         other => other.into(),
     }
@@ -208,6 +218,7 @@ pub async fn maintenance(store: Store, command: MaintenanceCommand) -> CliResult
             from,
             until,
             components,
+            weeks,
             ..
         } => {
             let from = when(&from, tz, today, "--from")?;
@@ -224,9 +235,16 @@ pub async fn maintenance(store: Store, command: MaintenanceCommand) -> CliResult
                 scheduled_for: Some(from),
                 scheduled_until: Some(until),
             };
-            status::open_incident(&state, &event, input)
+            let mut made = status::schedule_weekly(&state, &event, input, weeks)
                 .await
-                .map_err(flag_error)?
+                .map_err(flag_error)?;
+            let last = made
+                .pop()
+                .ok_or_else(|| CliError::Failed("nothing scheduled".into()))?;
+            for r in &made {
+                println!("{}", line(r, tz));
+            }
+            last
         }
         MaintenanceCommand::Update {
             id,

@@ -141,6 +141,51 @@ pub async fn open_incident(
     slug: &str,
     input: IncidentInput,
 ) -> Result<IncidentRecord> {
+    let new = new_incident(state, slug, input)?;
+    let rec = state
+        .store
+        .create_incident(slug, new, state.clock.now())
+        .await?;
+    state.after_write(slug).await?;
+    Ok(rec)
+}
+
+/// A maintenance window and the same window (event wall-clock time) on
+/// each of the next `weeks - 1` weeks, all or none.
+pub async fn schedule_weekly(
+    state: &AppState,
+    slug: &str,
+    input: IncidentInput,
+    weeks: usize,
+) -> Result<Vec<IncidentRecord>> {
+    let first = new_incident(state, slug, input)?;
+    let (Some(from), Some(until)) = (first.scheduled_for, first.scheduled_until) else {
+        return Err(AppError::invalid(
+            "scheduled_for",
+            "a weekly series needs a maintenance window",
+        ));
+    };
+    let tz = super::event_view(state, slug)?.tz;
+    let windows = app::domain::status::weekly_windows(tz, (from, until), weeks)
+        .map_err(|e| AppError::invalid("weeks", e))?;
+    let all = windows
+        .into_iter()
+        .map(|(f, u)| NewIncident {
+            scheduled_for: Some(f),
+            scheduled_until: Some(u),
+            ..first.clone()
+        })
+        .collect();
+    let made = state
+        .store
+        .create_incidents(slug, all, state.clock.now())
+        .await?;
+    state.after_write(slug).await?;
+    Ok(made)
+}
+
+/// What `input` asks to open, checked and with its components resolved.
+fn new_incident(state: &AppState, slug: &str, input: IncidentInput) -> Result<NewIncident> {
     template_text(input.template.as_deref(), input.lang.as_deref(), "title")?;
     let name = match input.name.filter(|n| !n.trim().is_empty()) {
         Some(n) => n,
@@ -184,12 +229,7 @@ pub async fn open_incident(
         scheduled_for: input.scheduled_for,
         scheduled_until: input.scheduled_until,
     };
-    let rec = state
-        .store
-        .create_incident(slug, new, state.clock.now())
-        .await?;
-    state.after_write(slug).await?;
-    Ok(rec)
+    Ok(new)
 }
 
 pub async fn update_incident(
