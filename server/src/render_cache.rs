@@ -36,7 +36,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures_util::future::Either;
-use tower::{Layer, Service};
+use tower::util::Oneshot;
+use tower::{Layer, Service, ServiceExt};
 
 use crate::routes::conditional::{Epoch, if_none_match, not_modified};
 use crate::routes::security_headers::SecurityHeaders;
@@ -271,9 +272,17 @@ impl RenderCache {
         let mut res = e.answer(wanted, req.headers(), now);
         drop(m);
         let hits = self.hits.fetch_add(1, Ordering::Relaxed) + 1;
-        tracing::debug!(uri, lang, status = res.status().as_u16(), "served from memory");
+        tracing::debug!(
+            uri,
+            lang,
+            status = res.status().as_u16(),
+            "served from memory"
+        );
         if hits == 1 || hits.is_multiple_of(HITS_LOGGED_EVERY) {
-            tracing::info!(hits, "requests answered from memory by the fast path so far");
+            tracing::info!(
+                hits,
+                "requests answered from memory by the fast path so far"
+            );
         }
         res.extensions_mut().insert(ServedFrom::FastPath);
         Some(res)
@@ -290,8 +299,11 @@ fn cache_control(epoch: i64, now: DateTime<Utc>) -> HeaderValue {
         let value = |until: Option<DateTime<Utc>>| {
             // Built once and never freed: a static value is copied by
             // pointer, with no reference count for the cores to share.
-            let s: &'static str =
-                Box::leak(Freshness { until, now: at }.cache_control().into_boxed_str());
+            let s: &'static str = Box::leak(
+                Freshness { until, now: at }
+                    .cache_control()
+                    .into_boxed_str(),
+            );
             HeaderValue::from_static(s)
         };
         let near = (0..FAR)
@@ -398,35 +410,48 @@ impl<S> Layer<S> for FastPathLayer {
     fn layer(&self, inner: S) -> FastPath<S> {
         FastPath {
             cache: self.0.clone(),
-            inner,
+            inner: Arc::new(inner),
         }
     }
 }
 
 /// Answers from memory what [`RenderCache::answer`] can, and passes
-/// everything else to `inner` (the whole middleware stack).
-#[derive(Clone)]
+/// everything else to `inner` (the whole middleware stack). The router
+/// clones a route's service for every request; `inner` is behind an `Arc`
+/// so that a hit does not clone the whole stack (every layer's state and
+/// the handler's `AppState`), which took more time than the answer; a
+/// miss clones it as before.
 pub struct FastPath<S> {
     cache: Arc<RenderCache>,
-    inner: S,
+    inner: Arc<S>,
+}
+
+impl<S> Clone for FastPath<S> {
+    fn clone(&self) -> Self {
+        FastPath {
+            cache: self.cache.clone(),
+            inner: self.inner.clone(),
+        }
+    }
 }
 
 impl<S> Service<Request> for FastPath<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<Ready<Result<Response, Infallible>>, S::Future>;
+    type Future = Either<Ready<Result<Response, Infallible>>, Oneshot<S, Request>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The inner service is made ready on the clone that serves a miss.
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
         match self.cache.answer(&req) {
             Some(res) => Either::Left(ready(Ok(res))),
-            None => Either::Right(self.inner.call(req)),
+            None => Either::Right(S::clone(&self.inner).oneshot(req)),
         }
     }
 }
