@@ -19,7 +19,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/bench}
 BIN=${MARQUEE_BIN:-$CARGO_TARGET_DIR/release/marquee}
 SITE_ROOT=${MARQUEE_SITE_ROOT:-$ROOT/target/site}
 PORT=${PORT:-3200}
-SSE_CLIENTS=${SSE_CLIENTS:-"1000 10000"}
+SSE_CLIENTS=${SSE_CLIENTS-"1000 10000"}   # set but empty: no SSE runs
 SSE_UPDATES=${SSE_UPDATES:-5}
 QUIET_MAX=${QUIET_MAX:-600}       # seconds to wait for the machine to calm down
 QUIET_BUSY=${QUIET_BUSY:-30}      # "quiet" = CPU busy below this percent
