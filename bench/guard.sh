@@ -11,6 +11,10 @@
 #
 #   bench/guard.sh                     # all three, ≈ 4 min
 #   PHASES="slowloris" bench/guard.sh
+#   SERVER_CPUS=0 ATTACK_CPUS=1 bench/guard.sh   # server and clients on separate
+#       cores (taskset), as separate machines would have them; the probe runs
+#       on ATTACK_CPUS too, with the attack at nice $ATTACK_NICE (default 10 when
+#       pinned) so the visitor's own process is not what it waits for
 #
 # Needs tools/venv (scripts/setup.sh test) and a built server: $MARQUEE_BIN,
 # else target/release/marquee, else target/debug/marquee.
@@ -29,6 +33,12 @@ OUT=${OUT:-/tmp/bench/guard-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 URL=http://127.0.0.1:$PORT
+SERVER_CPUS=${SERVER_CPUS:-}
+ATTACK_CPUS=${ATTACK_CPUS:-}
+SERVER_PIN=() ATTACK_PIN=()
+[[ -n $SERVER_CPUS ]] && SERVER_PIN=(taskset -c "$SERVER_CPUS")
+[[ -n $ATTACK_CPUS ]] && ATTACK_PIN=(taskset -c "$ATTACK_CPUS")
+ATTACK_NICE=${ATTACK_NICE:-$([[ -n $ATTACK_CPUS ]] && echo 10 || echo 0)}
 
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/run.log" >&2; }
 # shellcheck source=quiet.sh
@@ -64,7 +74,7 @@ start_server() { # start_server [ENV=VALUE ...]
   local hard want=65536
   hard=$(ulimit -Hn)
   [[ $hard != unlimited ]] && (( hard < want )) && want=$hard
-  ( ulimit -n "$want"; exec env "$@" "$BIN" serve --addr "127.0.0.1:$PORT" ) >>"$OUT/server.log" 2>&1 &
+  ( ulimit -n "$want"; exec "${SERVER_PIN[@]}" env "$@" "$BIN" serve --addr "127.0.0.1:$PORT" ) >>"$OUT/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 300); do curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && break; sleep 0.1; done
   curl -fsS -o /dev/null "$URL/healthz"
@@ -75,10 +85,11 @@ start_server() { # start_server [ENV=VALUE ...]
   echo "date: $(date -Is)"
   echo "nproc: $(nproc); cpu: $(lscpu | sed -n 's/^Model name: *//p'); kernel: $(uname -r)"
   echo "git: $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- app server || echo ' (+ uncommitted changes)')"
+  echo "pinning: server on CPUs ${SERVER_CPUS:-any}; attack and probe on CPUs ${ATTACK_CPUS:-any}, attack at nice $ATTACK_NICE"
   echo "binary: $BIN ($(stat -c '%y' "$BIN" | cut -d. -f1)); python: $("$PY" -V | cut -d' ' -f2)"
 } | tee "$OUT/machine.txt" >&2
 
-probe() { "$PY" "$HERE/guard_attack.py" probe --url "$URL/e/demo/status" --seconds "$PROBE_SECONDS" --json "$1"; }
+probe() { "${ATTACK_PIN[@]}" "$PY" "$HERE/guard_attack.py" probe --url "$URL/e/demo/status" --seconds "$PROBE_SECONDS" --json "$1"; }
 
 for phase in $PHASES; do
   case $phase in
@@ -93,10 +104,10 @@ for phase in $PHASES; do
   log "$phase: attack for ${ATTACK_SECONDS}s"
   case $phase in
     login|login-open)
-      "$PY" "$HERE/guard_attack.py" login --port "$PORT" --clients 64 --seconds "$ATTACK_SECONDS" \
+      "${ATTACK_PIN[@]}" nice -n "$ATTACK_NICE" "$PY" "$HERE/guard_attack.py" login --port "$PORT" --clients 64 --seconds "$ATTACK_SECONDS" \
         --json "$OUT/$phase-attack.json" >>"$OUT/run.log" 2>&1 & ;;
     slowloris)
-      ( ulimit -n "$(ulimit -Hn)"; exec "$PY" "$HERE/guard_attack.py" slowloris --port "$PORT" --conns 5000 \
+      ( ulimit -n "$(ulimit -Hn)"; exec "${ATTACK_PIN[@]}" nice -n "$ATTACK_NICE" "$PY" "$HERE/guard_attack.py" slowloris --port "$PORT" --conns 5000 \
         --seconds "$ATTACK_SECONDS" --json "$OUT/$phase-attack.json" ) >>"$OUT/run.log" 2>&1 & ;;
   esac
   ATTACK=$!

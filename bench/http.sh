@@ -11,6 +11,9 @@
 # tower-http's default level, plus a gzip_static variant) and runs the same
 # wrk against it.  Prints a Markdown table (also written to $OUT/http.md).
 # Loopback only, fixed durations; the trap stops nginx on any exit.
+# SERVER_CPUS / LOAD_CPUS (taskset core lists, optional): nginx on the
+# former (one worker per listed core; Marquee is pinned by whoever started
+# it), wrk on the latter.
 set -euo pipefail
 
 MARQUEE_URL=${MARQUEE_URL:-http://127.0.0.1:3200}
@@ -22,6 +25,11 @@ NGINX_PORT=${NGINX_PORT:-3201}
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-$(mktemp -d /tmp/bench-http.XXXXXX)}
 mkdir -p "$OUT"
+SERVER_CPUS=${SERVER_CPUS:-}
+LOAD_CPUS=${LOAD_CPUS:-}
+SERVER_PIN=() LOAD_PIN=() NGINX_WORKERS=2
+[[ -n $SERVER_CPUS ]] && { SERVER_PIN=(taskset -c "$SERVER_CPUS"); NGINX_WORKERS=$(taskset -c "$SERVER_CPUS" nproc); }
+[[ -n $LOAD_CPUS ]] && LOAD_PIN=(taskset -c "$LOAD_CPUS")
 
 for tool in wrk nginx curl; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y wrk nginx curl)" >&2; exit 1; }
@@ -53,7 +61,7 @@ cat >"$WORK/nginx.conf" <<EOF
 # foreground, self-contained: nginx -p $WORK -c nginx.conf
 daemon off;
 master_process on;
-worker_processes 2;
+worker_processes $NGINX_WORKERS;
 pid $WORK/nginx.pid;
 error_log $WORK/logs/error.log warn;
 events { worker_connections 4096; }
@@ -88,7 +96,7 @@ http {
 }
 EOF
 nginx -t -q -p "$WORK" -c "$WORK/nginx.conf"
-nginx -p "$WORK" -c "$WORK/nginx.conf" &
+"${SERVER_PIN[@]}" nginx -p "$WORK" -c "$WORK/nginx.conf" &
 NGINX_PID=$!
 for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/summary.json" 2>/dev/null && break; sleep 0.1; done
 
@@ -142,7 +150,7 @@ run() {
   local b0 s0 t0 b1 s1 t1 w other
   b0=$(busy_ticks); s0=$(pids_ticks $(server_pids)); t0=$(date +%s.%N)
   /usr/bin/time -f '%U %S' -o "$OUT/time-$name" \
-    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$HERE/wrk_report.lua" "${hdr[@]}" "$url" >>"$log" 2>&1
+    "${LOAD_PIN[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$HERE/wrk_report.lua" "${hdr[@]}" "$url" >>"$log" 2>&1
   b1=$(busy_ticks); s1=$(pids_ticks $(server_pids)); t1=$(date +%s.%N)
   w=$(awk -v hz="$HZ" '{printf "%d", ($1+$2)*hz}' "$OUT/time-$name")
   other=$(awk -v d=$(( (b1-b0) - (s1-s0) - w )) -v t0="$t0" -v t1="$t1" -v hz="$HZ" -v n="$NCPU" \

@@ -9,6 +9,8 @@
 #   bench/run.sh                      # everything
 #   SKIP_BUILD=1 bench/run.sh         # use the existing binary as is
 #   SKIP_HTTP=1 SSE_CLIENTS="1000" bench/run.sh
+#   SERVER_CPUS=0 LOAD_CPUS=1 bench/run.sh   # pin servers (Marquee, nginx) and load
+#                                            # generators (wrk, SSE clients) apart
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +19,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/bench}
 BIN=${MARQUEE_BIN:-$CARGO_TARGET_DIR/release/marquee}
 SITE_ROOT=${MARQUEE_SITE_ROOT:-$ROOT/target/site}
 PORT=${PORT:-3200}
-SSE_CLIENTS=${SSE_CLIENTS:-"1000 10000"}
+SSE_CLIENTS=${SSE_CLIENTS-"1000 10000"}   # set but empty: no SSE runs
 SSE_UPDATES=${SSE_UPDATES:-5}
 QUIET_MAX=${QUIET_MAX:-600}       # seconds to wait for the machine to calm down
 QUIET_BUSY=${QUIET_BUSY:-30}      # "quiet" = CPU busy below this percent
@@ -29,6 +31,10 @@ export MARQUEE_SITE_ROOT=$SITE_ROOT
 # sse_fanout.py opens up to 10,000 streams from one address.
 export MARQUEE_SSE_PER_IP=${MARQUEE_SSE_PER_IP:-1000000}
 URL=http://127.0.0.1:$PORT
+# Optional CPU pinning (taskset core lists): the servers on SERVER_CPUS, the
+# load generators on LOAD_CPUS, as a deployment has them on other machines.
+export SERVER_CPUS=${SERVER_CPUS:-} LOAD_CPUS=${LOAD_CPUS:-}
+on_cpus() { local cpus=$1; shift; if [[ -n $cpus ]]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
 
 SERVER_PID=
 stop_server() {
@@ -57,7 +63,7 @@ start_server() {
   local want=65536 hard
   hard=$(ulimit -Hn)
   [[ $hard != unlimited ]] && (( hard < want )) && want=$hard
-  ( ulimit -n "$want"; exec "$BIN" serve --addr "127.0.0.1:$PORT" ) >>"$OUT/server.log" 2>&1 &
+  ( ulimit -n "$want"; if [[ -n $SERVER_CPUS ]]; then exec taskset -c "$SERVER_CPUS" "$BIN" serve --addr "127.0.0.1:$PORT"; else exec "$BIN" serve --addr "127.0.0.1:$PORT"; fi ) >>"$OUT/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && break; sleep 0.1; done
   curl -fsS -o /dev/null "$URL/healthz"
@@ -88,6 +94,7 @@ fi
   echo "binary: $BIN ($(stat -c '%y' "$BIN" | cut -d. -f1))"
   echo "wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); nginx: $(nginx -v 2>&1 | cut -d/ -f2); python: $(python3 -V)"
   echo "fd hard limit: $(ulimit -Hn)"
+  echo "pinning: servers on CPUs ${SERVER_CPUS:-any}, load generators on CPUs ${LOAD_CPUS:-any}"
 } | tee "$OUT/machine.txt"
 
 # --- data ---------------------------------------------------------------------
@@ -123,7 +130,7 @@ for n in $SSE_CLIENTS; do
   procs=1; (( n > 2000 )) && procs=${SSE_PROCS:-2}
   wait_quiet "sse N=$n"
   lo=$(listen_overflows)
-  ( ulimit -n "$(ulimit -Hn)"; python3 "$HERE/sse_fanout.py" --port "$PORT" --incident "$INCIDENT" \
+  ( ulimit -n "$(ulimit -Hn)"; on_cpus "$LOAD_CPUS" python3 "$HERE/sse_fanout.py" --port "$PORT" --incident "$INCIDENT" \
       --pid "$SERVER_PID" -n "$n" --procs "$procs" --updates "$SSE_UPDATES" --json "$OUT/sse-$n.json" ) \
     2>&1 | tee "$OUT/sse-$n.log" || log "WARNING: sse N=$n reported missing deliveries or failures"
   log "sse N=$n: kernel ListenOverflows +$(( $(listen_overflows) - lo )); server RSS now $(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER_PID/status)"

@@ -15,7 +15,7 @@ pub mod push_api;
 mod reach;
 mod redact;
 mod screen;
-mod security_headers;
+pub(crate) mod security_headers;
 mod shift_api;
 mod status_api;
 pub mod statuspage;
@@ -54,7 +54,8 @@ pub fn build(state: AppState) -> Router {
     )
 }
 
-/// The router. Layers, outermost first: tracing; the client's address; the
+/// The router. Layers, outermost first: the render cache's fast path
+/// (current public documents from memory, nothing else); tracing; the client's address; the
 /// cap on requests in flight; security headers; compression; the render
 /// cache (public documents rendered and compressed once); the body
 /// timeout; ETag and 304 (`conditional`), language, sign-in; the request
@@ -91,6 +92,7 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
     let render_cache = Arc::new(crate::render_cache::RenderCache::new(
         &state,
         crate::render_cache::DEFAULT_CAP_BYTES,
+        headers.clone(),
     ));
     let routes = generate_route_list(app::pages::App);
     let context = {
@@ -230,7 +232,7 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             settings.body_timeout_secs.max(1),
         )))
         .layer(middleware::from_fn_with_state(
-            render_cache,
+            render_cache.clone(),
             crate::render_cache::layer,
         ))
         .layer(CompressionLayer::new())
@@ -247,6 +249,9 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .layer(Extension(push_ctx))
         .layer(Extension(limits))
         .layer(TraceLayer::new_for_http().make_span_with(redact::span))
+        // Outermost: a current public document is answered from memory
+        // before any of the above (it counts its hits instead of a span).
+        .layer(crate::render_cache::FastPathLayer(render_cache))
         .with_state(state)
         .merge(live)
 }

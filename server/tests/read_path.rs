@@ -19,6 +19,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use common::{body_json, body_string};
 use leptos::prelude::LeptosOptions;
 use serde_json::{Value, json};
+use server::render_cache::ServedFrom;
 use tower::ServiceExt;
 
 /// The demo conference's day, and an instant on it before any talk.
@@ -333,9 +334,10 @@ async fn a_page_asked_again_after_a_talk_starts_is_not_304() {
         );
         let tag = etag(&res);
         assert!(!body_string(res).await.contains("Live now"), "{uri}");
-        // Unchanged, it revalidates.
+        // Unchanged, it revalidates, from memory before the stack.
         let again = get(&router, uri, Some(&tag)).await;
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{uri}");
+        assert_eq!(served_from(&again), Some(ServedFrom::FastPath), "{uri}");
         tags.push(tag);
     }
 
@@ -348,6 +350,8 @@ async fn a_page_asked_again_after_a_talk_starts_is_not_304() {
             "{uri}: the page asked with its tag from before the start"
         );
         assert_ne!(&etag(&res), tag);
+        // Rendered again: the copy from before the start is not current.
+        assert_eq!(served_from(&res), Some(ServedFrom::Layer), "{uri}");
         assert!(body_string(res).await.contains("Live now"), "{uri}");
     }
 }
@@ -498,4 +502,190 @@ async fn each_language_has_its_own_copy_and_cookies_bypass_the_cache() {
     // And the anonymous English copy is still what others get.
     let again = body_string(get(&t.router, "/e/demo/status", None).await).await;
     assert_eq!(again, english);
+}
+
+fn served_from(res: &axum::http::Response<Body>) -> Option<ServedFrom> {
+    res.extensions().get::<ServedFrom>().copied()
+}
+
+/// A response's headers as name → values, without `skip`; `Vary` as its
+/// set of lowercased names (tower-http appends `accept-encoding` as a
+/// header of its own, the cache adds `Accept-Encoding` to the list: the
+/// same to any cache).
+fn headers_of(res: &axum::http::Response<Body>, skip: &[&str]) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::<String, Vec<String>>::new();
+    for (k, v) in res.headers() {
+        if skip.contains(&k.as_str()) {
+            continue;
+        }
+        let v = v.to_str().unwrap();
+        let values = out.entry(k.as_str().to_owned()).or_default();
+        if k == header::VARY {
+            values.extend(v.split(',').map(|n| n.trim().to_ascii_lowercase()));
+            values.sort();
+        } else {
+            values.push(v.to_owned());
+        }
+    }
+    out
+}
+
+fn decode(coding: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match coding {
+        "br" => brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap(),
+        "gzip" => {
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out).unwrap();
+        }
+        _ => out = bytes.to_vec(),
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_fast_path_answers_what_the_whole_stack_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/t.db", dir.path().display());
+    let (state, router) = serve(Store::connect(&url).await.unwrap(), morning(), dir.path()).await;
+    write_demo(&state).await;
+    let ask = |uri: &str, coding: &str, lang: Option<&str>, cookie: bool, tag: Option<&str>| {
+        let mut req = Request::get(uri).header(header::ACCEPT_ENCODING, coding);
+        if let Some(l) = lang {
+            req = req.header(header::ACCEPT_LANGUAGE, l);
+        }
+        if cookie {
+            // Not a session: the page is the anonymous one, but nothing
+            // with a cookie may come from memory.
+            req = req.header(header::COOKIE, "theme=dark");
+        }
+        if let Some(t) = tag {
+            req = req.header(header::IF_NONE_MATCH, t);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    for uri in [
+        "/e/demo/status",
+        "/e/demo/api/v2/summary.json",
+        "/e/demo",
+        "/e/demo/schedule.json",
+    ] {
+        for lang in [None, Some("ru")] {
+            for coding in ["identity", "gzip", "br"] {
+                let what = format!("{uri} {lang:?} {coding}");
+                // Rendered by the cache layer inside the stack (once for
+                // all encodings), then held.
+                let first = send(&router, ask(uri, coding, lang, false, None)).await;
+                assert_eq!(first.status(), StatusCode::OK, "{what}");
+                let rendered = if coding == "identity" {
+                    ServedFrom::Layer
+                } else {
+                    ServedFrom::FastPath
+                };
+                assert_eq!(served_from(&first), Some(rendered), "{what}");
+                let fast = send(&router, ask(uri, coding, lang, false, None)).await;
+                assert_eq!(served_from(&fast), Some(ServedFrom::FastPath), "{what}");
+                assert_eq!(headers_of(&first, &[]), headers_of(&fast, &[]), "{what}");
+                assert_eq!(raw(first).await, raw(fast).await, "{what}");
+
+                // The whole stack, no cache at all (a cookie): the same
+                // headers but the body-specific ones, the same content.
+                let slow = send(&router, ask(uri, coding, lang, true, None)).await;
+                assert_eq!(slow.status(), StatusCode::OK, "{what}");
+                assert_eq!(served_from(&slow), None, "{what}");
+                let fast = send(&router, ask(uri, coding, lang, false, None)).await;
+                assert_eq!(served_from(&fast), Some(ServedFrom::FastPath), "{what}");
+                let body_specific = ["content-length"];
+                assert_eq!(
+                    headers_of(&slow, &body_specific),
+                    headers_of(&fast, &body_specific),
+                    "{what}"
+                );
+                if !uri.ends_with(".json") {
+                    // The security headers, which the fast path does not
+                    // pass through, are there: it built them with the layer's
+                    // own function.
+                    assert!(
+                        fast.headers().contains_key("content-security-policy"),
+                        "{what}"
+                    );
+                }
+                assert_eq!(fast.headers()["x-content-type-options"], "nosniff");
+                let tag = etag(&fast);
+                assert_eq!(
+                    decode(coding, &raw(slow).await),
+                    decode(coding, &raw(fast).await),
+                    "{what}"
+                );
+
+                // Revalidation: 304 from memory, as the stack answers it
+                // (the stack's 304 names no `Vary`; the cache's does).
+                let fast = send(&router, ask(uri, coding, lang, false, Some(&tag))).await;
+                assert_eq!(fast.status(), StatusCode::NOT_MODIFIED, "{what}");
+                assert_eq!(served_from(&fast), Some(ServedFrom::FastPath), "{what}");
+                let slow = send(&router, ask(uri, coding, lang, true, Some(&tag))).await;
+                assert_eq!(slow.status(), StatusCode::NOT_MODIFIED, "{what}");
+                assert_eq!(
+                    headers_of(&slow, &["vary"]),
+                    headers_of(&fast, &["vary"]),
+                    "{what}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn what_the_fast_path_cannot_answer_goes_through_the_stack() {
+    let t = common::app_with_demo().await;
+    let warm = get(&t.router, "/e/demo/status", None).await;
+    assert_eq!(served_from(&warm), Some(ServedFrom::Layer));
+    let warm = get(&t.router, "/e/demo/status", None).await;
+    assert_eq!(served_from(&warm), Some(ServedFrom::FastPath));
+
+    // An organiser sees their own view, never a copy.
+    let (cookie, _) = common::sign_in(&t).await;
+    let res = send(
+        &t.router,
+        Request::get("/e/demo/status")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(served_from(&res), None);
+
+    // A client that takes only deflate goes through compression (which
+    // would encode the held identity bytes if it had deflate; it has only
+    // gzip and br, so they come as they are).
+    let identity = raw(get(&t.router, "/e/demo/status", None).await).await;
+    let res = send(
+        &t.router,
+        Request::get("/e/demo/status")
+            .header(header::ACCEPT_ENCODING, "deflate")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(served_from(&res), Some(ServedFrom::Layer));
+    assert!(!res.headers().contains_key(header::CONTENT_ENCODING));
+    assert_eq!(raw(res).await, identity);
+
+    // HEAD, and the live stream, are not the cache's.
+    let res = send(
+        &t.router,
+        Request::head("/e/demo/status").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(served_from(&res), None);
+
+    // A write: the held copy is not current any more; the next request
+    // renders again, then the new copy is served from memory.
+    status_writes(&t).await;
+    let res = get(&t.router, "/e/demo/status", None).await;
+    assert_eq!(served_from(&res), Some(ServedFrom::Layer));
+    assert!(body_string(res).await.contains("Streams unavailable"));
+    let res = get(&t.router, "/e/demo/status", None).await;
+    assert_eq!(served_from(&res), Some(ServedFrom::FastPath));
+    assert!(body_string(res).await.contains("Streams unavailable"));
 }

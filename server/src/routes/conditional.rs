@@ -112,7 +112,14 @@ fn find_nonce(html: &[u8]) -> Option<String> {
 /// The middleware: ETag and 304 for every response that carries an epoch.
 pub async fn layer(req: Request, next: Next) -> Response {
     let is_get = matches!(*req.method(), Method::GET | Method::HEAD);
-    let conditions = req.headers().clone();
+    // Only the validators are kept across the call, not every header of
+    // every request (most have none).
+    let mut conditions = HeaderMap::new();
+    if is_get {
+        for v in req.headers().get_all(header::IF_NONE_MATCH) {
+            conditions.append(header::IF_NONE_MATCH, v.clone());
+        }
+    }
     let res = next.run(req).await;
     let (mut parts, body) = res.into_parts();
     let Some(epoch) = parts.headers.remove(EPOCH_HEADER) else {

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -55,6 +55,42 @@ fn unframed(path: &str) -> bool {
         || path.starts_with("/s/")
 }
 
+impl SecurityHeaders {
+    /// Adds the headers to a response for `path`: the one place that decides
+    /// them, used around every response and by the render cache's fast path
+    /// when it prebuilds a document's headers.
+    pub fn apply(&self, path: &str, h: &mut HeaderMap) {
+        self.apply_as(unframed(path), h);
+    }
+
+    fn apply_as(&self, unframed: bool, h: &mut HeaderMap) {
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        // Pages that set their own (speakers' pages: no-referrer) keep it.
+        if !h.contains_key(header::REFERRER_POLICY) {
+            h.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            );
+        }
+        let html = h
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+        if unframed {
+            h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            h.insert(header::CONTENT_SECURITY_POLICY, self.csp_unframed.clone());
+        } else if html {
+            h.insert(header::CONTENT_SECURITY_POLICY, self.csp.clone());
+        }
+        if let Some(hsts) = &self.hsts {
+            h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
+        }
+    }
+}
+
 pub async fn set(
     State(headers): State<Arc<SecurityHeaders>>,
     req: Request,
@@ -62,33 +98,6 @@ pub async fn set(
 ) -> Response {
     let unframed = unframed(req.uri().path());
     let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    // Pages that set their own (speakers' pages: no-referrer) keep it.
-    if !h.contains_key(header::REFERRER_POLICY) {
-        h.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        );
-    }
-    let html = h
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if unframed {
-        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            headers.csp_unframed.clone(),
-        );
-    } else if html {
-        h.insert(header::CONTENT_SECURITY_POLICY, headers.csp.clone());
-    }
-    if let Some(hsts) = &headers.hsts {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
-    }
+    headers.apply_as(unframed, res.headers_mut());
     res
 }
