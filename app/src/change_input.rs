@@ -63,6 +63,10 @@ pub struct ChangeInput {
     pub reason: String,
     #[serde(default)]
     pub dry_run: bool,
+    /// Save it as a proposal: the speakers it moves are asked, attendees
+    /// see nothing until it is published. Ignored with `dry_run`.
+    #[serde(default)]
+    pub propose: bool,
 }
 
 /// A change ready for the planner and, to apply it, why.
@@ -176,9 +180,18 @@ pub struct ChangeForm {
     pub b: String,
     #[serde(default)]
     pub reason: String,
+    /// The button pressed: `propose` saves a proposal, anything else
+    /// applies at once.
+    #[serde(default)]
+    pub intent: String,
 }
 
 impl ChangeForm {
+    /// Whether the organiser pressed "Propose to speakers".
+    pub fn proposes(&self) -> bool {
+        self.intent == "propose"
+    }
+
     /// The form as input.
     pub fn input(&self, dry_run: bool) -> Result<ChangeInput> {
         let version = filled(Some(&self.version))
@@ -206,6 +219,7 @@ impl ChangeForm {
             allow_pinned_overlap: false,
             reason: self.reason.clone(),
             dry_run,
+            propose: self.proposes(),
         })
     }
 }

@@ -61,6 +61,7 @@ impl EventView {
             shifts: d.shifts,
             sequences: d.sequences,
             answers: d.answers,
+            proposals: d.proposals,
             links: d
                 .links
                 .into_iter()
@@ -82,6 +83,8 @@ pub struct ScheduleHistory {
     pub answers: HashMap<(i64, String), crate::store::Answer>,
     /// Speakers with a live secret link → when it was issued.
     pub links: HashMap<String, DateTime<Utc>>,
+    /// Proposals, newest first: never shown to attendees.
+    pub proposals: Vec<crate::store::ProposalRecord>,
 }
 
 impl ScheduleHistory {

@@ -46,6 +46,10 @@ pub struct ShiftInput {
     /// The schedule version the shift was previewed on; when given, a
     /// shift on another version is refused (naming `version`).
     pub version: Option<i64>,
+    /// Save it as a proposal: the speakers it moves are asked, attendees
+    /// see nothing until it is published. Ignored with `dry_run`.
+    #[serde(default)]
+    pub propose: bool,
 }
 
 /// What a shift does with pinned sessions, as people choose it.
@@ -85,6 +89,10 @@ pub struct ShiftForm {
     pub interrupted: String,
     #[serde(default)]
     pub reason: String,
+    /// The button pressed: `propose` saves a proposal, anything else
+    /// applies at once.
+    #[serde(default)]
+    pub intent: String,
 }
 
 fn filled(s: &str) -> Option<String> {
@@ -154,6 +162,7 @@ impl ShiftForm {
             interrupted,
             pinned: None,
             version: None,
+            propose: self.intent == "propose",
         })
     }
 }

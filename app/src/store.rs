@@ -7,6 +7,7 @@ mod changes;
 mod event_data;
 mod events;
 mod import;
+mod proposals;
 mod push;
 mod replan;
 mod shift;
@@ -37,6 +38,7 @@ pub use push::{
     AttemptOutcome, DueDelivery, EventReach, NewSubscription, NoticeOf, NoticeReach, PruneCounts,
     PushCounts, VapidKeyRecord,
 };
+pub use proposals::{AnswerIn, ProposalRecord};
 pub use replan::AppliedChange;
 pub use shift::{AppliedShift, ShiftRecord};
 pub use speakers::{SpeakerLink, SpeakerLinkInfo};

@@ -4,6 +4,7 @@
 mod catchup;
 mod change;
 mod import;
+mod proposal;
 mod serve;
 mod shift;
 mod users;
@@ -13,7 +14,8 @@ use app::error::AppError;
 use app::store::Store;
 
 use crate::config::{
-    Cli, Command, ServeArgs, SpeakerCommand, TokenCommand, UserCommand, VapidCommand, redact_url,
+    Cli, Command, ProposalCommand, ServeArgs, SpeakerCommand, TokenCommand, UserCommand,
+    VapidCommand, redact_url,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +40,10 @@ impl CliError {
 impl From<AppError> for CliError {
     fn from(e: AppError) -> Self {
         match e {
-            AppError::Invalid { .. } | AppError::Conflict(_) | AppError::NotFound { .. } => {
+            AppError::Invalid { .. }
+            | AppError::Conflict(_)
+            | AppError::ConflictOn { .. }
+            | AppError::NotFound { .. } => {
                 Self::Input(e.to_string())
             }
             AppError::Internal(d) | AppError::Unavailable(d) => Self::Failed(d),
@@ -129,6 +134,7 @@ pub async fn run(cli: Cli) -> CliResult {
             interrupted,
             pinned,
             dry_run,
+            propose,
         } => {
             use app::domain::replan::InterruptedMode;
             use app::shift_input::PinnedChoice;
@@ -155,6 +161,7 @@ pub async fn run(cli: Cli) -> CliResult {
                 reason,
                 dry_run,
                 include_pinned,
+                propose,
             };
             shift::run(&open_store(&url).await?, &event, &input).await
         }
@@ -195,6 +202,7 @@ pub async fn run(cli: Cli) -> CliResult {
             restore,
             reason,
             dry_run,
+            propose,
         } => {
             let input = change::input(change::Flags {
                 move_guid,
@@ -205,9 +213,28 @@ pub async fn run(cli: Cli) -> CliResult {
                 restore,
                 reason,
                 dry_run,
+                propose,
             });
             change::run(&open_store(&url).await?, &event, input).await
         }
+        Command::Proposal { command } => {
+            let store = open_store(&url).await?;
+            match command {
+                ProposalCommand::List { event } => proposal::list(&store, &event).await,
+                ProposalCommand::Publish { event, id, version } => {
+                    proposal::publish(&store, &event, id, version).await
+                }
+                ProposalCommand::Discard { event, id } => {
+                    proposal::discard(&store, &event, id).await
+                }
+                ProposalCommand::Remind { event, id } => {
+                    proposal::remind(&store, &event, id).await
+                }
+            }
+        }
+        Command::Speaker {
+            command: SpeakerCommand::Remind { event, proposal },
+        } => proposal::remind(&open_store(&url).await?, &event, proposal).await,
         Command::Speaker {
             command:
                 SpeakerCommand::Link {

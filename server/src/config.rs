@@ -89,6 +89,10 @@ pub enum Command {
         /// Show what would move, change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Save it as a proposal: ask the speakers it moves first;
+        /// attendees see nothing until `marquee proposal publish`.
+        #[arg(long, conflicts_with = "dry_run")]
+        propose: bool,
     },
     /// Re-plan one talk: move it (time and/or track), swap two, cancel or
     /// restore one; `--dry-run` only previews.
@@ -123,6 +127,17 @@ pub enum Command {
         /// Show what would change, change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Save it as a proposal: ask the speakers it moves first;
+        /// attendees see nothing until `marquee proposal publish`.
+        #[arg(long, conflicts_with = "dry_run")]
+        propose: bool,
+    },
+    /// Proposals (`--propose`): list them with the speakers' answers,
+    /// publish one (the answers carry over), discard one, or remind the
+    /// speakers who have not answered.
+    Proposal {
+        #[command(subcommand)]
+        command: ProposalCommand,
     },
     /// Catch up a delay: print the alternatives (everything later,
     /// shorter breaks, shorter breaks and Q&A) with their costs; `--apply`
@@ -161,7 +176,8 @@ pub enum Command {
         #[arg(long, default_value = "")]
         reason: String,
     },
-    /// Speakers' secret links (`/s/{token}`).
+    /// Speakers' secret links (`/s/{token}`) and reminders.
+    #[command(alias = "speakers")]
     Speaker {
         #[command(subcommand)]
         command: SpeakerCommand,
@@ -223,6 +239,38 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 #[derive(Subcommand)]
+pub enum ProposalCommand {
+    /// Every proposal of the event, newest first, with who answered what.
+    List {
+        #[arg(long)]
+        event: String,
+    },
+    /// Publish a proposal: it becomes a change like one applied at once.
+    Publish {
+        #[arg(long)]
+        event: String,
+        /// The proposal's number.
+        id: i64,
+        /// The schedule version it was made on (default: the one `list`
+        /// shows); refused when the schedule changed since.
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Drop a proposal; nothing changes.
+    Discard {
+        #[arg(long)]
+        event: String,
+        id: i64,
+    },
+    /// Remind the speakers who have not answered.
+    Remind {
+        #[arg(long)]
+        event: String,
+        id: i64,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum SpeakerCommand {
     /// Issue links (revoking older ones) and print them: name, then URL.
     Link {
@@ -238,6 +286,15 @@ pub enum SpeakerCommand {
             default_value = "http://127.0.0.1:3000"
         )]
         public_url: String,
+    },
+    /// Remind the speakers who have not answered a proposal (the same as
+    /// `marquee proposal remind`).
+    Remind {
+        #[arg(long)]
+        event: String,
+        /// The proposal's number.
+        #[arg(long)]
+        proposal: i64,
     },
 }
 

@@ -16,6 +16,7 @@ mod reach;
 mod redact;
 mod screen;
 mod security_headers;
+mod proposal_api;
 mod shift_api;
 mod status_api;
 pub mod statuspage;
@@ -194,6 +195,22 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .route(
             "/api/v1/events/{event}/catch-up",
             post(change_api::post_catch_up),
+        )
+        .route(
+            "/api/v1/events/{event}/proposals",
+            get(proposal_api::list),
+        )
+        .route(
+            "/api/v1/events/{event}/proposals/{id}/publish",
+            post(proposal_api::publish),
+        )
+        .route(
+            "/api/v1/events/{event}/proposals/{id}/discard",
+            post(proposal_api::discard),
+        )
+        .route(
+            "/api/v1/events/{event}/proposals/{id}/remind",
+            post(proposal_api::remind),
         )
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/time", get(screen::time))

@@ -29,6 +29,7 @@ mod conflicts;
 mod edit;
 mod error;
 mod lane;
+mod proposal;
 pub mod rules;
 mod shift;
 
@@ -59,6 +60,9 @@ pub use change::{
 pub use conflicts::{Conflict, ConflictKind, ConflictSpeaker};
 pub use edit::{MoveRequest, SwapRequest, plan_cancel, plan_move, plan_restore, plan_swap};
 pub use error::ReplanError;
+pub use proposal::{
+    ProposalError, ProposalState, asks_for, check_discard, check_publish,
+};
 pub use rules::PinnedPolicy;
 pub use shift::{ShiftBy, ShiftPlan, plan_shift};
 

@@ -122,7 +122,18 @@ impl Store {
         if change.edits.is_empty() {
             return Err(AppError::invalid("op", "this changes nothing"));
         }
-        let shift_id = write(&mut tx, &ev, &schedule, &change, None, actor, reason, now).await?;
+        let shift_id = write(
+            &mut tx,
+            &ev,
+            &schedule,
+            &change,
+            None,
+            actor,
+            reason,
+            &[],
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(AppliedChange {
             shift_id,
@@ -180,7 +191,7 @@ impl Store {
 
 /// The schedule as the last commit left it: `lock_event` has already
 /// raised the stored version for the change being written.
-async fn committed(conn: &mut AnyConnection, ev: &EventRow) -> Result<Schedule> {
+pub(super) async fn committed(conn: &mut AnyConnection, ev: &EventRow) -> Result<Schedule> {
     let mut schedule = load_on(conn, ev).await?;
     schedule.version = ev.version - 1;
     Ok(schedule)
@@ -214,6 +225,7 @@ pub(super) async fn revert_on(
         Some(shift_id),
         actor,
         reason,
+        &[],
         now,
     )
     .await?;
@@ -232,8 +244,10 @@ pub(super) fn parse_change(json: &str) -> Result<ChangePreview> {
 
 /// Writes every edit's `after` slot, then the version, the `shift` row,
 /// the change log entry and the push notices; returns the shift row's id.
+/// Speakers in `answered` already answered (a published proposal): they
+/// are not asked again.
 #[allow(clippy::too_many_arguments)]
-async fn write(
+pub(super) async fn write(
     conn: &mut AnyConnection,
     ev: &EventRow,
     before: &Schedule,
@@ -241,6 +255,7 @@ async fn write(
     reverts: Option<i64>,
     actor: &str,
     reason: &str,
+    answered: &[String],
     now: i64,
 ) -> Result<i64> {
     for e in &change.edits {
@@ -322,6 +337,7 @@ async fn write(
         payload["reverts_shift_id"] = reverted.into();
     }
     changes::append(conn, ev.event_id, LogKind::Schedule, &payload, now).await?;
-    push::enqueue_change(conn, ev, before, shift_id, reverts.is_some(), change, now).await?;
+    push::enqueue_change(conn, ev, before, shift_id, reverts.is_some(), change, answered, now)
+        .await?;
     Ok(shift_id)
 }

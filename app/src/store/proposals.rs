@@ -1,0 +1,466 @@
+//! Proposals: a change saved to ask the speakers it moves before attendees
+//! see anything (see `domain::replan::proposal`). Proposing writes no
+//! schedule version, so public pages, feeds, calendars and the attendees'
+//! live stream stay as they are; only a speaker notice and a
+//! `speaker_answer` change-log entry (organisers' boards) are written.
+//! Publishing re-plans the stored request on the version it was made on
+//! and writes it like a change applied at once; the answers given to the
+//! proposal become the change's answers.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use super::events::{EventRow, load_on, require_event};
+use super::replan::{AppliedChange, committed, write};
+use super::{Store, changes, instant, push, shift, status, to_json, unix};
+use crate::domain::change::ChangeKind as LogKind;
+use crate::domain::replan::{
+    Ask, Availability, ChangeOp, ChangePreview, ChangeRequest, ProposalError, ProposalState,
+    Reply, SpeakerAnswer, asks_for, check_discard, check_publish, plan_change,
+};
+use crate::domain::speaker::Answer;
+use crate::domain::time::parse_zone;
+use crate::error::{AppError, Result};
+
+/// One stored proposal with who was asked and what they said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProposalRecord {
+    pub proposal_id: i64,
+    pub state: ProposalState,
+    /// The schedule version it was made on: what a publish must carry.
+    pub version: i64,
+    pub actor: String,
+    pub reason: String,
+    pub summary: String,
+    pub change: ChangePreview,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+    /// Once published: the change (`shift` row) it became.
+    pub shift_id: Option<i64>,
+    /// One per speaker asked, by key.
+    pub asks: Vec<Ask>,
+}
+
+impl From<ProposalError> for AppError {
+    fn from(e: ProposalError) -> Self {
+        AppError::conflict_on(e.field(), e.to_string())
+    }
+}
+
+/// What a speaker answers, as the store takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerIn {
+    pub reply: Reply,
+    pub reason: Option<String>,
+    pub availability: Availability,
+}
+
+impl Store {
+    /// Saves `op` (on `version` when given, else the version committed
+    /// now) as a proposal and asks the speakers of the talks it moves; the
+    /// schedule does not change. Refused like [`Store::apply_change`].
+    pub async fn propose_change(
+        &self,
+        slug: &str,
+        version: Option<i64>,
+        op: &ChangeOp,
+        actor: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ProposalRecord> {
+        let now = unix(now);
+        let mut tx = self.pool.begin().await?;
+        // The event's write lock without a new version: a proposal is not
+        // a schedule change.
+        let ev = status::lock_event(&mut tx, slug).await?;
+        let tz = parse_zone(&ev.event.time_zone)?;
+        let schedule = load_on(&mut tx, &ev).await?;
+        let req = ChangeRequest {
+            version: version.unwrap_or(schedule.version),
+            op: op.clone(),
+        };
+        let change = plan_change(&schedule, tz, &req)?;
+        if change.edits.is_empty() {
+            return Err(AppError::invalid("op", "this changes nothing"));
+        }
+        let row = sqlx::query(
+            "insert into proposal (event_id, base_version, state, op_json, change_json, actor, \
+             reason, created_at) values ($1, $2, 'proposed', $3, $4, $5, $6, $7) \
+             returning proposal_id",
+        )
+        .bind(ev.event_id)
+        .bind(schedule.version)
+        .bind(to_json(op)?)
+        .bind(to_json(&change)?)
+        .bind(actor)
+        .bind(reason)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("proposal_id")?;
+        let asked: Vec<String> = asks_for(&schedule, &change)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        for key in &asked {
+            sqlx::query(
+                "insert into proposal_ask (proposal_id, speaker_key, asked_at) values ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let moves = push::change_moves(&schedule, &change);
+        push::enqueue_proposal(&mut tx, &ev, id, moves, asked, false, now).await?;
+        log(&mut tx, &ev, id, "proposed", now).await?;
+        let record = one_on(&mut tx, &ev, id).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// Publishes proposal `id`, previewed on `version`: re-planned on the
+    /// schedule as committed and written like a change applied at once
+    /// (a new version, history, notices); speakers who answered the
+    /// proposal keep their answer and are not asked again. Refused (409)
+    /// when it is no longer open or the schedule changed since; of two
+    /// publishes at once the second finds it published.
+    pub async fn publish_proposal(
+        &self,
+        slug: &str,
+        id: i64,
+        version: i64,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AppliedChange> {
+        let now = unix(now);
+        let mut tx = self.pool.begin().await?;
+        let ev = shift::lock_event(&mut tx, slug, now).await?;
+        let tz = parse_zone(&ev.event.time_zone)?;
+        let schedule = committed(&mut tx, &ev).await?;
+        let row = proposal_row(&mut tx, &ev, id).await?;
+        let state = stored_state(&row.try_get::<String, _>("state")?)?;
+        let base: i64 = row.try_get("base_version")?;
+        check_publish(id, state, base, version, schedule.version)?;
+        let op: ChangeOp = serde_json::from_str(&row.try_get::<String, _>("op_json")?)
+            .map_err(|e| AppError::Internal(format!("proposal {id}: {e}")))?;
+        let reason: String = row.try_get("reason")?;
+        // The same request on the same version plans the same change.
+        let change = plan_change(&schedule, tz, &ChangeRequest { version: base, op })?;
+        let asks = asks_on(&mut tx, id).await?;
+        let answered: Vec<String> = asks
+            .iter()
+            .filter(|a| a.answer.is_some())
+            .map(|a| a.speaker_key.clone())
+            .collect();
+        let shift_id = write(
+            &mut tx, &ev, &schedule, &change, None, actor, &reason, &answered, now,
+        )
+        .await?;
+        for a in &asks {
+            sqlx::query(
+                "insert into change_ask (shift_id, speaker_key, asked_at, reminded_at) \
+                 values ($1, $2, $3, $4)",
+            )
+            .bind(shift_id)
+            .bind(&a.speaker_key)
+            .bind(unix(a.asked_at))
+            .bind(a.reminded_at.map(unix))
+            .execute(&mut *tx)
+            .await?;
+            let Some(answer) = &a.answer else { continue };
+            let plain = match answer.reply {
+                Reply::Confirm => Answer::Confirmed,
+                Reply::Decline => Answer::Declined,
+            };
+            sqlx::query(
+                "insert into speaker_answer (shift_id, speaker_key, answer, answered_at, \
+                 answer_json) values ($1, $2, $3, $4, $5)",
+            )
+            .bind(shift_id)
+            .bind(&a.speaker_key)
+            .bind(plain.as_str())
+            .bind(unix(answer.answered_at))
+            .bind(to_json(answer)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "update proposal set state = 'published', decided_at = $2, decided_by = $3, \
+             shift_id = $4 where proposal_id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(actor)
+        .bind(shift_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(AppliedChange {
+            shift_id,
+            version: ev.version,
+            change,
+        })
+    }
+
+    /// Drops open proposal `id`; nothing else changes. Refused (409) once
+    /// it was published or discarded.
+    pub async fn discard_proposal(
+        &self,
+        slug: &str,
+        id: i64,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ProposalRecord> {
+        let now = unix(now);
+        let mut tx = self.pool.begin().await?;
+        let ev = status::lock_event(&mut tx, slug).await?;
+        let row = proposal_row(&mut tx, &ev, id).await?;
+        check_discard(id, stored_state(&row.try_get::<String, _>("state")?)?)?;
+        sqlx::query(
+            "update proposal set state = 'discarded', decided_at = $2, decided_by = $3 \
+             where proposal_id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(actor)
+        .execute(&mut *tx)
+        .await?;
+        log(&mut tx, &ev, id, "discarded", now).await?;
+        let record = one_on(&mut tx, &ev, id).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// Records `speaker_key`'s answer to open proposal `id` (a later
+    /// answer replaces an earlier one) and tells open boards. Refused when
+    /// the proposal asked them nothing or is no longer open.
+    pub async fn answer_proposal(
+        &self,
+        slug: &str,
+        speaker_key: &str,
+        id: i64,
+        answer: &AnswerIn,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let at = unix(now);
+        let mut tx = self.pool.begin().await?;
+        let ev = status::lock_event(&mut tx, slug).await?;
+        let row = proposal_row(&mut tx, &ev, id)
+            .await
+            .map_err(|_| AppError::invalid("proposal_id", format!("no proposal {id}")))?;
+        let state = stored_state(&row.try_get::<String, _>("state")?)?;
+        if state != ProposalState::Proposed {
+            return Err(ProposalError::NotOpen { id, state }.into());
+        }
+        let change = parse_change(id, &row.try_get::<String, _>("change_json")?)?;
+        let schedule = load_on(&mut tx, &ev).await?;
+        let slots = asks_for(&schedule, &change)
+            .into_iter()
+            .find(|(k, _)| k == speaker_key)
+            .map(|(_, s)| s)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "proposal_id",
+                    format!("proposal {id} does not move any of your talks"),
+                )
+            })?;
+        let answer = SpeakerAnswer::new(
+            answer.reply,
+            answer.reason.as_deref(),
+            answer.availability,
+            slots,
+            now,
+        )
+        .map_err(|e| AppError::invalid(e.field(), e.to_string()))?;
+        let done = sqlx::query(
+            "update proposal_ask set answer_json = $3, answered_at = $4 \
+             where proposal_id = $1 and speaker_key = $2",
+        )
+        .bind(id)
+        .bind(speaker_key)
+        .bind(to_json(&answer)?)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(AppError::invalid(
+                "proposal_id",
+                format!("proposal {id} did not ask you"),
+            ));
+        }
+        log(&mut tx, &ev, id, "answered", at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reminds the speakers who have not answered open proposal `id` yet
+    /// (one notice to them); returns their keys, sorted.
+    pub async fn remind_proposal(
+        &self,
+        slug: &str,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
+        let now = unix(now);
+        let mut tx = self.pool.begin().await?;
+        let ev = status::lock_event(&mut tx, slug).await?;
+        let row = proposal_row(&mut tx, &ev, id).await?;
+        let state = stored_state(&row.try_get::<String, _>("state")?)?;
+        if state != ProposalState::Proposed {
+            return Err(ProposalError::NotOpen { id, state }.into());
+        }
+        let change = parse_change(id, &row.try_get::<String, _>("change_json")?)?;
+        let mut waiting: Vec<String> = asks_on(&mut tx, id)
+            .await?
+            .into_iter()
+            .filter(|a| a.answer.is_none())
+            .map(|a| a.speaker_key)
+            .collect();
+        waiting.sort();
+        for key in &waiting {
+            sqlx::query(
+                "update proposal_ask set reminded_at = $3 where proposal_id = $1 and speaker_key = $2",
+            )
+            .bind(id)
+            .bind(key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let schedule = load_on(&mut tx, &ev).await?;
+        let moves = push::change_moves(&schedule, &change);
+        push::enqueue_proposal(&mut tx, &ev, id, moves, waiting.clone(), true, now).await?;
+        if !waiting.is_empty() {
+            log(&mut tx, &ev, id, "reminded", now).await?;
+        }
+        tx.commit().await?;
+        Ok(waiting)
+    }
+
+    /// An event's proposals, newest first.
+    pub async fn list_proposals(&self, slug: &str) -> Result<Vec<ProposalRecord>> {
+        let mut tx = self.begin_read().await?;
+        let ev = require_event(&mut tx, slug).await?;
+        let out = proposals_on(&mut tx, &ev).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+/// An event's proposals, newest first, inside the caller's transaction.
+pub(super) async fn proposals_on(
+    conn: &mut AnyConnection,
+    ev: &EventRow,
+) -> Result<Vec<ProposalRecord>> {
+    let ids: Vec<i64> = sqlx::query(
+        "select proposal_id from proposal where event_id = $1 order by proposal_id desc",
+    )
+    .bind(ev.event_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get("proposal_id"))
+    .collect::<std::result::Result<_, _>>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(one_on(conn, ev, id).await?);
+    }
+    Ok(out)
+}
+
+async fn proposal_row(
+    conn: &mut AnyConnection,
+    ev: &EventRow,
+    id: i64,
+) -> Result<sqlx::any::AnyRow> {
+    sqlx::query(
+        "select proposal_id, base_version, state, op_json, change_json, actor, reason, \
+         created_at, decided_at, decided_by, shift_id from proposal \
+         where proposal_id = $1 and event_id = $2",
+    )
+    .bind(id)
+    .bind(ev.event_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::not_found(format!("proposal {id} of event {}", ev.event.slug)))
+}
+
+async fn one_on(conn: &mut AnyConnection, ev: &EventRow, id: i64) -> Result<ProposalRecord> {
+    let r = proposal_row(conn, ev, id).await?;
+    let change = parse_change(id, &r.try_get::<String, _>("change_json")?)?;
+    let schedule = load_on(conn, ev).await?;
+    let decided_at = r
+        .try_get::<Option<i64>, _>("decided_at")?
+        .map(|s| DateTime::from_timestamp(s, 0).unwrap_or_default());
+    Ok(ProposalRecord {
+        proposal_id: id,
+        state: stored_state(&r.try_get::<String, _>("state")?)?,
+        version: r.try_get("base_version")?,
+        actor: r.try_get("actor")?,
+        reason: r.try_get("reason")?,
+        summary: change.summary(&schedule),
+        created_at: instant(&r, "created_at")?,
+        decided_at,
+        decided_by: r.try_get("decided_by")?,
+        shift_id: r.try_get("shift_id")?,
+        asks: asks_on(conn, id).await?,
+        change,
+    })
+}
+
+/// Who proposal `id` asked, by key, with their answers.
+async fn asks_on(conn: &mut AnyConnection, id: i64) -> Result<Vec<Ask>> {
+    let rows = sqlx::query(
+        "select speaker_key, asked_at, reminded_at, answer_json from proposal_ask \
+         where proposal_id = $1 order by speaker_key",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let answer = r
+                .try_get::<Option<String>, _>("answer_json")?
+                .map(|j| {
+                    serde_json::from_str::<SpeakerAnswer>(&j)
+                        .map_err(|e| AppError::Internal(format!("proposal {id} answer: {e}")))
+                })
+                .transpose()?;
+            Ok(Ask {
+                speaker_key: r.try_get("speaker_key")?,
+                asked_at: instant(r, "asked_at")?,
+                reminded_at: r
+                    .try_get::<Option<i64>, _>("reminded_at")?
+                    .and_then(|s| DateTime::from_timestamp(s, 0)),
+                answer,
+            })
+        })
+        .collect()
+}
+
+/// A change-log entry the organisers' boards (not attendees) react to.
+async fn log(
+    conn: &mut AnyConnection,
+    ev: &EventRow,
+    id: i64,
+    what: &str,
+    now: i64,
+) -> Result<()> {
+    let payload = serde_json::json!({ "proposal_id": id, "proposal": what });
+    changes::append(conn, ev.event_id, LogKind::SpeakerAnswer, &payload, now).await?;
+    Ok(())
+}
+
+fn parse_change(id: i64, json: &str) -> Result<ChangePreview> {
+    serde_json::from_str(json)
+        .map_err(|e| AppError::Internal(format!("proposal {id} is unreadable: {e}")))
+}
+
+fn stored_state(s: &str) -> Result<ProposalState> {
+    ProposalState::parse(s)
+        .ok_or_else(|| AppError::Internal(format!("unknown stored proposal state {s:?}")))
+}
