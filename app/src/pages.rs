@@ -29,6 +29,8 @@ mod reach;
 mod replan;
 pub mod request;
 #[cfg(feature = "ssr")]
+mod proposal;
+#[cfg(feature = "ssr")]
 mod schedule;
 #[cfg(feature = "ssr")]
 mod screen;
@@ -72,6 +74,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/e/:event/talks") view=ReplanPage />
                 <Route path=path!("/admin/e/:event/screens") view=ScreensAdminPage />
                 <Route path=path!("/admin/e/:event/shifts/:id") view=ShiftBoardPage />
+                <Route path=path!("/admin/e/:event/proposals/:id") view=ProposalPage />
                 <Route path=path!("/admin/e/:event/speakers") view=SpeakersAdminPage />
             </Routes>
         </Router>
@@ -109,5 +112,6 @@ server_page!(ShiftPage => shift::render);
 server_page!(ReplanPage => replan::render);
 server_page!(ScreensAdminPage => screens_admin::render);
 server_page!(ShiftBoardPage => shift_board::render);
+server_page!(ProposalPage => proposal::render);
 server_page!(SpeakersAdminPage => speakers_admin::render);
 server_page!(NotFoundPage => layout::not_found);

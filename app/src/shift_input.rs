@@ -50,6 +50,9 @@ pub struct ShiftInput {
     /// see nothing until it is published. Ignored with `dry_run`.
     #[serde(default)]
     pub propose: bool,
+    /// With `propose`: add this shift as a step to that open proposal
+    /// (planned on the schedule it would make) instead of a new one.
+    pub amends: Option<i64>,
 }
 
 /// What a shift does with pinned sessions, as people choose it.
@@ -93,6 +96,9 @@ pub struct ShiftForm {
     /// applies at once.
     #[serde(default)]
     pub intent: String,
+    /// The open proposal this shift is a step of (from its board).
+    #[serde(default)]
+    pub amends: String,
 }
 
 fn filled(s: &str) -> Option<String> {
@@ -163,6 +169,7 @@ impl ShiftForm {
             pinned: None,
             version: None,
             propose: self.intent == "propose",
+            amends: crate::change_input::amends_of(&self.amends)?,
         })
     }
 }

@@ -135,6 +135,7 @@ pub async fn run(cli: Cli) -> CliResult {
             pinned,
             dry_run,
             propose,
+            amends,
         } => {
             use app::domain::replan::InterruptedMode;
             use app::shift_input::PinnedChoice;
@@ -161,7 +162,8 @@ pub async fn run(cli: Cli) -> CliResult {
                 reason,
                 dry_run,
                 include_pinned,
-                propose,
+                propose: propose || amends.is_some(),
+                amends,
             };
             shift::run(&open_store(&url).await?, &event, &input).await
         }
@@ -203,6 +205,7 @@ pub async fn run(cli: Cli) -> CliResult {
             reason,
             dry_run,
             propose,
+            amends,
         } => {
             let input = change::input(change::Flags {
                 move_guid,
@@ -214,6 +217,7 @@ pub async fn run(cli: Cli) -> CliResult {
                 reason,
                 dry_run,
                 propose,
+                amends,
             });
             change::run(&open_store(&url).await?, &event, input).await
         }

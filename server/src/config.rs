@@ -93,6 +93,9 @@ pub enum Command {
         /// attendees see nothing until `marquee proposal publish`.
         #[arg(long, conflicts_with = "dry_run")]
         propose: bool,
+        /// Add it as a step to this open proposal (implies `--propose`).
+        #[arg(long, value_name = "PROPOSAL", conflicts_with = "dry_run")]
+        amends: Option<i64>,
     },
     /// Re-plan one talk: move it (time and/or track), swap two, cancel or
     /// restore one; `--dry-run` only previews.
@@ -131,6 +134,9 @@ pub enum Command {
         /// attendees see nothing until `marquee proposal publish`.
         #[arg(long, conflicts_with = "dry_run")]
         propose: bool,
+        /// Add it as a step to this open proposal (implies `--propose`).
+        #[arg(long, value_name = "PROPOSAL", conflicts_with = "dry_run")]
+        amends: Option<i64>,
     },
     /// Proposals (`--propose`): list them with the speakers' answers,
     /// publish one (the answers carry over), discard one, or remind the

@@ -181,6 +181,18 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             post(admin_forms::revert_shift),
         )
         .route(
+            "/admin/e/{event}/proposals/{id}/publish",
+            post(admin_forms::publish_proposal),
+        )
+        .route(
+            "/admin/e/{event}/proposals/{id}/discard",
+            post(admin_forms::discard_proposal),
+        )
+        .route(
+            "/admin/e/{event}/proposals/{id}/remind",
+            post(admin_forms::remind_proposal),
+        )
+        .route(
             "/api/v1/events/{event}/shifts",
             post(shift_api::post_shift).get(shift_api::list),
         )

@@ -7,6 +7,8 @@
 //! and writes it like a change applied at once; the answers given to the
 //! proposal become the change's answers.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -16,9 +18,11 @@ use super::replan::{AppliedChange, committed, write};
 use super::{Store, changes, instant, push, shift, status, to_json, unix};
 use crate::domain::change::ChangeKind as LogKind;
 use crate::domain::replan::{
-    Ask, Availability, ChangeOp, ChangePreview, ChangeRequest, ProposalError, ProposalState,
-    Reply, SpeakerAnswer, asks_for, check_discard, check_publish, plan_change,
+    AnswerError, Ask, AskedSlot, ChangeOp, ChangePreview, ProposalError, ProposalState, Reply,
+    SpeakerAnswer, Standing, asks_for, availability_of, carry_answers, check_discard,
+    check_publish, check_version, plan_steps,
 };
+use crate::domain::schedule::Schedule;
 use crate::domain::speaker::Answer;
 use crate::domain::time::parse_zone;
 use crate::error::{AppError, Result};
@@ -33,6 +37,9 @@ pub struct ProposalRecord {
     pub actor: String,
     pub reason: String,
     pub summary: String,
+    /// Each step as asked (one, or more once amended).
+    pub ops: Vec<ChangeOp>,
+    /// What the steps together would change.
     pub change: ChangePreview,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -49,18 +56,53 @@ impl From<ProposalError> for AppError {
     }
 }
 
-/// What a speaker answers, as the store takes it.
+/// What a speaker answers, as the page or the notification sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerIn {
     pub reply: Reply,
     pub reason: Option<String>,
-    pub availability: Availability,
+    /// "I can from HH:MM", on the day of their first talk asked about.
+    pub available_from: Option<String>,
+    pub not_today: bool,
+}
+
+impl AnswerIn {
+    /// A plain yes or no.
+    pub fn plain(reply: Reply) -> Self {
+        Self {
+            reply,
+            reason: None,
+            available_from: None,
+            not_today: false,
+        }
+    }
+
+    /// The checked answer about `slots` (not empty), given at `now`.
+    pub fn to_answer(
+        &self,
+        slots: Vec<AskedSlot>,
+        tz: chrono_tz::Tz,
+        now: DateTime<Utc>,
+    ) -> Result<SpeakerAnswer> {
+        let first = slots.iter().map(|s| s.slot.start).min().unwrap_or(now);
+        let bad = |e: AnswerError| AppError::invalid(e.field(), e.to_string());
+        let availability =
+            availability_of(self.available_from.as_deref(), self.not_today, first, tz)
+                .map_err(bad)?;
+        SpeakerAnswer::new(self.reply, self.reason.as_deref(), availability, slots, now)
+            .map_err(bad)
+    }
 }
 
 impl Store {
     /// Saves `op` (on `version` when given, else the version committed
     /// now) as a proposal and asks the speakers of the talks it moves; the
     /// schedule does not change. Refused like [`Store::apply_change`].
+    /// With `amends`, `op` is added as a step to that open proposal
+    /// instead (planned on the schedule its steps would make; 18:00, then
+    /// 18:15): speakers whose answer still fits keep it, the others are
+    /// asked again.
+    #[allow(clippy::too_many_arguments)]
     pub async fn propose_change(
         &self,
         slug: &str,
@@ -68,6 +110,7 @@ impl Store {
         op: &ChangeOp,
         actor: &str,
         reason: &str,
+        amends: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<ProposalRecord> {
         let now = unix(now);
@@ -77,11 +120,14 @@ impl Store {
         let ev = status::lock_event(&mut tx, slug).await?;
         let tz = parse_zone(&ev.event.time_zone)?;
         let schedule = load_on(&mut tx, &ev).await?;
-        let req = ChangeRequest {
-            version: version.unwrap_or(schedule.version),
-            op: op.clone(),
-        };
-        let change = plan_change(&schedule, tz, &req)?;
+        if let Some(id) = amends {
+            let record = amend_on(&mut tx, &ev, &schedule, id, op, now).await?;
+            tx.commit().await?;
+            return Ok(record);
+        }
+        check_version(version.unwrap_or(schedule.version), schedule.version)?;
+        let ops = vec![op.clone()];
+        let (change, _) = plan_steps(&schedule, tz, &ops)?;
         if change.edits.is_empty() {
             return Err(AppError::invalid("op", "this changes nothing"));
         }
@@ -92,7 +138,7 @@ impl Store {
         )
         .bind(ev.event_id)
         .bind(schedule.version)
-        .bind(to_json(op)?)
+        .bind(to_json(&ops)?)
         .bind(to_json(&change)?)
         .bind(actor)
         .bind(reason)
@@ -145,11 +191,10 @@ impl Store {
         let state = stored_state(&row.try_get::<String, _>("state")?)?;
         let base: i64 = row.try_get("base_version")?;
         check_publish(id, state, base, version, schedule.version)?;
-        let op: ChangeOp = serde_json::from_str(&row.try_get::<String, _>("op_json")?)
-            .map_err(|e| AppError::Internal(format!("proposal {id}: {e}")))?;
+        let ops = parse_ops(id, &row.try_get::<String, _>("op_json")?)?;
         let reason: String = row.try_get("reason")?;
-        // The same request on the same version plans the same change.
-        let change = plan_change(&schedule, tz, &ChangeRequest { version: base, op })?;
+        // The same steps on the same version plan the same change.
+        let (change, _) = plan_steps(&schedule, tz, &ops)?;
         let asks = asks_on(&mut tx, id).await?;
         let answered: Vec<String> = asks
             .iter()
@@ -268,14 +313,8 @@ impl Store {
                     format!("proposal {id} does not move any of your talks"),
                 )
             })?;
-        let answer = SpeakerAnswer::new(
-            answer.reply,
-            answer.reason.as_deref(),
-            answer.availability,
-            slots,
-            now,
-        )
-        .map_err(|e| AppError::invalid(e.field(), e.to_string()))?;
+        let tz = parse_zone(&ev.event.time_zone)?;
+        let answer = answer.to_answer(slots, tz, now)?;
         let done = sqlx::query(
             "update proposal_ask set answer_json = $3, answered_at = $4 \
              where proposal_id = $1 and speaker_key = $2",
@@ -351,6 +390,93 @@ impl Store {
     }
 }
 
+/// Adds `op` as a step to open proposal `id` on the locked event (whose
+/// committed schedule is `schedule`) and re-asks whoever's answer no
+/// longer fits.
+async fn amend_on(
+    conn: &mut AnyConnection,
+    ev: &EventRow,
+    schedule: &Schedule,
+    id: i64,
+    op: &ChangeOp,
+    now: i64,
+) -> Result<ProposalRecord> {
+    let tz = parse_zone(&ev.event.time_zone)?;
+    let row = proposal_row(conn, ev, id)
+        .await
+        .map_err(|_| AppError::invalid("amends", format!("no proposal {id}")))?;
+    let state = stored_state(&row.try_get::<String, _>("state")?)?;
+    let base: i64 = row.try_get("base_version")?;
+    // Only an open proposal on today's schedule takes another step.
+    check_publish(id, state, base, base, schedule.version)
+        .map_err(|e| AppError::conflict_on("amends", e.to_string()))?;
+    let mut ops = parse_ops(id, &row.try_get::<String, _>("op_json")?)?;
+    ops.push(op.clone());
+    let (change, _) = plan_steps(schedule, tz, &ops)?;
+    if change.edits.is_empty() {
+        return Err(AppError::invalid(
+            "op",
+            "with this step the proposal changes nothing; discard it instead",
+        ));
+    }
+    sqlx::query("update proposal set op_json = $2, change_json = $3 where proposal_id = $1")
+        .bind(id)
+        .bind(to_json(&ops)?)
+        .bind(to_json(&change)?)
+        .execute(&mut *conn)
+        .await?;
+    let before = asks_on(conn, id).await?;
+    let answers: HashMap<String, SpeakerAnswer> = before
+        .iter()
+        .filter_map(|a| a.answer.clone().map(|x| (a.speaker_key.clone(), x)))
+        .collect();
+    let standings = carry_answers(schedule, tz, &change, &answers);
+    let mut ask_again = Vec::new();
+    for (key, standing) in &standings {
+        let had = before.iter().any(|a| &a.speaker_key == key);
+        match standing {
+            Standing::Confirmed | Standing::Declined => continue,
+            Standing::AskAgain if had => {
+                sqlx::query(
+                    "update proposal_ask set asked_at = $3, reminded_at = null, answer_json = null, \
+                     answered_at = null where proposal_id = $1 and speaker_key = $2",
+                )
+                .bind(id)
+                .bind(key)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Standing::AskAgain => {
+                sqlx::query(
+                    "insert into proposal_ask (proposal_id, speaker_key, asked_at) \
+                     values ($1, $2, $3)",
+                )
+                .bind(id)
+                .bind(key)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        ask_again.push(key.clone());
+    }
+    // Speakers the proposal no longer moves are not asked any more.
+    for a in &before {
+        if !standings.iter().any(|(k, _)| *k == a.speaker_key) {
+            sqlx::query("delete from proposal_ask where proposal_id = $1 and speaker_key = $2")
+                .bind(id)
+                .bind(&a.speaker_key)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    let moves = push::change_moves(schedule, &change);
+    push::enqueue_proposal(conn, ev, id, moves, ask_again, false, now).await?;
+    log(conn, ev, id, "amended", now).await?;
+    one_on(conn, ev, id).await
+}
+
 /// An event's proposals, newest first, inside the caller's transaction.
 pub(super) async fn proposals_on(
     conn: &mut AnyConnection,
@@ -403,6 +529,7 @@ async fn one_on(conn: &mut AnyConnection, ev: &EventRow, id: i64) -> Result<Prop
         actor: r.try_get("actor")?,
         reason: r.try_get("reason")?,
         summary: change.summary(&schedule),
+        ops: parse_ops(id, &r.try_get::<String, _>("op_json")?)?,
         created_at: instant(&r, "created_at")?,
         decided_at,
         decided_by: r.try_get("decided_by")?,
@@ -453,6 +580,11 @@ async fn log(
     let payload = serde_json::json!({ "proposal_id": id, "proposal": what });
     changes::append(conn, ev.event_id, LogKind::SpeakerAnswer, &payload, now).await?;
     Ok(())
+}
+
+fn parse_ops(id: i64, json: &str) -> Result<Vec<ChangeOp>> {
+    serde_json::from_str(json)
+        .map_err(|e| AppError::Internal(format!("proposal {id} steps are unreadable: {e}")))
 }
 
 fn parse_change(id: i64, json: &str) -> Result<ChangePreview> {

@@ -24,13 +24,15 @@ pub struct Flags {
     pub reason: String,
     pub dry_run: bool,
     pub propose: bool,
+    pub amends: Option<i64>,
 }
 
 pub fn input(f: Flags) -> ChangeInput {
     let mut input = ChangeInput {
         reason: f.reason,
         dry_run: f.dry_run,
-        propose: f.propose,
+        propose: f.propose || f.amends.is_some(),
+        amends: f.amends,
         ..ChangeInput::default()
     };
     if let Some(guid) = f.move_guid {
@@ -112,6 +114,7 @@ pub async fn run(store: &Store, event: &str, input: ChangeInput) -> CliResult {
     let tz = parse_zone(&schedule.event.time_zone).map_err(|e| CliError::Failed(e.to_string()))?;
     let op = input.op;
     let propose = input.propose;
+    let amends = input.amends;
     let cmd = parse(
         &schedule,
         &ChangeInput {
@@ -138,6 +141,7 @@ pub async fn run(store: &Store, event: &str, input: ChangeInput) -> CliResult {
                 &cmd.request.op,
                 "marquee change",
                 &cmd.reason,
+                amends,
                 chrono::Utc::now(),
             )
             .await

@@ -119,6 +119,7 @@ pub async fn run(store: &Store, event: &str, input: &ShiftInput) -> CliResult {
                 &ChangeOp::Shift(cmd.plan.clone()),
                 "marquee shift",
                 &cmd.reason,
+                input.amends,
                 Utc::now(),
             )
             .await

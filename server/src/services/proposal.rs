@@ -36,6 +36,7 @@ pub async fn propose_change(
         &cmd.request.op,
         actor,
         &cmd.reason,
+        input.amends,
     )
     .await
 }
@@ -63,6 +64,7 @@ pub async fn propose_shift(
         &ChangeOp::Shift(cmd.plan),
         actor,
         &cmd.reason,
+        input.amends,
     )
     .await
 }
@@ -74,10 +76,11 @@ async fn propose(
     op: &ChangeOp,
     actor: &str,
     reason: &str,
+    amends: Option<i64>,
 ) -> Result<ProposalRecord> {
     let p = state
         .store
-        .propose_change(slug, version, op, actor, reason, state.clock.now())
+        .propose_change(slug, version, op, actor, reason, amends, state.clock.now())
         .await?;
     state.after_write(slug).await?;
     tracing::info!(
