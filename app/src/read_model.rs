@@ -93,7 +93,11 @@ impl ScheduleHistory {
     pub fn was(&self, guid: &str, current_start: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.shifts
             .iter()
-            .filter(|s| s.kind == crate::domain::shift::ShiftKind::Shift && s.reverted_by.is_none())
+            .filter(|s| {
+                s.kind == crate::domain::shift::ShiftKind::Shift
+                    && s.reverted_by.is_none()
+                    && s.amended_into.is_none()
+            })
             .flat_map(|s| s.preview.moved.iter())
             .find(|m| m.guid == guid && m.new_start == current_start)
             .map(|m| m.old_start)

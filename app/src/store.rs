@@ -64,6 +64,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Minutes after a change during which a change to the same talks
+    /// amends it (one change to attendees); negative: never.
+    amend_window_min: i64,
 }
 
 static DRIVERS: Once = Once::new();
@@ -118,7 +121,18 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await,
         };
         migrated.map_err(|e| fail(format!("migration failed: {e}")))?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            amend_window_min: crate::domain::replan::AMEND_WINDOW_MIN,
+        })
+    }
+
+    /// This store with another amend window (minutes; negative: never
+    /// amend, every change stands alone).
+    pub fn with_amend_window(mut self, minutes: i64) -> Self {
+        self.amend_window_min = minutes;
+        self
     }
 
     /// The database behind this store.

@@ -48,3 +48,10 @@ create table change_ask (
     reminded_at bigint,
     primary key (shift_id, speaker_key)
 );
+
+-- Amending: a change to talks the latest change moved a short time ago
+-- (18:00, then 18:15) is one change to attendees. The earlier change's
+-- shift row and version row point at what amended them; the changelog,
+-- feeds and speakers' questions skip them, undo goes through the later one.
+alter table shift add column amended_into bigint;
+alter table schedule_version add column amended_into bigint;

@@ -369,6 +369,11 @@ pub struct ServeArgs {
     /// Folder with the built assets (`pkg/`); found next to the binary by default.
     #[arg(long, env = "MARQUEE_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+    /// Minutes after a change during which a change to the same talks
+    /// amends it (attendees see one change, one notice); -1: never.
+    /// Default 120.
+    #[arg(long, env = "MARQUEE_AMEND_WINDOW_MINUTES", allow_hyphen_values = true)]
+    pub amend_window_minutes: Option<i64>,
     #[command(flatten)]
     pub push: PushArgs,
     #[command(flatten)]

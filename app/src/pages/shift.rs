@@ -354,7 +354,7 @@ fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + 
         .shifts
         .iter()
         .map(|s| {
-            let undo = (may_undo && s.kind == ShiftKind::Shift && s.reverted_by.is_none()).then(|| {
+            let undo = (may_undo && s.kind == ShiftKind::Shift && s.reverted_by.is_none() && s.amended_into.is_none()).then(|| {
                 view! {
                     <form method="post" action=format!("/admin/e/{slug}/shifts/{}/revert", s.shift_id) class="inline-form">
                         <input type="hidden" name="csrf" value=user.csrf_token.clone() />
@@ -363,6 +363,7 @@ fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + 
                 }
             });
             let undone = s.reverted_by.map(|_| view! { <span class="pill">{t!("shift.undone", locale = lang).to_string()}</span> });
+            let amended = s.amended_into.map(|by| view! { <span class="pill" data-testid="amended">{t!("shift.amended_by", locale = lang, id = by).to_string()}</span>" " });
             let board = (s.kind == ShiftKind::Shift).then(|| view! {
                 <a href=format!("/admin/e/{slug}/shifts/{}", s.shift_id)>{t!("board.link", locale = lang).to_string()}</a>
                 " "
@@ -371,6 +372,7 @@ fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + 
                 <li data-shift=s.shift_id>
                     {format!("{} · v{} · {} · {} · {} ", s.created_at.with_timezone(&view.tz).format("%H:%M"), s.version, s.kind.as_str(), s.summary, s.reason)}
                     {undone}
+                    {amended}
                     {board}
                     {undo}
                 </li>

@@ -221,7 +221,7 @@ fn moved_slots(view: &EventView, speaker: &str, token: &str, lang: &'static str)
         .history
         .shifts
         .iter()
-        .filter(|s| s.kind == ShiftKind::Shift && s.reverted_by.is_none())
+        .filter(|s| s.kind == ShiftKind::Shift && s.reverted_by.is_none() && s.amended_into.is_none())
         .filter_map(|s| {
             // Every talk of theirs this shift moved: they answer for all.
             let mine: Vec<_> = s

@@ -14,7 +14,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use super::events::{EventRow, load_on, require_event};
-use super::replan::{AppliedChange, committed, write};
+use super::replan::{AppliedChange, amend_of, committed, write};
 use super::{Store, changes, instant, push, shift, status, to_json, unix};
 use crate::domain::change::ChangeKind as LogKind;
 use crate::domain::replan::{
@@ -201,10 +201,23 @@ impl Store {
             .filter(|a| a.answer.is_some())
             .map(|a| a.speaker_key.clone())
             .collect();
+        // A proposal about talks the latest change moved amends it too.
+        let amend = amend_of(&mut tx, &ev, &schedule, &change, now, self.amend_window_min).await?;
+        let record = amend.as_ref().map_or(&change, |a| &a.record);
+        let mut told: Vec<String> = answered.clone();
+        told.extend(
+            amend
+                .iter()
+                .flat_map(|a| a.carried.iter().map(|(k, _)| k.clone())),
+        );
         let shift_id = write(
-            &mut tx, &ev, &schedule, &change, None, actor, &reason, &answered, now,
+            &mut tx, &ev, &schedule, &change, record, None, actor, &reason, &told, now,
         )
         .await?;
+        if let Some(a) = &amend {
+            a.finish(&mut tx, &ev, shift_id, &answered).await?;
+        }
+        let change = record.clone();
         for a in &asks {
             sqlx::query(
                 "insert into change_ask (shift_id, speaker_key, asked_at, reminded_at) \
