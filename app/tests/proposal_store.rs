@@ -507,3 +507,92 @@ async fn a_richer_answer_to_an_applied_change_names_its_field_when_refused() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_second_change_to_the_same_talks_amends_the_first() {
+    on_each_backend(|db| async move {
+        let before = import(&db).await;
+        let req = |version, op| app::domain::replan::ChangeRequest { version, op };
+        let first = db
+            .store
+            .apply_change("conf", &req(before.version, restart("17:20", "18:00")), "ops@x", "player down")
+            .await
+            .unwrap();
+        let from_1800 = AnswerIn {
+            available_from: Some("18:00".into()),
+            ..said(Reply::Confirm)
+        };
+        let not_today = AnswerIn {
+            not_today: true,
+            ..said(Reply::Decline)
+        };
+        for (who, a) in [("anna", from_1800), ("li", said(Reply::Confirm)), ("dmitri", not_today)] {
+            db.store
+                .record_speaker_answer_in("conf", who, first.shift_id, &a, Utc::now())
+                .await
+                .unwrap();
+        }
+        let second = db
+            .store
+            .apply_change("conf", &req(first.version, restart("17:20", "18:15")), "ops@x", "later still")
+            .await
+            .unwrap();
+        assert_eq!(second.change.steps.len(), 2, "both decisions kept");
+        let t1 = second.change.edit("t1").unwrap();
+        assert_eq!((t1.before.start, t1.after.start), (msk("17:25"), msk("18:15")));
+        // One change to attendees: one changelog entry after the import.
+        let versions = db.store.schedule_versions("conf").await.unwrap();
+        assert_eq!(versions.len(), 2, "{versions:?}");
+        assert_eq!(versions[0].version, second.version);
+        let shifts = db.store.list_shifts("conf").await.unwrap();
+        let old = shifts.iter().find(|s| s.shift_id == first.shift_id).unwrap();
+        assert_eq!(old.amended_into, Some(second.shift_id));
+        // The notice tells the whole move, 17:25 → 18:15, replacing the first.
+        let queued = notices(&db).await;
+        let last_schedule = queued
+            .iter()
+            .rev()
+            .find_map(|(n, _)| match n {
+                Notice::Schedule { moves, .. } => Some(moves.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let m = last_schedule.iter().find(|m| m.guid == "t1").unwrap();
+        assert_eq!((m.old_start, m.new_start), (msk("17:25"), msk("18:15")));
+        // Answers that fit are kept; li (a plain yes to 18:00) is asked again.
+        let answers = db.store.speaker_answers(second.shift_id).await.unwrap();
+        assert_eq!(answers["anna"].0, Answer::Confirmed);
+        assert_eq!(answers["dmitri"].0, Answer::Declined);
+        assert!(!answers.contains_key("li"));
+        let (_, scope) = queued.last().unwrap();
+        assert!(scope.contains("li") && !scope.contains("anna"), "{scope}");
+
+        // The first change is undone through the second, which undoes both.
+        let refused = db
+            .store
+            .revert_shift("conf", first.shift_id, "ops@x", "undo")
+            .await;
+        assert!(matches!(refused, Err(AppError::Conflict(_))), "{refused:?}");
+        db.store
+            .revert_shift("conf", second.shift_id, "ops@x", "undo")
+            .await
+            .unwrap();
+        assert_eq!(now(&db).await.session("t1").unwrap().start, msk("17:25"));
+
+        // With no window, a change to the same talks stands alone.
+        let never = db.store.clone().with_amend_window(-1);
+        let v = now(&db).await.version;
+        let a = never
+            .apply_change("conf", &req(v, move_to("t1", "20:00")), "ops@x", "a")
+            .await
+            .unwrap();
+        let b = never
+            .apply_change("conf", &req(a.version, move_to("t1", "20:30")), "ops@x", "b")
+            .await
+            .unwrap();
+        assert!(b.change.steps.is_empty());
+        let shifts = never.list_shifts("conf").await.unwrap();
+        assert!(shifts.iter().all(|s| s.amended_into.is_none() || s.shift_id == first.shift_id));
+    })
+    .await;
+}
