@@ -270,7 +270,7 @@ fn board(view: &EventView, p: &ProposalRecord, lang: &str) -> AnyView {
             let replan = a
                 .answer
                 .as_ref()
-                .filter(|ans| a.status() == AskStatus::Declined && p.state != ProposalState::Discarded)
+                .filter(|_| a.status() == AskStatus::Declined && p.state != ProposalState::Discarded)
                 .map(|ans| {
                     let open = (p.state == ProposalState::Proposed).then_some(p.proposal_id);
                     replan_links(view, ans, open, lang)

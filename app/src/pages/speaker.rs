@@ -140,6 +140,7 @@ fn answer_form(token: &str, field: &'static str, id: i64, lang: &str) -> impl In
     let from_id = format!("from-{field}-{id}");
     let reason_id = format!("reason-{field}-{id}");
     let today_id = format!("today-{field}-{id}");
+    let today_for = today_id.clone();
     view! {
         <form method="post" action=format!("/s/{token}/answer") class="stack answer-form">
             <input type="hidden" name=field value=id />
@@ -152,7 +153,7 @@ fn answer_form(token: &str, field: &'static str, id: i64, lang: &str) -> impl In
                 <input id=reason_id name="reason" maxlength="500" />
                 <label for=from_id.clone()>{t!("speaker.can_from", locale = lang).to_string()}</label>
                 <input id=from_id type="time" name="available_from" />
-                <label for=today_id.clone()>
+                <label for=today_for>
                     <input id=today_id type="checkbox" name="not_today" value="1" />
                     " "{t!("speaker.not_today", locale = lang).to_string()}
                 </label>

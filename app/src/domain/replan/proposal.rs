@@ -292,7 +292,7 @@ mod tests {
         let first = vec![restart("17:00", "18:00")];
         let (one, after_one) = plan_steps(&s, tz(), &first).unwrap();
         assert!(one.steps.is_empty(), "one step is a plain change");
-        assert_eq!(one.edit("a2").unwrap().after.start, at("18:00"));
+        assert_eq!(one.edit("a1").unwrap().after.start, at("18:00"));
         // 18:00, then 18:15 on what the first step would make: one change
         // from the original times, both decisions kept as steps.
         let mut ops = first.clone();
@@ -300,16 +300,16 @@ mod tests {
         let (two, after_two) = plan_steps(&s, tz(), &ops).unwrap();
         assert_eq!(two.base_version, s.version);
         assert_eq!(two.steps.len(), 2);
-        let a2 = two.edit("a2").unwrap();
-        assert_eq!(a2.before.start, at("17:25"), "from the time before both");
-        assert_eq!(a2.after.start, at("18:15"));
+        let a1 = two.edit("a1").unwrap();
+        assert_eq!(a1.before.start, at("16:40"), "from the time before both");
+        assert_eq!(a1.after.start, at("18:15"));
         assert_eq!(after_two.version, s.version + 2);
         assert_eq!(
-            after_two.session("a2").unwrap().start,
+            after_two.session("a1").unwrap().start,
             at("18:15"),
             "the schedule it would make"
         );
-        assert_eq!(after_one.session("a2").unwrap().start, at("18:00"));
+        assert_eq!(after_one.session("a1").unwrap().start, at("18:00"));
         // Then the declined talk to the end of the day: a third step.
         ops.push(ChangeOp::Move(MoveRequest {
             guid: "b3".into(),
@@ -322,7 +322,7 @@ mod tests {
         assert_eq!(three.steps.len(), 3);
         assert_eq!(three.steps[2].kind, ChangeKind::Move);
         assert_eq!(three.edit("b3").unwrap().after.start, at("21:00"));
-        assert_eq!(three.edit("a2").unwrap().after.start, at("18:15"));
+        assert_eq!(three.edit("a1").unwrap().after.start, at("18:15"));
         // A step refused is refused whole; no steps is no change.
         let mut bad = ops.clone();
         bad.push(ChangeOp::Cancel { guid: "nope".into() });
