@@ -22,14 +22,14 @@ mod layout;
 #[cfg(feature = "ssr")]
 mod login;
 #[cfg(feature = "ssr")]
+mod proposal;
+#[cfg(feature = "ssr")]
 mod push_control;
 #[cfg(feature = "ssr")]
 mod reach;
 #[cfg(feature = "ssr")]
 mod replan;
 pub mod request;
-#[cfg(feature = "ssr")]
-mod proposal;
 #[cfg(feature = "ssr")]
 mod schedule;
 #[cfg(feature = "ssr")]

@@ -34,11 +34,11 @@ pub use changes::ChangeRecord;
 pub use event_data::EventData;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
+pub use proposals::{AnswerIn, ProposalRecord};
 pub use push::{
     AttemptOutcome, DueDelivery, EventReach, NewSubscription, NoticeOf, NoticeReach, PruneCounts,
     PushCounts, VapidKeyRecord,
 };
-pub use proposals::{AnswerIn, ProposalRecord};
 pub use replan::AppliedChange;
 pub use shift::{AppliedShift, ShiftRecord};
 pub use speakers::{SpeakerLink, SpeakerLinkInfo};

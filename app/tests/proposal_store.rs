@@ -285,14 +285,23 @@ async fn stale_discarded_and_unknown_proposals_are_refused_and_change_nothing() 
         assert_eq!(field_of(publish), (409, "proposal_id".into()));
         let answer = db
             .store
-            .answer_proposal("conf", "anna", p.proposal_id, &said(Reply::Confirm), Utc::now())
+            .answer_proposal(
+                "conf",
+                "anna",
+                p.proposal_id,
+                &said(Reply::Confirm),
+                Utc::now(),
+            )
             .await;
         assert_eq!(field_of(answer), (409, "proposal_id".into()));
         let unknown = db
             .store
             .publish_proposal("conf", 999, before.version, "ops@x", Utc::now())
             .await;
-        assert!(matches!(unknown, Err(AppError::NotFound { .. })), "{unknown:?}");
+        assert!(
+            matches!(unknown, Err(AppError::NotFound { .. })),
+            "{unknown:?}"
+        );
         let unknown_talk = db
             .store
             .propose_change(
@@ -339,7 +348,10 @@ async fn of_two_publishes_at_once_exactly_one_succeeds() {
         assert_eq!(ok.iter().filter(|x| **x).count(), 1, "{a:?} {b:?}");
         let loser = if a.is_ok() { b } else { a };
         assert!(
-            matches!(loser, Err(AppError::ConflictOn { .. } | AppError::Unavailable(_))),
+            matches!(
+                loser,
+                Err(AppError::ConflictOn { .. } | AppError::Unavailable(_))
+            ),
             "{loser:?}"
         );
         assert_eq!(now(&db).await.version, before.version + 1);
@@ -405,7 +417,10 @@ async fn a_further_step_keeps_answers_that_fit_and_asks_the_others_again() {
         assert_eq!(amended.ops.len(), 2);
         assert_eq!(amended.change.steps.len(), 2);
         let t1 = amended.change.edit("t1").unwrap();
-        assert_eq!((t1.before.start, t1.after.start), (msk("17:25"), msk("18:15")));
+        assert_eq!(
+            (t1.before.start, t1.after.start),
+            (msk("17:25"), msk("18:15"))
+        );
         let reply = |key: &str| {
             amended
                 .asks
@@ -416,13 +431,28 @@ async fn a_further_step_keeps_answers_that_fit_and_asks_the_others_again() {
                 .as_ref()
                 .map(|a| a.reply)
         };
-        assert_eq!(reply("anna"), Some(Reply::Confirm), "can from 18:00 fits 18:15");
-        assert_eq!(reply("dmitri"), Some(Reply::Decline), "not today still holds");
+        assert_eq!(
+            reply("anna"),
+            Some(Reply::Confirm),
+            "can from 18:00 fits 18:15"
+        );
+        assert_eq!(
+            reply("dmitri"),
+            Some(Reply::Decline),
+            "not today still holds"
+        );
         assert_eq!(reply("li"), None, "a plain yes to 18:00 is asked again");
         let last = notices(&db).await.pop().unwrap();
-        assert!(last.1.contains("li") && !last.1.contains("anna"), "{last:?}");
+        assert!(
+            last.1.contains("li") && !last.1.contains("anna"),
+            "{last:?}"
+        );
 
-        let reminded = db.store.remind_proposal("conf", id, Utc::now()).await.unwrap();
+        let reminded = db
+            .store
+            .remind_proposal("conf", id, Utc::now())
+            .await
+            .unwrap();
         assert_eq!(reminded, ["li"]);
         let amending_gone = db
             .store
@@ -444,7 +474,11 @@ async fn a_further_step_keeps_answers_that_fit_and_asks_the_others_again() {
             .await
             .unwrap();
         let after = now(&db).await;
-        assert_eq!(after.version, before.version + 1, "one version for both steps");
+        assert_eq!(
+            after.version,
+            before.version + 1,
+            "one version for both steps"
+        );
         assert_eq!(after.session("t1").unwrap().start, msk("18:15"));
         let answers = db.store.speaker_answers(applied.shift_id).await.unwrap();
         assert_eq!(answers["anna"].0, Answer::Confirmed);
@@ -515,7 +549,12 @@ async fn a_second_change_to_the_same_talks_amends_the_first() {
         let req = |version, op| app::domain::replan::ChangeRequest { version, op };
         let first = db
             .store
-            .apply_change("conf", &req(before.version, restart("17:20", "18:00")), "ops@x", "player down")
+            .apply_change(
+                "conf",
+                &req(before.version, restart("17:20", "18:00")),
+                "ops@x",
+                "player down",
+            )
             .await
             .unwrap();
         let from_1800 = AnswerIn {
@@ -526,7 +565,11 @@ async fn a_second_change_to_the_same_talks_amends_the_first() {
             not_today: true,
             ..said(Reply::Decline)
         };
-        for (who, a) in [("anna", from_1800), ("li", said(Reply::Confirm)), ("dmitri", not_today)] {
+        for (who, a) in [
+            ("anna", from_1800),
+            ("li", said(Reply::Confirm)),
+            ("dmitri", not_today),
+        ] {
             db.store
                 .record_speaker_answer_in("conf", who, first.shift_id, &a, Utc::now())
                 .await
@@ -534,18 +577,29 @@ async fn a_second_change_to_the_same_talks_amends_the_first() {
         }
         let second = db
             .store
-            .apply_change("conf", &req(first.version, restart("17:20", "18:15")), "ops@x", "later still")
+            .apply_change(
+                "conf",
+                &req(first.version, restart("17:20", "18:15")),
+                "ops@x",
+                "later still",
+            )
             .await
             .unwrap();
         assert_eq!(second.change.steps.len(), 2, "both decisions kept");
         let t1 = second.change.edit("t1").unwrap();
-        assert_eq!((t1.before.start, t1.after.start), (msk("17:25"), msk("18:15")));
+        assert_eq!(
+            (t1.before.start, t1.after.start),
+            (msk("17:25"), msk("18:15"))
+        );
         // One change to attendees: one changelog entry after the import.
         let versions = db.store.schedule_versions("conf").await.unwrap();
         assert_eq!(versions.len(), 2, "{versions:?}");
         assert_eq!(versions[0].version, second.version);
         let shifts = db.store.list_shifts("conf").await.unwrap();
-        let old = shifts.iter().find(|s| s.shift_id == first.shift_id).unwrap();
+        let old = shifts
+            .iter()
+            .find(|s| s.shift_id == first.shift_id)
+            .unwrap();
         assert_eq!(old.amended_into, Some(second.shift_id));
         // The notice tells the whole move, 17:25 → 18:15, replacing the first.
         let queued = notices(&db).await;
@@ -587,12 +641,21 @@ async fn a_second_change_to_the_same_talks_amends_the_first() {
             .await
             .unwrap();
         let b = never
-            .apply_change("conf", &req(a.version, move_to("t1", "20:30")), "ops@x", "b")
+            .apply_change(
+                "conf",
+                &req(a.version, move_to("t1", "20:30")),
+                "ops@x",
+                "b",
+            )
             .await
             .unwrap();
         assert!(b.change.steps.is_empty());
         let shifts = never.list_shifts("conf").await.unwrap();
-        assert!(shifts.iter().all(|s| s.amended_into.is_none() || s.shift_id == first.shift_id));
+        assert!(
+            shifts
+                .iter()
+                .all(|s| s.amended_into.is_none() || s.shift_id == first.shift_id)
+        );
     })
     .await;
 }

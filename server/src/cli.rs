@@ -43,9 +43,7 @@ impl From<AppError> for CliError {
             AppError::Invalid { .. }
             | AppError::Conflict(_)
             | AppError::ConflictOn { .. }
-            | AppError::NotFound { .. } => {
-                Self::Input(e.to_string())
-            }
+            | AppError::NotFound { .. } => Self::Input(e.to_string()),
             AppError::Internal(d) | AppError::Unavailable(d) => Self::Failed(d),
             other => Self::Failed(other.to_string()),
         }
@@ -231,9 +229,7 @@ pub async fn run(cli: Cli) -> CliResult {
                 ProposalCommand::Discard { event, id } => {
                     proposal::discard(&store, &event, id).await
                 }
-                ProposalCommand::Remind { event, id } => {
-                    proposal::remind(&store, &event, id).await
-                }
+                ProposalCommand::Remind { event, id } => proposal::remind(&store, &event, id).await,
             }
         }
         Command::Speaker {

@@ -11,12 +11,12 @@ mod export;
 mod live;
 pub mod login;
 pub mod openapi;
+mod proposal_api;
 pub mod push_api;
 mod reach;
 mod redact;
 mod screen;
 mod security_headers;
-mod proposal_api;
 mod shift_api;
 mod status_api;
 pub mod statuspage;
@@ -208,10 +208,7 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             "/api/v1/events/{event}/catch-up",
             post(change_api::post_catch_up),
         )
-        .route(
-            "/api/v1/events/{event}/proposals",
-            get(proposal_api::list),
-        )
+        .route("/api/v1/events/{event}/proposals", get(proposal_api::list))
         .route(
             "/api/v1/events/{event}/proposals/{id}/publish",
             post(proposal_api::publish),

@@ -711,7 +711,15 @@ fn proposals_are_made_listed_reminded_and_published_or_refused_from_the_terminal
     let out = run(
         &db,
         &[
-            "change", "--event", "demo", "--move", &guid, "--to", "20:10", "--reason", "late",
+            "change",
+            "--event",
+            "demo",
+            "--move",
+            &guid,
+            "--to",
+            "20:10",
+            "--reason",
+            "late",
             "--propose",
         ],
         None,
@@ -748,11 +756,23 @@ fn proposals_are_made_listed_reminded_and_published_or_refused_from_the_terminal
     // The wrong version is refused naming the flag, nothing changes.
     let out = run(
         &db,
-        &["proposal", "publish", "--event", "demo", "1", "--version", "7"],
+        &[
+            "proposal",
+            "publish",
+            "--event",
+            "demo",
+            "1",
+            "--version",
+            "7",
+        ],
         None,
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--version"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--version"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = run(&db, &["proposal", "publish", "--event", "demo", "1"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(

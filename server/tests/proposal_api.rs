@@ -115,7 +115,11 @@ async fn a_proposal_asks_the_speaker_and_publishing_carries_the_answer() {
     assert!(board.contains("train") && board.contains("can from 21:30"));
     assert!(board.contains("start=21%3A30"), "the move is prefilled");
     assert!(board.contains(&format!("amends={id}")), "as a step of it");
-    let listed = body_json(t.json("GET", "/api/v1/events/demo/proposals", json!(null)).await).await;
+    let listed = body_json(
+        t.json("GET", "/api/v1/events/demo/proposals", json!(null))
+            .await,
+    )
+    .await;
     assert_eq!(listed["proposals"][0]["tally"]["declined"], 1);
     assert_eq!(
         listed["proposals"][0]["proposal"]["asks"][0]["answer"]["reason"],
@@ -328,5 +332,9 @@ async fn the_organiser_proposes_amends_and_publishes_from_the_pages() {
     assert!(to.starts_with("/admin/e/demo/shifts/"), "{to}");
     assert_eq!(version(&t), v + 1, "two steps, one version");
     let changes = body_string(t.get("/e/demo/changes").await).await;
-    assert_eq!(changes.matches("data-version=").count(), 2, "import + one change");
+    assert_eq!(
+        changes.matches("data-version=").count(),
+        2,
+        "import + one change"
+    );
 }

@@ -61,8 +61,7 @@ pub use conflicts::{Conflict, ConflictKind, ConflictSpeaker};
 pub use edit::{MoveRequest, SwapRequest, plan_cancel, plan_move, plan_restore, plan_swap};
 pub use error::ReplanError;
 pub use proposal::{
-    ProposalError, ProposalState, asks_for, check_discard, check_publish, plan_steps,
-    replan_offer,
+    ProposalError, ProposalState, asks_for, check_discard, check_publish, plan_steps, replan_offer,
 };
 pub use rules::PinnedPolicy;
 pub use shift::{ShiftBy, ShiftPlan, plan_shift};

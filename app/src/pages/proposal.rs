@@ -32,12 +32,8 @@ pub fn render() -> AnyView {
         .read_untracked()
         .get("id")
         .and_then(|s| s.parse::<i64>().ok());
-    let Some(p) = id.and_then(|id| {
-        view.history
-            .proposals
-            .iter()
-            .find(|p| p.proposal_id == id)
-    }) else {
+    let Some(p) = id.and_then(|id| view.history.proposals.iter().find(|p| p.proposal_id == id))
+    else {
         return layout::not_found_with(format!("no proposal in event {slug}"));
     };
     let error = request::form_error().map(|m| view! { <p class="error" role="alert" data-testid="proposal-error">{t!("admin.error", locale = lang, message = m).to_string()}</p> });
@@ -143,9 +139,12 @@ fn summary(view: &EventView, p: &ProposalRecord, user: &CurrentUser, lang: &str)
 /// "can from 19:30" / "not today" / nothing.
 pub(super) fn availability_text(view: &EventView, a: &SpeakerAnswer, lang: &str) -> String {
     match a.availability {
-        Availability::From(t) => {
-            t!("board.can_from", locale = lang, time = format_hhmm(view.tz, t)).to_string()
-        }
+        Availability::From(t) => t!(
+            "board.can_from",
+            locale = lang,
+            time = format_hhmm(view.tz, t)
+        )
+        .to_string(),
         Availability::NotToday => t!("board.not_today", locale = lang).to_string(),
         Availability::AsAsked => String::new(),
     }
@@ -196,7 +195,12 @@ pub(super) fn replan_links(
 }
 
 fn since(now: DateTime<Utc>, a: &Ask, lang: &str) -> String {
-    let asked = t!("board.asked_ago", locale = lang, n = a.minutes_since_asked(now)).to_string();
+    let asked = t!(
+        "board.asked_ago",
+        locale = lang,
+        n = a.minutes_since_asked(now)
+    )
+    .to_string();
     match a.reminded_at {
         Some(r) => format!(
             "{asked} · {}",
@@ -252,8 +256,12 @@ fn board(view: &EventView, p: &ProposalRecord, lang: &str) -> AnyView {
                 })
                 .collect();
             let (class, label, state) = match a.status() {
-                AskStatus::Confirmed => ("pill ok", t!("board.confirmed", locale = lang), "confirmed"),
-                AskStatus::Declined => ("pill bad", t!("board.declined", locale = lang), "declined"),
+                AskStatus::Confirmed => {
+                    ("pill ok", t!("board.confirmed", locale = lang), "confirmed")
+                }
+                AskStatus::Declined => {
+                    ("pill bad", t!("board.declined", locale = lang), "declined")
+                }
                 AskStatus::Waiting => ("pill", t!("board.no_answer", locale = lang), "none"),
             };
             let detail = a.answer.as_ref().map(|ans| {
@@ -270,7 +278,9 @@ fn board(view: &EventView, p: &ProposalRecord, lang: &str) -> AnyView {
             let replan = a
                 .answer
                 .as_ref()
-                .filter(|_| a.status() == AskStatus::Declined && p.state != ProposalState::Discarded)
+                .filter(|_| {
+                    a.status() == AskStatus::Declined && p.state != ProposalState::Discarded
+                })
                 .map(|ans| {
                     let open = (p.state == ProposalState::Proposed).then_some(p.proposal_id);
                     replan_links(view, ans, open, lang)

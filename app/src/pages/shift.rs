@@ -77,7 +77,12 @@ pub fn render() -> AnyView {
     )
 }
 
-fn form(view: &EventView, input: &ShiftForm, amends: Option<i64>, lang: &str) -> impl IntoView + use<> {
+fn form(
+    view: &EventView,
+    input: &ShiftForm,
+    amends: Option<i64>,
+    lang: &str,
+) -> impl IntoView + use<> {
     let slug = &view.schedule.event.slug;
     let all = input.tracks.iter().any(|x| x == "all");
     let chosen = |t: &str| {

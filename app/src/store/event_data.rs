@@ -13,7 +13,8 @@ use super::shift::{sequences_on, shifts_on};
 use super::speakers::{answers_on, links_on};
 use super::status_load::status_on;
 use super::{
-    Answer, ProposalRecord, ScheduleVersion, ShiftRecord, SpeakerLinkInfo, StatusSnapshot, Store, instant,
+    Answer, ProposalRecord, ScheduleVersion, ShiftRecord, SpeakerLinkInfo, StatusSnapshot, Store,
+    instant,
 };
 use crate::domain::schedule::Schedule;
 use crate::error::Result;

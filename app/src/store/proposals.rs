@@ -583,13 +583,7 @@ async fn asks_on(conn: &mut AnyConnection, id: i64) -> Result<Vec<Ask>> {
 }
 
 /// A change-log entry the organisers' boards (not attendees) react to.
-async fn log(
-    conn: &mut AnyConnection,
-    ev: &EventRow,
-    id: i64,
-    what: &str,
-    now: i64,
-) -> Result<()> {
+async fn log(conn: &mut AnyConnection, ev: &EventRow, id: i64, what: &str, now: i64) -> Result<()> {
     let payload = serde_json::json!({ "proposal_id": id, "proposal": what });
     changes::append(conn, ev.event_id, LogKind::SpeakerAnswer, &payload, now).await?;
     Ok(())

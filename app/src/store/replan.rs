@@ -516,7 +516,16 @@ pub(super) async fn write(
         payload["reverts_shift_id"] = reverted.into();
     }
     changes::append(conn, ev.event_id, LogKind::Schedule, &payload, now).await?;
-    push::enqueue_change(conn, ev, before, shift_id, reverts.is_some(), change, answered, now)
-        .await?;
+    push::enqueue_change(
+        conn,
+        ev,
+        before,
+        shift_id,
+        reverts.is_some(),
+        change,
+        answered,
+        now,
+    )
+    .await?;
     Ok(shift_id)
 }

@@ -287,8 +287,9 @@ fn to_proposal(
     r: Result<app::store::ProposalRecord, AppError>,
 ) -> Response {
     match r {
-        Ok(p) => Redirect::to(&format!("/admin/e/{event}/proposals/{}", p.proposal_id))
-            .into_response(),
+        Ok(p) => {
+            Redirect::to(&format!("/admin/e/{event}/proposals/{}", p.proposal_id)).into_response()
+        }
         Err(e) => back_to(state, user, from, Err(e)),
     }
 }
@@ -339,7 +340,12 @@ pub async fn discard_proposal(
     let r = proposal::discard(&state, &event, id, &user.email)
         .await
         .map(|_| ());
-    back_to(&state, &user, &format!("/admin/e/{event}/proposals/{id}"), r)
+    back_to(
+        &state,
+        &user,
+        &format!("/admin/e/{event}/proposals/{id}"),
+        r,
+    )
 }
 
 pub async fn remind_proposal(
@@ -352,7 +358,12 @@ pub async fn remind_proposal(
         return e.into_response();
     }
     let r = proposal::remind(&state, &event, id).await.map(|_| ());
-    back_to(&state, &user, &format!("/admin/e/{event}/proposals/{id}"), r)
+    back_to(
+        &state,
+        &user,
+        &format!("/admin/e/{event}/proposals/{id}"),
+        r,
+    )
 }
 
 #[derive(Deserialize)]

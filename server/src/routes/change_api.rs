@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 use super::api::ApiCaller;
 use super::proposal_api::proposal_json;
 use super::status_api::read_json;
-use crate::services::{catchup, proposal};
 use crate::services::change::{apply, preview};
+use crate::services::{catchup, proposal};
 
 /// `POST …/catch-up`: the alternatives for a delay, each with its cost
 /// and edits, and the version to apply one on; changes nothing.

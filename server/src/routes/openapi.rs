@@ -15,11 +15,11 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::proposal_api::PublishInput;
 use super::push_api::{
     AnswerInput, AuthOnly, BrowserSubscription, EndpointAndAuth, SubscribeInput, SubscriptionKeys,
     UnsubscribeInput,
 };
-use super::proposal_api::PublishInput;
 use super::shift_api::RevertInput;
 use super::status_api::ComponentInput;
 use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput};

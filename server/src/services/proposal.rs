@@ -117,12 +117,7 @@ pub async fn publish(
 }
 
 /// Discards open proposal `id` as `actor`.
-pub async fn discard(
-    state: &AppState,
-    slug: &str,
-    id: i64,
-    actor: &str,
-) -> Result<ProposalRecord> {
+pub async fn discard(state: &AppState, slug: &str, id: i64, actor: &str) -> Result<ProposalRecord> {
     let p = state
         .store
         .discard_proposal(slug, id, actor, state.clock.now())

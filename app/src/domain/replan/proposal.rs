@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::answer::{AskedSlot, Availability, SpeakerAnswer};
 use super::amend::amend_change;
+use super::answer::{AskedSlot, Availability, SpeakerAnswer};
 use super::apply::apply_change;
 use super::change::ChangePreview;
 use super::error::ReplanError;
@@ -325,7 +325,9 @@ mod tests {
         assert_eq!(three.edit("a1").unwrap().after.start, at("18:15"));
         // A step refused is refused whole; no steps is no change.
         let mut bad = ops.clone();
-        bad.push(ChangeOp::Cancel { guid: "nope".into() });
+        bad.push(ChangeOp::Cancel {
+            guid: "nope".into(),
+        });
         assert_eq!(plan_steps(&s, tz(), &bad).unwrap_err().field(), "guid");
         assert_eq!(plan_steps(&s, tz(), &[]).unwrap_err().field(), "op");
     }
