@@ -154,6 +154,7 @@ pub(super) fn availability_text(view: &EventView, a: &SpeakerAnswer, lang: &str)
 /// do (the re-plan page previews it at once) and a cancel.
 pub(super) fn replan_links(
     view: &EventView,
+    planned: &Schedule,
     a: &SpeakerAnswer,
     amends: Option<i64>,
     lang: &str,
@@ -176,7 +177,7 @@ pub(super) fn replan_links(
                 .schedule
                 .session(&s.guid)
                 .map_or_else(|| s.guid.clone(), |x| x.title.clone());
-            let mv = replan_offer(&view.schedule, view.tz, &s.guid, a).map(|at| {
+            let mv = replan_offer(planned, view.tz, &s.guid, a).map(|at| {
                 let hhmm = format_hhmm(view.tz, at);
                 let href = link(&[("op", "move"), ("guid", &s.guid), ("start", &hhmm)]);
                 view! { <a class="button" href=href data-testid="replan-move">{t!("board.move_to", locale = lang, time = hhmm.clone()).to_string()}</a>" " }
@@ -220,6 +221,13 @@ fn board(view: &EventView, p: &ProposalRecord, lang: &str) -> AnyView {
         return view! { <p>{t!("board.none", locale = lang).to_string()}</p> }.into_any();
     }
     let now = request::now();
+    // While open, a declined talk is re-planned on the schedule the
+    // proposal would make (its "end of the day" is after the shift).
+    let projected = (p.state == ProposalState::Proposed)
+        .then(|| plan_steps(&view.schedule, view.tz, &p.ops).ok())
+        .flatten()
+        .map(|(_, s)| s);
+    let planned = projected.as_ref().unwrap_or(&view.schedule);
     let tally = BoardTally::of(&p.asks);
     let counts = t!(
         "board.counts",
@@ -283,7 +291,7 @@ fn board(view: &EventView, p: &ProposalRecord, lang: &str) -> AnyView {
                 })
                 .map(|ans| {
                     let open = (p.state == ProposalState::Proposed).then_some(p.proposal_id);
-                    replan_links(view, ans, open, lang)
+                    replan_links(view, planned, ans, open, lang)
                 });
             view! {
                 <tr data-speaker=a.speaker_key.clone() data-answer=state>
