@@ -61,6 +61,7 @@ impl EventView {
             shifts: d.shifts,
             sequences: d.sequences,
             answers: d.answers,
+            answer_details: d.answer_details,
             proposals: d.proposals,
             links: d
                 .links
@@ -81,6 +82,8 @@ pub struct ScheduleHistory {
     pub sequences: HashMap<String, i64>,
     /// Speakers' answers to shifts: (shift id, speaker key) → answer.
     pub answers: HashMap<(i64, String), crate::store::Answer>,
+    /// Their reasons and "I can from …" / "not today", where given.
+    pub answer_details: HashMap<(i64, String), crate::domain::replan::SpeakerAnswer>,
     /// Speakers with a live secret link → when it was issued.
     pub links: HashMap<String, DateTime<Utc>>,
     /// Proposals, newest first: never shown to attendees.

@@ -323,6 +323,30 @@ pub(super) async fn answers_on(
         .collect()
 }
 
+/// The full answers (reason, availability) to an event's changes, inside
+/// the caller's transaction: (shift id, speaker key) → answer.
+pub(super) async fn answer_details_on(
+    conn: &mut AnyConnection,
+    event_id: i64,
+) -> Result<HashMap<(i64, String), SpeakerAnswer>> {
+    let rows = sqlx::query(
+        "select a.shift_id, a.speaker_key, a.answer_json from speaker_answer a \
+         join shift s on s.shift_id = a.shift_id \
+         where s.event_id = $1 and a.answer_json is not null",
+    )
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let json: String = r.try_get("answer_json")?;
+            let a = serde_json::from_str(&json)
+                .map_err(|e| AppError::Internal(format!("stored answer: {e}")))?;
+            Ok(((r.try_get("shift_id")?, r.try_get("speaker_key")?), a))
+        })
+        .collect()
+}
+
 /// Speakers of an event that have a live link, inside the caller's
 /// transaction.
 pub(super) async fn links_on(
