@@ -507,6 +507,16 @@ async fn a_richer_answer_to_an_applied_change_names_its_field_when_refused() {
             )
             .await
             .unwrap();
+        // anna has not answered: reminded, with one notice to her alone.
+        let reminded = db
+            .store
+            .remind_change("conf", applied.shift_id, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(reminded, ["anna"]);
+        let (last, scope) = notices(&db).await.pop().unwrap();
+        assert!(matches!(last, Notice::SpeakerMove { .. }), "{last:?}");
+        assert!(scope.contains("anna"));
         let both = AnswerIn {
             available_from: Some("20:00".into()),
             not_today: true,
@@ -538,6 +548,12 @@ async fn a_richer_answer_to_an_applied_change_names_its_field_when_refused() {
             db.store.speaker_answers(applied.shift_id).await.unwrap()["anna"].0,
             Answer::Declined
         );
+        let none_left = db
+            .store
+            .remind_change("conf", applied.shift_id, Utc::now())
+            .await
+            .unwrap();
+        assert!(none_left.is_empty(), "{none_left:?}");
     })
     .await;
 }

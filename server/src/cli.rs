@@ -233,8 +233,20 @@ pub async fn run(cli: Cli) -> CliResult {
             }
         }
         Command::Speaker {
-            command: SpeakerCommand::Remind { event, proposal },
-        } => proposal::remind(&open_store(&url).await?, &event, proposal).await,
+            command:
+                SpeakerCommand::Remind {
+                    event,
+                    proposal,
+                    shift,
+                },
+        } => {
+            let store = open_store(&url).await?;
+            match (proposal, shift) {
+                (Some(id), _) => proposal::remind(&store, &event, id).await,
+                (None, Some(id)) => proposal::remind_change(&store, &event, id).await,
+                (None, None) => Err(CliError::Input("--proposal or --shift".into())),
+            }
+        }
         Command::Speaker {
             command:
                 SpeakerCommand::Link {

@@ -294,13 +294,19 @@ pub enum SpeakerCommand {
         public_url: String,
     },
     /// Remind the speakers who have not answered a proposal (the same as
-    /// `marquee proposal remind`).
+    /// `marquee proposal remind`) or an applied change.
+    #[command(group(
+        clap::ArgGroup::new("about").required(true).args(["proposal", "shift"])
+    ))]
     Remind {
         #[arg(long)]
         event: String,
         /// The proposal's number.
         #[arg(long)]
-        proposal: i64,
+        proposal: Option<i64>,
+        /// The applied change (shift) number.
+        #[arg(long)]
+        shift: Option<i64>,
     },
 }
 

@@ -193,6 +193,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             post(admin_forms::remind_proposal),
         )
         .route(
+            "/admin/e/{event}/shifts/{id}/remind",
+            post(admin_forms::remind_change),
+        )
+        .route(
             "/api/v1/events/{event}/shifts",
             post(shift_api::post_shift).get(shift_api::list),
         )
@@ -220,6 +224,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .route(
             "/api/v1/events/{event}/proposals/{id}/remind",
             post(proposal_api::remind),
+        )
+        .route(
+            "/api/v1/events/{event}/shifts/{id}/remind",
+            post(proposal_api::remind_change),
         )
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/time", get(screen::time))

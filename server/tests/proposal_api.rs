@@ -147,6 +147,21 @@ async fn a_proposal_asks_the_speaker_and_publishing_carries_the_answer() {
     assert!(html.contains("train") && html.contains("can from 21:30"), "{html}");
     assert!(html.contains("data-testid=\"replan-move\"") && html.contains("start=21%3A30"));
 
+    // Everyone it asked has answered: nobody to remind.
+    let res = t
+        .json(
+            "POST",
+            &format!("/api/v1/events/demo/shifts/{shift_id}/remind"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body_json(res).await["reminded"], json!([]));
+    let res = t
+        .json("POST", "/api/v1/events/demo/shifts/999/remind", json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
     let res = t.json("POST", &publish, json!({"version": v})).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(body_json(res).await["error"]["field"], "proposal_id");

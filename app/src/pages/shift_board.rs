@@ -126,8 +126,22 @@ fn board(view: &EventView, shift_id: i64, lang: &str) -> AnyView {
             }
         })
         .collect_view();
+    let slug = view.schedule.event.slug.clone();
+    let user = super::request::current_user();
+    let remind = (count(None) > 0
+        && user.as_ref().is_some_and(|u| u.access.may(crate::domain::access::Action::Schedule, &slug)))
+    .then(|| {
+        let csrf = user.as_ref().map(|u| u.csrf_token.clone()).unwrap_or_default();
+        view! {
+            <form method="post" action=format!("/admin/e/{slug}/shifts/{shift_id}/remind") class="inline-form">
+                <input type="hidden" name="csrf" value=csrf />
+                <button type="submit" data-testid="remind">{t!("proposal.remind", locale = lang).to_string()}</button>
+            </form>
+        }
+    });
     view! {
         <p data-testid="board-counts">{counts}</p>
+        {remind}
         <div class="table-wrap">
             <table class="board">
                 <thead>

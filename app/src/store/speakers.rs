@@ -12,9 +12,9 @@ use sqlx::{AnyConnection, Row};
 use super::events::{find_event, load_on, require_event};
 use super::proposals::AnswerIn;
 use super::status::lock_event;
-use super::{Store, changes, instant, to_json, unix};
+use super::{Store, changes, instant, push, to_json, unix};
 use crate::domain::change::ChangeKind;
-use crate::domain::replan::{AskedSlot, Reply, Slot, SpeakerAnswer};
+use crate::domain::replan::{AskedSlot, ChangePreview, Reply, Slot, SpeakerAnswer, asks_for};
 use crate::domain::shift::ShiftPreview;
 use crate::domain::speaker::Answer;
 use crate::domain::speaker_link;
@@ -246,6 +246,87 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Reminds the speakers who have not answered change `shift_id` yet
+    /// (one notice asking them again, nothing to attendees); returns their
+    /// keys, sorted. Refused for an undo, or a change made before answers
+    /// were tracked per change.
+    pub async fn remind_change(
+        &self,
+        slug: &str,
+        shift_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
+        let now = unix(now);
+        let mut tx = self.pool.begin().await?;
+        let ev = lock_event(&mut tx, slug).await?;
+        let row = sqlx::query(
+            "select kind, change_json, created_at from shift where shift_id = $1 and event_id = $2",
+        )
+        .bind(shift_id)
+        .bind(ev.event_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("shift {shift_id} of event {slug}")))?;
+        let json = match (
+            row.try_get::<String, _>("kind")?.as_str(),
+            row.try_get::<Option<String>, _>("change_json")?,
+        ) {
+            ("shift", Some(json)) => json,
+            _ => {
+                return Err(AppError::invalid(
+                    "shift_id",
+                    format!("shift {shift_id} asks no speaker (an undo, or an older shift)"),
+                ));
+            }
+        };
+        let change: ChangePreview = serde_json::from_str(&json)
+            .map_err(|e| AppError::Internal(format!("shift {shift_id}: {e}")))?;
+        let asked_at: i64 = row.try_get("created_at")?;
+        let answered: Vec<String> =
+            sqlx::query("select speaker_key from speaker_answer where shift_id = $1")
+                .bind(shift_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("speaker_key"))
+                .collect::<std::result::Result<_, _>>()?;
+        let schedule = load_on(&mut tx, &ev).await?;
+        let waiting: Vec<String> = asks_for(&schedule, &change)
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| !answered.contains(k))
+            .collect();
+        for key in &waiting {
+            sqlx::query(
+                "insert into change_ask (shift_id, speaker_key, asked_at, reminded_at) \
+                 values ($1, $2, $3, $4) on conflict (shift_id, speaker_key) \
+                 do update set reminded_at = excluded.reminded_at",
+            )
+            .bind(shift_id)
+            .bind(key)
+            .bind(asked_at)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let moves = push::change_moves(&schedule, &change);
+        push::enqueue_speaker_reminder(&mut tx, &ev, shift_id, moves, waiting.clone(), now)
+            .await?;
+        if !waiting.is_empty() {
+            let payload = serde_json::json!({ "shift_id": shift_id, "reminded": waiting.len() });
+            changes::append(
+                &mut tx,
+                ev.event_id,
+                ChangeKind::SpeakerAnswer,
+                &payload,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(waiting)
     }
 
     /// The full answers (reason, availability) to shift `shift_id`, by

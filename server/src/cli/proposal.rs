@@ -125,3 +125,16 @@ pub async fn remind(store: &Store, event: &str, id: i64) -> CliResult {
     }
     Ok(())
 }
+
+pub async fn remind_change(store: &Store, event: &str, shift_id: i64) -> CliResult {
+    let keys = store
+        .remind_change(event, shift_id, Utc::now())
+        .await
+        .map_err(flag_error)?;
+    if keys.is_empty() {
+        println!("everyone has answered");
+    } else {
+        println!("reminded: {}", keys.join(", "));
+    }
+    Ok(())
+}

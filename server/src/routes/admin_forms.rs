@@ -366,6 +366,21 @@ pub async fn remind_proposal(
     )
 }
 
+/// Reminds the speakers who have not answered an applied change, from
+/// its board.
+pub async fn remind_change(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
+        return e.into_response();
+    }
+    let r = proposal::remind_change(&state, &event, id).await.map(|_| ());
+    back_to(&state, &user, &format!("/admin/e/{event}/shifts/{id}"), r)
+}
+
 #[derive(Deserialize)]
 pub struct PinForm {
     csrf: String,

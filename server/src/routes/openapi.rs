@@ -48,6 +48,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         stubs::publish_proposal,
         stubs::discard_proposal,
         stubs::remind_proposal,
+        stubs::remind_change,
         stubs::push_key,
         stubs::subscribe,
         stubs::unsubscribe,
@@ -344,6 +345,20 @@ mod stubs {
         security(("bearer" = []))
     )]
     fn remind_proposal() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/shifts/{id}/remind", tag = "write",
+        params(("event" = String, Path), ("id" = i64, Path)),
+        responses(
+            (status = 200, description = "`{\"shift_id\", \"reminded\": [speaker keys]}`: those the change \
+                asked who had not answered", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody),
+            (status = 422, description = "the change asks no speaker (`shift_id`: an undo)", body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn remind_change() {}
 
     #[utoipa::path(
         get, path = "/api/v1/push/key", tag = "push",

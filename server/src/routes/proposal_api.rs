@@ -98,3 +98,15 @@ pub async fn remind(
     let reminded = proposal::remind(&state, &event, id).await?;
     Ok(Json(json!({ "proposal_id": id, "reminded": reminded })))
 }
+
+/// `POST …/shifts/{id}/remind`: the speakers an applied change asked and
+/// who have not answered are asked again.
+pub async fn remind_change(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
+) -> Result<Json<Value>> {
+    caller.check(Action::Schedule, &event)?;
+    let reminded = proposal::remind_change(&state, &event, id).await?;
+    Ok(Json(json!({ "shift_id": id, "reminded": reminded })))
+}

@@ -136,3 +136,14 @@ pub async fn remind(state: &AppState, slug: &str, id: i64) -> Result<Vec<String>
     state.after_write(slug).await?;
     Ok(keys)
 }
+
+/// Reminds the speakers who have not answered applied change `shift_id`;
+/// their keys.
+pub async fn remind_change(state: &AppState, slug: &str, shift_id: i64) -> Result<Vec<String>> {
+    let keys = state
+        .store
+        .remind_change(slug, shift_id, state.clock.now())
+        .await?;
+    state.after_write(slug).await?;
+    Ok(keys)
+}

@@ -172,6 +172,42 @@ pub(in crate::store) async fn enqueue_proposal(
     Ok(())
 }
 
+/// Asks `speakers` again about the slots change `shift_id` gave their
+/// talks (a reminder: they have not answered); nothing to attendees.
+pub(in crate::store) async fn enqueue_speaker_reminder(
+    conn: &mut AnyConnection,
+    ev: &EventRow,
+    shift_id: i64,
+    moves: Vec<Move>,
+    speakers: Vec<String>,
+    now: i64,
+) -> Result<()> {
+    if moves.is_empty() || speakers.is_empty() {
+        return Ok(());
+    }
+    let now_t = at(now)?;
+    let first = moves.iter().map(|m| m.new_start).min().unwrap_or(now_t);
+    let notice = Notice::SpeakerMove {
+        event: ev.event.slug.clone(),
+        shift_id,
+        moves,
+    };
+    enqueue(
+        conn,
+        &NewNotice {
+            event_id: ev.event_id,
+            notice: &notice,
+            scope: &NoticeScope::Speakers { speakers },
+            urgency: Urgency::High,
+            expires_at: schedule_notice_expiry(now_t, first),
+            dedupe: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
 async fn enqueue_moves(
     conn: &mut AnyConnection,
     ev: &EventRow,
