@@ -144,7 +144,10 @@ async fn a_proposal_asks_the_speaker_and_publishing_carries_the_answer() {
     // The change's board has the answer already.
     let html = page(&t, &cookie, &format!("/admin/e/demo/shifts/{shift_id}")).await;
     assert!(html.contains(&format!("data-speaker=\"{key}\" data-answer=\"declined\"")));
-    assert!(html.contains("train") && html.contains("can from 21:30"), "{html}");
+    assert!(
+        html.contains("train") && html.contains("can from 21:30"),
+        "{html}"
+    );
     assert!(html.contains("data-testid=\"replan-move\"") && html.contains("start=21%3A30"));
 
     // Everyone it asked has answered: nobody to remind.

@@ -112,7 +112,12 @@ fn board(view: &EventView, shift_id: i64, lang: &str) -> AnyView {
                 .filter(|_| answer_of(key) == Some(Answer::Declined))
                 .map(|a| super::proposal::replan_links(view, &view.schedule, a, None, lang));
             let since = match answer_of(key) {
-                None => t!("board.asked_ago", locale = lang, n = (now - shift.created_at).num_minutes().max(0)).to_string(),
+                None => t!(
+                    "board.asked_ago",
+                    locale = lang,
+                    n = (now - shift.created_at).num_minutes().max(0)
+                )
+                .to_string(),
                 Some(_) => String::new(),
             };
             view! {

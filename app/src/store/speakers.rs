@@ -312,8 +312,7 @@ impl Store {
             .await?;
         }
         let moves = push::change_moves(&schedule, &change);
-        push::enqueue_speaker_reminder(&mut tx, &ev, shift_id, moves, waiting.clone(), now)
-            .await?;
+        push::enqueue_speaker_reminder(&mut tx, &ev, shift_id, moves, waiting.clone(), now).await?;
         if !waiting.is_empty() {
             let payload = serde_json::json!({ "shift_id": shift_id, "reminded": waiting.len() });
             changes::append(

@@ -377,7 +377,9 @@ pub async fn remind_change(
     if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
         return e.into_response();
     }
-    let r = proposal::remind_change(&state, &event, id).await.map(|_| ());
+    let r = proposal::remind_change(&state, &event, id)
+        .await
+        .map(|_| ());
     back_to(&state, &user, &format!("/admin/e/{event}/shifts/{id}"), r)
 }
 

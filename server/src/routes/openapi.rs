@@ -327,6 +327,7 @@ mod stubs {
             (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
             (status = 404, body = ErrorBody),
             (status = 409, description = "no longer open (`proposal_id`)", body = ErrorBody),
+            (status = 422, description = "refused, naming the field", body = ErrorBody),
         ),
         security(("bearer" = []))
     )]
@@ -341,6 +342,7 @@ mod stubs {
             (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
             (status = 404, body = ErrorBody),
             (status = 409, description = "no longer open (`proposal_id`)", body = ErrorBody),
+            (status = 422, description = "refused, naming the field", body = ErrorBody),
         ),
         security(("bearer" = []))
     )]
