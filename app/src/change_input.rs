@@ -63,6 +63,13 @@ pub struct ChangeInput {
     pub reason: String,
     #[serde(default)]
     pub dry_run: bool,
+    /// Save it as a proposal: the speakers it moves are asked, attendees
+    /// see nothing until it is published. Ignored with `dry_run`.
+    #[serde(default)]
+    pub propose: bool,
+    /// With `propose`: add this change as a step to that open proposal
+    /// (planned on the schedule it would make) instead of a new one.
+    pub amends: Option<i64>,
 }
 
 /// A change ready for the planner and, to apply it, why.
@@ -152,6 +159,16 @@ pub fn parse(schedule: &Schedule, input: &ChangeInput) -> Result<ChangeCommand> 
     })
 }
 
+/// A form's `amends` (a proposal number), empty for none.
+pub fn amends_of(raw: &str) -> Result<Option<i64>> {
+    filled(Some(raw))
+        .map(|v| {
+            v.parse::<i64>()
+                .map_err(|_| AppError::invalid("amends", "not a proposal number"))
+        })
+        .transpose()
+}
+
 /// The admin schedule's per-talk forms as the browser sends them (the GET
 /// preview and the POST that applies alike): empty strings for empty
 /// fields.
@@ -176,9 +193,21 @@ pub struct ChangeForm {
     pub b: String,
     #[serde(default)]
     pub reason: String,
+    /// The button pressed: `propose` saves a proposal, anything else
+    /// applies at once.
+    #[serde(default)]
+    pub intent: String,
+    /// The open proposal this change is a step of (from its board).
+    #[serde(default)]
+    pub amends: String,
 }
 
 impl ChangeForm {
+    /// Whether the organiser pressed "Propose to speakers".
+    pub fn proposes(&self) -> bool {
+        self.intent == "propose"
+    }
+
     /// The form as input.
     pub fn input(&self, dry_run: bool) -> Result<ChangeInput> {
         let version = filled(Some(&self.version))
@@ -206,6 +235,8 @@ impl ChangeForm {
             allow_pinned_overlap: false,
             reason: self.reason.clone(),
             dry_run,
+            propose: self.proposes(),
+            amends: amends_of(&self.amends)?,
         })
     }
 }

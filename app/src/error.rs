@@ -22,6 +22,10 @@ pub enum AppError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     Conflict(String),
+    /// A conflict with what happened since, about one request field (a
+    /// stale `version`, a proposal no longer open): 409 naming it.
+    #[error("{field}: {message}")]
+    ConflictOn { field: String, message: String },
     #[error("payload too large (limit {limit} bytes)")]
     TooLarge { limit: usize },
     /// The database cannot be reached or written; reads keep working from
@@ -48,6 +52,13 @@ impl AppError {
         }
     }
 
+    pub fn conflict_on(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::ConflictOn {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound { what: what.into() }
     }
@@ -58,7 +69,7 @@ impl AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::ConflictOn { .. } => StatusCode::CONFLICT,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -72,7 +83,7 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound { .. } => "not_found",
             Self::Invalid { .. } => "invalid",
-            Self::Conflict(_) => "conflict",
+            Self::Conflict(_) | Self::ConflictOn { .. } => "conflict",
             Self::TooLarge { .. } => "too_large",
             Self::Unavailable(_) => "unavailable",
             Self::TooManyRequests { .. } => "rate_limited",
@@ -85,7 +96,7 @@ impl AppError {
     pub fn body(&self) -> ErrorBody {
         let message = match self {
             Self::Internal(_) => "internal error".to_owned(),
-            Self::Invalid { message, .. } => message.clone(),
+            Self::Invalid { message, .. } | Self::ConflictOn { message, .. } => message.clone(),
             other => other.to_string(),
         };
         ErrorBody {
@@ -93,7 +104,9 @@ impl AppError {
                 code: self.code(),
                 message,
                 field: match self {
-                    Self::Invalid { field, .. } => Some(field.clone()),
+                    Self::Invalid { field, .. } | Self::ConflictOn { field, .. } => {
+                        Some(field.clone())
+                    }
                     _ => None,
                 },
             },

@@ -24,6 +24,8 @@ mod layout;
 #[cfg(feature = "ssr")]
 mod login;
 #[cfg(feature = "ssr")]
+mod proposal;
+#[cfg(feature = "ssr")]
 mod push_control;
 #[cfg(feature = "ssr")]
 mod reach;
@@ -74,6 +76,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/e/:event/talks") view=ReplanPage />
                 <Route path=path!("/admin/e/:event/screens") view=ScreensAdminPage />
                 <Route path=path!("/admin/e/:event/shifts/:id") view=ShiftBoardPage />
+                <Route path=path!("/admin/e/:event/proposals/:id") view=ProposalPage />
                 <Route path=path!("/admin/e/:event/speakers") view=SpeakersAdminPage />
             </Routes>
         </Router>
@@ -111,5 +114,6 @@ server_page!(ShiftPage => shift::render);
 server_page!(ReplanPage => replan::render);
 server_page!(ScreensAdminPage => screens_admin::render);
 server_page!(ShiftBoardPage => shift_board::render);
+server_page!(ProposalPage => proposal::render);
 server_page!(SpeakersAdminPage => speakers_admin::render);
 server_page!(NotFoundPage => layout::not_found);

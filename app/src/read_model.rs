@@ -61,6 +61,8 @@ impl EventView {
             shifts: d.shifts,
             sequences: d.sequences,
             answers: d.answers,
+            answer_details: d.answer_details,
+            proposals: d.proposals,
             links: d
                 .links
                 .into_iter()
@@ -80,8 +82,12 @@ pub struct ScheduleHistory {
     pub sequences: HashMap<String, i64>,
     /// Speakers' answers to shifts: (shift id, speaker key) → answer.
     pub answers: HashMap<(i64, String), crate::store::Answer>,
+    /// Their reasons and "I can from …" / "not today", where given.
+    pub answer_details: HashMap<(i64, String), crate::domain::replan::SpeakerAnswer>,
     /// Speakers with a live secret link → when it was issued.
     pub links: HashMap<String, DateTime<Utc>>,
+    /// Proposals, newest first: never shown to attendees.
+    pub proposals: Vec<crate::store::ProposalRecord>,
 }
 
 impl ScheduleHistory {
@@ -90,7 +96,11 @@ impl ScheduleHistory {
     pub fn was(&self, guid: &str, current_start: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.shifts
             .iter()
-            .filter(|s| s.kind == crate::domain::shift::ShiftKind::Shift && s.reverted_by.is_none())
+            .filter(|s| {
+                s.kind == crate::domain::shift::ShiftKind::Shift
+                    && s.reverted_by.is_none()
+                    && s.amended_into.is_none()
+            })
             .flat_map(|s| s.preview.moved.iter())
             .find(|m| m.guid == guid && m.new_start == current_start)
             .map(|m| m.old_start)

@@ -46,6 +46,13 @@ pub struct ShiftInput {
     /// The schedule version the shift was previewed on; when given, a
     /// shift on another version is refused (naming `version`).
     pub version: Option<i64>,
+    /// Save it as a proposal: the speakers it moves are asked, attendees
+    /// see nothing until it is published. Ignored with `dry_run`.
+    #[serde(default)]
+    pub propose: bool,
+    /// With `propose`: add this shift as a step to that open proposal
+    /// (planned on the schedule it would make) instead of a new one.
+    pub amends: Option<i64>,
 }
 
 /// What a shift does with pinned sessions, as people choose it.
@@ -85,6 +92,13 @@ pub struct ShiftForm {
     pub interrupted: String,
     #[serde(default)]
     pub reason: String,
+    /// The button pressed: `propose` saves a proposal, anything else
+    /// applies at once.
+    #[serde(default)]
+    pub intent: String,
+    /// The open proposal this shift is a step of (from its board).
+    #[serde(default)]
+    pub amends: String,
 }
 
 fn filled(s: &str) -> Option<String> {
@@ -154,6 +168,8 @@ impl ShiftForm {
             interrupted,
             pinned: None,
             version: None,
+            propose: self.intent == "propose",
+            amends: crate::change_input::amends_of(&self.amends)?,
         })
     }
 }

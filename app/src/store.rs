@@ -7,6 +7,7 @@ mod changes;
 mod event_data;
 mod events;
 mod import;
+mod proposals;
 mod push;
 mod replan;
 mod shift;
@@ -33,6 +34,7 @@ pub use changes::ChangeRecord;
 pub use event_data::EventData;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
+pub use proposals::{AnswerIn, ProposalRecord};
 pub use push::{
     AttemptOutcome, DueDelivery, EventReach, NewSubscription, NoticeOf, NoticeReach, PruneCounts,
     PushCounts, VapidKeyRecord,
@@ -62,6 +64,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Minutes after a change during which a change to the same talks
+    /// amends it (one change to attendees); negative: never.
+    amend_window_min: i64,
 }
 
 static DRIVERS: Once = Once::new();
@@ -116,7 +121,18 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await,
         };
         migrated.map_err(|e| fail(format!("migration failed: {e}")))?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            amend_window_min: crate::domain::replan::AMEND_WINDOW_MIN,
+        })
+    }
+
+    /// This store with another amend window (minutes; negative: never
+    /// amend, every change stands alone).
+    pub fn with_amend_window(mut self, minutes: i64) -> Self {
+        self.amend_window_min = minutes;
+        self
     }
 
     /// The database behind this store.

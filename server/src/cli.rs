@@ -5,6 +5,7 @@ mod catchup;
 mod change;
 mod import;
 mod incident;
+mod proposal;
 mod serve;
 mod shift;
 mod users;
@@ -14,7 +15,8 @@ use app::error::AppError;
 use app::store::Store;
 
 use crate::config::{
-    Cli, Command, ServeArgs, SpeakerCommand, TokenCommand, UserCommand, VapidCommand, redact_url,
+    Cli, Command, ProposalCommand, ServeArgs, SpeakerCommand, TokenCommand, UserCommand,
+    VapidCommand, redact_url,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -39,9 +41,10 @@ impl CliError {
 impl From<AppError> for CliError {
     fn from(e: AppError) -> Self {
         match e {
-            AppError::Invalid { .. } | AppError::Conflict(_) | AppError::NotFound { .. } => {
-                Self::Input(e.to_string())
-            }
+            AppError::Invalid { .. }
+            | AppError::Conflict(_)
+            | AppError::ConflictOn { .. }
+            | AppError::NotFound { .. } => Self::Input(e.to_string()),
             AppError::Internal(d) | AppError::Unavailable(d) => Self::Failed(d),
             other => Self::Failed(other.to_string()),
         }
@@ -130,6 +133,8 @@ pub async fn run(cli: Cli) -> CliResult {
             interrupted,
             pinned,
             dry_run,
+            propose,
+            amends,
         } => {
             use app::domain::replan::InterruptedMode;
             use app::shift_input::PinnedChoice;
@@ -156,6 +161,8 @@ pub async fn run(cli: Cli) -> CliResult {
                 reason,
                 dry_run,
                 include_pinned,
+                propose: propose || amends.is_some(),
+                amends,
             };
             shift::run(&open_store(&url).await?, &event, &input).await
         }
@@ -196,6 +203,8 @@ pub async fn run(cli: Cli) -> CliResult {
             restore,
             reason,
             dry_run,
+            propose,
+            amends,
         } => {
             let input = change::input(change::Flags {
                 move_guid,
@@ -206,12 +215,42 @@ pub async fn run(cli: Cli) -> CliResult {
                 restore,
                 reason,
                 dry_run,
+                propose,
+                amends,
             });
             change::run(&open_store(&url).await?, &event, input).await
         }
         Command::Incident { command } => incident::incident(open_store(&url).await?, command).await,
         Command::Maintenance { command } => {
             incident::maintenance(open_store(&url).await?, command).await
+        }
+        Command::Proposal { command } => {
+            let store = open_store(&url).await?;
+            match command {
+                ProposalCommand::List { event } => proposal::list(&store, &event).await,
+                ProposalCommand::Publish { event, id, version } => {
+                    proposal::publish(&store, &event, id, version).await
+                }
+                ProposalCommand::Discard { event, id } => {
+                    proposal::discard(&store, &event, id).await
+                }
+                ProposalCommand::Remind { event, id } => proposal::remind(&store, &event, id).await,
+            }
+        }
+        Command::Speaker {
+            command:
+                SpeakerCommand::Remind {
+                    event,
+                    proposal,
+                    shift,
+                },
+        } => {
+            let store = open_store(&url).await?;
+            match (proposal, shift) {
+                (Some(id), _) => proposal::remind(&store, &event, id).await,
+                (None, Some(id)) => proposal::remind_change(&store, &event, id).await,
+                (None, None) => Err(CliError::Input("--proposal or --shift".into())),
+            }
         }
         Command::Speaker {
             command:

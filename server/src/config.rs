@@ -89,6 +89,13 @@ pub enum Command {
         /// Show what would move, change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Save it as a proposal: ask the speakers it moves first;
+        /// attendees see nothing until `marquee proposal publish`.
+        #[arg(long, conflicts_with = "dry_run")]
+        propose: bool,
+        /// Add it as a step to this open proposal (implies `--propose`).
+        #[arg(long, value_name = "PROPOSAL", conflicts_with = "dry_run")]
+        amends: Option<i64>,
     },
     /// Re-plan one talk: move it (time and/or track), swap two, cancel or
     /// restore one; `--dry-run` only previews.
@@ -123,6 +130,20 @@ pub enum Command {
         /// Show what would change, change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Save it as a proposal: ask the speakers it moves first;
+        /// attendees see nothing until `marquee proposal publish`.
+        #[arg(long, conflicts_with = "dry_run")]
+        propose: bool,
+        /// Add it as a step to this open proposal (implies `--propose`).
+        #[arg(long, value_name = "PROPOSAL", conflicts_with = "dry_run")]
+        amends: Option<i64>,
+    },
+    /// Proposals (`--propose`): list them with the speakers' answers,
+    /// publish one (the answers carry over), discard one, or remind the
+    /// speakers who have not answered.
+    Proposal {
+        #[command(subcommand)]
+        command: ProposalCommand,
     },
     /// Catch up a delay: print the alternatives (everything later,
     /// shorter breaks, shorter breaks and Q&A) with their costs; `--apply`
@@ -174,7 +195,8 @@ pub enum Command {
         #[command(subcommand)]
         command: MaintenanceCommand,
     },
-    /// Speakers' secret links (`/s/{token}`).
+    /// Speakers' secret links (`/s/{token}`) and reminders.
+    #[command(alias = "speakers")]
     Speaker {
         #[command(subcommand)]
         command: SpeakerCommand,
@@ -233,6 +255,38 @@ pub enum UserCommand {
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s)
         .ok_or_else(|| format!("{s:?} is not a role; use owner, communicator, scheduler or viewer"))
+}
+
+#[derive(Subcommand)]
+pub enum ProposalCommand {
+    /// Every proposal of the event, newest first, with who answered what.
+    List {
+        #[arg(long)]
+        event: String,
+    },
+    /// Publish a proposal: it becomes a change like one applied at once.
+    Publish {
+        #[arg(long)]
+        event: String,
+        /// The proposal's number.
+        id: i64,
+        /// The schedule version it was made on (default: the one `list`
+        /// shows); refused when the schedule changed since.
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Drop a proposal; nothing changes.
+    Discard {
+        #[arg(long)]
+        event: String,
+        id: i64,
+    },
+    /// Remind the speakers who have not answered.
+    Remind {
+        #[arg(long)]
+        event: String,
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -376,6 +430,21 @@ pub enum SpeakerCommand {
         )]
         public_url: String,
     },
+    /// Remind the speakers who have not answered a proposal (the same as
+    /// `marquee proposal remind`) or an applied change.
+    #[command(group(
+        clap::ArgGroup::new("about").required(true).args(["proposal", "shift"])
+    ))]
+    Remind {
+        #[arg(long)]
+        event: String,
+        /// The proposal's number.
+        #[arg(long)]
+        proposal: Option<i64>,
+        /// The applied change (shift) number.
+        #[arg(long)]
+        shift: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -443,6 +512,11 @@ pub struct ServeArgs {
     /// Folder with the built assets (`pkg/`); found next to the binary by default.
     #[arg(long, env = "MARQUEE_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+    /// Minutes after a change during which a change to the same talks
+    /// amends it (attendees see one change, one notice); -1: never.
+    /// Default 120.
+    #[arg(long, env = "MARQUEE_AMEND_WINDOW_MINUTES", allow_hyphen_values = true)]
+    pub amend_window_minutes: Option<i64>,
     #[command(flatten)]
     pub push: PushArgs,
     #[command(flatten)]

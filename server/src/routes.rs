@@ -11,6 +11,7 @@ mod export;
 mod live;
 pub mod login;
 pub mod openapi;
+mod proposal_api;
 pub mod push_api;
 mod reach;
 mod redact;
@@ -182,6 +183,22 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             post(admin_forms::revert_shift),
         )
         .route(
+            "/admin/e/{event}/proposals/{id}/publish",
+            post(admin_forms::publish_proposal),
+        )
+        .route(
+            "/admin/e/{event}/proposals/{id}/discard",
+            post(admin_forms::discard_proposal),
+        )
+        .route(
+            "/admin/e/{event}/proposals/{id}/remind",
+            post(admin_forms::remind_proposal),
+        )
+        .route(
+            "/admin/e/{event}/shifts/{id}/remind",
+            post(admin_forms::remind_change),
+        )
+        .route(
             "/api/v1/events/{event}/shifts",
             post(shift_api::post_shift).get(shift_api::list),
         )
@@ -196,6 +213,23 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .route(
             "/api/v1/events/{event}/catch-up",
             post(change_api::post_catch_up),
+        )
+        .route("/api/v1/events/{event}/proposals", get(proposal_api::list))
+        .route(
+            "/api/v1/events/{event}/proposals/{id}/publish",
+            post(proposal_api::publish),
+        )
+        .route(
+            "/api/v1/events/{event}/proposals/{id}/discard",
+            post(proposal_api::discard),
+        )
+        .route(
+            "/api/v1/events/{event}/proposals/{id}/remind",
+            post(proposal_api::remind),
+        )
+        .route(
+            "/api/v1/events/{event}/shifts/{id}/remind",
+            post(proposal_api::remind_change),
         )
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/time", get(screen::time))

@@ -697,3 +697,90 @@ fn catch_up_prints_the_alternatives_with_their_costs_and_applies_one() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn proposals_are_made_listed_reminded_and_published_or_refused_from_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    assert!(
+        run(&db, &["demo", "--date", "2026-11-23"], None)
+            .status
+            .success()
+    );
+    let guid = demo_guid("Postmortems without blame");
+    let out = run(
+        &db,
+        &[
+            "change",
+            "--event",
+            "demo",
+            "--move",
+            &guid,
+            "--to",
+            "20:10",
+            "--reason",
+            "late",
+            "--propose",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("proposal 1 saved on schedule version 1") && said.contains("asked: "),
+        "{said}"
+    );
+    // A second step of the same proposal.
+    let out = run(
+        &db,
+        &[
+            "change", "--event", "demo", "--move", &guid, "--to", "20:30", "--reason", "later",
+            "--amends", "1",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&db, &["proposal", "list", "--event", "demo"], None);
+    let list = text(&out.stdout);
+    assert!(
+        list.contains("#1 proposed on version 1") && list.contains("waiting 0 min"),
+        "{list}"
+    );
+    let out = run(
+        &db,
+        &["speakers", "remind", "--event", "demo", "--proposal", "1"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("reminded: "));
+    // The wrong version is refused naming the flag, nothing changes.
+    let out = run(
+        &db,
+        &[
+            "proposal",
+            "publish",
+            "--event",
+            "demo",
+            "1",
+            "--version",
+            "7",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--version"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&db, &["proposal", "publish", "--event", "demo", "1"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("published as schedule version 2"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&db, &["proposal", "discard", "--event", "demo", "1"], None);
+    assert_eq!(out.status.code(), Some(2), "published: not open");
+    assert!(text(&out.stderr).contains("already published"));
+}

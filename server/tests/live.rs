@@ -137,3 +137,31 @@ async fn public_pages_keep_serving_the_last_state_when_the_database_is_gone() {
     let health = body_json(t.get("/healthz").await).await;
     assert_eq!(health["database"], "unavailable");
 }
+
+#[tokio::test]
+async fn a_proposal_tells_open_boards_to_refetch_but_shows_attendees_nothing_of_it() {
+    let t = app_with_demo().await;
+    let res = t.get("/e/demo/live").await;
+    let mut body = res.into_body();
+    read_until(&mut body, |s| s.contains("event: hello")).await;
+    let v = t.state.read_model.get("demo").unwrap().schedule.version;
+    let res = t
+        .json(
+            "POST",
+            "/api/v1/events/demo/shifts",
+            json!({"tracks": "all", "from": "17:00", "to": "18:00", "date": "2026-11-23",
+                   "reason": "secret plan", "propose": true}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let text = read_until(&mut body, |s| s.contains("event: speaker_answer")).await;
+    let data = text
+        .lines()
+        .skip_while(|l| *l != "event: speaker_answer")
+        .find(|l| l.starts_with("data: "))
+        .or_else(|| text.lines().rev().find(|l| l.starts_with("data: ")))
+        .expect("data");
+    assert_eq!(data, "data: {}", "{text}");
+    assert!(!text.contains("proposal") && !text.contains("event: schedule"));
+    assert_eq!(t.state.read_model.get("demo").unwrap().schedule.version, v);
+}

@@ -49,6 +49,15 @@ pub enum Notice {
         shift_id: i64,
         moves: Vec<Move>,
     },
+    /// A new slot proposed to the speakers before attendees see it, or a
+    /// reminder of the question when they have not answered.
+    SpeakerProposal {
+        event: String,
+        proposal_id: i64,
+        moves: Vec<Move>,
+        #[serde(default)]
+        reminder: bool,
+    },
     Reminder {
         event: String,
         guid: String,
@@ -104,6 +113,7 @@ impl Notice {
             Notice::Incident { .. } => "incident",
             Notice::Schedule { .. } => "schedule",
             Notice::SpeakerMove { .. } => "speaker_move",
+            Notice::SpeakerProposal { .. } => "speaker_proposal",
             Notice::Reminder { .. } => "reminder",
         }
     }
@@ -261,6 +271,37 @@ impl Notice {
                     },
                 ];
                 Some(m)
+            }
+            Notice::SpeakerProposal {
+                event,
+                moves,
+                reminder,
+                ..
+            } => {
+                let me = who.speaker.as_ref()?;
+                let first = moves
+                    .iter()
+                    .filter(|m| m.speakers.contains(me) && !m.cancelled)
+                    .min_by_key(|m| m.new_start)?;
+                let title = if *reminder {
+                    t!("push.proposal_reminder_title", locale = lang)
+                } else {
+                    t!("push.proposal_title", locale = lang)
+                };
+                Some(base(
+                    "speaker_proposal",
+                    title.to_string(),
+                    t!(
+                        "push.proposal_body",
+                        locale = lang,
+                        title = first.title,
+                        old = hhmm(first.old_start),
+                        new = hhmm(first.new_start)
+                    )
+                    .to_string(),
+                    format!("speaker-{event}"),
+                    format!("/e/{event}/talk/{}", first.guid),
+                ))
             }
             Notice::Reminder {
                 event,

@@ -169,7 +169,9 @@ pub fn topic(notice: &Notice, event_id: i64) -> String {
     match notice {
         Notice::Incident { incident_id, .. } => format!("incident-{incident_id}"),
         Notice::Schedule { .. } => format!("schedule-{event_id}"),
-        Notice::SpeakerMove { .. } => format!("speaker-{event_id}"),
+        Notice::SpeakerMove { .. } | Notice::SpeakerProposal { .. } => {
+            format!("speaker-{event_id}")
+        }
         Notice::Reminder { guid, .. } => {
             let short: String = guid
                 .chars()

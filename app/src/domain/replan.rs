@@ -29,6 +29,7 @@ mod conflicts;
 mod edit;
 mod error;
 mod lane;
+mod proposal;
 pub mod rules;
 mod shift;
 
@@ -45,7 +46,7 @@ use serde::{Deserialize, Serialize};
 pub use amend::{AMEND_WINDOW_MIN, amend_change, carry_answers, within_amend_window};
 pub use answer::{
     AnswerError, Ask, AskStatus, AskedSlot, Availability, BoardTally, MAX_REASON_CHARS,
-    REMINDER_EVERY_MIN, Reply, SpeakerAnswer, Standing, standing_for,
+    REMINDER_EVERY_MIN, Reply, SpeakerAnswer, Standing, availability_of, standing_for,
 };
 pub use apply::{apply_change, check_version, preview_revert, revert_change};
 pub use catchup::{
@@ -59,6 +60,9 @@ pub use change::{
 pub use conflicts::{Conflict, ConflictKind, ConflictSpeaker};
 pub use edit::{MoveRequest, SwapRequest, plan_cancel, plan_move, plan_restore, plan_swap};
 pub use error::ReplanError;
+pub use proposal::{
+    ProposalError, ProposalState, asks_for, check_discard, check_publish, plan_steps, replan_offer,
+};
 pub use rules::PinnedPolicy;
 pub use shift::{ShiftBy, ShiftPlan, plan_shift};
 

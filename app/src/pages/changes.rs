@@ -6,6 +6,24 @@ use rust_i18n::t;
 
 use super::{layout, request};
 use crate::domain::time::format_hhmm;
+use crate::read_model::EventView;
+use crate::store::ShiftRecord;
+
+/// The earlier changes folded into the change that created `version`,
+/// oldest first (empty unless it amended one).
+fn steps_of(view: &EventView, version: i64) -> Vec<&ShiftRecord> {
+    let shifts = &view.history.shifts;
+    let mut out = Vec::new();
+    let mut at = shifts.iter().find(|s| s.version == version);
+    while let Some(s) = at {
+        at = shifts.iter().find(|x| x.amended_into == Some(s.shift_id));
+        if let Some(earlier) = at {
+            out.push(earlier);
+        }
+    }
+    out.reverse();
+    out
+}
 
 pub fn render() -> AnyView {
     let lang = request::lang();
@@ -35,6 +53,16 @@ pub fn render() -> AnyView {
                     }
                 })
                 .collect_view();
+            // An amended change (18:00, then 18:15) is one entry: its
+            // earlier decisions are listed as its steps.
+            let steps = steps_of(&view, v.version)
+                .into_iter()
+                .map(|s| {
+                    let at = s.created_at.with_timezone(&view.tz).format("%H:%M").to_string();
+                    view! { <li>{t!("changes.step", locale = lang, time = at, summary = s.summary.clone(), reason = s.reason.clone()).to_string()}</li> }
+                })
+                .collect::<Vec<_>>();
+            let steps = (!steps.is_empty()).then(|| view! { <ol class="steps muted" data-testid="steps">{steps}</ol> });
             let when = v.created_at.with_timezone(&view.tz).format("%Y-%m-%d %H:%M").to_string();
             view! {
                 <article class="change" id=format!("v{}", v.version) data-version=v.version>
@@ -45,6 +73,7 @@ pub fn render() -> AnyView {
                     </h2>
                     <p class="muted"><time datetime=v.created_at.to_rfc3339()>{when}</time>" · "{v.summary.clone()}</p>
                     <p>{v.reason.clone()}</p>
+                    {steps}
                     <ul>{moved}</ul>
                 </article>
             }

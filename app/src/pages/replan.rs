@@ -24,10 +24,13 @@ pub fn render() -> AnyView {
         Err(page) => return page,
     };
     let form: ChangeForm = request::query_as();
+    // A step of an open proposal is planned on the schedule it would make.
+    let amending = super::proposal::amending(&view, &form.amends);
+    let base = amending.as_ref().map_or(&view.schedule, |(_, s)| s);
     let outcome = (!form.op.trim().is_empty()).then(|| {
         form.input(true)
-            .and_then(|i| parse(&view.schedule, &i))
-            .and_then(|cmd| plan_change(&view.schedule, view.tz, &cmd.request).map_err(Into::into))
+            .and_then(|i| parse(base, &i))
+            .and_then(|cmd| plan_change(base, view.tz, &cmd.request).map_err(Into::into))
     });
     let error = request::form_error()
         .or_else(|| match &outcome {
@@ -35,14 +38,17 @@ pub fn render() -> AnyView {
             _ => None,
         })
         .map(|m| view! { <p class="error" role="alert" data-testid="change-error">{t!("admin.error", locale = lang, message = m).to_string()}</p> });
+    let amends = amending.as_ref().map(|(id, _)| *id);
     let preview = match outcome {
-        Some(Ok(c)) => Some(preview_part(&view, &c, &form, &user, lang)),
+        Some(Ok(c)) => Some(preview_part(&view, &c, &form, amends, &user, lang)),
         _ => None,
     };
     let body = view! {
         <h1>{format!("{} — {}", view.schedule.event.name, t!("replan.title", locale = lang))}</h1>
         {error}
+        {super::proposal::amending_note(&view, amends, lang)}
         {preview}
+        {super::proposal::open_list(&view, lang)}
         {swap_form(&view, lang)}
         {talks(&view, &user, lang)}
     };
@@ -73,6 +79,7 @@ fn preview_part(
     view: &EventView,
     c: &ChangePreview,
     form: &ChangeForm,
+    amends: Option<i64>,
     user: &CurrentUser,
     lang: &str,
 ) -> AnyView {
@@ -108,9 +115,10 @@ fn preview_part(
                 <input type="hidden" name="track" value=form.track.clone() />
                 <input type="hidden" name="a" value=form.a.clone() />
                 <input type="hidden" name="b" value=form.b.clone() />
+                <input type="hidden" name="amends" value=amends.map(|a| a.to_string()).unwrap_or_default() />
                 <label for="reason">{t!("shift.reason", locale = lang).to_string()}</label>
                 <input id="reason" name="reason" required maxlength="500" />
-                <button type="submit" class="primary" data-testid="apply-change">{t!("shift.apply", locale = lang).to_string()}</button>
+                {super::proposal::submit_buttons(amends, "apply-change", "propose-change", lang)}
             </form>
         }
     });

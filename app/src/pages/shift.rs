@@ -32,18 +32,22 @@ pub fn render() -> AnyView {
     // The form's values, read back from the query so a preview keeps them;
     // the same reading as the POST that applies it.
     let input: ShiftForm = request::query_as();
+    // A step of an open proposal is planned on the schedule it would make.
+    let amending = super::proposal::amending(&view, &input.amends);
+    let base = amending.as_ref().map_or(&view.schedule, |(_, s)| s);
     let outcome = input.asked().then(|| {
         input
             .input(true)
-            .and_then(|i| parse(&view.schedule, &i, Utc::now()))
+            .and_then(|i| parse(base, &i, Utc::now()))
             .and_then(|cmd| {
                 let req = ChangeRequest {
-                    version: view.schedule.version,
+                    version: base.version,
                     op: ChangeOp::Shift(cmd.plan),
                 };
-                plan_change(&view.schedule, view.tz, &req).map_err(Into::into)
+                plan_change(base, view.tz, &req).map_err(Into::into)
             })
     });
+    let amends = amending.as_ref().map(|(id, _)| *id);
     let error = request::form_error()
         .or_else(|| match &outcome {
             Some(Err(e)) => Some(e.to_string()),
@@ -51,7 +55,7 @@ pub fn render() -> AnyView {
         })
         .map(|m| view! { <p class="error" role="alert" data-testid="shift-error">{t!("admin.error", locale = lang, message = m).to_string()}</p> });
     let preview = match outcome {
-        Some(Ok(p)) => Some(preview_part(&view, &p, &input, &user, lang)),
+        Some(Ok(p)) => Some(preview_part(&view, &p, &input, amends, &user, lang)),
         _ => None,
     };
     let catch_up = (preview.is_some() && input.by.trim().parse::<i64>().is_ok_and(|m| m > 0))
@@ -59,10 +63,13 @@ pub fn render() -> AnyView {
     let body = view! {
         <h1>{format!("{} — {}", view.schedule.event.name, t!("shift.title", locale = lang))}</h1>
         {error}
-        {form(&view, &input, lang)}
+        {form(&view, &input, amends, lang)}
         {preview}
         {catch_up}
-        <div id="shift-history" data-live="history">{history(&view, &user, lang)}</div>
+        <div id="shift-history" data-live="history">
+            {super::proposal::open_list(&view, lang)}
+            {history(&view, &user, lang)}
+        </div>
     };
     layout::frame(
         t!("shift.title", locale = lang).to_string(),
@@ -71,7 +78,12 @@ pub fn render() -> AnyView {
     )
 }
 
-fn form(view: &EventView, input: &ShiftForm, lang: &str) -> impl IntoView + use<> {
+fn form(
+    view: &EventView,
+    input: &ShiftForm,
+    amends: Option<i64>,
+    lang: &str,
+) -> impl IntoView + use<> {
     let slug = &view.schedule.event.slug;
     let all = input.tracks.iter().any(|x| x == "all");
     let chosen = |t: &str| {
@@ -92,6 +104,7 @@ fn form(view: &EventView, input: &ShiftForm, lang: &str) -> impl IntoView + use<
     });
     view! {
         <form method="get" action=format!("/admin/e/{slug}/shift") class="card stack" data-testid="shift-form">
+            {super::proposal::amending_note(view, amends, lang)}
             <fieldset>
                 <legend>{t!("shift.tracks", locale = lang).to_string()}</legend>
                 <label class="check"><input type="checkbox" name="tracks" value="all" checked=chosen("all") /><strong>{t!("shift.all_tracks", locale = lang).to_string()}</strong></label>
@@ -122,6 +135,7 @@ fn preview_part(
     view: &EventView,
     change: &ChangePreview,
     input: &ShiftForm,
+    amends: Option<i64>,
     user: &CurrentUser,
     lang: &str,
 ) -> AnyView {
@@ -186,9 +200,10 @@ fn preview_part(
                 <input type="hidden" name="date" value=input.date.clone() />
                 <input type="hidden" name="include_pinned" value=input.include_pinned.clone() />
                 <input type="hidden" name="interrupted" value=input.interrupted.clone() />
+                <input type="hidden" name="amends" value=amends.map(|a| a.to_string()).unwrap_or_default() />
                 <label for="reason">{t!("shift.reason", locale = lang).to_string()}</label>
                 <input id="reason" name="reason" required maxlength="500" />
-                <button type="submit" class="primary" data-testid="apply">{t!("shift.apply", locale = lang).to_string()}</button>
+                {super::proposal::submit_buttons(amends, "apply", "propose", lang)}
             </form>
         }
     });
@@ -338,7 +353,7 @@ fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + 
         .shifts
         .iter()
         .map(|s| {
-            let undo = (may_undo && s.kind == ShiftKind::Shift && s.reverted_by.is_none()).then(|| {
+            let undo = (may_undo && s.kind == ShiftKind::Shift && s.reverted_by.is_none() && s.amended_into.is_none()).then(|| {
                 view! {
                     <form method="post" action=format!("/admin/e/{slug}/shifts/{}/revert", s.shift_id) class="inline-form">
                         <input type="hidden" name="csrf" value=user.csrf_token.clone() />
@@ -347,6 +362,7 @@ fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + 
                 }
             });
             let undone = s.reverted_by.map(|_| view! { <span class="pill">{t!("shift.undone", locale = lang).to_string()}</span> });
+            let amended = s.amended_into.map(|by| view! { <span class="pill" data-testid="amended">{t!("shift.amended_by", locale = lang, id = by).to_string()}</span>" " });
             let board = (s.kind == ShiftKind::Shift).then(|| view! {
                 <a href=format!("/admin/e/{slug}/shifts/{}", s.shift_id)>{t!("board.link", locale = lang).to_string()}</a>
                 " "
@@ -355,6 +371,7 @@ fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + 
                 <li data-shift=s.shift_id>
                     {format!("{} · v{} · {} · {} · {} ", s.created_at.with_timezone(&view.tz).format("%H:%M"), s.version, s.kind.as_str(), s.summary, s.reason)}
                     {undone}
+                    {amended}
                     {board}
                     {undo}
                 </li>

@@ -66,6 +66,7 @@ fn board(view: &EventView, shift_id: i64, lang: &str) -> AnyView {
     if speakers.is_empty() {
         return view! { <p>{t!("board.none", locale = lang).to_string()}</p> }.into_any();
     }
+    let now = super::request::now();
     let answer_of = |key: &str| {
         view.history
             .answers
@@ -94,17 +95,58 @@ fn board(view: &EventView, shift_id: i64, lang: &str) -> AnyView {
                 None => ("pill", t!("board.no_answer", locale = lang)),
             };
             let state = answer_of(key).map_or("none", Answer::as_str);
+            let detail = view.history.answer_details.get(&(shift_id, key.clone()));
+            let said = detail.map(|a| {
+                let mut parts = Vec::new();
+                if let Some(r) = &a.reason {
+                    parts.push(format!("“{r}”"));
+                }
+                let avail = super::proposal::availability_text(view, a, lang);
+                if !avail.is_empty() {
+                    parts.push(avail);
+                }
+                view! { <span class="muted" data-testid="answer-detail">{parts.join(" · ")}</span> }
+            });
+            // A decline offers the re-plan, prefilled with what they can do.
+            let replan = detail
+                .filter(|_| answer_of(key) == Some(Answer::Declined))
+                .map(|a| super::proposal::replan_links(view, &view.schedule, a, None, lang));
+            let since = match answer_of(key) {
+                None => t!(
+                    "board.asked_ago",
+                    locale = lang,
+                    n = (now - shift.created_at).num_minutes().max(0)
+                )
+                .to_string(),
+                Some(_) => String::new(),
+            };
             view! {
                 <tr data-speaker=key.clone() data-answer=state>
                     <td>{name}</td>
                     <td>{lines.join("; ")}</td>
-                    <td><span class=class>{label.to_string()}</span></td>
+                    <td><span class=class>{label.to_string()}</span>" "{said}</td>
+                    <td class="muted small">{since}</td>
+                    <td>{replan}</td>
                 </tr>
             }
         })
         .collect_view();
+    let slug = view.schedule.event.slug.clone();
+    let user = super::request::current_user();
+    let remind = (count(None) > 0
+        && user.as_ref().is_some_and(|u| u.access.may(crate::domain::access::Action::Schedule, &slug)))
+    .then(|| {
+        let csrf = user.as_ref().map(|u| u.csrf_token.clone()).unwrap_or_default();
+        view! {
+            <form method="post" action=format!("/admin/e/{slug}/shifts/{shift_id}/remind") class="inline-form">
+                <input type="hidden" name="csrf" value=csrf />
+                <button type="submit" data-testid="remind">{t!("proposal.remind", locale = lang).to_string()}</button>
+            </form>
+        }
+    });
     view! {
         <p data-testid="board-counts">{counts}</p>
+        {remind}
         <div class="table-wrap">
             <table class="board">
                 <thead>
@@ -112,6 +154,8 @@ fn board(view: &EventView, shift_id: i64, lang: &str) -> AnyView {
                         <th scope="col">{t!("board.speaker", locale = lang).to_string()}</th>
                         <th scope="col">{t!("board.sessions", locale = lang).to_string()}</th>
                         <th scope="col">{t!("board.answer", locale = lang).to_string()}</th>
+                        <th scope="col">{t!("board.asked", locale = lang).to_string()}</th>
+                        <th scope="col">{t!("board.replan", locale = lang).to_string()}</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>

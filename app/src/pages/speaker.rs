@@ -95,10 +95,11 @@ pub fn render() -> AnyView {
         .read_untracked()
         .get("token")
         .unwrap_or_default();
+    let proposed = proposed_slots(&view, &speaker.key, &token, lang);
     let questions = moved_slots(&view, &speaker.key, &token, lang);
     let body = view! {
         <h1>{t!("speaker.hello", locale = lang, name = speaker.name.clone()).to_string()}</h1>
-        <div id="live-answers" data-live="answers">{questions}</div>
+        <div id="live-answers" data-live="answers">{proposed}{questions}</div>
         <section class="card">
             <div id="live-speaker" data-live="speaker">
                 {next}
@@ -131,6 +132,88 @@ fn expired(lang: &'static str) -> AnyView {
     )
 }
 
+/// The answer form of one question (`field` is `shift_id` or
+/// `proposal_id`): confirm, or decline saying why and what they can do
+/// instead ("I can from HH:MM", "not today"). Plain forms: the link's
+/// token authorises them, no script needed.
+fn answer_form(token: &str, field: &'static str, id: i64, lang: &str) -> impl IntoView + use<> {
+    let from_id = format!("from-{field}-{id}");
+    let reason_id = format!("reason-{field}-{id}");
+    let today_id = format!("today-{field}-{id}");
+    let today_for = today_id.clone();
+    view! {
+        <form method="post" action=format!("/s/{token}/answer") class="stack answer-form">
+            <input type="hidden" name=field value=id />
+            <div>
+                <button type="submit" name="answer" value="confirm" data-testid="confirm">{t!("speaker.confirm", locale = lang).to_string()}</button>
+            </div>
+            <details>
+                <summary>{t!("speaker.cannot", locale = lang).to_string()}</summary>
+                <label for=reason_id.clone()>{t!("speaker.reason", locale = lang).to_string()}</label>
+                <input id=reason_id name="reason" maxlength="500" />
+                <label for=from_id.clone()>{t!("speaker.can_from", locale = lang).to_string()}</label>
+                <input id=from_id type="time" name="available_from" />
+                <label for=today_for>
+                    <input id=today_id type="checkbox" name="not_today" value="1" />
+                    " "{t!("speaker.not_today", locale = lang).to_string()}
+                </label>
+                <button type="submit" name="answer" value="decline" class="secondary" data-testid="decline">{t!("speaker.decline", locale = lang).to_string()}</button>
+            </details>
+        </form>
+    }
+}
+
+/// Each open proposal that asks this speaker: the proposed new time (not
+/// public yet), their answer so far, and the answer form.
+fn proposed_slots(view: &EventView, speaker: &str, token: &str, lang: &'static str) -> AnyView {
+    use crate::domain::replan::{ProposalState, Reply};
+    view.history
+        .proposals
+        .iter()
+        .filter(|p| p.state == ProposalState::Proposed)
+        .filter_map(|p| {
+            let ask = p.asks.iter().find(|a| a.speaker_key == speaker)?;
+            let talks = p
+                .change
+                .edits
+                .iter()
+                .filter(|e| !e.after.cancelled)
+                .filter(|e| {
+                    view.schedule
+                        .session(&e.guid)
+                        .is_some_and(|x| x.speakers.iter().any(|k| k == speaker))
+                })
+                .map(|e| {
+                    view! {
+                        <p>
+                            <strong>{e.title.clone()}</strong>
+                            <br />
+                            {t!("speaker.proposed_ask", locale = lang, old = format_hhmm(view.tz, e.before.start), new = format_hhmm(view.tz, e.after.start)).to_string()}
+                        </p>
+                    }
+                })
+                .collect_view();
+            let said = ask.answer.as_ref().map(|a| {
+                let (key, word) = match a.reply {
+                    Reply::Confirm => ("speaker.answered_confirmed", "confirmed"),
+                    Reply::Decline => ("speaker.answered_declined", "declined"),
+                };
+                let avail = super::proposal::availability_text(view, a, lang);
+                view! { <p class="answer" data-answer=word>{t!(key, locale = lang).to_string()}" "{avail}</p> }
+            });
+            Some(view! {
+                <section class="card ask" data-proposal=p.proposal_id>
+                    <p class="muted small">{t!("speaker.proposal_note", locale = lang).to_string()}</p>
+                    {talks}
+                    {said}
+                    {answer_form(token, "proposal_id", p.proposal_id, lang)}
+                </section>
+            })
+        })
+        .collect_view()
+        .into_any()
+}
+
 /// For each shift (not undone) that moved one of this speaker's sessions:
 /// "Your slot moved 17:25 → 18:15. Can you make it?", their answer so far,
 /// and the two answers as plain forms (the link's token authorises them).
@@ -139,7 +222,7 @@ fn moved_slots(view: &EventView, speaker: &str, token: &str, lang: &'static str)
         .history
         .shifts
         .iter()
-        .filter(|s| s.kind == ShiftKind::Shift && s.reverted_by.is_none())
+        .filter(|s| s.kind == ShiftKind::Shift && s.reverted_by.is_none() && s.amended_into.is_none())
         .filter_map(|s| {
             // Every talk of theirs this shift moved: they answer for all.
             let mine: Vec<_> = s
@@ -179,12 +262,7 @@ fn moved_slots(view: &EventView, speaker: &str, token: &str, lang: &'static str)
                 <section class="card ask" data-shift=s.shift_id>
                     {talks}
                     {said}
-                    <form method="post" action=format!("/s/{token}/answer") class="inline-form">
-                        <input type="hidden" name="shift_id" value=s.shift_id />
-                        <button type="submit" name="answer" value="confirm">{t!("speaker.confirm", locale = lang).to_string()}</button>
-                        " "
-                        <button type="submit" name="answer" value="decline" class="secondary">{t!("speaker.decline", locale = lang).to_string()}</button>
-                    </form>
+                    {answer_form(token, "shift_id", s.shift_id, lang)}
                 </section>
             })
         })

@@ -8,11 +8,13 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::events::{find_event, load_on, versions_on};
+use super::proposals::proposals_on;
 use super::shift::{sequences_on, shifts_on};
-use super::speakers::{answers_on, links_on};
+use super::speakers::{answer_details_on, answers_on, links_on};
 use super::status_load::status_on;
 use super::{
-    Answer, ScheduleVersion, ShiftRecord, SpeakerLinkInfo, StatusSnapshot, Store, instant,
+    Answer, ProposalRecord, ScheduleVersion, ShiftRecord, SpeakerLinkInfo, StatusSnapshot, Store,
+    instant,
 };
 use crate::domain::schedule::Schedule;
 use crate::error::Result;
@@ -26,7 +28,11 @@ pub struct EventData {
     pub shifts: Vec<ShiftRecord>,
     pub sequences: HashMap<String, i64>,
     pub answers: HashMap<(i64, String), Answer>,
+    /// Answers' reasons and availability, where given.
+    pub answer_details: HashMap<(i64, String), crate::domain::replan::SpeakerAnswer>,
     pub links: Vec<SpeakerLinkInfo>,
+    /// Proposals, newest first (organisers' and speakers' pages only).
+    pub proposals: Vec<ProposalRecord>,
     /// The newest change-log entry this data includes: only grows, so a
     /// view built from it can be told apart from an older one.
     pub seq: i64,
@@ -54,7 +60,9 @@ impl Store {
         let shifts = shifts_on(&mut tx, ev.event_id).await?;
         let sequences = sequences_on(&mut tx, ev.event_id).await?;
         let answers = answers_on(&mut tx, ev.event_id).await?;
+        let answer_details = answer_details_on(&mut tx, ev.event_id).await?;
         let links = links_on(&mut tx, ev.event_id).await?;
+        let proposals = proposals_on(&mut tx, &ev).await?;
         let last = sqlx::query(
             "select seq, created_at from change_log where event_id = $1 \
              order by seq desc limit 1",
@@ -74,7 +82,9 @@ impl Store {
             shifts,
             sequences,
             answers,
+            answer_details,
             links,
+            proposals,
             seq,
             changed_at,
         }))

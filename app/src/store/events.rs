@@ -221,7 +221,7 @@ pub(super) async fn versions_on(
 ) -> Result<Vec<ScheduleVersion>> {
     let rows = sqlx::query(
         "select version, kind, actor, reason, summary, created_at from schedule_version \
-         where event_id = $1 order by version desc",
+         where event_id = $1 and amended_into is null order by version desc",
     )
     .bind(event_id)
     .fetch_all(&mut *conn)

@@ -13,7 +13,10 @@ mod subscriptions;
 
 pub use delivery::{AttemptOutcome, DueDelivery, PushCounts};
 pub use keys::VapidKeyRecord;
-pub(super) use outbox::{enqueue_change, enqueue_incident, enqueue_shift};
+pub(super) use outbox::{
+    change_moves, enqueue_change, enqueue_incident, enqueue_proposal, enqueue_shift,
+    enqueue_speaker_reminder,
+};
 pub use prune::PruneCounts;
 pub use reach::{EventReach, NoticeOf, NoticeReach};
 pub use subscriptions::NewSubscription;

@@ -6,18 +6,21 @@
 //! and after), which is what a revert undoes; `preview_json` keeps the
 //! moves in the older shift shape so history pages read both alike.
 
-use chrono::Utc;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::AnyConnection;
 use sqlx::Row;
 
 use super::events::{EventRow, load_on, require_event};
 use super::shift::lock_event;
-use super::{Store, changes, push, unix};
+use super::{Store, changes, instant, push, to_json, unix};
 use crate::domain::change::ChangeKind as LogKind;
 use crate::domain::replan::{
-    CatchUpPlan, CatchUpRequest, ChangeKind, ChangeOp, ChangePreview, ChangeRequest, ReplanError,
-    ShiftPlan, plan_catch_up, plan_change, preview_revert,
+    AskedSlot, Availability, CatchUpPlan, CatchUpRequest, ChangeKind, ChangeOp, ChangePreview,
+    ChangeRequest, ReplanError, Reply, ShiftPlan, SpeakerAnswer, Standing, amend_change,
+    carry_answers, plan_catch_up, plan_change, preview_revert, within_amend_window,
 };
 use crate::domain::schedule::Schedule;
 use crate::domain::shift::{ShiftKind, ShiftPreview};
@@ -122,12 +125,24 @@ impl Store {
         if change.edits.is_empty() {
             return Err(AppError::invalid("op", "this changes nothing"));
         }
-        let shift_id = write(&mut tx, &ev, &schedule, &change, None, actor, reason, now).await?;
+        let amend = amend_of(&mut tx, &ev, &schedule, &change, now, self.amend_window_min).await?;
+        let record = amend.as_ref().map_or(&change, |a| &a.record);
+        let answered: Vec<String> = amend
+            .iter()
+            .flat_map(|a| a.carried.iter().map(|(k, _)| k.clone()))
+            .collect();
+        let shift_id = write(
+            &mut tx, &ev, &schedule, &change, record, None, actor, reason, &answered, now,
+        )
+        .await?;
+        if let Some(a) = &amend {
+            a.finish(&mut tx, &ev, shift_id, &[]).await?;
+        }
         tx.commit().await?;
         Ok(AppliedChange {
             shift_id,
             version: ev.version,
-            change,
+            change: record.clone(),
         })
     }
 }
@@ -180,7 +195,7 @@ impl Store {
 
 /// The schedule as the last commit left it: `lock_event` has already
 /// raised the stored version for the change being written.
-async fn committed(conn: &mut AnyConnection, ev: &EventRow) -> Result<Schedule> {
+pub(super) async fn committed(conn: &mut AnyConnection, ev: &EventRow) -> Result<Schedule> {
     let mut schedule = load_on(conn, ev).await?;
     schedule.version = ev.version - 1;
     Ok(schedule)
@@ -211,9 +226,11 @@ pub(super) async fn revert_on(
         ev,
         &schedule,
         &change,
+        &change,
         Some(shift_id),
         actor,
         reason,
+        &[],
         now,
     )
     .await?;
@@ -224,23 +241,199 @@ pub(super) async fn revert_on(
     })
 }
 
+/// A change that amends the latest one: what it amends, the one change
+/// both make (`record`), and the earlier answers that still hold.
+pub(super) struct Amend {
+    shift_id: i64,
+    version: i64,
+    pub record: ChangePreview,
+    /// Speaker key → their answer to the amended change, kept because it
+    /// still fits the new slots (confirmed or declined).
+    pub carried: Vec<(String, SpeakerAnswer)>,
+}
+
+/// Whether `change` (planned on `schedule`, the committed one) amends the
+/// latest change: that change is the last version, a shift made by the
+/// re-planning core, not undone nor amended, applied at most
+/// `window_min` minutes before `now`, and `change` edits a session it
+/// edited (still where it left it). Otherwise `None`: a change of its own.
+pub(super) async fn amend_of(
+    conn: &mut AnyConnection,
+    ev: &EventRow,
+    schedule: &Schedule,
+    change: &ChangePreview,
+    now: i64,
+    window_min: i64,
+) -> Result<Option<Amend>> {
+    let row = sqlx::query(
+        "select s.shift_id, s.schedule_version, s.change_json, s.created_at from shift s \
+         where s.event_id = $1 and s.kind = 'shift' and s.change_json is not null \
+         and s.amended_into is null \
+         and not exists (select 1 from shift r where r.reverts_shift_id = s.shift_id) \
+         order by s.schedule_version desc limit 1",
+    )
+    .bind(ev.event_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let version: i64 = row.try_get("schedule_version")?;
+    let applied = instant(&row, "created_at")?;
+    let now_t = DateTime::from_timestamp(now, 0).unwrap_or_default();
+    if version != schedule.version || !within_amend_window(applied, now_t, window_min) {
+        return Ok(None);
+    }
+    let shift_id: i64 = row.try_get("shift_id")?;
+    let Some(json) = row.try_get::<Option<String>, _>("change_json")? else {
+        return Ok(None);
+    };
+    let earlier = parse_change(&json)?;
+    if !change.edits.iter().any(|e| earlier.edit(&e.guid).is_some()) {
+        return Ok(None);
+    }
+    let Ok(record) = amend_change(schedule, &earlier, change) else {
+        return Ok(None);
+    };
+    let tz = parse_zone(&ev.event.time_zone)?;
+    let answers = answers_with_slots(conn, shift_id, schedule, &earlier).await?;
+    let kept: Vec<String> = carry_answers(schedule, tz, &record, &answers)
+        .into_iter()
+        .filter(|(_, s)| *s != Standing::AskAgain)
+        .map(|(k, _)| k)
+        .collect();
+    let carried = answers
+        .into_iter()
+        .filter(|(k, _)| kept.contains(k))
+        .collect();
+    Ok(Some(Amend {
+        shift_id,
+        version,
+        record,
+        carried,
+    }))
+}
+
+impl Amend {
+    /// Marks the amended change and its version as folded into
+    /// `new_shift_id` (the changelog shows one change), and gives the new
+    /// change the answers that still hold, except those of `skip`.
+    pub(super) async fn finish(
+        &self,
+        conn: &mut AnyConnection,
+        ev: &EventRow,
+        new_shift_id: i64,
+        skip: &[String],
+    ) -> Result<()> {
+        sqlx::query("update shift set amended_into = $2 where shift_id = $1")
+            .bind(self.shift_id)
+            .bind(new_shift_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "update schedule_version set amended_into = $3 where event_id = $1 and version = $2",
+        )
+        .bind(ev.event_id)
+        .bind(self.version)
+        .bind(ev.version)
+        .execute(&mut *conn)
+        .await?;
+        for (key, answer) in self.carried.iter().filter(|(k, _)| !skip.contains(k)) {
+            let plain = match answer.reply {
+                Reply::Confirm => "confirmed",
+                Reply::Decline => "declined",
+            };
+            sqlx::query(
+                "insert into speaker_answer (shift_id, speaker_key, answer, answered_at, \
+                 answer_json) values ($1, $2, $3, $4, $5)",
+            )
+            .bind(new_shift_id)
+            .bind(key)
+            .bind(plain)
+            .bind(unix(answer.answered_at))
+            .bind(to_json(answer)?)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The answers to shift `shift_id` (stored `change`), each with the slots
+/// it was about: plain answers given before answers had details are taken
+/// as about the slots the change gave the speaker's talks.
+async fn answers_with_slots(
+    conn: &mut AnyConnection,
+    shift_id: i64,
+    schedule: &Schedule,
+    change: &ChangePreview,
+) -> Result<HashMap<String, SpeakerAnswer>> {
+    let rows = sqlx::query(
+        "select speaker_key, answer, answered_at, answer_json from speaker_answer \
+         where shift_id = $1",
+    )
+    .bind(shift_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let key: String = r.try_get("speaker_key")?;
+        let answer = match r.try_get::<Option<String>, _>("answer_json")? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| AppError::Internal(format!("shift {shift_id} answer: {e}")))?,
+            None => {
+                let reply = match r.try_get::<String, _>("answer")?.as_str() {
+                    "confirmed" => Reply::Confirm,
+                    _ => Reply::Decline,
+                };
+                let slots = change
+                    .edits
+                    .iter()
+                    .filter(|e| {
+                        schedule
+                            .session(&e.guid)
+                            .is_some_and(|s| s.speakers.contains(&key))
+                    })
+                    .map(|e| AskedSlot {
+                        guid: e.guid.clone(),
+                        slot: e.after.clone(),
+                    })
+                    .collect();
+                SpeakerAnswer {
+                    reply,
+                    reason: None,
+                    availability: Availability::AsAsked,
+                    slots,
+                    answered_at: instant(&r, "answered_at")?,
+                }
+            }
+        };
+        out.insert(key, answer);
+    }
+    Ok(out)
+}
+
 /// Reads a stored `change_json`.
 pub(super) fn parse_change(json: &str) -> Result<ChangePreview> {
     serde_json::from_str(json)
         .map_err(|e| AppError::Internal(format!("stored change is unreadable: {e}")))
 }
 
-/// Writes every edit's `after` slot, then the version, the `shift` row,
-/// the change log entry and the push notices; returns the shift row's id.
+/// Writes every edit's `after` slot of `change`, then the version, the
+/// `shift` row, the change log entry and the push notices of `record` (the
+/// same change, or for an amendment the one change it makes with the
+/// change it amends); returns the shift row's id. Speakers in `answered`
+/// already answered (a published proposal, an amended change whose answer
+/// still fits): they are not asked again.
 #[allow(clippy::too_many_arguments)]
-async fn write(
+pub(super) async fn write(
     conn: &mut AnyConnection,
     ev: &EventRow,
     before: &Schedule,
     change: &ChangePreview,
+    record: &ChangePreview,
     reverts: Option<i64>,
     actor: &str,
     reason: &str,
+    answered: &[String],
     now: i64,
 ) -> Result<i64> {
     for e in &change.edits {
@@ -266,6 +459,7 @@ async fn write(
             .into());
         }
     }
+    let change = record;
     let kind = if change.kind == ChangeKind::Revert {
         ShiftKind::Revert
     } else {
@@ -322,6 +516,16 @@ async fn write(
         payload["reverts_shift_id"] = reverted.into();
     }
     changes::append(conn, ev.event_id, LogKind::Schedule, &payload, now).await?;
-    push::enqueue_change(conn, ev, before, shift_id, reverts.is_some(), change, now).await?;
+    push::enqueue_change(
+        conn,
+        ev,
+        before,
+        shift_id,
+        reverts.is_some(),
+        change,
+        answered,
+        now,
+    )
+    .await?;
     Ok(shift_id)
 }

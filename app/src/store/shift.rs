@@ -37,6 +37,9 @@ pub struct ShiftRecord {
     pub reverts_shift_id: Option<i64>,
     /// For a shift: the revert that undid it, if any.
     pub reverted_by: Option<i64>,
+    /// The later change that amended this one (attendees see them as one;
+    /// undo that one instead).
+    pub amended_into: Option<i64>,
     pub actor: String,
     pub reason: String,
     pub summary: String,
@@ -106,7 +109,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let ev = lock_event(&mut tx, slug, now).await?;
         let row = sqlx::query(
-            "select s.kind, s.preview_json, s.change_json, r.shift_id as reverted_by from shift s \
+            "select s.kind, s.preview_json, s.change_json, s.amended_into, \
+             r.shift_id as reverted_by from shift s \
              left join shift r on r.reverts_shift_id = s.shift_id \
              where s.shift_id = $1 and s.event_id = $2",
         )
@@ -120,6 +124,11 @@ impl Store {
                 "shift_id",
                 format!("shift {shift_id} is itself a revert; apply a new shift instead"),
             ));
+        }
+        if let Some(by) = row.try_get::<Option<i64>, _>("amended_into")? {
+            return Err(AppError::Conflict(format!(
+                "shift {shift_id} was amended by shift {by}; undo that one (it undoes both)"
+            )));
         }
         if let Some(by) = row.try_get::<Option<i64>, _>("reverted_by")? {
             return Err(AppError::Conflict(format!(
@@ -191,8 +200,8 @@ impl Store {
 pub(super) async fn shifts_on(conn: &mut AnyConnection, event_id: i64) -> Result<Vec<ShiftRecord>> {
     let rows = sqlx::query(
         "select s.shift_id, s.schedule_version, s.kind, s.reverts_shift_id, \
-         r.shift_id as reverted_by, s.actor, s.reason, s.preview_json, s.created_at, \
-         v.summary from shift s \
+         r.shift_id as reverted_by, s.amended_into, s.actor, s.reason, s.preview_json, \
+         s.created_at, v.summary from shift s \
          left join shift r on r.reverts_shift_id = s.shift_id \
          left join schedule_version v \
          on v.event_id = s.event_id and v.version = s.schedule_version \
@@ -209,6 +218,7 @@ pub(super) async fn shifts_on(conn: &mut AnyConnection, event_id: i64) -> Result
                 kind: stored_kind(&r.try_get::<String, _>("kind")?)?,
                 reverts_shift_id: r.try_get("reverts_shift_id")?,
                 reverted_by: r.try_get("reverted_by")?,
+                amended_into: r.try_get("amended_into")?,
                 actor: r.try_get("actor")?,
                 reason: r.try_get("reason")?,
                 summary: r

@@ -9,13 +9,16 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};
 
-use super::events::{find_event, require_event};
+use super::events::{find_event, load_on, require_event};
+use super::proposals::AnswerIn;
 use super::status::lock_event;
-use super::{Store, changes, instant, unix};
+use super::{Store, changes, instant, push, to_json, unix};
 use crate::domain::change::ChangeKind;
+use crate::domain::replan::{AskedSlot, ChangePreview, Reply, Slot, SpeakerAnswer, asks_for};
 use crate::domain::shift::ShiftPreview;
 use crate::domain::speaker::Answer;
 use crate::domain::speaker_link;
+use crate::domain::time::parse_zone;
 use crate::error::{AppError, Result};
 
 /// Whose page a speaker link opens, and until when.
@@ -147,9 +150,8 @@ impl Store {
         Ok(links)
     }
 
-    /// Records a speaker's answer to a shift (a later answer replaces an
-    /// earlier one) and tells open boards. Refused when the shift moved
-    /// none of the speaker's sessions.
+    /// Records a speaker's plain answer to a shift; see
+    /// [`Store::record_speaker_answer_in`].
     pub async fn record_speaker_answer(
         &self,
         slug: &str,
@@ -158,6 +160,27 @@ impl Store {
         answer: Answer,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let reply = match answer {
+            Answer::Confirmed => Reply::Confirm,
+            Answer::Declined => Reply::Decline,
+        };
+        self.record_speaker_answer_in(slug, speaker_key, shift_id, &AnswerIn::plain(reply), now)
+            .await
+    }
+
+    /// Records a speaker's answer to a shift, with its reason and what
+    /// they can do instead (a later answer replaces an earlier one), and
+    /// tells open boards. Refused when the shift moved none of the
+    /// speaker's sessions, or the answer is refused (naming the field).
+    pub async fn record_speaker_answer_in(
+        &self,
+        slug: &str,
+        speaker_key: &str,
+        shift_id: i64,
+        input: &AnswerIn,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let at = now;
         let now = unix(now);
         let mut tx = self.pool.begin().await?;
         let ev = lock_event(&mut tx, slug).await?;
@@ -174,34 +197,42 @@ impl Store {
             serde_json::from_str(&row.try_get::<String, _>("preview_json")?)
                 .map_err(|e| AppError::Internal(format!("shift {shift_id}: {e}")))?;
         let guids: Vec<&str> = preview.moved.iter().map(|m| m.guid.as_str()).collect();
-        let mine = sqlx::query(
-            "select s.guid from session s join session_speaker ss on ss.session_id = s.session_id \
-             join speaker sp on sp.speaker_id = ss.speaker_id \
-             where s.event_id = $1 and sp.key = $2",
-        )
-        .bind(ev.event_id)
-        .bind(speaker_key)
-        .fetch_all(&mut *tx)
-        .await?;
-        let moved_mine = mine.iter().any(|r| {
-            r.try_get::<String, _>("guid")
-                .is_ok_and(|g| guids.contains(&g.as_str()))
-        });
-        if !moved_mine {
+        // What the shift gave their talks is where they are now, unless
+        // they moved again since (then that is what the answer is about).
+        let schedule = load_on(&mut tx, &ev).await?;
+        let slots: Vec<AskedSlot> = schedule
+            .sessions
+            .iter()
+            .filter(|s| guids.contains(&s.guid.as_str()))
+            .filter(|s| s.speakers.iter().any(|k| k == speaker_key))
+            .map(|s| AskedSlot {
+                guid: s.guid.clone(),
+                slot: Slot::of(s),
+            })
+            .collect();
+        if slots.is_empty() {
             return Err(AppError::invalid(
                 "shift_id",
                 format!("shift {shift_id} did not move any of your sessions"),
             ));
         }
+        let tz = parse_zone(&ev.event.time_zone)?;
+        let detail = input.to_answer(slots, tz, at)?;
+        let answer = match input.reply {
+            Reply::Confirm => Answer::Confirmed,
+            Reply::Decline => Answer::Declined,
+        };
         sqlx::query(
-            "insert into speaker_answer (shift_id, speaker_key, answer, answered_at) \
-             values ($1, $2, $3, $4) on conflict (shift_id, speaker_key) do update \
-             set answer = excluded.answer, answered_at = excluded.answered_at",
+            "insert into speaker_answer (shift_id, speaker_key, answer, answered_at, answer_json) \
+             values ($1, $2, $3, $4, $5) on conflict (shift_id, speaker_key) do update \
+             set answer = excluded.answer, answered_at = excluded.answered_at, \
+             answer_json = excluded.answer_json",
         )
         .bind(shift_id)
         .bind(speaker_key)
         .bind(answer.as_str())
         .bind(now)
+        .bind(to_json(&detail)?)
         .execute(&mut *tx)
         .await?;
         let payload = serde_json::json!({ "shift_id": shift_id, "answer": answer.as_str() });
@@ -215,6 +246,109 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Reminds the speakers who have not answered change `shift_id` yet
+    /// (one notice asking them again, nothing to attendees); returns their
+    /// keys, sorted. Refused for an undo, or a change made before answers
+    /// were tracked per change.
+    pub async fn remind_change(
+        &self,
+        slug: &str,
+        shift_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
+        let now = unix(now);
+        let mut tx = self.pool.begin().await?;
+        let ev = lock_event(&mut tx, slug).await?;
+        let row = sqlx::query(
+            "select kind, change_json, created_at from shift where shift_id = $1 and event_id = $2",
+        )
+        .bind(shift_id)
+        .bind(ev.event_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("shift {shift_id} of event {slug}")))?;
+        let json = match (
+            row.try_get::<String, _>("kind")?.as_str(),
+            row.try_get::<Option<String>, _>("change_json")?,
+        ) {
+            ("shift", Some(json)) => json,
+            _ => {
+                return Err(AppError::invalid(
+                    "shift_id",
+                    format!("shift {shift_id} asks no speaker (an undo, or an older shift)"),
+                ));
+            }
+        };
+        let change: ChangePreview = serde_json::from_str(&json)
+            .map_err(|e| AppError::Internal(format!("shift {shift_id}: {e}")))?;
+        let asked_at: i64 = row.try_get("created_at")?;
+        let answered: Vec<String> =
+            sqlx::query("select speaker_key from speaker_answer where shift_id = $1")
+                .bind(shift_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("speaker_key"))
+                .collect::<std::result::Result<_, _>>()?;
+        let schedule = load_on(&mut tx, &ev).await?;
+        let waiting: Vec<String> = asks_for(&schedule, &change)
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| !answered.contains(k))
+            .collect();
+        for key in &waiting {
+            sqlx::query(
+                "insert into change_ask (shift_id, speaker_key, asked_at, reminded_at) \
+                 values ($1, $2, $3, $4) on conflict (shift_id, speaker_key) \
+                 do update set reminded_at = excluded.reminded_at",
+            )
+            .bind(shift_id)
+            .bind(key)
+            .bind(asked_at)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let moves = push::change_moves(&schedule, &change);
+        push::enqueue_speaker_reminder(&mut tx, &ev, shift_id, moves, waiting.clone(), now).await?;
+        if !waiting.is_empty() {
+            let payload = serde_json::json!({ "shift_id": shift_id, "reminded": waiting.len() });
+            changes::append(
+                &mut tx,
+                ev.event_id,
+                ChangeKind::SpeakerAnswer,
+                &payload,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(waiting)
+    }
+
+    /// The full answers (reason, availability) to shift `shift_id`, by
+    /// speaker key; plain answers given before have none.
+    pub async fn speaker_answer_details(
+        &self,
+        shift_id: i64,
+    ) -> Result<HashMap<String, SpeakerAnswer>> {
+        let rows = sqlx::query(
+            "select speaker_key, answer_json from speaker_answer \
+             where shift_id = $1 and answer_json is not null",
+        )
+        .bind(shift_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let json: String = r.try_get("answer_json")?;
+                let a = serde_json::from_str(&json)
+                    .map_err(|e| AppError::Internal(format!("shift {shift_id} answer: {e}")))?;
+                Ok((r.try_get("speaker_key")?, a))
+            })
+            .collect()
     }
 
     /// Every speaker answer of an event, for the read model.
@@ -264,6 +398,30 @@ pub(super) async fn answers_on(
     rows.iter()
         .map(|r| {
             let a = stored_answer(&r.try_get::<String, _>("answer")?)?;
+            Ok(((r.try_get("shift_id")?, r.try_get("speaker_key")?), a))
+        })
+        .collect()
+}
+
+/// The full answers (reason, availability) to an event's changes, inside
+/// the caller's transaction: (shift id, speaker key) → answer.
+pub(super) async fn answer_details_on(
+    conn: &mut AnyConnection,
+    event_id: i64,
+) -> Result<HashMap<(i64, String), SpeakerAnswer>> {
+    let rows = sqlx::query(
+        "select a.shift_id, a.speaker_key, a.answer_json from speaker_answer a \
+         join shift s on s.shift_id = a.shift_id \
+         where s.event_id = $1 and a.answer_json is not null",
+    )
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let json: String = r.try_get("answer_json")?;
+            let a = serde_json::from_str(&json)
+                .map_err(|e| AppError::Internal(format!("stored answer: {e}")))?;
             Ok(((r.try_get("shift_id")?, r.try_get("speaker_key")?), a))
         })
         .collect()

@@ -23,12 +23,16 @@ pub struct Flags {
     pub restore: Option<String>,
     pub reason: String,
     pub dry_run: bool,
+    pub propose: bool,
+    pub amends: Option<i64>,
 }
 
 pub fn input(f: Flags) -> ChangeInput {
     let mut input = ChangeInput {
         reason: f.reason,
         dry_run: f.dry_run,
+        propose: f.propose || f.amends.is_some(),
+        amends: f.amends,
         ..ChangeInput::default()
     };
     if let Some(guid) = f.move_guid {
@@ -109,6 +113,8 @@ pub async fn run(store: &Store, event: &str, input: ChangeInput) -> CliResult {
         .ok_or_else(|| CliError::Input(format!("--event: no event {event:?}")))?;
     let tz = parse_zone(&schedule.event.time_zone).map_err(|e| CliError::Failed(e.to_string()))?;
     let op = input.op;
+    let propose = input.propose;
+    let amends = input.amends;
     let cmd = parse(
         &schedule,
         &ChangeInput {
@@ -125,6 +131,22 @@ pub async fn run(store: &Store, event: &str, input: ChangeInput) -> CliResult {
     println!("{}", preview.summary(&schedule));
     if cmd.dry_run {
         println!("dry run: nothing changed");
+        return Ok(());
+    }
+    if propose {
+        let p = store
+            .propose_change(
+                event,
+                Some(cmd.request.version),
+                &cmd.request.op,
+                "marquee change",
+                &cmd.reason,
+                amends,
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(|e| flag_error(op, e))?;
+        super::proposal::print_proposed(&p);
         return Ok(());
     }
     let applied = store

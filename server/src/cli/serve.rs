@@ -22,7 +22,10 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
                 .into(),
         )
     })?;
-    let store = open_store(url).await?;
+    let mut store = open_store(url).await?;
+    if let Some(min) = args.amend_window_minutes {
+        store = store.with_amend_window(min);
+    }
     let public_url = args.public_url.unwrap_or_else(|| format!("http://{addr}"));
     let leptos_options = LeptosOptions::builder()
         .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("marquee"))

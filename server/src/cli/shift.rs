@@ -111,6 +111,22 @@ pub async fn run(store: &Store, event: &str, input: &ShiftInput) -> CliResult {
         println!("dry run: nothing changed");
         return Ok(());
     }
+    if input.propose {
+        let p = store
+            .propose_change(
+                event,
+                Some(schedule.version),
+                &ChangeOp::Shift(cmd.plan.clone()),
+                "marquee shift",
+                &cmd.reason,
+                input.amends,
+                Utc::now(),
+            )
+            .await
+            .map_err(flag_error)?;
+        super::proposal::print_proposed(&p);
+        return Ok(());
+    }
     let applied = store
         .apply_shift_plan(
             event,

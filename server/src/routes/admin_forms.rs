@@ -16,7 +16,7 @@ use super::api::{ApiPath, EventAndId};
 use crate::services::status::{
     self, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput,
 };
-use crate::services::{catchup, change, shift};
+use crate::services::{catchup, change, proposal, shift};
 use app::catchup_input::CatchUpForm;
 use app::change_input::ChangeForm;
 use app::domain::access::Action;
@@ -271,6 +271,15 @@ pub async fn apply_shift(
         return e.into_response();
     }
     let r = match f.input(false) {
+        Ok(input) if input.propose => {
+            return to_proposal(
+                &state,
+                &user,
+                &event,
+                &format!("/admin/e/{event}/shift"),
+                proposal::propose_shift(&state, &event, &input, &user.email).await,
+            );
+        }
         Ok(input) => shift::apply(&state, &event, &input, &user.email)
             .await
             .map(|_| ()),
@@ -292,6 +301,15 @@ pub async fn apply_change(
         return e.into_response();
     }
     let r = match f.input(false) {
+        Ok(input) if input.propose => {
+            return to_proposal(
+                &state,
+                &user,
+                &event,
+                &format!("/admin/e/{event}/talks"),
+                proposal::propose_change(&state, &event, &input, &user.email).await,
+            );
+        }
         Ok(input) => change::apply(&state, &event, &input, &user.email)
             .await
             .map(|_| ()),
@@ -318,6 +336,112 @@ pub async fn apply_catch_up(
         Err(e) => Err(e),
     };
     back_to(&state, &user, &format!("/admin/e/{event}/shift"), r)
+}
+
+/// After "Propose to speakers": the new proposal's board, or back to the
+/// form's page with the refusal.
+fn to_proposal(
+    state: &AppState,
+    user: &CurrentUser,
+    event: &str,
+    from: &str,
+    r: Result<app::store::ProposalRecord, AppError>,
+) -> Response {
+    match r {
+        Ok(p) => {
+            Redirect::to(&format!("/admin/e/{event}/proposals/{}", p.proposal_id)).into_response()
+        }
+        Err(e) => back_to(state, user, from, Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PublishForm {
+    csrf: String,
+    #[serde(default)]
+    version: String,
+}
+
+/// Publishes a proposal from its board, on the version the board showed;
+/// then the change's board (its answers carried over).
+pub async fn publish_proposal(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
+    Form(f): Form<PublishForm>,
+) -> Response {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
+        return e.into_response();
+    }
+    let board = format!("/admin/e/{event}/proposals/{id}");
+    let version = match f.version.trim().parse::<i64>() {
+        Ok(v) => v,
+        Err(_) => {
+            let e = AppError::invalid("version", "not a version number");
+            return back_to(&state, &user, &board, Err(e));
+        }
+    };
+    match proposal::publish(&state, &event, id, version, &user.email).await {
+        Ok(applied) => {
+            Redirect::to(&format!("/admin/e/{event}/shifts/{}", applied.shift_id)).into_response()
+        }
+        Err(e) => back_to(&state, &user, &board, Err(e)),
+    }
+}
+
+pub async fn discard_proposal(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
+        return e.into_response();
+    }
+    let r = proposal::discard(&state, &event, id, &user.email)
+        .await
+        .map(|_| ());
+    back_to(
+        &state,
+        &user,
+        &format!("/admin/e/{event}/proposals/{id}"),
+        r,
+    )
+}
+
+pub async fn remind_proposal(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
+        return e.into_response();
+    }
+    let r = proposal::remind(&state, &event, id).await.map(|_| ());
+    back_to(
+        &state,
+        &user,
+        &format!("/admin/e/{event}/proposals/{id}"),
+        r,
+    )
+}
+
+/// Reminds the speakers who have not answered an applied change, from
+/// its board.
+pub async fn remind_change(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
+        return e.into_response();
+    }
+    let r = proposal::remind_change(&state, &event, id)
+        .await
+        .map(|_| ());
+    back_to(&state, &user, &format!("/admin/e/{event}/shifts/{id}"), r)
 }
 
 #[derive(Deserialize)]

@@ -16,9 +16,10 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::api::ApiCaller;
+use super::proposal_api::proposal_json;
 use super::status_api::read_json;
-use crate::services::catchup;
 use crate::services::change::{apply, preview};
+use crate::services::{catchup, proposal};
 
 /// `POST …/catch-up`: the alternatives for a delay, each with its cost
 /// and edits, and the version to apply one on; changes nothing.
@@ -83,6 +84,11 @@ pub async fn post_change(
     if input.dry_run {
         let body = preview(&state, &event, &input).await?;
         return Ok((StatusCode::OK, Json(json!(body))));
+    }
+    if input.propose {
+        let p = proposal::propose_change(&state, &event, &input, &format!("token:{}", caller.name))
+            .await?;
+        return Ok((StatusCode::CREATED, Json(proposal_json(&p))));
     }
     let applied = apply(&state, &event, &input, &format!("token:{}", caller.name)).await?;
     Ok((

@@ -82,17 +82,21 @@ pub async fn live(
         "{{\"resync\":{resync},\"seq\":{}}}",
         state.live.last_published(&event)
     ));
-    let replay = backlog
-        .into_iter()
-        .map(|(seq, kind, data)| Event::default().id(seq.to_string()).event(kind).data(data));
+    let replay = backlog.into_iter().map(|(seq, kind, data)| {
+        let data = public_data(&kind, data);
+        Event::default().id(seq.to_string()).event(kind).data(data)
+    });
     let live = BroadcastStream::new(rx).filter_map(move |msg| async move {
         match msg {
-            Ok(e) if e.seq > after => Some(
-                Event::default()
-                    .id(e.seq.to_string())
-                    .event(e.kind)
-                    .data(e.data),
-            ),
+            Ok(e) if e.seq > after => {
+                let data = public_data(&e.kind, e.data);
+                Some(
+                    Event::default()
+                        .id(e.seq.to_string())
+                        .event(e.kind)
+                        .data(data),
+                )
+            }
             Ok(_) => None,
             // Lagged: this client missed changes; tell it to resync.
             Err(_) => Some(Event::default().event("resync").data("{}")),
@@ -120,4 +124,15 @@ pub async fn live(
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     res
+}
+
+/// What anyone following the stream may read of an entry. Speakers'
+/// answers and proposals are the organisers' business: the event only
+/// tells open boards to refetch (attendees learn nothing from it).
+fn public_data(kind: &str, data: String) -> String {
+    if kind == app::domain::change::ChangeKind::SpeakerAnswer.as_str() {
+        "{}".to_owned()
+    } else {
+        data
+    }
 }

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::proposal_api::PublishInput;
 use super::push_api::{
     AnswerInput, AuthOnly, BrowserSubscription, EndpointAndAuth, SubscribeInput, SubscriptionKeys,
     UnsubscribeInput,
@@ -43,6 +44,11 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         stubs::post_revert,
         stubs::post_change,
         stubs::post_catch_up,
+        stubs::list_proposals,
+        stubs::publish_proposal,
+        stubs::discard_proposal,
+        stubs::remind_proposal,
+        stubs::remind_change,
         stubs::push_key,
         stubs::subscribe,
         stubs::unsubscribe,
@@ -79,6 +85,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         EndpointAndAuth,
         AuthOnly,
         AnswerInput,
+        PublishInput,
     )),
     modifiers(&BearerToken),
     tags(
@@ -208,7 +215,8 @@ mod stubs {
         request_body = ShiftInput,
         responses(
             (status = 200, description = "`dry_run`: the preview", body = Object),
-            (status = 201, description = "applied: shift id, version, what moved", body = Object),
+            (status = 201, description = "applied: shift id, version, what moved; with `propose`: \
+                `{\"proposal\", \"tally\"}`, the speakers asked, nothing public changed", body = Object),
             (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
             (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
             (status = 422, body = ErrorBody),
@@ -251,7 +259,8 @@ mod stubs {
             one alternative of `…/catch-up`"),
         responses(
             (status = 200, description = "`dry_run`: the preview (edits, conflicts, summary, version)", body = Object),
-            (status = 201, description = "applied: shift id (for revert), version, the change", body = Object),
+            (status = 201, description = "applied: shift id (for revert), version, the change; with \
+                `propose`: `{\"proposal\", \"tally\"}`, the speakers asked, nothing public changed", body = Object),
             (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
             (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
             (status = 413, body = ErrorBody),
@@ -277,6 +286,81 @@ mod stubs {
         security(("bearer" = []))
     )]
     fn post_catch_up() {}
+
+    #[utoipa::path(
+        get, path = "/api/v1/events/{event}/proposals", tag = "write",
+        params(("event" = String, Path)),
+        responses(
+            (status = 200, description = "`{\"proposals\": [{\"proposal\", \"tally\"}]}`, newest first: \
+                state, the version it was made on, the change, and each speaker asked (when, reminded, \
+                their answer with reason and availability)", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn list_proposals() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/proposals/{id}/publish", tag = "write",
+        params(("event" = String, Path), ("id" = i64, Path)),
+        request_body = PublishInput,
+        responses(
+            (status = 201, description = "published: shift id (for revert), version, the change; the \
+                speakers' answers carry over", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody),
+            (status = 409, description = "stale (`version`: the schedule changed since) or no longer \
+                open (`proposal_id`: published or discarded); nothing changed", body = ErrorBody),
+            (status = 413, body = ErrorBody),
+            (status = 422, description = "refused, naming the field", body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn publish_proposal() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/proposals/{id}/discard", tag = "write",
+        params(("event" = String, Path), ("id" = i64, Path)),
+        responses(
+            (status = 200, description = "`{\"proposal\", \"tally\"}`, discarded", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody),
+            (status = 409, description = "no longer open (`proposal_id`)", body = ErrorBody),
+            (status = 422, description = "refused, naming the field", body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn discard_proposal() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/proposals/{id}/remind", tag = "write",
+        params(("event" = String, Path), ("id" = i64, Path)),
+        responses(
+            (status = 200, description = "`{\"proposal_id\", \"reminded\": [speaker keys]}`: those who \
+                had not answered", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody),
+            (status = 409, description = "no longer open (`proposal_id`)", body = ErrorBody),
+            (status = 422, description = "refused, naming the field", body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn remind_proposal() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/shifts/{id}/remind", tag = "write",
+        params(("event" = String, Path), ("id" = i64, Path)),
+        responses(
+            (status = 200, description = "`{\"shift_id\", \"reminded\": [speaker keys]}`: those the change \
+                asked who had not answered", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody),
+            (status = 422, description = "the change asks no speaker (`shift_id`: an undo)", body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn remind_change() {}
 
     #[utoipa::path(
         get, path = "/api/v1/push/key", tag = "push",

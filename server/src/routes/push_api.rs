@@ -8,9 +8,10 @@ use std::sync::Arc;
 use app::auth::hash_token;
 use app::domain::address::OutboundPolicy;
 use app::domain::push::{Audience, check_subscription};
+use app::domain::replan::Reply;
 use app::error::{AppError, Result};
 use app::state::AppState;
-use app::store::{Answer, NewSubscription};
+use app::store::{Answer, AnswerIn, NewSubscription};
 use axum::body::Body;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
@@ -269,10 +270,21 @@ pub async fn unsubscribe(
     }
 }
 
+/// A speaker's answer: to an applied change (`shift_id`) or to a
+/// proposal (`proposal_id`), exactly one of them.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AnswerInput {
-    pub shift_id: i64,
+    pub shift_id: Option<i64>,
+    pub proposal_id: Option<i64>,
+    /// `confirm` or `decline`.
     pub answer: String,
+    /// Why (at most 500 characters), mostly with a decline.
+    pub reason: Option<String>,
+    /// "I can from HH:MM" on the talk's day (event time).
+    pub available_from: Option<String>,
+    /// "Not today"; not with `available_from`, not with `confirm`.
+    #[serde(default)]
+    pub not_today: bool,
 }
 
 /// The speaker page's answer form; fields are checked one by one so a
@@ -282,23 +294,42 @@ pub struct AnswerForm {
     #[serde(default)]
     shift_id: String,
     #[serde(default)]
+    proposal_id: String,
+    #[serde(default)]
     answer: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    available_from: String,
+    /// `1` when ticked.
+    #[serde(default)]
+    not_today: String,
+}
+
+fn id_field(raw: &str, field: &str) -> Result<Option<i64>> {
+    match raw.trim() {
+        "" => Ok(None),
+        id => id
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::invalid(field, "not a number")),
+    }
 }
 
 impl AnswerForm {
     fn input(self) -> Result<AnswerInput> {
-        let shift_id = match self.shift_id.trim() {
-            "" => return Err(AppError::invalid("shift_id", "missing")),
-            id => id
-                .parse()
-                .map_err(|_| AppError::invalid("shift_id", "not a number"))?,
-        };
+        let shift_id = id_field(&self.shift_id, "shift_id")?;
+        let proposal_id = id_field(&self.proposal_id, "proposal_id")?;
         if self.answer.trim().is_empty() {
             return Err(AppError::invalid("answer", "missing"));
         }
         Ok(AnswerInput {
             shift_id,
+            proposal_id,
             answer: self.answer,
+            reason: Some(self.reason),
+            available_from: Some(self.available_from),
+            not_today: !self.not_today.trim().is_empty(),
         })
     }
 }
@@ -337,19 +368,45 @@ pub async fn answer(
         })?;
     let answer = Answer::parse(&input.answer)
         .ok_or_else(|| AppError::invalid("answer", "must be \"confirm\" or \"decline\""))?;
-    state
-        .store
-        .record_speaker_answer(
-            &link.event_slug,
-            &link.speaker_key,
-            input.shift_id,
-            answer,
-            chrono::Utc::now(),
-        )
-        .await?;
+    let said = AnswerIn {
+        reply: match answer {
+            Answer::Confirmed => Reply::Confirm,
+            Answer::Declined => Reply::Decline,
+        },
+        reason: input.reason.clone(),
+        available_from: input.available_from.clone(),
+        not_today: input.not_today,
+    };
+    let now = state.clock.now();
+    match (input.shift_id, input.proposal_id) {
+        (Some(id), None) => {
+            state
+                .store
+                .record_speaker_answer_in(&link.event_slug, &link.speaker_key, id, &said, now)
+                .await?
+        }
+        (None, Some(id)) => {
+            state
+                .store
+                .answer_proposal(&link.event_slug, &link.speaker_key, id, &said, now)
+                .await?
+        }
+        (None, None) => return Err(AppError::invalid("shift_id", "missing")),
+        (Some(_), Some(_)) => {
+            return Err(AppError::invalid(
+                "proposal_id",
+                "answer one question at a time: shift_id or proposal_id",
+            ));
+        }
+    }
     state.after_write(&link.event_slug).await?;
     if json_body {
-        Ok(Json(json!({ "shift_id": input.shift_id, "answer": answer.as_str() })).into_response())
+        Ok(Json(json!({
+            "shift_id": input.shift_id,
+            "proposal_id": input.proposal_id,
+            "answer": answer.as_str(),
+        }))
+        .into_response())
     } else {
         Ok(Redirect::to(&format!("/s/{token}?answered={}", answer.as_str())).into_response())
     }

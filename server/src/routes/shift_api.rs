@@ -16,7 +16,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::{ApiCaller, ApiPath, EventAndId};
+use super::proposal_api::proposal_json;
 use super::status_api::read_json;
+use crate::services::proposal;
 use crate::services::shift::{apply, preview, revert};
 
 pub async fn post_shift(
@@ -39,6 +41,11 @@ pub async fn post_shift(
             StatusCode::OK,
             Json(serde_json::to_value(preview(&state, &event, &input)?).unwrap_or_default()),
         ));
+    }
+    if input.propose {
+        let p = proposal::propose_shift(&state, &event, &input, &format!("token:{}", caller.name))
+            .await?;
+        return Ok((StatusCode::CREATED, Json(proposal_json(&p))));
     }
     let applied = apply(&state, &event, &input, &format!("token:{}", caller.name)).await?;
     Ok((

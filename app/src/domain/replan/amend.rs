@@ -13,12 +13,14 @@ use super::change::{ChangePreview, ChangeStep, SessionEdit, sort_edits};
 use super::error::ReplanError;
 use crate::domain::schedule::Schedule;
 
-/// How long after a change was applied a new one may amend it.
+/// How long after a change was applied a new one may amend it, unless
+/// configured otherwise (`MARQUEE_AMEND_WINDOW_MINUTES`).
 pub const AMEND_WINDOW_MIN: i64 = 120;
 
-/// Whether a change applied at `applied_at` may still be amended at `now`.
-pub fn within_amend_window(applied_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-    now >= applied_at && now - applied_at <= Duration::minutes(AMEND_WINDOW_MIN)
+/// Whether a change applied at `applied_at` may still be amended at `now`,
+/// `window_min` minutes at most after it (negative: never).
+pub fn within_amend_window(applied_at: DateTime<Utc>, now: DateTime<Utc>, window_min: i64) -> bool {
+    now >= applied_at && now - applied_at <= Duration::minutes(window_min)
 }
 
 /// `published` and `next` (previewed on the schedule `published` made)

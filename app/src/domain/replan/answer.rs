@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::change::Slot;
-use crate::domain::time::local_date;
+use crate::domain::time::{local_date, local_to_utc, parse_hhmm};
 
 /// The longest reason kept, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
@@ -74,6 +74,10 @@ pub enum AnswerError {
     ReasonTooLong,
     #[error("a confirmation cannot say \"not today\"")]
     ConfirmNotToday,
+    #[error("say either \"I can from HH:MM\" or \"not today\", not both")]
+    FromAndNotToday,
+    #[error("{0:?} is not a time (HH:MM)")]
+    BadTime(String),
 }
 
 impl AnswerError {
@@ -81,6 +85,7 @@ impl AnswerError {
         match self {
             Self::ReasonTooLong => "reason",
             Self::ConfirmNotToday => "availability",
+            Self::FromAndNotToday | Self::BadTime(_) => "available_from",
         }
     }
 }
@@ -117,6 +122,31 @@ impl SpeakerAnswer {
         match self.availability {
             Availability::From(t) => Some(t),
             _ => None,
+        }
+    }
+}
+
+/// What a speaker said they can do, as the answer form gives it: "I can
+/// from HH:MM" (`from`, on the local day of the first talk asked about,
+/// `first`) or "not today"; neither is [`Availability::AsAsked`].
+pub fn availability_of(
+    from: Option<&str>,
+    not_today: bool,
+    first: DateTime<Utc>,
+    tz: Tz,
+) -> Result<Availability, AnswerError> {
+    let from = from.map(str::trim).filter(|s| !s.is_empty());
+    match (from, not_today) {
+        (Some(_), true) => Err(AnswerError::FromAndNotToday),
+        (None, true) => Ok(Availability::NotToday),
+        (None, false) => Ok(Availability::AsAsked),
+        (Some(hhmm), false) => {
+            let bad = || AnswerError::BadTime(hhmm.to_owned());
+            let t = parse_hhmm(hhmm).map_err(|_| bad())?;
+            let day = local_date(tz, first);
+            local_to_utc(tz, day.and_time(t))
+                .map(Availability::From)
+                .map_err(|_| bad())
         }
     }
 }
@@ -359,6 +389,28 @@ mod tests {
             standing_for(&yes, &[gone, asked("t2", "19:30")], tz()),
             Some(Standing::Confirmed)
         );
+    }
+
+    #[test]
+    fn availability_is_on_the_talks_day_and_not_both() {
+        let first = at("18:15");
+        assert_eq!(
+            availability_of(Some(" 19:30 "), false, first, tz()),
+            Ok(Availability::From(at("19:30")))
+        );
+        assert_eq!(
+            availability_of(None, true, first, tz()),
+            Ok(Availability::NotToday)
+        );
+        assert_eq!(
+            availability_of(Some(""), false, first, tz()),
+            Ok(Availability::AsAsked)
+        );
+        let both = availability_of(Some("19:30"), true, first, tz()).unwrap_err();
+        assert_eq!(both.field(), "available_from");
+        let bad = availability_of(Some("25:00"), false, first, tz()).unwrap_err();
+        assert_eq!(bad.field(), "available_from");
+        assert!(bad.to_string().contains("25:00"), "{bad}");
     }
 
     #[test]

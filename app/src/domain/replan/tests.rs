@@ -304,8 +304,12 @@ fn answers_that_fit_the_amended_times_are_kept() {
 
 #[test]
 fn the_amend_window_is_a_short_time_after_publishing() {
-    assert!(within_amend_window(at("17:27"), at("17:50")));
-    assert!(within_amend_window(at("17:27"), at("19:27")));
-    assert!(!within_amend_window(at("17:27"), at("19:28")));
-    assert!(!within_amend_window(at("17:27"), at("17:26")));
+    let w = AMEND_WINDOW_MIN;
+    assert!(within_amend_window(at("17:27"), at("17:50"), w));
+    assert!(within_amend_window(at("17:27"), at("19:27"), w));
+    assert!(!within_amend_window(at("17:27"), at("19:28"), w));
+    assert!(!within_amend_window(at("17:27"), at("17:26"), w));
+    assert!(within_amend_window(at("17:27"), at("17:57"), 30));
+    assert!(!within_amend_window(at("17:27"), at("17:58"), 30));
+    assert!(!within_amend_window(at("17:27"), at("17:27"), -1), "never");
 }

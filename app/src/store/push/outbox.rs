@@ -85,13 +85,15 @@ pub(in crate::store) async fn enqueue_shift(
             cancelled: false,
         })
         .collect();
-    enqueue_moves(conn, ev, shift_id, revert, moves, now).await
+    enqueue_moves(conn, ev, shift_id, revert, moves, &[], now).await
 }
 
 /// Queues what a re-planning change tells, like [`enqueue_shift`]: every
 /// session that runs at another time or in another room, is cancelled or
 /// is restored. Speakers are asked about new times; of a cancelled talk
-/// they are told (the message asks nothing).
+/// they are told (the message asks nothing). Speakers in `answered` are
+/// not asked again (they answered the proposal this change publishes).
+#[allow(clippy::too_many_arguments)]
 pub(in crate::store) async fn enqueue_change(
     conn: &mut AnyConnection,
     ev: &EventRow,
@@ -99,9 +101,17 @@ pub(in crate::store) async fn enqueue_change(
     shift_id: i64,
     revert: bool,
     change: &ChangePreview,
+    answered: &[String],
     now: i64,
 ) -> Result<()> {
-    let moves: Vec<Move> = change
+    let moves = change_moves(schedule, change);
+    enqueue_moves(conn, ev, shift_id, revert, moves, answered, now).await
+}
+
+/// What a message needs of each session `change` moves, cancels or
+/// restores.
+pub(in crate::store) fn change_moves(schedule: &Schedule, change: &ChangePreview) -> Vec<Move> {
+    change
         .edits
         .iter()
         .filter(|e| e.is_move() || e.is_cancel() || e.is_restore())
@@ -120,8 +130,82 @@ pub(in crate::store) async fn enqueue_change(
             new_start: e.after.start,
             cancelled: e.after.cancelled,
         })
-        .collect();
-    enqueue_moves(conn, ev, shift_id, revert, moves, now).await
+        .collect()
+}
+
+/// Asks `speakers` about the slots proposal `proposal_id` would give
+/// their talks (or reminds them): a notice to them alone, nothing to
+/// attendees.
+pub(in crate::store) async fn enqueue_proposal(
+    conn: &mut AnyConnection,
+    ev: &EventRow,
+    proposal_id: i64,
+    moves: Vec<Move>,
+    speakers: Vec<String>,
+    reminder: bool,
+    now: i64,
+) -> Result<()> {
+    if moves.is_empty() || speakers.is_empty() {
+        return Ok(());
+    }
+    let now_t = at(now)?;
+    let first = moves.iter().map(|m| m.new_start).min().unwrap_or(now_t);
+    let notice = Notice::SpeakerProposal {
+        event: ev.event.slug.clone(),
+        proposal_id,
+        moves,
+        reminder,
+    };
+    enqueue(
+        conn,
+        &NewNotice {
+            event_id: ev.event_id,
+            notice: &notice,
+            scope: &NoticeScope::Speakers { speakers },
+            urgency: Urgency::High,
+            expires_at: schedule_notice_expiry(now_t, first),
+            dedupe: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Asks `speakers` again about the slots change `shift_id` gave their
+/// talks (a reminder: they have not answered); nothing to attendees.
+pub(in crate::store) async fn enqueue_speaker_reminder(
+    conn: &mut AnyConnection,
+    ev: &EventRow,
+    shift_id: i64,
+    moves: Vec<Move>,
+    speakers: Vec<String>,
+    now: i64,
+) -> Result<()> {
+    if moves.is_empty() || speakers.is_empty() {
+        return Ok(());
+    }
+    let now_t = at(now)?;
+    let first = moves.iter().map(|m| m.new_start).min().unwrap_or(now_t);
+    let notice = Notice::SpeakerMove {
+        event: ev.event.slug.clone(),
+        shift_id,
+        moves,
+    };
+    enqueue(
+        conn,
+        &NewNotice {
+            event_id: ev.event_id,
+            notice: &notice,
+            scope: &NoticeScope::Speakers { speakers },
+            urgency: Urgency::High,
+            expires_at: schedule_notice_expiry(now_t, first),
+            dedupe: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 async fn enqueue_moves(
@@ -130,6 +214,7 @@ async fn enqueue_moves(
     shift_id: i64,
     revert: bool,
     moves: Vec<Move>,
+    answered: &[String],
     now: i64,
 ) -> Result<()> {
     if moves.is_empty() {
@@ -166,6 +251,7 @@ async fn enqueue_moves(
     let mut speakers: Vec<String> = moves.iter().flat_map(|m| m.speakers.clone()).collect();
     speakers.sort();
     speakers.dedup();
+    speakers.retain(|k| !answered.contains(k));
     if !revert && !speakers.is_empty() {
         let notice = Notice::SpeakerMove {
             event: slug,

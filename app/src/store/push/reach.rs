@@ -81,7 +81,7 @@ impl Store {
                         NoticeOf::Shift(shift_id)
                     }
                     Notice::Incident { incident_id, .. } => NoticeOf::Incident(incident_id),
-                    Notice::Reminder { .. } => continue,
+                    Notice::Reminder { .. } | Notice::SpeakerProposal { .. } => continue,
                 };
                 out.push((
                     about,
