@@ -477,3 +477,174 @@ fn while_postgresql_refuses_the_role_writes_answer_503_and_pages_keep_serving() 
     // Drop the role with the database (PgDb drops the database first).
     drop(_server);
 }
+
+/// nginx with the shipped `deploy/nginx/marquee.conf`, its upstreams
+/// pointed at `a` and `b`, run as this user from a temporary prefix.
+struct Nginx {
+    child: std::process::Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Nginx {
+    fn start(a: &str, b: &str) -> Nginx {
+        let nginx = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("nginx is missing: run `scripts/setup.sh test` (it installs nginx-light)");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        let addr = free_addr();
+        let shipped = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../deploy/nginx/marquee.conf"
+        ))
+        .unwrap();
+        let site = shipped
+            .replace("127.0.0.1:3001", a)
+            .replace("127.0.0.1:3002", b)
+            .replace("listen 80;", &format!("listen {addr};"))
+            .replace("/var/cache/nginx/marquee", &p.join("cache").display().to_string());
+        assert_ne!(site, shipped);
+        std::fs::write(p.join("marquee.conf"), site).unwrap();
+        let user = String::from_utf8(
+            std::process::Command::new("id").arg("-un").output().unwrap().stdout,
+        )
+        .unwrap();
+        let tmp = p.join("tmp").display().to_string();
+        std::fs::create_dir_all(p.join("logs")).unwrap();
+        std::fs::write(
+            p.join("nginx.conf"),
+            format!(
+                "daemon off;\nworker_processes 1;\nuser {user};\npid {pid};\n\
+                 error_log {logs}/error.log warn;\nevents {{ worker_connections 1024; }}\n\
+                 http {{\n  access_log off;\n  client_body_temp_path {tmp}; proxy_temp_path {tmp};\n\
+                 fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};\n\
+                 include {conf};\n}}\n",
+                user = user.trim(),
+                pid = p.join("nginx.pid").display(),
+                logs = p.join("logs").display(),
+                conf = p.join("marquee.conf").display(),
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new(nginx)
+            .arg("-p")
+            .arg(p)
+            .arg("-c")
+            .arg(p.join("nginx.conf"))
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let up = wait_until(Duration::from_secs(10), || {
+            std::net::TcpStream::connect(&addr).is_ok()
+        });
+        assert!(up, "nginx did not start: {}", std::fs::read_to_string(p.join("logs/error.log")).unwrap_or_default());
+        Nginx {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+}
+
+/// One GET: status, headers (lower-cased names) and body.
+fn get_full(addr: &str, path: &str) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return (0, String::new(), String::new());
+    };
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+#[test]
+fn behind_nginx_a_rolling_restart_fails_no_request_and_the_status_page_outlives_every_instance() {
+    let Some(c) = Cluster::new("marquee_multi_nginx") else {
+        return;
+    };
+    let env = [NO_POLL, ("MARQUEE_DRAIN_SECS", "5")];
+    let (a_server, a) = c.instance(&env);
+    let (b_server, b) = c.instance(&env);
+    let proxy = Nginx::start(&a, &b);
+    let front = proxy.addr.clone();
+
+    // Through the proxy, the live stream follows writes made on either
+    // instance.
+    let live = Sse::open(&front, "/e/demo/live", None);
+    for addr in [&a, &b] {
+        let id = c.open_incident(addr, "Through the proxy");
+        assert!(
+            incident_seen(&live, id, Duration::from_secs(5)).is_some(),
+            "a write on {addr} did not reach the stream behind nginx"
+        );
+    }
+    drop(live);
+
+    // A reader hammering the status page through nginx while both
+    // instances are restarted one after the other.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (stop, front) = (stop.clone(), front.clone());
+        std::thread::spawn(move || {
+            let (mut ok, mut bad) = (0, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (code, _, _) = get_full(&front, "/e/demo/status?x=rolling");
+                if code == 200 {
+                    ok += 1;
+                } else {
+                    bad.push(code);
+                }
+            }
+            (ok, bad)
+        })
+    };
+    let mut servers = vec![(a_server, a.clone()), (b_server, b.clone())];
+    for (server, addr) in &mut servers {
+        std::thread::sleep(Duration::from_millis(300));
+        sigterm(server);
+        let _ = server.0.wait();
+        let restarted = serve(&c.db.url, addr, &c.site.path().join("site"), &env);
+        let health = wait_for(addr, "/healthz", |b| b.contains(r#""database":"ok""#));
+        assert!(health.contains(r#""database":"ok""#), "{health}");
+        *server = restarted;
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (ok, bad) = reader.join().unwrap();
+    eprintln!("during the rolling restart: {ok} answers 200, {} others", bad.len());
+    assert!(ok > 20, "the reader hardly ran ({ok})");
+    assert_eq!(bad, Vec::<u16>::new(), "requests failed during the rolling restart");
+
+    // Cached while an instance serves; then every instance goes.
+    let (code, head, _) = get_full(&front, "/e/demo/status");
+    assert_eq!(code, 200, "{head}");
+    for (server, _) in &mut servers {
+        sigterm(server);
+        let _ = server.0.wait();
+    }
+    // Past its max-age, the copy is stale: still served, and marked so.
+    std::thread::sleep(Duration::from_secs(6));
+    let (code, head, body) = get_full(&front, "/e/demo/status");
+    assert_eq!(code, 200, "{head}");
+    assert!(head.contains("x-cache-status: stale"), "{head}");
+    assert!(head.contains("warning: 110"), "{head}");
+    assert!(body.contains("Through the proxy"), "not the status page");
+}
