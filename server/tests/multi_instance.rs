@@ -293,7 +293,7 @@ fn an_instance_killed_mid_burst_leaves_nothing_undelivered() {
     );
     assert!(wait_until(Duration::from_secs(10), || c.deliveries() == (n as i64, 0)));
     // Only what A had sent but not yet recorded when it died goes twice:
-XX
+    // its 4 sends in flight plus one recorded chunk (16) at most.
     let twice = push.twice();
     eprintln!("sent twice after the kill: {}", twice.len());
     assert!(twice.len() <= 20, "{twice:?}");

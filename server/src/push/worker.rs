@@ -199,8 +199,9 @@ impl Worker {
         let record = async {
             let chunks = tokio_stream::StreamExt::chunks_timeout(outcomes, RECORD_CHUNK, RECORD_EVERY);
             let mut chunks = std::pin::pin!(chunks);
-            let (mut attempts, mut sent) = (0, 0);
+            let (mut attempts, mut sent) = (0usize, 0usize);
             while let Some(chunk) = chunks.next().await {
+                let chunk: Vec<AttemptOutcome> = chunk;
                 attempts += chunk.len();
                 sent += chunk
                     .iter()
@@ -209,13 +210,14 @@ impl Worker {
                 store.record_attempts(&chunk, Utc::now()).await?;
             }
             tracing::debug!(attempts, sent, "push batch");
-            Result::Ok(())
+            Ok::<(), app::error::AppError>(())
         };
         let renew = async {
             let every = Duration::from_millis((lease as u64 * 1000 / 3).max(100));
             loop {
                 tokio::time::sleep(every).await;
-                if let Err(e) = store.renew_leases(token, Utc::now(), lease).await {
+                let renewed: Result<u64> = store.renew_leases(token, Utc::now(), lease).await;
+                if let Err(e) = renewed {
                     tracing::debug!(error = %e, "push leases not renewed");
                 }
             }
