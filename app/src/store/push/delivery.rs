@@ -161,18 +161,28 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // PostgreSQL: rows another worker is claiming right now are skipped
         // rather than waited for, so instances take disjoint batches side
-        // by side. SQLite has one writer at a time anyway. Re-checking
-        // `next_at` in the outer update keeps a row leased in between out.
-        let lock = match self.backend {
-            Backend::Postgres => " for update skip locked",
-            Backend::Sqlite => "",
+        // by side. The pick is a materialised CTE: as an `in (…)` subquery
+        // PostgreSQL may run it again per row, and with SKIP LOCKED each
+        // run finds other rows, so one claim took the whole queue. SQLite
+        // has one writer at a time; re-checking `next_at` in the outer
+        // update keeps a row leased in between out.
+        let sql = match self.backend {
+            Backend::Postgres => {
+                "with picked as materialized (select push_delivery_id from push_delivery \
+                 where state = 'pending' and next_at <= $1 \
+                 order by next_at, push_delivery_id limit $3 for update skip locked) \
+                 update push_delivery d set next_at = $2, lease_token = $4 from picked \
+                 where d.push_delivery_id = picked.push_delivery_id \
+                 returning d.push_delivery_id"
+            }
+            Backend::Sqlite => {
+                "update push_delivery set next_at = $2, lease_token = $4 where push_delivery_id in \
+                 (select push_delivery_id from push_delivery where state = 'pending' and next_at <= $1 \
+                  order by next_at, push_delivery_id limit $3) \
+                 and state = 'pending' and next_at <= $1 returning push_delivery_id"
+            }
         };
-        let claimed = sqlx::query(&format!(
-            "update push_delivery set next_at = $2, lease_token = $4 where push_delivery_id in \
-             (select push_delivery_id from push_delivery where state = 'pending' and next_at <= $1 \
-              order by next_at, push_delivery_id limit $3{lock}) \
-             and state = 'pending' and next_at <= $1 returning push_delivery_id"
-        ))
+        let claimed = sqlx::query(sql)
         .bind(now_s)
         .bind(now_s + lease_secs)
         .bind(limit)
