@@ -407,14 +407,18 @@ fn sigterm_drains_one_instance_while_the_other_takes_over() {
     assert!(status.success(), "{status}");
     // B finishes the burst long before A's leases (60 s) would run out,
     // and nothing went twice: A finished what it had started.
+    // (The incidents above also reach every subscriber: more than n.)
+    let done = wait_until(Duration::from_secs(20), || {
+        push.never().is_empty() && c.deliveries().1 == 0
+    });
     assert!(
-        wait_ok(&push, n as i64, Duration::from_secs(20)),
-        "only {} of {n}: A's share was not released",
-        push.ok()
+        done,
+        "not finished 20 s after the signal ({:?}, never: {}): A's share was not released",
+        c.deliveries(),
+        push.never().len()
     );
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(push.twice(), vec![]);
-    assert_eq!(c.deliveries(), (n as i64, 0));
+    assert_eq!(push.twice(), vec![], "sent twice");
     push.assert_no_errors();
 }
 

@@ -106,17 +106,22 @@ impl FakePush {
         self.stats()["ok"].as_i64().unwrap()
     }
 
-    /// Subscriptions that got a message more than once, with how many.
-    pub fn twice(&self) -> Vec<(String, i64)> {
-        let stats = self.stats();
-        let mut v: Vec<(String, i64)> = stats["attempts"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(sid, n)| (sid.clone(), n.as_i64().unwrap()))
-            .filter(|(_, n)| *n > 1)
-            .collect();
-        v.sort();
+    /// The same message (same decrypted payload) accepted more than once
+    /// for one subscription: (sid, copies). Different notices to one
+    /// subscription are not duplicates.
+    pub fn twice(&self) -> Vec<(String, usize)> {
+        let mut v = Vec::new();
+        for i in 0..self.subs.len() {
+            let sid = format!("s{i}");
+            let (code, body) = http(&self.addr, "GET", &format!("/inbox/{sid}"), None, "");
+            assert_eq!(code, 200, "{body}");
+            let inbox: Vec<Value> = serde_json::from_str(&body).unwrap();
+            let mut seen = std::collections::HashMap::new();
+            for m in &inbox {
+                *seen.entry(m["data"].to_string()).or_insert(0usize) += 1;
+            }
+            v.extend(seen.into_values().filter(|n| *n > 1).map(|n| (sid.clone(), n)));
+        }
         v
     }
 
