@@ -429,7 +429,12 @@ fn while_postgresql_refuses_the_role_writes_answer_503_and_pages_keep_serving() 
     };
     // The instance connects as its own role, which the test can refuse.
     let role = format!("{}_role", c.db.name);
+    c.db.admin_sql(&format!("drop role if exists {role}"));
     c.db.admin_sql(&format!("create role {role} login"));
+    let _drop_role = DropRole {
+        db: c.db.name.clone(),
+        role: role.clone(),
+    };
     c.db.admin_sql(&format!(
         "alter database {0} owner to {role}; grant all on all tables in schema public to {role}; \
          grant all on all sequences in schema public to {role}",
@@ -478,8 +483,30 @@ fn while_postgresql_refuses_the_role_writes_answer_503_and_pages_keep_serving() 
     let health = wait_for(&addr, "/healthz", |b| b.contains(r#""database":"ok""#));
     assert!(health.contains(r#""database":"ok""#), "{health}");
     c.open_incident(&addr, "Back");
-    // Drop the role with the database (PgDb drops the database first).
-    drop(_server);
+}
+
+/// Drops the test's role once the instance and the database it owns are
+/// gone (declared after the cluster, so it is dropped before it: it drops
+/// the database itself first).
+struct DropRole {
+    db: String,
+    role: String,
+}
+
+impl Drop for DropRole {
+    fn drop(&mut self) {
+        if let Ok(admin) = std::env::var("MARQUEE_TEST_POSTGRES_URL") {
+            let _ = std::process::Command::new("psql")
+                .args([
+                    &admin,
+                    "-qAtc",
+                    &format!("drop database if exists {} with (force)", self.db),
+                    "-c",
+                    &format!("drop role if exists {}", self.role),
+                ])
+                .output();
+        }
+    }
 }
 
 /// nginx with the shipped `deploy/nginx/marquee.conf`, its upstreams
