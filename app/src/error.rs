@@ -208,7 +208,9 @@ mod tests {
 
     #[test]
     fn a_database_that_refuses_this_instance_is_unavailable_not_internal() {
-        for code in ["08006", "28P01", "28000", "53300", "57P01", "3D000", "55000"] {
+        for code in [
+            "08006", "28P01", "28000", "53300", "57P01", "3D000", "55000",
+        ] {
             assert!(is_unreachable(code), "{code}");
         }
         for code in ["23505", "22P02", "40001", "42P01"] {

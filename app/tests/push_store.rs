@@ -256,7 +256,11 @@ async fn incidents_queue_a_notice_in_their_transaction() {
             count(&db, "select count(*) as n from push_delivery").await,
             3
         );
-        let d = db.store.claim_deliveries(10, Utc::now(), 60, "test").await.unwrap();
+        let d = db
+            .store
+            .claim_deliveries(10, Utc::now(), 60, "test")
+            .await
+            .unwrap();
         let notice: Notice = serde_json::from_str(&d[0].notice_json).unwrap();
         let msg = notice
             .render(&d[0].audience, "ru", chrono_tz::Europe::Moscow)
@@ -418,7 +422,11 @@ async fn speakers_are_reminded_once_before_their_slot() {
             "queued twice"
         );
         fan_out_all(&db, 100).await;
-        let d = db.store.claim_deliveries(10, Utc::now(), 60, "test").await.unwrap();
+        let d = db
+            .store
+            .claim_deliveries(10, Utc::now(), 60, "test")
+            .await
+            .unwrap();
         assert_eq!(d.len(), 1);
         let notice: Notice = serde_json::from_str(&d[0].notice_json).unwrap();
         let msg = notice

@@ -19,8 +19,8 @@ mod sse;
 
 use fakepush::FakePush;
 use pg::PgDb;
-use serde_json::json;
 use process::{Server, free_addr, http, run, serve, wait_for};
+use serde_json::json;
 use sse::Sse;
 
 /// So slow that any change seen within a test came by notification.
@@ -195,7 +195,13 @@ impl Cluster {
                 "subscription": sub, "event": "demo", "tracks": ["all"], "sessions": [],
                 "lang": "en", "time_zone": "Europe/Moscow",
             });
-            let (code, out) = http(addr, "POST", "/api/v1/push/subscriptions", None, &body.to_string());
+            let (code, out) = http(
+                addr,
+                "POST",
+                "/api/v1/push/subscriptions",
+                None,
+                &body.to_string(),
+            );
             assert_eq!(code, 201, "{out}");
         }
     }
@@ -262,7 +268,8 @@ fn two_instances_share_a_push_burst_and_send_nothing_twice() {
     assert_eq!(push.ok(), n as i64);
     assert_eq!(c.deliveries(), (n as i64, 0));
     // Both did part of it (each keeps its token on what it sent).
-    let senders = c.sql("select count(distinct lease_token) from push_delivery where state = 'sent'");
+    let senders =
+        c.sql("select count(distinct lease_token) from push_delivery where state = 'sent'");
     assert_eq!(senders, "2", "one instance sent everything");
     push.assert_no_errors();
 }
@@ -279,13 +286,19 @@ fn an_instance_killed_mid_burst_leaves_nothing_undelivered() {
     let push = FakePush::start(n, &c.vapid_key(&a));
     c.subscribe_all(&a, &push);
     c.shift_all(&a);
-    assert!(wait_ok(&push, 20, Duration::from_secs(20)), "the burst did not start");
+    assert!(
+        wait_ok(&push, 20, Duration::from_secs(20)),
+        "the burst did not start"
+    );
     let mut a_server = a_server;
     // SIGKILL: no shutdown hook runs; A's leases run out, B takes them.
     a_server.0.kill().unwrap();
     a_server.0.wait().unwrap();
     let at_kill = push.ok();
-    assert!(at_kill < n as i64, "the burst was over before the kill ({at_kill})");
+    assert!(
+        at_kill < n as i64,
+        "the burst was over before the kill ({at_kill})"
+    );
     assert!(
         wait_until(Duration::from_secs(60), || push.never().is_empty()),
         "never delivered: {:?}",
@@ -349,17 +362,17 @@ fn sigterm_drains_one_instance_while_the_other_takes_over() {
     slow.flush().unwrap();
 
     c.shift_all(&a);
-    assert!(wait_ok(&push, 20, Duration::from_secs(20)), "the burst did not start");
+    assert!(
+        wait_ok(&push, 20, Duration::from_secs(20)),
+        "the burst did not start"
+    );
     let signalled = Instant::now();
     sigterm(&a_server);
 
     // The live stream is told to come back (soon), then ends.
     let frames = on_a.until(sse::EOF, Duration::from_secs(3));
     let names: Vec<&str> = frames.iter().map(|f| f.event.as_str()).collect();
-    assert!(
-        names.ends_with(&["reconnect", sse::EOF]),
-        "{names:?}"
-    );
+    assert!(names.ends_with(&["reconnect", sse::EOF]), "{names:?}");
     // No new connection is accepted...
     std::thread::sleep(Duration::from_millis(200));
     assert!(
@@ -389,7 +402,11 @@ fn sigterm_drains_one_instance_while_the_other_takes_over() {
             ids.push(v["incident_id"].as_i64().unwrap());
         }
     }
-    assert_eq!(ids.len(), 2, "the in-flight write and the one made meanwhile: {ids:?}");
+    assert_eq!(
+        ids.len(),
+        2,
+        "the in-flight write and the one made meanwhile: {ids:?}"
+    );
     assert!(ids.contains(&meanwhile), "{ids:?}");
 
     // A exits by itself, within the drain time.
@@ -450,7 +467,12 @@ fn while_postgresql_refuses_the_role_writes_answer_503_and_pages_keep_serving() 
     let url = c.db.url.replacen("://postgres@", &format!("://{role}@"), 1);
     assert_ne!(url, c.db.url, "the test URL names the postgres user");
     let addr = free_addr();
-    let _server = serve(&url, &addr, &c.site.path().join("site"), &[("MARQUEE_POLL_INTERVAL_MS", "200")]);
+    let _server = serve(
+        &url,
+        &addr,
+        &c.site.path().join("site"),
+        &[("MARQUEE_POLL_INTERVAL_MS", "200")],
+    );
     let health = wait_for(&addr, "/healthz", |b| b.contains(r#""database":"ok""#));
     assert!(health.contains(r#""database":"ok""#), "{health}");
     c.open_incident(&addr, "Streams down");
@@ -470,7 +492,10 @@ fn while_postgresql_refuses_the_role_writes_answer_503_and_pages_keep_serving() 
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["error"]["code"], "unavailable", "{body}");
     assert!(
-        v["error"]["message"].as_str().unwrap().contains("database is unavailable"),
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("database is unavailable"),
         "{body}"
     );
     for page in ["/e/demo/status", "/e/demo", "/e/demo/api/v2/summary.json"] {
@@ -554,11 +579,18 @@ impl Nginx {
             .replace("127.0.0.1:3001", a)
             .replace("127.0.0.1:3002", b)
             .replace("listen 80;", &format!("listen {addr};"))
-            .replace("/var/cache/nginx/marquee", &p.join("cache").display().to_string());
+            .replace(
+                "/var/cache/nginx/marquee",
+                &p.join("cache").display().to_string(),
+            );
         assert_ne!(site, shipped);
         std::fs::write(p.join("marquee.conf"), site).unwrap();
         let user = String::from_utf8(
-            std::process::Command::new("id").arg("-un").output().unwrap().stdout,
+            std::process::Command::new("id")
+                .arg("-un")
+                .output()
+                .unwrap()
+                .stdout,
         )
         .unwrap();
         let tmp = p.join("tmp").display().to_string();
@@ -590,7 +622,11 @@ impl Nginx {
         let up = wait_until(Duration::from_secs(10), || {
             std::net::TcpStream::connect(&addr).is_ok()
         });
-        assert!(up, "nginx did not start: {}", std::fs::read_to_string(p.join("logs/error.log")).unwrap_or_default());
+        assert!(
+            up,
+            "nginx did not start: {}",
+            std::fs::read_to_string(p.join("logs/error.log")).unwrap_or_default()
+        );
         Nginx {
             child,
             addr,
@@ -673,9 +709,16 @@ fn behind_nginx_a_rolling_restart_fails_no_request_and_the_status_page_outlives_
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (ok, bad) = reader.join().unwrap();
-    eprintln!("during the rolling restart: {ok} answers 200, {} others", bad.len());
+    eprintln!(
+        "during the rolling restart: {ok} answers 200, {} others",
+        bad.len()
+    );
     assert!(ok > 20, "the reader hardly ran ({ok})");
-    assert_eq!(bad, Vec::<u16>::new(), "requests failed during the rolling restart");
+    assert_eq!(
+        bad,
+        Vec::<u16>::new(),
+        "requests failed during the rolling restart"
+    );
 
     // Cached while an instance serves; then every instance goes.
     let (code, head, _) = get_full(&front, "/e/demo/status");

@@ -17,10 +17,12 @@ impl Store {
         every: chrono::Duration,
     ) -> Result<bool> {
         let now = unix(now);
-        sqlx::query("insert into job_run (name, next_at) values ($1, 0) on conflict (name) do nothing")
-            .bind(name)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "insert into job_run (name, next_at) values ($1, 0) on conflict (name) do nothing",
+        )
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
         // One statement: PostgreSQL re-checks `next_at` on the row a
         // concurrent claimer just moved, so only one of them gets it.
         let done = sqlx::query("update job_run set next_at = $2 where name = $1 and next_at <= $3")

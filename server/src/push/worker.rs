@@ -117,7 +117,12 @@ impl Worker {
             }
         }
         // Whatever a failed step left leased is for another instance now.
-        match self.state.store.release_leases(&self.token, Utc::now()).await {
+        match self
+            .state
+            .store
+            .release_leases(&self.token, Utc::now())
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(released = n, "push leases released"),
             Err(e) => tracing::warn!(error = %e, "push leases not released; they expire"),
@@ -130,7 +135,10 @@ impl Worker {
         let store = &self.state.store;
         let now = Utc::now();
         let every = |d: Duration| chrono::Duration::seconds(d.as_secs() as i64);
-        match store.claim_job("push_reminders", now, every(REMINDER_EVERY)).await {
+        match store
+            .claim_job("push_reminders", now, every(REMINDER_EVERY))
+            .await
+        {
             Ok(true) => {
                 let lead = chrono::Duration::minutes(self.args.push_reminder_minutes);
                 match store.queue_reminders(now, lead).await {
@@ -197,7 +205,8 @@ impl Worker {
             })
             .buffer_unordered(self.args.push_concurrency.max(1));
         let record = async {
-            let chunks = tokio_stream::StreamExt::chunks_timeout(outcomes, RECORD_CHUNK, RECORD_EVERY);
+            let chunks =
+                tokio_stream::StreamExt::chunks_timeout(outcomes, RECORD_CHUNK, RECORD_EVERY);
             let mut chunks = std::pin::pin!(chunks);
             let (mut attempts, mut sent) = (0usize, 0usize);
             while let Some(chunk) = chunks.next().await {

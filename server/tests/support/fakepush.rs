@@ -120,7 +120,11 @@ impl FakePush {
             for m in &inbox {
                 *seen.entry(m["data"].to_string()).or_insert(0usize) += 1;
             }
-            v.extend(seen.into_values().filter(|n| *n > 1).map(|n| (sid.clone(), n)));
+            v.extend(
+                seen.into_values()
+                    .filter(|n| *n > 1)
+                    .map(|n| (sid.clone(), n)),
+            );
         }
         v
     }

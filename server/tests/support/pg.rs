@@ -25,7 +25,10 @@ impl PgDb {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("{prefix}_{}_{n}", std::process::id());
-        psql(&admin, &format!("drop database if exists {name} with (force)"));
+        psql(
+            &admin,
+            &format!("drop database if exists {name} with (force)"),
+        );
         psql(&admin, &format!("create database {name}"));
         let (base, _) = admin
             .split('?')

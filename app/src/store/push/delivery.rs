@@ -183,12 +183,12 @@ impl Store {
             }
         };
         let claimed = sqlx::query(sql)
-        .bind(now_s)
-        .bind(now_s + lease_secs)
-        .bind(limit)
-        .bind(token)
-        .fetch_all(&mut *tx)
-        .await?;
+            .bind(now_s)
+            .bind(now_s + lease_secs)
+            .bind(limit)
+            .bind(token)
+            .fetch_all(&mut *tx)
+            .await?;
         if claimed.is_empty() {
             tx.commit().await?;
             return Ok(Vec::new());
