@@ -6,9 +6,12 @@ demo event, an API token), with the poller slowed to ten minutes so that
 only LISTEN/NOTIFY can carry a change from one to the other. Opens the
 live stream (/e/demo/live) on B, then posts --writes incidents on A one
 after another; for each, the time from just before the POST is sent to the
-moment B's stream delivers the `incident` frame naming it. The POST itself
-is part of it (the write, its commit, the notification, B's refresh and
-fan-out). Prints p50/p90/p99/max and writes --json. Loopback only.
+moment B's stream delivers the `incident` frame naming it (write_to_b: the
+write, its commit, the notification, B's refresh and fan-out). Also the
+POST's own time (post: A writes and refreshes its own view before it
+answers) and from A's answer to B's frame (answer_to_b; negative when B
+was faster than A's answer). Prints p50/p90/p99/max of each and writes
+--json. Loopback only.
 
   bench/multi.py --bin target/release/marquee [--writes 100] \
       [--pg postgres://postgres@127.0.0.1:5432/postgres] [--ports 3450,3451]
@@ -110,7 +113,7 @@ def main() -> None:
         # The stream's hello.
         frames.get(timeout=10)
         conn = http.client.HTTPConnection("127.0.0.1", pa, timeout=10)
-        lat = []
+        lat, post, after = [], [], []
         for i in range(args.writes):
             body = json.dumps({"name": f"bench {i}", "body": "x"})
             t0 = time.perf_counter()
@@ -118,21 +121,22 @@ def main() -> None:
                          {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
             r = conn.getresponse()
             out = json.loads(r.read())
+            t1 = time.perf_counter()
             assert r.status == 201, out
+            post.append((t1 - t0) * 1000)
             key = f'"incident_id":{out["id"]}'
             while True:
                 at, event, data = frames.get(timeout=10)
                 if event == "incident" and key in data:
                     lat.append((at - t0) * 1000)
+                    after.append((at - t1) * 1000)
                     break
             time.sleep(0.02)
-        res = {
-            "writes": len(lat),
-            "p50_ms": round(pct(lat, 50), 2),
-            "p90_ms": round(pct(lat, 90), 2),
-            "p99_ms": round(pct(lat, 99), 2),
-            "max_ms": round(max(lat), 2),
-        }
+        res = {"writes": len(lat)}
+        for name, xs in (("write_to_b", lat), ("post", post), ("answer_to_b", after)):
+            for p in (50, 90, 99):
+                res[f"{name}_p{p}_ms"] = round(pct(xs, p), 2)
+            res[f"{name}_max_ms"] = round(max(xs), 2)
         print(json.dumps(res))
         if args.json:
             with open(args.json, "w") as f:
