@@ -177,6 +177,7 @@ impl Worker {
             .store
             .claim_deliveries(batch, now, lease, &self.token)
             .await?;
+        let claimed = due.len();
         if due.is_empty() {
             return Ok(fanned > 0);
         }
@@ -219,7 +220,7 @@ impl Worker {
                 store.record_attempts(&chunk, Utc::now()).await?;
             }
             tracing::debug!(attempts, sent, "push batch");
-            Ok::<(), app::error::AppError>(())
+            Ok::<usize, app::error::AppError>(attempts)
         };
         let renew = async {
             let every = Duration::from_millis((lease as u64 * 1000 / 3).max(100));
@@ -232,11 +233,15 @@ impl Worker {
             }
         };
         tokio::select! {
-            done = record => done?,
+            done = record => {
+                // Not all started because of a stop: the rest is for
+                // another instance at once.
+                if done? < claimed {
+                    store.release_leases(token, Utc::now()).await?;
+                }
+            }
             () = renew => {}
         }
-        // Not started because of a stop: for another instance at once.
-        store.release_leases(token, Utc::now()).await?;
         Ok(true)
     }
 
