@@ -142,9 +142,7 @@ impl Modify for DatabaseUnavailable {
                                 Content::new(Some(Ref::from_schema_name("ErrorBody"))),
                             )
                             .build();
-                        op.responses
-                            .responses
-                            .insert("503".into(), RefOr::T(r));
+                        op.responses.responses.insert("503".into(), RefOr::T(r));
                     }
                 }
             }
