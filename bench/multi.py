@@ -133,10 +133,10 @@ def main() -> None:
                     break
             time.sleep(0.02)
         res = {"writes": len(lat)}
-        for name, xs in (("write_to_b", lat), ("post", post), ("answer_to_b", after)):
+        for what, xs in (("write_to_b", lat), ("post", post), ("answer_to_b", after)):
             for p in (50, 90, 99):
-                res[f"{name}_p{p}_ms"] = round(pct(xs, p), 2)
-            res[f"{name}_max_ms"] = round(max(xs), 2)
+                res[f"{what}_p{p}_ms"] = round(pct(xs, p), 2)
+            res[f"{what}_max_ms"] = round(max(xs), 2)
         print(json.dumps(res))
         if args.json:
             with open(args.json, "w") as f:
