@@ -72,8 +72,14 @@ fuzz:
 test-api: dev
 	scripts/schemathesis.sh
 
+## MARQUEE_REQUIRE_POSTGRES=1 (CI sets it): PostgreSQL is expected at
+## PG_URL, so its tests run and fail, rather than being skipped, when it
+## does not answer.
 test-rust:
-	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || (command -v psql >/dev/null && psql "$(PG_URL)" -Atqc 'select 1' >/dev/null 2>&1); then \
+	@if [ "$${MARQUEE_REQUIRE_POSTGRES:-}" = 1 ]; then \
+	  echo "PostgreSQL expected at $(PG_URL) (MARQUEE_REQUIRE_POSTGRES=1): its tests fail if it does not answer"; \
+	  export MARQUEE_TEST_POSTGRES_URL=$(PG_URL); \
+	elif pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || (command -v psql >/dev/null && psql "$(PG_URL)" -Atqc 'select 1' >/dev/null 2>&1); then \
 	  echo "PostgreSQL reachable at 127.0.0.1:5432: store tests run on SQLite and PostgreSQL"; \
 	  export MARQUEE_TEST_POSTGRES_URL=$(PG_URL); \
 	else \

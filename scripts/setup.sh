@@ -35,6 +35,8 @@ command -v chromium >/dev/null || apt_need+=(chromium)
 command -v xmllint >/dev/null || apt_need+=(libxml2-utils)
 command -v firefox-esr >/dev/null || apt_need+=(firefox-esr)
 python3 -c 'import venv' 2>/dev/null || apt_need+=(python3-venv)
+# The two-instance test runs a throw-away nginx (as this user, on a test port).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || apt_need+=(nginx-light)
 if [ ${#apt_need[@]} -gt 0 ]; then
   say "installing ${apt_need[*]} from Debian"
   apt-get update -qq

@@ -158,6 +158,7 @@ impl From<sqlx::Error> for AppError {
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed => Self::Unavailable(e.to_string()),
             sqlx::Error::Database(db) if db.code().as_deref().is_some_and(is_unreachable) => {
                 Self::Unavailable(e.to_string())
@@ -177,16 +178,22 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-/// PostgreSQL SQLSTATEs that say the database is away rather than the
-/// request wrong: connection exceptions (class 08), an administrator or a
-/// crash ending the session (57P01-57P03), no connection slot (53300), the
-/// database gone (3D000) or not accepting connections (55000 is raised for
-/// that; nothing else a query here can do raises it).
+/// PostgreSQL SQLSTATEs that say the database refuses this instance rather
+/// than the request is wrong: connection exceptions (class 08), the role
+/// refused at connect (class 28: bad password, `nologin`, no `pg_hba`
+/// entry), no resources (class 53: no connection slot, disk full, out of
+/// memory), an administrator or a crash ending the session (57P01-57P03),
+/// the database gone (3D000), not accepting connections (55000 is raised
+/// for that; nothing else a query here can do raises it) or `connect`
+/// revoked (42501: the statements here never touch anything else a role
+/// could lack the right to).
 fn is_unreachable(code: &str) -> bool {
     code.starts_with("08")
+        || code.starts_with("28")
+        || code.starts_with("53")
         || matches!(
             code,
-            "57P01" | "57P02" | "57P03" | "53300" | "3D000" | "55000"
+            "57P01" | "57P02" | "57P03" | "3D000" | "55000" | "42501"
         )
 }
 
@@ -211,6 +218,18 @@ impl From<crate::domain::time::TimeError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_that_refuses_this_instance_is_unavailable_not_internal() {
+        for code in [
+            "08006", "28P01", "28000", "53300", "57P01", "3D000", "55000",
+        ] {
+            assert!(is_unreachable(code), "{code}");
+        }
+        for code in ["23505", "22P02", "40001", "42P01"] {
+            assert!(!is_unreachable(code), "{code}");
+        }
+    }
 
     #[test]
     fn invalid_names_the_field_and_internal_hides_detail() {

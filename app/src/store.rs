@@ -7,6 +7,7 @@ mod changes;
 mod event_data;
 mod events;
 mod import;
+mod jobs;
 mod proposals;
 mod push;
 mod replan;
@@ -30,7 +31,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
 
 use crate::error::{AppError, Result};
 
-pub use changes::ChangeRecord;
+pub use changes::{CHANGE_CHANNEL, ChangeRecord, parse_change_payload};
 pub use event_data::EventData;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;

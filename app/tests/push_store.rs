@@ -109,16 +109,16 @@ async fn a_shift_queues_one_notice_and_fans_out_to_who_wants_it() {
         assert_eq!(db.store.fan_out_step(4, Utc::now()).await.unwrap(), 0);
 
         let now = Utc::now();
-        let first = db.store.claim_deliveries(20, now, 60).await.unwrap();
+        let first = db.store.claim_deliveries(20, now, 60, "test").await.unwrap();
         assert_eq!(first.len(), 20);
         // Leased: a second claimer gets only the rest.
-        let second = db.store.claim_deliveries(100, now, 60).await.unwrap();
+        let second = db.store.claim_deliveries(100, now, 60, "test").await.unwrap();
         assert_eq!(second.len(), 16);
         assert!(first.iter().all(|d| second.iter().all(|e| e.delivery_id != d.delivery_id)));
-        assert!(db.store.claim_deliveries(100, now, 60).await.unwrap().is_empty());
+        assert!(db.store.claim_deliveries(100, now, 60, "test").await.unwrap().is_empty());
         // After the lease (a crashed sender), they come due again.
         let later = now + Duration::seconds(61);
-        assert_eq!(db.store.claim_deliveries(100, later, 60).await.unwrap().len(), 36);
+        assert_eq!(db.store.claim_deliveries(100, later, 60, "test").await.unwrap().len(), 36);
 
         let speaker = second
             .iter()
@@ -256,7 +256,11 @@ async fn incidents_queue_a_notice_in_their_transaction() {
             count(&db, "select count(*) as n from push_delivery").await,
             3
         );
-        let d = db.store.claim_deliveries(10, Utc::now(), 60).await.unwrap();
+        let d = db
+            .store
+            .claim_deliveries(10, Utc::now(), 60, "test")
+            .await
+            .unwrap();
         let notice: Notice = serde_json::from_str(&d[0].notice_json).unwrap();
         let msg = notice
             .render(&d[0].audience, "ru", chrono_tz::Europe::Moscow)
@@ -419,7 +423,11 @@ async fn speakers_are_reminded_once_before_their_slot() {
             "queued twice"
         );
         fan_out_all(&db, 100).await;
-        let d = db.store.claim_deliveries(10, Utc::now(), 60).await.unwrap();
+        let d = db
+            .store
+            .claim_deliveries(10, Utc::now(), 60, "test")
+            .await
+            .unwrap();
         assert_eq!(d.len(), 1);
         let notice: Notice = serde_json::from_str(&d[0].notice_json).unwrap();
         let msg = notice
@@ -492,7 +500,7 @@ async fn each_notice_of_a_shift_or_incident_reports_its_reach_by_delivery_state(
 
         let due = db
             .store
-            .claim_deliveries(100, Utc::now(), 60)
+            .claim_deliveries(100, Utc::now(), 60, "test")
             .await
             .unwrap();
         let at = Utc::now();

@@ -521,6 +521,31 @@ pub struct ServeArgs {
     pub push: PushArgs,
     #[command(flatten)]
     pub guard: GuardArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// Running as one of several instances (PostgreSQL), and stopping.
+#[derive(Args, Clone, Debug)]
+pub struct ClusterArgs {
+    /// How often the poller looks for changes made elsewhere (another
+    /// instance, the CLI), in milliseconds. On PostgreSQL changes arrive
+    /// at once by LISTEN/NOTIFY and this is only the safety net.
+    #[arg(long, env = "MARQUEE_POLL_INTERVAL_MS", default_value_t = 1000)]
+    pub poll_interval_ms: u64,
+    /// At SIGTERM: how long requests in flight may take to finish, in
+    /// seconds, before the process exits anyway.
+    #[arg(long, env = "MARQUEE_DRAIN_SECS", default_value_t = 10)]
+    pub drain_secs: u64,
+}
+
+impl Default for ClusterArgs {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 1000,
+            drain_secs: 10,
+        }
+    }
 }
 
 /// How the Web Push worker sends.
@@ -725,6 +750,10 @@ mod tests {
         assert_eq!(
             format!("{:?}", a.push),
             format!("{:?}", PushArgs::default())
+        );
+        assert_eq!(
+            format!("{:?}", a.cluster),
+            format!("{:?}", ClusterArgs::default())
         );
         let cli = Cli::try_parse_from([
             "marquee",

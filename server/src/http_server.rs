@@ -23,15 +23,17 @@ use tower::ServiceExt;
 
 use crate::limits::Limits;
 
-/// How long in-flight requests may take to finish after the signal.
-const DRAIN: Duration = Duration::from_secs(10);
-
-/// Serves `router` on `listener` until `shutdown` resolves, then drains.
+/// Serves `router` on `listener` until `shutdown` resolves, then drains:
+/// stops accepting (the socket is closed, so a proxy's next attempt goes to
+/// another instance), tells live streams to reconnect elsewhere, lets
+/// requests in flight finish and closes idle keep-alive connections, for
+/// `drain` at most.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Arc<Limits>,
     shutdown: impl Future<Output = ()>,
+    drain: Duration,
 ) {
     let settings = &limits.settings;
     let slots = Arc::new(Semaphore::new(settings.max_connections.max(1)));
@@ -84,8 +86,8 @@ pub async fn serve(
     limits.begin_shutdown();
     tokio::select! {
         () = graceful.shutdown() => {}
-        () = tokio::time::sleep(DRAIN) => {
-            tracing::warn!("connections still open after {}s; closing them", DRAIN.as_secs());
+        () = tokio::time::sleep(drain) => {
+            tracing::warn!("connections still open after {}s; closing them", drain.as_secs());
         }
     }
 }

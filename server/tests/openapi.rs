@@ -49,6 +49,12 @@ async fn the_document_is_openapi_3_1_with_bearer_auth_on_the_write_routes() {
             op["responses"]["403"].is_object(),
             "{method} {path}: 403 declared"
         );
+        assert!(
+            op["responses"]["503"]["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("database is unavailable")),
+            "{method} {path}: 503 (database unavailable) declared"
+        );
     }
     // Request bodies are the handlers' own types.
     let incident = &doc["components"]["schemas"]["IncidentInput"]["properties"];

@@ -36,7 +36,10 @@ async fn subscribe_all(t: &common::TestApp, n: usize) {
 async fn deliver_some(t: &common::TestApp) {
     let store = &t.state.store;
     while store.fan_out_step(100, Utc::now()).await.unwrap() > 0 {}
-    let due = store.claim_deliveries(100, Utc::now(), 60).await.unwrap();
+    let due = store
+        .claim_deliveries(100, Utc::now(), 60, "test")
+        .await
+        .unwrap();
     let at = Utc::now();
     let outcomes: Vec<AttemptOutcome> = due
         .iter()

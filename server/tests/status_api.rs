@@ -508,7 +508,7 @@ async fn an_incident_on_the_website_and_track_2_reaches_track_2_on_every_channel
     // The push goes to track 2's follower only.
     while store.fan_out_step(100, chrono::Utc::now()).await.unwrap() > 0 {}
     let due = store
-        .claim_deliveries(10, chrono::Utc::now(), 60)
+        .claim_deliveries(10, chrono::Utc::now(), 60, "test")
         .await
         .unwrap();
     let reached: Vec<&str> = due.iter().map(|d| subscriber[&d.subscription_id]).collect();

@@ -44,7 +44,47 @@ pub(super) async fn append(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(row.try_get("seq")?)
+    let seq: i64 = row.try_get("seq")?;
+    notify(conn, event_id, seq).await?;
+    Ok(seq)
+}
+
+/// Tells the other instances that the event's view changed without a
+/// change-log entry (a speaker link issued: organiser pages show it).
+/// Inside the writing transaction, like [`append`].
+pub(super) async fn touch(conn: &mut AnyConnection, event_id: i64) -> Result<()> {
+    notify(conn, event_id, 0).await
+}
+
+/// On PostgreSQL every instance listens (see `server::notify`): the
+/// notification goes out when this transaction commits and never if it
+/// rolls back, so no instance hears of a change it cannot read yet. SQLite
+/// serves one instance, which refreshes itself after each write.
+async fn notify(conn: &mut AnyConnection, event_id: i64, seq: i64) -> Result<()> {
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query(
+            "select pg_notify($1, cast($2 as text) || ' ' || slug) from event where event_id = $3",
+        )
+        .bind(CHANGE_CHANNEL)
+        .bind(seq)
+        .bind(event_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The PostgreSQL `NOTIFY` channel of committed changes. The payload is
+/// `"{seq} {slug}"`: the change-log position first, so a listener can skip
+/// what it already has (0: no entry, refresh the view anyway), then the
+/// event (split on the first space, whatever the slug holds).
+pub const CHANGE_CHANNEL: &str = "marquee_change";
+
+/// Reads a [`CHANGE_CHANNEL`] payload: (seq, slug).
+pub fn parse_change_payload(payload: &str) -> Option<(i64, &str)> {
+    let (seq, slug) = payload.split_once(' ')?;
+    (!slug.is_empty()).then_some(())?;
+    Some((seq.parse().ok()?, slug))
 }
 
 impl Store {

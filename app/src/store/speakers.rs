@@ -107,6 +107,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        changes::touch(&mut tx, event_id).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! `marquee serve`: open the store, load the read model, bind, serve until
-//! SIGTERM or Ctrl-C, then drain in-flight requests (see
-//! [`crate::http_server`]).
+//! SIGTERM or Ctrl-C, then drain within `MARQUEE_DRAIN_SECS`: in-flight
+//! requests finish, live streams are told to reconnect (see
+//! [`crate::http_server`]), and the push worker finishes its sends in
+//! flight and releases the rest.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,15 +49,20 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
         })
     })?;
     tracing::info!(%addr, site_root = %site_root.display(), events = state.read_model.all().len(), "marquee listening on http://{addr}");
-    tokio::spawn(poll(state.clone()));
+    let every = Duration::from_millis(args.cluster.poll_interval_ms.max(10));
+    tokio::spawn(poll(state.clone(), every));
+    if state.store.backend() == app::store::Backend::Postgres {
+        tokio::spawn(crate::notify::listen(state.clone(), url.to_owned()));
+    }
     crate::push::vapid::ensure_key(&state.store)
         .await
         .map_err(|e| CliError::Failed(format!("VAPID key: {e}")))?;
     let worker = crate::push::worker::Worker::new(state.clone(), args.push.clone())
         .await
         .map_err(|e| CliError::Failed(format!("push worker: {e}")))?;
-    tokio::spawn(worker.run());
     let limits = Arc::new(Limits::new(args.guard.clone()));
+    // Stops starting sends when the drain begins (see below).
+    let worker = tokio::spawn(worker.run(limits.shutting_down()));
     if args.push.push_allow_insecure_localhost {
         tracing::warn!(
             "MARQUEE_PUSH_ALLOW_INSECURE_LOCALHOST is on: push endpoints on this machine's \
@@ -66,8 +73,30 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
         allow_loopback: args.push.push_allow_insecure_localhost,
     };
     tokio::spawn(housekeeping(state.clone(), limits.clone()));
+    let store = state.store.clone();
     let router = crate::routes::build_with(state, limits.clone(), outbound);
-    crate::http_server::serve(listener, router, limits, shutdown_signal()).await;
+    let drain = Duration::from_secs(args.cluster.drain_secs.max(1));
+    let signalled = Arc::new(std::sync::OnceLock::new());
+    let signal = {
+        let signalled = signalled.clone();
+        async move {
+            shutdown_signal().await;
+            let _ = signalled.set(tokio::time::Instant::now());
+        }
+    };
+    crate::http_server::serve(listener, router, limits, signal, drain).await;
+    // The push worker stopped starting sends at the signal; what it has in
+    // flight finishes within what is left of the drain, and it releases
+    // its leases. Past that, the leases simply expire.
+    let deadline = signalled
+        .get()
+        .copied()
+        .unwrap_or_else(tokio::time::Instant::now)
+        + drain;
+    if tokio::time::timeout_at(deadline, worker).await.is_err() {
+        tracing::warn!("push sends still in flight at the end of the drain; their leases expire");
+    }
+    store.close().await;
     tracing::info!("shut down cleanly");
     Ok(())
 }
@@ -81,11 +110,18 @@ async fn housekeeping(state: AppState, limits: Arc<Limits>) {
     loop {
         tick.tick().await;
         limits.forget_idle();
-        match state
-            .store
-            .purge_login_sessions(chrono::Utc::now(), idle)
-            .await
-        {
+        // Once per period across instances (the first to claim it).
+        let now = chrono::Utc::now();
+        if !matches!(
+            state
+                .store
+                .claim_job("purge_sessions", now, chrono::Duration::minutes(10))
+                .await,
+            Ok(true)
+        ) {
+            continue;
+        }
+        match state.store.purge_login_sessions(now, idle).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "expired sign-in sessions deleted"),
             Err(e) => tracing::debug!(error = %e, "sessions not purged"),
@@ -93,11 +129,13 @@ async fn housekeeping(state: AppState, limits: Arc<Limits>) {
     }
 }
 
-/// Once a second: start or finish due maintenance, pick up writes made by
-/// other instances or the CLI, and note whether the database answers (the
-/// status page says so when it does not). Public reads never wait on this.
-async fn poll(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+/// Every `every` (a second by default): start or finish due maintenance,
+/// pick up writes made by other instances or the CLI (on PostgreSQL they
+/// arrive at once by `crate::notify`; this is the safety net), and note
+/// whether the database answers (the status page says so when it does
+/// not). Public reads never wait on this.
+async fn poll(state: AppState, every: Duration) {
+    let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;

@@ -27,10 +27,17 @@ use crate::config::PushArgs;
 
 /// Subscriptions looked at per fan-out step.
 const FANOUT_BATCH: i64 = 2000;
-/// How often reminders are looked for.
+/// How often reminders are looked for (by one instance).
 const REMINDER_EVERY: Duration = Duration::from_secs(30);
 /// How often old attempts and dead subscriptions are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// How often this worker asks whether a periodic job is its turn.
+const JOBS_EVERY: Duration = Duration::from_secs(5);
+/// Outcomes are recorded at least this often while a batch is sent: what
+/// a `kill -9` loses (and sends again) is at most this much of sending.
+const RECORD_EVERY: Duration = Duration::from_millis(20);
+/// ... or every this many outcomes, whichever comes first.
+const RECORD_CHUNK: usize = 16;
 
 pub struct Worker {
     state: AppState,
@@ -40,6 +47,8 @@ pub struct Worker {
     policy: OutboundPolicy,
     /// Sends in flight per push-service origin.
     per_origin: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    /// This worker's leases: only it renews or releases them.
+    token: String,
 }
 
 impl Worker {
@@ -56,6 +65,7 @@ impl Worker {
             args,
             policy,
             per_origin: Mutex::default(),
+            token: uuid::Uuid::new_v4().to_string(),
         })
     }
 
@@ -76,56 +86,98 @@ impl Worker {
         sem.acquire_owned().await.ok()
     }
 
-    /// Runs until the process ends. Database errors are logged and retried
-    /// a second later: the outbox waits for the database to come back.
-    pub async fn run(mut self) {
-        let mut last_reminders = tokio::time::Instant::now() - REMINDER_EVERY;
-        let mut last_prune = tokio::time::Instant::now() - PRUNE_EVERY;
+    /// Runs until `stop` resolves (shutdown), then returns once the batch
+    /// in flight is recorded and what it did not start is released.
+    /// Database errors are logged and retried a second later: the outbox
+    /// waits for the database to come back.
+    pub async fn run(mut self, stop: impl Future<Output = ()> + Send + 'static) {
+        let stop = futures_util::FutureExt::shared(Box::pin(stop));
+        let mut last_jobs = tokio::time::Instant::now() - JOBS_EVERY;
         loop {
-            let busy = match self.step().await {
+            if stop.peek().is_some() {
+                break;
+            }
+            let busy = match self.step(stop.clone()).await {
                 Ok(busy) => busy,
                 Err(e) => {
                     tracing::warn!(error = %e, "push worker step failed");
                     false
                 }
             };
-            if last_reminders.elapsed() >= REMINDER_EVERY {
-                last_reminders = tokio::time::Instant::now();
-                let lead = chrono::Duration::minutes(self.args.push_reminder_minutes);
-                match self.state.store.queue_reminders(Utc::now(), lead).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(queued = n, "speaker reminders queued"),
-                    Err(e) => tracing::debug!(error = %e, "reminders not queued"),
-                }
-            }
-            if last_prune.elapsed() >= PRUNE_EVERY {
-                last_prune = tokio::time::Instant::now();
-                match self.state.store.prune_push(Utc::now()).await {
-                    Ok(n) if n.total() > 0 => tracing::info!(?n, "push tables pruned"),
-                    Ok(_) => {}
-                    Err(e) => tracing::debug!(error = %e, "push tables not pruned"),
-                }
+            if last_jobs.elapsed() >= JOBS_EVERY {
+                last_jobs = tokio::time::Instant::now();
+                self.periodic_jobs().await;
             }
             if !busy {
                 tokio::select! {
                     _ = self.state.push_wake.notified() => {}
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.clone() => {}
                 }
             }
+        }
+        // Whatever a failed step left leased is for another instance now.
+        match self
+            .state
+            .store
+            .release_leases(&self.token, Utc::now())
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "push leases released"),
+            Err(e) => tracing::warn!(error = %e, "push leases not released; they expire"),
+        }
+    }
+
+    /// Reminders and pruning, each run by one instance per period (the
+    /// one that claims it first; see [`app::store::Store::claim_job`]).
+    async fn periodic_jobs(&self) {
+        let store = &self.state.store;
+        let now = Utc::now();
+        let every = |d: Duration| chrono::Duration::seconds(d.as_secs() as i64);
+        match store
+            .claim_job("push_reminders", now, every(REMINDER_EVERY))
+            .await
+        {
+            Ok(true) => {
+                let lead = chrono::Duration::minutes(self.args.push_reminder_minutes);
+                match store.queue_reminders(now, lead).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(queued = n, "speaker reminders queued"),
+                    Err(e) => tracing::debug!(error = %e, "reminders not queued"),
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::debug!(error = %e, "reminders not claimed"),
+        }
+        match store.claim_job("push_prune", now, every(PRUNE_EVERY)).await {
+            Ok(true) => match store.prune_push(now).await {
+                Ok(n) if n.total() > 0 => tracing::info!(?n, "push tables pruned"),
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "push tables not pruned"),
+            },
+            Ok(false) => {}
+            Err(e) => tracing::debug!(error = %e, "pruning not claimed"),
         }
     }
 
     /// One round: a fan-out step and one batch of sends. True when there
-    /// was work (so the next round follows at once).
-    pub async fn step(&mut self) -> Result<bool> {
+    /// was work (so the next round follows at once). Outcomes are
+    /// recorded as they come (a few at a time), and the batch's leases are
+    /// renewed while it is in flight, so neither a slow batch nor a crash
+    /// mid-batch sends much twice. Once `stop` resolves no new send
+    /// starts; those in flight finish and the rest is released.
+    pub async fn step(&mut self, stop: impl Future<Output = ()> + Send) -> Result<bool> {
         let now = Utc::now();
         let fanned = self.state.store.fan_out_step(FANOUT_BATCH, now).await?;
         let batch = (self.args.push_concurrency.max(1) * 8) as i64;
+        let lease = self.args.push_lease_secs.max(1);
         let due = self
             .state
             .store
-            .claim_deliveries(batch, now, self.args.push_lease_secs.max(1))
+            .claim_deliveries(batch, now, lease, &self.token)
             .await?;
+        let claimed = due.len();
         if due.is_empty() {
             return Ok(fanned > 0);
         }
@@ -144,23 +196,52 @@ impl Worker {
         }
         let this = &*self;
         let notices = &notices;
-        let outcomes: Vec<AttemptOutcome> = futures_util::stream::iter(due)
+        let store = &self.state.store;
+        let token = self.token.as_str();
+        let outcomes = futures_util::stream::iter(due)
+            .take_until(stop)
             .map(|d| async move {
                 this.deliver(&d, notices.get(&d.notice_id).and_then(Option::as_ref))
                     .await
             })
-            .buffer_unordered(self.args.push_concurrency.max(1))
-            .collect()
-            .await;
-        let sent = outcomes
-            .iter()
-            .filter(|o| o.state == DeliveryState::Sent)
-            .count();
-        tracing::debug!(attempts = outcomes.len(), sent, "push batch");
-        self.state
-            .store
-            .record_attempts(&outcomes, Utc::now())
-            .await?;
+            .buffer_unordered(self.args.push_concurrency.max(1));
+        let record = async {
+            let chunks =
+                tokio_stream::StreamExt::chunks_timeout(outcomes, RECORD_CHUNK, RECORD_EVERY);
+            let mut chunks = std::pin::pin!(chunks);
+            let (mut attempts, mut sent) = (0usize, 0usize);
+            while let Some(chunk) = chunks.next().await {
+                let chunk: Vec<AttemptOutcome> = chunk;
+                attempts += chunk.len();
+                sent += chunk
+                    .iter()
+                    .filter(|o| o.state == DeliveryState::Sent)
+                    .count();
+                store.record_attempts(&chunk, Utc::now()).await?;
+            }
+            tracing::debug!(attempts, sent, "push batch");
+            Ok::<usize, app::error::AppError>(attempts)
+        };
+        let renew = async {
+            let every = Duration::from_millis((lease as u64 * 1000 / 3).max(100));
+            loop {
+                tokio::time::sleep(every).await;
+                let renewed: Result<u64> = store.renew_leases(token, Utc::now(), lease).await;
+                if let Err(e) = renewed {
+                    tracing::debug!(error = %e, "push leases not renewed");
+                }
+            }
+        };
+        tokio::select! {
+            done = record => {
+                // Not all started because of a stop: the rest is for
+                // another instance at once.
+                if done? < claimed {
+                    store.release_leases(token, Utc::now()).await?;
+                }
+            }
+            () = renew => {}
+        }
         Ok(true)
     }
 

@@ -3,7 +3,7 @@
 //! follows the live hub; a heartbeat comment every 15 s keeps proxies from
 //! closing idle streams, and `X-Accel-Buffering: no` stops nginx buffering.
 //! Streams are capped per client address and end when the server shuts
-//! down.
+//! down, with a `reconnect` frame that sets the browser's retry delay.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -25,6 +25,10 @@ use crate::limits::Limits;
 /// How many missed changes a reconnecting client is replayed at most;
 /// beyond that it is told to reload.
 const REPLAY_LIMIT: i64 = 200;
+
+/// How soon a browser whose stream ended at a shutdown reconnects (the SSE
+/// `retry` field; browsers wait about 3 s by default).
+const RECONNECT_AFTER: Duration = Duration::from_millis(500);
 
 pub async fn live(
     State(state): State<AppState>,
@@ -102,11 +106,19 @@ pub async fn live(
             Err(_) => Some(Event::default().event("resync").data("{}")),
         }
     });
-    // Ends when the server shuts down, so draining does not wait for it.
+    // Ends when the server shuts down, so draining does not wait for it,
+    // with a last frame asking the browser to come back soon: it does, to
+    // another instance behind the proxy, with `Last-Event-ID`, and gets
+    // what it missed from the change log.
+    let bye = Event::default()
+        .event("reconnect")
+        .retry(RECONNECT_AFTER)
+        .data("{}");
     let events: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> = Box::pin(
         stream::iter(std::iter::once(hello).chain(replay))
             .chain(live)
             .take_until(limits.shutting_down())
+            .chain(stream::once(async move { bye }))
             .map(move |e| {
                 let _counted = &ticket;
                 Ok(e)

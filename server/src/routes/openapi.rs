@@ -87,7 +87,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         AnswerInput,
         PublishInput,
     )),
-    modifiers(&BearerToken),
+    modifiers(&BearerToken, &DatabaseUnavailable),
     tags(
         (name = "write", description = "Organisers' writes (bearer token)"),
         (name = "push", description = "Web Push subscriptions (no login)"),
@@ -110,6 +110,50 @@ impl Modify for BearerToken {
                     .build(),
             ),
         );
+    }
+}
+
+/// Every organiser route, and every push write, needs the database: while
+/// it refuses this instance (down, restarting, the role refused, no free
+/// connection) they answer 503 `unavailable` and change nothing. Declared
+/// once here rather than on each route.
+struct DatabaseUnavailable;
+
+impl Modify for DatabaseUnavailable {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+        const WHY: &str = "the database is unavailable; nothing was changed";
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                (false, &mut item.get),
+                (true, &mut item.post),
+                (true, &mut item.put),
+                (true, &mut item.patch),
+                (true, &mut item.delete),
+            ];
+            for (writes, op) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let tagged = |tag: &str| op.tags.iter().flatten().any(|t| t == tag);
+                if !(tagged("write") || (writes && tagged("push"))) {
+                    continue;
+                }
+                match op.responses.responses.get_mut("503") {
+                    // Already there (busy): it says both.
+                    Some(RefOr::T(r)) => r.description = format!("{}; or {WHY}", r.description),
+                    Some(RefOr::Ref(_)) => {}
+                    None => {
+                        let r = ResponseBuilder::new()
+                            .description(WHY)
+                            .content(
+                                "application/json",
+                                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                            )
+                            .build();
+                        op.responses.responses.insert("503".into(), RefOr::T(r));
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -112,9 +112,16 @@ pub fn serve(db: &str, addr: &str, site: &std::path::Path, env: &[(&str, &str)])
     cmd.args(["serve", "--addr", addr, "--site-root"])
         .arg(site)
         .env("MARQUEE_DATABASE_URL", db)
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("MARQUEE_TEST_LOG").unwrap_or("warn".into()),
+        )
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(if std::env::var("MARQUEE_TEST_LOG").is_ok() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        });
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use crate::domain::push::{Audience, DeliveryState, NoticeScope, Urgency};
 use crate::error::{AppError, Result};
 use crate::store::events::require_event;
-use crate::store::{Store, instant, unix};
+use crate::store::{Backend, Store, instant, unix};
 
 /// One message the worker must send now.
 #[derive(Debug, Clone)]
@@ -69,12 +69,18 @@ impl Store {
         // A write first: it takes SQLite's write lock (waiting for it, unlike
         // a read that later writes) and on PostgreSQL locks the notice, so
         // two instances never fan out the same notice at once.
-        let Some(n) = sqlx::query(
+        // On PostgreSQL a notice another instance is fanning out is
+        // skipped: that one takes the next notice instead of waiting.
+        let lock = match self.backend {
+            Backend::Postgres => " for update skip locked",
+            Backend::Sqlite => "",
+        };
+        let Some(n) = sqlx::query(&format!(
             "update push_notice set fanout_cursor = fanout_cursor where push_notice_id = \
              (select push_notice_id from push_notice where fanned_out_at is null \
-              order by push_notice_id limit 1) and fanned_out_at is null \
-             returning push_notice_id, event_id, scope_json, fanout_cursor",
-        )
+              order by push_notice_id limit 1{lock}) and fanned_out_at is null \
+             returning push_notice_id, event_id, scope_json, fanout_cursor"
+        ))
         .fetch_optional(&mut *tx)
         .await?
         else {
@@ -140,29 +146,49 @@ impl Store {
     }
 
     /// Takes up to `limit` due deliveries for sending, leasing them for
-    /// `lease_secs`: another worker (or this one after a crash) takes them
-    /// again only once the lease has run out.
+    /// `lease_secs` under `token`: another worker (or this one after a
+    /// crash) takes them again only once the lease has run out, and only
+    /// the holder of `token` renews ([`Store::renew_leases`]) or releases
+    /// ([`Store::release_leases`]) them.
     pub async fn claim_deliveries(
         &self,
         limit: i64,
         now: DateTime<Utc>,
         lease_secs: i64,
+        token: &str,
     ) -> Result<Vec<DueDelivery>> {
         let now_s = unix(now);
         let mut tx = self.pool.begin().await?;
-        // Re-checking `next_at` in the outer update makes a concurrent
-        // claimer on PostgreSQL skip rows another one has just leased.
-        let claimed = sqlx::query(
-            "update push_delivery set next_at = $2 where push_delivery_id in \
-             (select push_delivery_id from push_delivery where state = 'pending' and next_at <= $1 \
-              order by next_at, push_delivery_id limit $3) \
-             and state = 'pending' and next_at <= $1 returning push_delivery_id",
-        )
-        .bind(now_s)
-        .bind(now_s + lease_secs)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
+        // PostgreSQL: rows another worker is claiming right now are skipped
+        // rather than waited for, so instances take disjoint batches side
+        // by side. The pick is a materialised CTE: as an `in (…)` subquery
+        // PostgreSQL may run it again per row, and with SKIP LOCKED each
+        // run finds other rows, so one claim took the whole queue. SQLite
+        // has one writer at a time; re-checking `next_at` in the outer
+        // update keeps a row leased in between out.
+        let sql = match self.backend {
+            Backend::Postgres => {
+                "with picked as materialized (select push_delivery_id from push_delivery \
+                 where state = 'pending' and next_at <= $1 \
+                 order by next_at, push_delivery_id limit $3 for update skip locked) \
+                 update push_delivery d set next_at = $2, lease_token = $4 from picked \
+                 where d.push_delivery_id = picked.push_delivery_id \
+                 returning d.push_delivery_id"
+            }
+            Backend::Sqlite => {
+                "update push_delivery set next_at = $2, lease_token = $4 where push_delivery_id in \
+                 (select push_delivery_id from push_delivery where state = 'pending' and next_at <= $1 \
+                  order by next_at, push_delivery_id limit $3) \
+                 and state = 'pending' and next_at <= $1 returning push_delivery_id"
+            }
+        };
+        let claimed = sqlx::query(sql)
+            .bind(now_s)
+            .bind(now_s + lease_secs)
+            .bind(limit)
+            .bind(token)
+            .fetch_all(&mut *tx)
+            .await?;
         if claimed.is_empty() {
             tx.commit().await?;
             return Ok(Vec::new());
@@ -227,8 +253,12 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         for o in outcomes {
             sqlx::query(
+                // A retry is nobody's until claimed again; a finished one
+                // keeps the token of the worker that sent it (diagnostics).
                 "update push_delivery set state = $2, next_at = $3, attempts = attempts + $4, \
-                 last_status = $5, updated_at = $6 where push_delivery_id = $1",
+                 last_status = $5, updated_at = $6, \
+                 lease_token = case when $2 = 'pending' then null else lease_token end \
+                 where push_delivery_id = $1",
             )
             .bind(o.delivery_id)
             .bind(o.state.as_str())
@@ -291,6 +321,41 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Extends the lease of every delivery still held under `token` (not
+    /// yet recorded) to `lease_secs` from `now`, while a batch is being
+    /// sent: a slow batch never outlives its lease and gets sent twice.
+    /// Returns how many were renewed.
+    pub async fn renew_leases(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        lease_secs: i64,
+    ) -> Result<u64> {
+        let done = sqlx::query(
+            "update push_delivery set next_at = $2 where lease_token = $1 and state = 'pending'",
+        )
+        .bind(token)
+        .bind(unix(now) + lease_secs)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Gives back what is still held under `token`, due at once, so
+    /// another instance sends it without waiting for the lease to run out
+    /// (at shutdown). Returns how many were released.
+    pub async fn release_leases(&self, token: &str, now: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query(
+            "update push_delivery set next_at = $2, lease_token = null \
+             where lease_token = $1 and state = 'pending'",
+        )
+        .bind(token)
+        .bind(unix(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// Every attempt to a subscription's endpoint, oldest first: (unix

@@ -1,0 +1,737 @@
+//! Several `marquee serve` processes on one PostgreSQL database, as behind
+//! a load balancer: a change written on one reaches the live streams of
+//! the others at once (LISTEN/NOTIFY, not the poller), push deliveries are
+//! shared without sending anything twice, and an instance stopped with
+//! SIGTERM drains. Real processes over real HTTP on a fresh database each.
+//! Skipped when `MARQUEE_TEST_POSTGRES_URL` is unset; failing when it is
+//! set and PostgreSQL does not answer.
+
+use std::time::{Duration, Instant};
+
+#[path = "support/fakepush.rs"]
+mod fakepush;
+#[path = "support/pg.rs"]
+mod pg;
+#[path = "support/process.rs"]
+mod process;
+#[path = "support/sse.rs"]
+mod sse;
+
+use fakepush::FakePush;
+use pg::PgDb;
+use process::{Server, free_addr, http, run, serve, wait_for};
+use serde_json::json;
+use sse::Sse;
+
+/// So slow that any change seen within a test came by notification.
+const NO_POLL: (&str, &str) = ("MARQUEE_POLL_INTERVAL_MS", "600000");
+
+struct Cluster {
+    db: PgDb,
+    token: String,
+    site: tempfile::TempDir,
+}
+
+impl Cluster {
+    fn new(prefix: &str) -> Option<Cluster> {
+        let db = PgDb::fresh(prefix)?;
+        run(&db.url, &["demo", "--date", "2026-11-23"]);
+        let token = run(&db.url, &["token", "create", "--name", "t"]);
+        Some(Cluster {
+            db,
+            token,
+            site: tempfile::tempdir().unwrap(),
+        })
+    }
+
+    /// One more instance on a free port, once it answers `/healthz`.
+    fn instance(&self, env: &[(&str, &str)]) -> (Server, String) {
+        let addr = free_addr();
+        let server = serve(&self.db.url, &addr, &self.site.path().join("site"), env);
+        let health = wait_for(&addr, "/healthz", |b| b.contains(r#""database":"ok""#));
+        assert!(health.contains(r#""database":"ok""#), "{health}");
+        (server, addr)
+    }
+
+    fn open_incident(&self, addr: &str, name: &str) -> i64 {
+        let (code, body) = http(
+            addr,
+            "POST",
+            "/api/v1/events/demo/incidents",
+            Some(&self.token),
+            &format!(r#"{{"name": "{name}", "body": "x", "components": ["all-streams"]}}"#),
+        );
+        assert_eq!(code, 201, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("no id in {body}"))
+    }
+}
+
+/// Waits on `sse` for the `incident` frame of incident `id`; its arrival.
+fn incident_seen(sse: &Sse, id: i64, within: Duration) -> Option<sse::Frame> {
+    let deadline = Instant::now() + within;
+    let key = format!(r#""incident_id":{id}"#);
+    loop {
+        let f = sse.next_within(deadline.saturating_duration_since(Instant::now()))?;
+        if f.event == "incident" && f.data.contains(&key) {
+            return Some(f);
+        }
+        assert_ne!(f.event, sse::EOF, "the stream ended");
+    }
+}
+
+#[test]
+fn a_write_on_one_instance_reaches_the_live_streams_of_another_at_once() {
+    let Some(c) = Cluster::new("marquee_multi_notify") else {
+        return;
+    };
+    let (_a, a) = c.instance(&[NO_POLL]);
+    let (_b, b) = c.instance(&[NO_POLL]);
+    let on_b = Sse::open(&b, "/e/demo/live", None);
+    let on_a = Sse::open(&a, "/e/demo/live", None);
+
+    for round in 0..3 {
+        let name = format!("Streams down {round}");
+        let before = Instant::now();
+        let id = c.open_incident(&a, &name);
+        let seen = incident_seen(&on_b, id, Duration::from_secs(5))
+            .unwrap_or_else(|| panic!("{name} never reached B"));
+        // The poller looks every ten minutes here: only the notification
+        // can have brought it.
+        assert!(
+            seen.at - before < Duration::from_secs(2),
+            "{name} took {:?}",
+            seen.at - before
+        );
+        assert!(incident_seen(&on_a, id, Duration::from_secs(5)).is_some());
+        // B's pages show it too, not only its stream.
+        let (code, page) = http(&b, "GET", "/e/demo/status", None, "");
+        assert_eq!(code, 200);
+        assert!(page.contains(&name), "B's status page lacks {name}");
+    }
+
+    // The other way round, with a write B's stream and A's both get once.
+    let id = c.open_incident(&b, "From B");
+    let f = incident_seen(&on_a, id, Duration::from_secs(5)).expect("B's write on A");
+    assert!(f.id.is_some(), "{f:?}");
+    assert!(incident_seen(&on_b, id, Duration::from_secs(5)).is_some());
+    assert!(
+        on_b.next_within(Duration::from_millis(500))
+            .is_none_or(|f| f.event != "incident"),
+        "an incident announced twice"
+    );
+}
+
+#[test]
+fn the_listener_reconnects_by_itself_after_its_connection_is_cut() {
+    let Some(c) = Cluster::new("marquee_multi_relisten") else {
+        return;
+    };
+    let (_a, a) = c.instance(&[NO_POLL]);
+    let (_b, b) = c.instance(&[NO_POLL]);
+    let on_b = Sse::open(&b, "/e/demo/live", None);
+    let id = c.open_incident(&a, "Before the cut");
+    assert!(incident_seen(&on_b, id, Duration::from_secs(5)).is_some());
+
+    // End every listening session (both instances'), as a failover would.
+    let cut = c.db.admin_sql(&format!(
+        "select count(pg_terminate_backend(pid)) from pg_stat_activity \
+         where datname = '{}' and query ilike 'listen%'",
+        c.db.name
+    ));
+    assert_eq!(cut, "2", "two instances listen");
+    // Written while B may not be listening yet: the re-sync after the
+    // reconnection brings it (the poller would take ten minutes).
+    let id = c.open_incident(&a, "During the cut");
+    assert!(
+        incident_seen(&on_b, id, Duration::from_secs(10)).is_some(),
+        "lost while the listener was away"
+    );
+    let listening = wait_until(Duration::from_secs(10), || {
+        c.db.admin_sql(&format!(
+            "select count(*) from pg_stat_activity \
+             where datname = '{}' and query ilike 'listen%'",
+            c.db.name
+        )) == "2"
+    });
+    assert!(listening, "the listeners did not come back");
+    let before = Instant::now();
+    let id = c.open_incident(&a, "After the cut");
+    let f = incident_seen(&on_b, id, Duration::from_secs(5)).expect("after the cut");
+    assert!(f.at - before < Duration::from_secs(2));
+}
+
+fn wait_until(within: Duration, f: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    f()
+}
+
+/// What push tests run with: loopback push services allowed, limits a
+/// test burst from one address stays under, a small batch.
+fn push_env(lease_secs: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        NO_POLL,
+        ("MARQUEE_PUSH_ALLOW_INSECURE_LOCALHOST", "1"),
+        ("MARQUEE_SUBSCRIPTIONS_PER_IP_PER_HOUR", "100000"),
+        ("MARQUEE_ANON_WRITES_PER_MINUTE", "100000"),
+        ("MARQUEE_PUSH_CONCURRENCY", "4"),
+        ("MARQUEE_PUSH_LEASE_SECS", lease_secs),
+    ]
+}
+
+impl Cluster {
+    fn subscribe_all(&self, addr: &str, push: &FakePush) {
+        for sub in &push.subs {
+            let body = json!({
+                "subscription": sub, "event": "demo", "tracks": ["all"], "sessions": [],
+                "lang": "en", "time_zone": "Europe/Moscow",
+            });
+            let (code, out) = http(
+                addr,
+                "POST",
+                "/api/v1/push/subscriptions",
+                None,
+                &body.to_string(),
+            );
+            assert_eq!(code, 201, "{out}");
+        }
+    }
+
+    fn vapid_key(&self, addr: &str) -> String {
+        let (code, body) = http(addr, "GET", "/api/v1/push/key", None, "");
+        assert_eq!(code, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["public_key"].as_str().unwrap().to_owned()
+    }
+
+    /// A shift of every track: one notice to every subscription.
+    fn shift_all(&self, addr: &str) {
+        let (code, out) = http(
+            addr,
+            "POST",
+            "/api/v1/events/demo/shifts",
+            Some(&self.token),
+            &json!({"tracks": ["all"], "from": "18:00", "by_minutes": 20, "date": "2026-11-23", "reason": "player down"}).to_string(),
+        );
+        assert_eq!(code, 201, "{out}");
+    }
+
+    fn sql(&self, sql: &str) -> String {
+        pg::psql(&self.db.url, sql)
+    }
+
+    /// (sent, pending) deliveries.
+    fn deliveries(&self) -> (i64, i64) {
+        let out = self.sql(
+            "select count(*) filter (where state = 'sent'), count(*) filter (where state = 'pending') \
+             from push_delivery",
+        );
+        let (a, b) = out.split_once('|').unwrap();
+        (a.parse().unwrap(), b.parse().unwrap())
+    }
+}
+
+/// Waits until `push` has `n` messages or `within` passes.
+fn wait_ok(push: &FakePush, n: i64, within: Duration) -> bool {
+    wait_until(within, || push.ok() >= n)
+}
+
+#[test]
+fn two_instances_share_a_push_burst_and_send_nothing_twice() {
+    let Some(c) = Cluster::new("marquee_multi_share") else {
+        return;
+    };
+    let env = push_env("60");
+    let (_a, a) = c.instance(&env);
+    let (_b, b) = c.instance(&env);
+    let n = 600;
+    let push = FakePush::start(n, &c.vapid_key(&a));
+    c.subscribe_all(&b, &push);
+    c.shift_all(&a);
+    assert!(
+        wait_ok(&push, n as i64, Duration::from_secs(60)),
+        "only {} of {n} arrived",
+        push.ok()
+    );
+    // Anything sent twice would show now or a moment later.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(push.twice(), vec![], "sent twice");
+    assert_eq!(push.ok(), n as i64);
+    assert_eq!(c.deliveries(), (n as i64, 0));
+    // Both did part of it (each keeps its token on what it sent).
+    let senders =
+        c.sql("select count(distinct lease_token) from push_delivery where state = 'sent'");
+    assert_eq!(senders, "2", "one instance sent everything");
+    push.assert_no_errors();
+}
+
+#[test]
+fn an_instance_killed_mid_burst_leaves_nothing_undelivered() {
+    let Some(c) = Cluster::new("marquee_multi_kill") else {
+        return;
+    };
+    let env = push_env("2");
+    let (a_server, a) = c.instance(&env);
+    let (_b, b) = c.instance(&env);
+    let n = 400;
+    let push = FakePush::start(n, &c.vapid_key(&a));
+    c.subscribe_all(&a, &push);
+    c.shift_all(&a);
+    assert!(
+        wait_ok(&push, 20, Duration::from_secs(20)),
+        "the burst did not start"
+    );
+    let mut a_server = a_server;
+    // SIGKILL: no shutdown hook runs; A's leases run out, B takes them.
+    a_server.0.kill().unwrap();
+    a_server.0.wait().unwrap();
+    let at_kill = push.ok();
+    assert!(
+        at_kill < n as i64,
+        "the burst was over before the kill ({at_kill})"
+    );
+    assert!(
+        wait_until(Duration::from_secs(60), || push.never().is_empty()),
+        "never delivered: {:?}",
+        push.never()
+    );
+    assert!(wait_until(Duration::from_secs(10), || c.deliveries() == (n as i64, 0)));
+    // Only what A had sent but not yet recorded when it died goes twice:
+    // its 4 sends in flight plus one recorded chunk (16) at most.
+    let twice = push.twice();
+    eprintln!("sent twice after the kill: {}", twice.len());
+    assert!(twice.len() <= 20, "{twice:?}");
+    // B answered throughout.
+    let (code, _) = http(&b, "GET", "/e/demo/status", None, "");
+    assert_eq!(code, 200);
+    push.assert_no_errors();
+}
+
+fn sigterm(server: &Server) {
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -TERM");
+}
+
+#[test]
+fn sigterm_drains_one_instance_while_the_other_takes_over() {
+    use std::io::{Read, Write};
+
+    let Some(c) = Cluster::new("marquee_multi_drain") else {
+        return;
+    };
+    // A lease far longer than the test: B can only finish A's share of
+    // the burst in time if A gives it back.
+    let mut env = push_env("300");
+    env.push(("MARQUEE_DRAIN_SECS", "5"));
+    let (mut a_server, a) = c.instance(&env);
+    let (_b, b) = c.instance(&env);
+    let n = 400;
+    let push = FakePush::start(n, &c.vapid_key(&a));
+    c.subscribe_all(&b, &push);
+
+    let on_a = Sse::open(&a, "/e/demo/live", None);
+    let first = c.open_incident(&b, "Before the drain");
+    let seen = incident_seen(&on_a, first, Duration::from_secs(5)).expect("on A");
+    let last_id = seen.id.expect("an id");
+
+    // A request in flight at the signal: its body is not all sent yet.
+    let body = r#"{"name": "In flight", "body": "sent across the signal"}"#;
+    let (head, tail) = body.split_at(20);
+    let mut slow = std::net::TcpStream::connect(&a).unwrap();
+    write!(
+        slow,
+        "POST /api/v1/events/demo/incidents HTTP/1.1\r\nHost: {a}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{head}",
+        c.token,
+        body.len()
+    )
+    .unwrap();
+    slow.flush().unwrap();
+
+    c.shift_all(&a);
+    assert!(
+        wait_ok(&push, 20, Duration::from_secs(20)),
+        "the burst did not start"
+    );
+    let signalled = Instant::now();
+    sigterm(&a_server);
+
+    // The live stream is told to come back (soon), then ends.
+    let frames = on_a.until(sse::EOF, Duration::from_secs(3));
+    let names: Vec<&str> = frames.iter().map(|f| f.event.as_str()).collect();
+    assert!(names.ends_with(&["reconnect", sse::EOF]), "{names:?}");
+    // No new connection is accepted...
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        std::net::TcpStream::connect(&a).is_err(),
+        "A still accepts connections"
+    );
+    // ... but the request in flight finishes.
+    slow.write_all(tail.as_bytes()).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut answer = String::new();
+    let _ = slow.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+
+    // Written while the browser is away from A.
+    let meanwhile = c.open_incident(&b, "While reconnecting");
+    // It comes back to B with the last id it saw, and misses nothing.
+    let on_b = Sse::open(&b, "/e/demo/live", Some(last_id));
+    let mut ids = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ids.contains(&meanwhile) {
+        let Some(f) = on_b.next_within(deadline.saturating_duration_since(Instant::now())) else {
+            break;
+        };
+        assert!(f.id.is_none_or(|id| id > last_id), "replayed again: {f:?}");
+        if f.event == "incident" {
+            let v: serde_json::Value = serde_json::from_str(&f.data).unwrap();
+            ids.push(v["incident_id"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(
+        ids.len(),
+        2,
+        "the in-flight write and the one made meanwhile: {ids:?}"
+    );
+    assert!(ids.contains(&meanwhile), "{ids:?}");
+
+    // A exits by itself, within the drain time.
+    let status = loop {
+        if let Some(s) = a_server.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(8),
+            "A still running {:?} after SIGTERM",
+            signalled.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    // B finishes the burst long before A's leases (300 s) would run out,
+    // and nothing went twice: A finished what it had started.
+    // (The incidents above also reach every subscriber: more than n.)
+    let done = wait_until(Duration::from_secs(90), || {
+        push.never().is_empty() && c.deliveries().1 == 0
+    });
+    assert!(
+        done,
+        "not finished 90 s after the signal ({:?}, never: {}): A's share was not released",
+        c.deliveries(),
+        push.never().len()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(push.twice(), vec![], "sent twice");
+    push.assert_no_errors();
+}
+
+#[test]
+fn while_postgresql_refuses_the_role_writes_answer_503_and_pages_keep_serving() {
+    let Some(c) = Cluster::new("marquee_multi_refuse") else {
+        return;
+    };
+    // The instance connects as its own role, which the test can refuse.
+    let role = format!("{}_role", c.db.name);
+    c.db.admin_sql(&format!("drop role if exists {role}"));
+    c.db.admin_sql(&format!("create role {role} login"));
+    let _drop_role = DropRole {
+        db: c.db.name.clone(),
+        role: role.clone(),
+    };
+    c.db.admin_sql(&format!(
+        "alter database {0} owner to {role}; grant all on all tables in schema public to {role}; \
+         grant all on all sequences in schema public to {role}",
+        c.db.name
+    ));
+    pg::psql(
+        &c.db.url,
+        &format!(
+            "grant all on all tables in schema public to {role}; \
+             grant all on all sequences in schema public to {role}; grant all on schema public to {role}"
+        ),
+    );
+    let url = c.db.url.replacen("://postgres@", &format!("://{role}@"), 1);
+    assert_ne!(url, c.db.url, "the test URL names the postgres user");
+    let addr = free_addr();
+    let _server = serve(
+        &url,
+        &addr,
+        &c.site.path().join("site"),
+        &[("MARQUEE_POLL_INTERVAL_MS", "200")],
+    );
+    let health = wait_for(&addr, "/healthz", |b| b.contains(r#""database":"ok""#));
+    assert!(health.contains(r#""database":"ok""#), "{health}");
+    c.open_incident(&addr, "Streams down");
+
+    c.db.admin_sql(&format!(
+        "alter role {role} nologin; \
+         select pg_terminate_backend(pid) from pg_stat_activity where usename = '{role}'"
+    ));
+    let (code, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/events/demo/incidents",
+        Some(&c.token),
+        r#"{"name": "more", "body": "x"}"#,
+    );
+    assert_eq!(code, 503, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], "unavailable", "{body}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("database is unavailable"),
+        "{body}"
+    );
+    for page in ["/e/demo/status", "/e/demo", "/e/demo/api/v2/summary.json"] {
+        let (code, body) = http(&addr, "GET", page, None, "");
+        assert_eq!(code, 200, "{page}");
+        assert!(body.contains("Streams down"), "{page}");
+    }
+
+    c.db.admin_sql(&format!("alter role {role} login"));
+    let health = wait_for(&addr, "/healthz", |b| b.contains(r#""database":"ok""#));
+    assert!(health.contains(r#""database":"ok""#), "{health}");
+    c.open_incident(&addr, "Back");
+}
+
+/// Drops the test's role once the instance and the database it owns are
+/// gone (declared after the cluster, so it is dropped before it: it drops
+/// the database itself first).
+struct DropRole {
+    db: String,
+    role: String,
+}
+
+impl Drop for DropRole {
+    fn drop(&mut self) {
+        if let Ok(admin) = std::env::var("MARQUEE_TEST_POSTGRES_URL") {
+            let _ = std::process::Command::new("psql")
+                .args([
+                    &admin,
+                    "-qAtc",
+                    &format!("drop database if exists {} with (force)", self.db),
+                    "-c",
+                    &format!("drop role if exists {}", self.role),
+                ])
+                .output();
+        }
+    }
+}
+
+/// nginx with the shipped `deploy/nginx/marquee.conf`, its upstreams
+/// pointed at `a` and `b`, run as this user from a temporary prefix.
+struct Nginx {
+    child: std::process::Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    /// SIGTERM to the master, which stops its workers (a SIGKILL would
+    /// leave them running); SIGKILL only if it is still there after 5 s.
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Nginx {
+    fn start(a: &str, b: &str) -> Nginx {
+        let nginx = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("nginx is missing: run `scripts/setup.sh test` (it installs nginx-light)");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        let addr = free_addr();
+        let shipped = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../deploy/nginx/marquee.conf"
+        ))
+        .unwrap();
+        let site = shipped
+            .replace("127.0.0.1:3001", a)
+            .replace("127.0.0.1:3002", b)
+            .replace("listen 80;", &format!("listen {addr};"))
+            .replace(
+                "/var/cache/nginx/marquee",
+                &p.join("cache").display().to_string(),
+            );
+        assert_ne!(site, shipped);
+        std::fs::write(p.join("marquee.conf"), site).unwrap();
+        let user = String::from_utf8(
+            std::process::Command::new("id")
+                .arg("-un")
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        let tmp = p.join("tmp").display().to_string();
+        std::fs::create_dir_all(p.join("logs")).unwrap();
+        std::fs::write(
+            p.join("nginx.conf"),
+            format!(
+                "daemon off;\nworker_processes 1;\nuser {user};\npid {pid};\n\
+                 error_log {logs}/error.log warn;\nevents {{ worker_connections 1024; }}\n\
+                 http {{\n  access_log off;\n  client_body_temp_path {tmp}; proxy_temp_path {tmp};\n\
+                 fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};\n\
+                 include {conf};\n}}\n",
+                user = user.trim(),
+                pid = p.join("nginx.pid").display(),
+                logs = p.join("logs").display(),
+                conf = p.join("marquee.conf").display(),
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new(nginx)
+            .arg("-p")
+            .arg(p)
+            .arg("-c")
+            .arg(p.join("nginx.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let up = wait_until(Duration::from_secs(10), || {
+            std::net::TcpStream::connect(&addr).is_ok()
+        });
+        assert!(
+            up,
+            "nginx did not start: {}",
+            std::fs::read_to_string(p.join("logs/error.log")).unwrap_or_default()
+        );
+        Nginx {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+}
+
+/// One GET: status, headers (lower-cased names) and body.
+fn get_full(addr: &str, path: &str) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return (0, String::new(), String::new());
+    };
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+#[test]
+fn behind_nginx_a_rolling_restart_fails_no_request_and_the_status_page_outlives_every_instance() {
+    let Some(c) = Cluster::new("marquee_multi_nginx") else {
+        return;
+    };
+    let env = [NO_POLL, ("MARQUEE_DRAIN_SECS", "5")];
+    let (a_server, a) = c.instance(&env);
+    let (b_server, b) = c.instance(&env);
+    let proxy = Nginx::start(&a, &b);
+    let front = proxy.addr.clone();
+
+    // Through the proxy, the live stream follows writes made on either
+    // instance.
+    let live = Sse::open(&front, "/e/demo/live", None);
+    for addr in [&a, &b] {
+        let id = c.open_incident(addr, "Through the proxy");
+        assert!(
+            incident_seen(&live, id, Duration::from_secs(5)).is_some(),
+            "a write on {addr} did not reach the stream behind nginx"
+        );
+    }
+    drop(live);
+
+    // A reader hammering the status page through nginx while both
+    // instances are restarted one after the other.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (stop, front) = (stop.clone(), front.clone());
+        std::thread::spawn(move || {
+            let (mut ok, mut bad) = (0, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (code, _, _) = get_full(&front, "/e/demo/status?x=rolling");
+                if code == 200 {
+                    ok += 1;
+                } else {
+                    bad.push(code);
+                }
+            }
+            (ok, bad)
+        })
+    };
+    let mut servers = vec![(a_server, a.clone()), (b_server, b.clone())];
+    for (server, addr) in &mut servers {
+        std::thread::sleep(Duration::from_millis(300));
+        sigterm(server);
+        let _ = server.0.wait();
+        let restarted = serve(&c.db.url, addr, &c.site.path().join("site"), &env);
+        let health = wait_for(addr, "/healthz", |b| b.contains(r#""database":"ok""#));
+        assert!(health.contains(r#""database":"ok""#), "{health}");
+        *server = restarted;
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (ok, bad) = reader.join().unwrap();
+    eprintln!(
+        "during the rolling restart: {ok} answers 200, {} others",
+        bad.len()
+    );
+    assert!(ok > 20, "the reader hardly ran ({ok})");
+    assert_eq!(
+        bad,
+        Vec::<u16>::new(),
+        "requests failed during the rolling restart"
+    );
+
+    // Cached while an instance serves; then every instance goes.
+    let (code, head, _) = get_full(&front, "/e/demo/status");
+    assert_eq!(code, 200, "{head}");
+    for (server, _) in &mut servers {
+        sigterm(server);
+        let _ = server.0.wait();
+    }
+    // Past its max-age, the copy is stale: still served, and marked so.
+    std::thread::sleep(Duration::from_secs(6));
+    let (code, head, body) = get_full(&front, "/e/demo/status");
+    assert_eq!(code, 200, "{head}");
+    assert!(head.contains("x-cache-status: stale"), "{head}");
+    assert!(head.contains("warning: 110"), "{head}");
+    assert!(body.contains("Through the proxy"), "not the status page");
+}
