@@ -550,3 +550,123 @@ async fn each_notice_of_a_shift_or_incident_reports_its_reach_by_delivery_state(
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_stream_incident_tells_the_speakers_of_the_held_up_talks_once() {
+    on_each_backend(|db| async move {
+        imported(&db).await;
+        db.store
+            .sync_track_components("conf", conf::msk("17:00"))
+            .await
+            .unwrap();
+        let anna = Audience {
+            speaker: Some("anna".into()),
+            ..Default::default()
+        };
+        let followers = Audience {
+            tracks: set(&["track-1"]),
+            ..Default::default()
+        };
+        subscribe(&db, 1, anna).await;
+        subscribe(&db, 2, followers).await;
+        let stream = |t: &str| {
+            let t = t.to_owned();
+            let db = &db;
+            async move {
+                db.store
+                    .load_status("conf", conf::msk("18:00"))
+                    .await
+                    .unwrap()
+                    .components
+                    .into_iter()
+                    .find(|c| c.track.as_deref() == Some(t.as_str()))
+                    .unwrap()
+                    .id
+            }
+        };
+        // 18:00 on track 1: a1 (no speaker) runs, a2 (anna, 18:40) is next.
+        let inc = db
+            .store
+            .create_incident(
+                "conf",
+                NewIncident {
+                    name: "Player down".into(),
+                    status: IncidentStatus::Investigating,
+                    impact: Impact::Major,
+                    body_md: "No picture.".into(),
+                    component_ids: vec![stream("track-1").await],
+                    component_status: Some(ComponentStatus::MajorOutage),
+                    scheduled_for: None,
+                    scheduled_until: None,
+                },
+                conf::msk("18:00"),
+            )
+            .await
+            .unwrap();
+        let paused = "select count(*) as n from push_notice where kind = 'track_paused'";
+        assert_eq!(count(&db, paused).await, 1);
+        // A later update about the same talks does not tell them again.
+        db.store
+            .add_incident_update(
+                "conf",
+                inc.id,
+                NewIncidentUpdate {
+                    status: IncidentStatus::Identified,
+                    body_md: "Encoder.".into(),
+                    component_status: None,
+                    component_ids: None,
+                    reschedule: None,
+                },
+                conf::msk("18:05"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(count(&db, paused).await, 1, "told twice");
+        fan_out_all(&db, 100).await;
+        let d = db
+            .store
+            .claim_deliveries(20, Utc::now(), 60, "test")
+            .await
+            .unwrap();
+        let to_anna: Vec<_> = d.iter().filter(|x| x.audience.speaker.is_some()).collect();
+        assert_eq!(to_anna.len(), 1, "anna hears of her track, once");
+        let notice: Notice = serde_json::from_str(&to_anna[0].notice_json).unwrap();
+        let msg = notice
+            .render(&to_anna[0].audience, "en", chrono_tz::Europe::Moscow)
+            .unwrap();
+        assert_eq!(msg.kind, "track_paused");
+        assert!(
+            msg.body.contains("Talk a2") && msg.body.contains("Player down"),
+            "{}",
+            msg.body
+        );
+        // Track 1's followers get the incident notices, not the speakers' one.
+        assert!(
+            d.iter()
+                .filter(|x| x.audience.speaker.is_none())
+                .all(|x| !x.notice_json.contains("track_paused"))
+        );
+        // An incident on track 2's stream leaves anna's track-1 talk alone,
+        // but b2 (anna, 19:00) is next there.
+        let before = count(&db, paused).await;
+        db.store
+            .create_incident(
+                "conf",
+                NewIncident {
+                    name: "Track 2 down".into(),
+                    status: IncidentStatus::Investigating,
+                    impact: Impact::Major,
+                    body_md: "No sound.".into(),
+                    component_ids: vec![stream("track-2").await],
+                    component_status: None,
+                    scheduled_for: None,
+                    scheduled_until: None,
+                },
+                conf::msk("18:45"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(count(&db, paused).await, before + 1);
+    })
+    .await;
+}

@@ -8,7 +8,51 @@ use rust_i18n::t;
 use serde::{Deserialize, Serialize};
 
 use super::push::Audience;
+use super::schedule::{Schedule, Session};
 use super::time::format_hhmm;
+
+/// A talk a paused track holds up (its stream is down): the one running
+/// now, or the next one; its speakers are told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PausedTalk {
+    pub guid: String,
+    pub title: String,
+    pub track_name: String,
+    pub speakers: Vec<String>,
+    pub running: bool,
+}
+
+/// The talks on `tracks` that a stream outage at `now` holds up: per track
+/// the one running (not cancelled) and the next one to start, those with
+/// speakers only, in track order.
+pub fn paused_talks(schedule: &Schedule, tracks: &[String], now: DateTime<Utc>) -> Vec<PausedTalk> {
+    let mut out = Vec::new();
+    for t in &schedule.tracks {
+        if !tracks.contains(&t.slug) {
+            continue;
+        }
+        let mut on: Vec<&Session> = schedule
+            .sessions
+            .iter()
+            .filter(|s| s.track == t.slug && !s.cancelled && s.end() > now)
+            .collect();
+        on.sort_by_key(|s| s.start);
+        let running = on.first().filter(|s| s.start <= now).copied();
+        let next = on.iter().find(|s| s.start > now).copied();
+        for (s, is_running) in [(running, true), (next, false)] {
+            if let Some(s) = s.filter(|s| !s.speakers.is_empty()) {
+                out.push(PausedTalk {
+                    guid: s.guid.clone(),
+                    title: s.title.clone(),
+                    track_name: t.name.clone(),
+                    speakers: s.speakers.clone(),
+                    running: is_running,
+                });
+            }
+        }
+    }
+    out
+}
 
 /// One session a shift moved, with what a message needs to name it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +109,14 @@ pub enum Notice {
         track_name: String,
         start: DateTime<Utc>,
     },
+    /// A stream incident pauses the track of these talks: their speakers
+    /// hear it from the organisers, not from the audience.
+    TrackPaused {
+        event: String,
+        incident_id: i64,
+        incident: String,
+        talks: Vec<PausedTalk>,
+    },
 }
 
 /// An action button on a speaker's notification.
@@ -115,6 +167,7 @@ impl Notice {
             Notice::SpeakerMove { .. } => "speaker_move",
             Notice::SpeakerProposal { .. } => "speaker_proposal",
             Notice::Reminder { .. } => "reminder",
+            Notice::TrackPaused { .. } => "track_paused",
         }
     }
 
@@ -316,12 +369,118 @@ impl Notice {
                 format!("reminder-{guid}"),
                 format!("/e/{event}/talk/{guid}"),
             )),
+            Notice::TrackPaused {
+                event,
+                incident_id,
+                incident,
+                talks,
+            } => {
+                let me = who.speaker.as_ref()?;
+                // Running first: that is the talk stopped mid-sentence.
+                let talk = talks
+                    .iter()
+                    .filter(|t| t.speakers.contains(me))
+                    .max_by_key(|t| t.running)?;
+                let body = if talk.running {
+                    t!(
+                        "push.track_paused_running",
+                        locale = lang,
+                        title = talk.title,
+                        incident = incident
+                    )
+                } else {
+                    t!(
+                        "push.track_paused_next",
+                        locale = lang,
+                        title = talk.title,
+                        incident = incident
+                    )
+                };
+                Some(base(
+                    "track_paused",
+                    t!(
+                        "push.track_paused_title",
+                        locale = lang,
+                        track = talk.track_name
+                    )
+                    .to_string(),
+                    body.to_string(),
+                    format!("paused-{incident_id}"),
+                    format!("/e/{event}/talk/{}", talk.guid),
+                ))
+            }
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+
+    mod paused {
+        use super::super::*;
+        use crate::domain::push::Audience;
+        use crate::domain::replan::fixtures::evening;
+
+        #[test]
+        fn the_running_and_next_talk_of_a_paused_track_are_named_and_told() {
+            let mut s = evening();
+            let track = s.sessions[0].track.clone();
+            let mine: Vec<&Session> = s.sessions.iter().filter(|x| x.track == track).collect();
+            let (first, second) = (mine[0].clone(), mine[1].clone());
+            let during = first.start + chrono::Duration::minutes(1);
+            let talks = paused_talks(&s, std::slice::from_ref(&track), during);
+            let named: Vec<(&str, bool)> =
+                talks.iter().map(|t| (t.guid.as_str(), t.running)).collect();
+            assert_eq!(
+                named,
+                [(first.guid.as_str(), true), (second.guid.as_str(), false)]
+            );
+            // Another track is left alone; a cancelled next talk is skipped.
+            assert!(paused_talks(&s, &["no-such-track".into()], during).is_empty());
+            s.sessions
+                .iter_mut()
+                .find(|x| x.guid == second.guid)
+                .unwrap()
+                .cancelled = true;
+            let talks = paused_talks(&s, std::slice::from_ref(&track), during);
+            assert!(talks.iter().all(|t| t.guid != second.guid));
+
+            let notice = Notice::TrackPaused {
+                event: "demo".into(),
+                incident_id: 7,
+                incident: "Player down".into(),
+                talks: paused_talks(&evening(), std::slice::from_ref(&track), during),
+            };
+            let speaker = |k: &str| Audience {
+                speaker: Some(k.into()),
+                ..Audience::default()
+            };
+            let m = notice
+                .render(&speaker(&first.speakers[0]), "fr", chrono_tz::UTC)
+                .expect("the running talk's speaker is told");
+            assert!(
+                m.body.contains(&first.title) && m.body.contains("Player down"),
+                "{}",
+                m.body
+            );
+            assert_eq!(m.url, format!("/e/demo/talk/{}", first.guid));
+            let en = notice
+                .render(&speaker(&first.speakers[0]), "en", chrono_tz::UTC)
+                .unwrap();
+            assert_ne!(en.body, m.body, "translated");
+            assert!(
+                notice
+                    .render(&Audience::default(), "en", chrono_tz::UTC)
+                    .is_none(),
+                "attendees hear the incident itself"
+            );
+            assert!(
+                notice
+                    .render(&speaker("someone-else"), "en", chrono_tz::UTC)
+                    .is_none()
+            );
+        }
+    }
     use super::*;
     use chrono::TimeZone;
 

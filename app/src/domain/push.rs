@@ -168,6 +168,8 @@ impl Urgency {
 pub fn topic(notice: &Notice, event_id: i64) -> String {
     match notice {
         Notice::Incident { incident_id, .. } => format!("incident-{incident_id}"),
+        // Its own topic: it must not replace the incident's notice.
+        Notice::TrackPaused { incident_id, .. } => format!("paused-{incident_id}"),
         Notice::Schedule { .. } => format!("schedule-{event_id}"),
         Notice::SpeakerMove { .. } | Notice::SpeakerProposal { .. } => {
             format!("speaker-{event_id}")

@@ -8,8 +8,10 @@ use rust_i18n::t;
 
 use super::{layout, request};
 use crate::components::StartsIn;
+use crate::domain::notice::paused_talks;
 use crate::domain::shift::ShiftKind;
 use crate::domain::speaker::Answer;
+use crate::domain::status::IncidentReach;
 use crate::domain::time::format_hhmm;
 use crate::read_model::EventView;
 
@@ -70,6 +72,25 @@ pub fn render() -> AnyView {
             <p class="muted">{s.title.clone()}</p>
         }
     });
+    // A stream incident holds this speaker's track up: said first, before
+    // anything about their slot.
+    let paused = super::screen::incidents(&view)
+        .into_iter()
+        .filter_map(|i| match &i.reach {
+            IncidentReach::Tracks(tracks) => paused_talks(&view.schedule, tracks, now)
+                .into_iter()
+                .find(|t| t.speakers.contains(&speaker.key))
+                .map(|t| (i.name.clone(), t.title)),
+            _ => None,
+        })
+        .map(|(incident, title)| {
+            view! {
+                <section class="notice" role="status" data-testid="paused">
+                    <p>{t!("speaker.paused", locale = lang, incident = incident, title = title).to_string()}</p>
+                </section>
+            }
+        })
+        .collect_view();
     let none = next
         .is_none()
         .then(|| view! { <p>{t!("speaker.none", locale = lang).to_string()}</p> });
@@ -99,6 +120,7 @@ pub fn render() -> AnyView {
     let questions = moved_slots(&view, &speaker.key, &token, lang);
     let body = view! {
         <h1>{t!("speaker.hello", locale = lang, name = speaker.name.clone()).to_string()}</h1>
+        <div id="live-paused" data-live="paused">{paused}</div>
         <div id="live-answers" data-live="answers">{proposed}{questions}</div>
         <section class="card">
             <div id="live-speaker" data-live="speaker">

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
-use crate::domain::notice::{Move, Notice, excerpt};
+use crate::domain::notice::{Move, Notice, excerpt, paused_talks};
 use crate::domain::push::{NoticeScope, Urgency, schedule_notice_expiry, topic};
 use crate::domain::replan::ChangePreview;
 use crate::domain::schedule::Schedule;
@@ -312,12 +312,76 @@ pub(in crate::store) async fn enqueue_incident(
     let incident = NewNotice {
         event_id,
         notice: &notice,
-        scope: &NoticeScope::Incident(reach),
+        scope: &NoticeScope::Incident(reach.clone()),
         urgency: Urgency::of_incident(status, impact),
         expires_at: now_t + chrono::Duration::seconds(crate::domain::push::INCIDENT_TTL_SECS),
         dedupe: None,
     };
     enqueue(conn, &incident, now).await?;
+    tell_paused_speakers(
+        conn,
+        &row.try_get::<String, _>("slug")?,
+        incident_id,
+        &notice,
+        status,
+        &reach,
+        now_t,
+        now,
+    )
+    .await
+}
+
+/// While an incident holds a track's stream down, the speakers of the talk
+/// running there and of the next one are told (once per incident and set
+/// of talks: the dedupe key names them), so they do not learn it from the
+/// audience.
+#[allow(clippy::too_many_arguments)]
+async fn tell_paused_speakers(
+    conn: &mut AnyConnection,
+    slug: &str,
+    incident_id: i64,
+    incident: &Notice,
+    status: IncidentStatus,
+    reach: &IncidentReach,
+    now_t: DateTime<Utc>,
+    now: i64,
+) -> Result<()> {
+    let (IncidentReach::Tracks(tracks), Notice::Incident { name, .. }) = (reach, incident) else {
+        return Ok(());
+    };
+    if status.is_closed() || status.is_maintenance() {
+        return Ok(());
+    }
+    let ev = crate::store::events::require_event(conn, slug).await?;
+    let schedule = crate::store::events::load_on(conn, &ev).await?;
+    let talks = paused_talks(&schedule, tracks, now_t);
+    if talks.is_empty() {
+        return Ok(());
+    }
+    let mut speakers: Vec<String> = talks.iter().flat_map(|t| t.speakers.clone()).collect();
+    speakers.sort();
+    speakers.dedup();
+    let guids: Vec<&str> = talks.iter().map(|t| t.guid.as_str()).collect();
+    let dedupe = format!("paused:{incident_id}:{}", guids.join(","));
+    let notice = Notice::TrackPaused {
+        event: slug.to_owned(),
+        incident_id,
+        incident: name.clone(),
+        talks,
+    };
+    enqueue(
+        conn,
+        &NewNotice {
+            event_id: ev.event_id,
+            notice: &notice,
+            scope: &NoticeScope::Speakers { speakers },
+            urgency: Urgency::High,
+            expires_at: now_t + chrono::Duration::seconds(crate::domain::push::INCIDENT_TTL_SECS),
+            dedupe: Some(&dedupe),
+        },
+        now,
+    )
+    .await?;
     Ok(())
 }
 

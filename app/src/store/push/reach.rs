@@ -80,7 +80,8 @@ impl Store {
                     Notice::Schedule { shift_id, .. } | Notice::SpeakerMove { shift_id, .. } => {
                         NoticeOf::Shift(shift_id)
                     }
-                    Notice::Incident { incident_id, .. } => NoticeOf::Incident(incident_id),
+                    Notice::Incident { incident_id, .. }
+                    | Notice::TrackPaused { incident_id, .. } => NoticeOf::Incident(incident_id),
                     Notice::Reminder { .. } | Notice::SpeakerProposal { .. } => continue,
                 };
                 out.push((
