@@ -148,28 +148,14 @@ pub(in crate::store) async fn enqueue_proposal(
     if moves.is_empty() || speakers.is_empty() {
         return Ok(());
     }
-    let now_t = at(now)?;
-    let first = moves.iter().map(|m| m.new_start).min().unwrap_or(now_t);
+    let first = first_start(&moves, now)?;
     let notice = Notice::SpeakerProposal {
         event: ev.event.slug.clone(),
         proposal_id,
         moves,
         reminder,
     };
-    enqueue(
-        conn,
-        &NewNotice {
-            event_id: ev.event_id,
-            notice: &notice,
-            scope: &NoticeScope::Speakers { speakers },
-            urgency: Urgency::High,
-            expires_at: schedule_notice_expiry(now_t, first),
-            dedupe: None,
-        },
-        now,
-    )
-    .await?;
-    Ok(())
+    enqueue_for_speakers(conn, ev, &notice, first, speakers, now).await
 }
 
 /// Asks `speakers` again about the slots change `shift_id` gave their
@@ -185,21 +171,39 @@ pub(in crate::store) async fn enqueue_speaker_reminder(
     if moves.is_empty() || speakers.is_empty() {
         return Ok(());
     }
-    let now_t = at(now)?;
-    let first = moves.iter().map(|m| m.new_start).min().unwrap_or(now_t);
+    let first = first_start(&moves, now)?;
     let notice = Notice::SpeakerMove {
         event: ev.event.slug.clone(),
         shift_id,
         moves,
     };
+    enqueue_for_speakers(conn, ev, &notice, first, speakers, now).await
+}
+
+/// The earliest new start among `moves` (now when there is none).
+fn first_start(moves: &[Move], now: i64) -> Result<DateTime<Utc>> {
+    let now_t = at(now)?;
+    Ok(moves.iter().map(|m| m.new_start).min().unwrap_or(now_t))
+}
+
+/// A question about moved slots to `speakers` alone (nothing to attendees),
+/// worth delivering until the first moved talk starts.
+async fn enqueue_for_speakers(
+    conn: &mut AnyConnection,
+    ev: &EventRow,
+    notice: &Notice,
+    first: DateTime<Utc>,
+    speakers: Vec<String>,
+    now: i64,
+) -> Result<()> {
     enqueue(
         conn,
         &NewNotice {
             event_id: ev.event_id,
-            notice: &notice,
+            notice,
             scope: &NoticeScope::Speakers { speakers },
             urgency: Urgency::High,
-            expires_at: schedule_notice_expiry(now_t, first),
+            expires_at: schedule_notice_expiry(at(now)?, first),
             dedupe: None,
         },
         now,
