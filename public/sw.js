@@ -50,22 +50,25 @@ self.addEventListener('push', (event) => {
 self.addEventListener('notificationclick', (event) => {
   const data = event.notification.data || {};
   event.notification.close();
-  if ((event.action === 'confirm' || event.action === 'decline') && data.shift_id != null) {
-    event.waitUntil(answerShift(data.shift_id, event.action));
+  const question = data.shift_id != null ? { shift_id: data.shift_id }
+    : data.proposal_id != null ? { proposal_id: data.proposal_id } : null;
+  if ((event.action === 'confirm' || event.action === 'decline') && question) {
+    event.waitUntil(answerQuestion(question, event.action));
   } else {
     event.waitUntil(openPage(data.url || '/'));
   }
 });
 
-// A speaker confirms or declines a moved slot straight from the
-// notification; the secret link's token is the only credential they have.
-async function answerShift(shiftId, answer) {
+// A speaker confirms or declines a moved (or proposed) slot straight from
+// the notification; the secret link's token is the only credential they
+// have. `question` is `{shift_id}` or `{proposal_id}`.
+async function answerQuestion(question, answer) {
   const token = await readValue(SPEAKER_CACHE, '/__speaker-token');
   if (!token) return openPage('/');
   const res = await fetch('/s/' + encodeURIComponent(token) + '/answer', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ shift_id: shiftId, answer }),
+    body: JSON.stringify({ ...question, answer }),
   });
   // Without a visible result the speaker would not know it failed: show the page.
   if (!res.ok) return openPage('/s/' + encodeURIComponent(token));

@@ -50,10 +50,11 @@ pub struct CatchUpInput {
     /// Talks running at `from`: `restart` (default) or `resume`.
     #[schema(value_type = Option<String>, example = "restart")]
     pub interrupted: Option<InterruptedMode>,
-    /// The shortest a break may become (default 10).
+    /// The shortest a break may become (default: the event's rule, 10
+    /// unless its organisers set another).
     pub min_break_min: Option<i64>,
-    /// Q&A minutes at the end of a talk that may be cut (default 5; 0:
-    /// talks are never shortened).
+    /// Q&A minutes at the end of a talk that may be cut (default: the
+    /// event's rule, 5 unless set; 0: talks are never shortened).
     pub qa_cut_min: Option<i64>,
     /// To apply: `everything_later`, `shorten_breaks` or
     /// `shorten_breaks_and_qa` (one of the previewed alternatives).
@@ -105,11 +106,13 @@ impl CatchUpCommand {
 }
 
 /// Checks `input` against the event's schedule at `now`, naming the field
-/// at fault. A reason is required unless `dry_run` or no strategy is given
-/// (a preview).
+/// at fault; what it leaves out of the rules comes from `event_rules` (the
+/// event's stored ones). A reason is required unless `dry_run` or no
+/// strategy is given (a preview).
 pub fn parse(
     schedule: &Schedule,
     input: &CatchUpInput,
+    event_rules: CatchUpRules,
     now: DateTime<Utc>,
 ) -> Result<CatchUpCommand> {
     if let Some(op) = input.op.as_deref().filter(|o| o.trim() != "catch_up") {
@@ -176,24 +179,11 @@ pub fn parse(
             ));
         }
     };
-    let defaults = CatchUpRules::default();
     let rules = CatchUpRules {
-        min_break_min: input.min_break_min.unwrap_or(defaults.min_break_min),
-        qa_cut_min: input.qa_cut_min.unwrap_or(defaults.qa_cut_min),
+        min_break_min: input.min_break_min.unwrap_or(event_rules.min_break_min),
+        qa_cut_min: input.qa_cut_min.unwrap_or(event_rules.qa_cut_min),
     };
-    for (field, v) in [
-        ("min_break_min", rules.min_break_min),
-        ("qa_cut_min", rules.qa_cut_min),
-    ] {
-        // Bounded like a delay: minutes beyond a day mean nothing and
-        // would overflow the planner's time arithmetic.
-        if !(0..=MAX_SHIFT_MIN).contains(&v) {
-            return Err(AppError::invalid(
-                field,
-                format!("must be 0 to {MAX_SHIFT_MIN} minutes"),
-            ));
-        }
-    }
+    check_rules(rules)?;
     Ok(CatchUpCommand {
         request: CatchUpRequest {
             tracks: shift.plan.tracks,
@@ -207,6 +197,49 @@ pub fn parse(
         version: input.version,
         reason: reason.to_owned(),
     })
+}
+
+/// A change to an event's catch-up rules, as people write it: what is
+/// left out stays as it is.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CatchUpRulesInput {
+    /// The shortest a break may become, in minutes (0..=1440).
+    pub min_break_min: Option<i64>,
+    /// Q&A minutes at the end of a talk that may be cut (0..=1440; 0:
+    /// talks are never shortened).
+    pub qa_cut_min: Option<i64>,
+}
+
+impl CatchUpRulesInput {
+    /// `current` with this input's changes, checked.
+    pub fn apply_to(&self, current: CatchUpRules) -> Result<CatchUpRules> {
+        let rules = CatchUpRules {
+            min_break_min: self.min_break_min.unwrap_or(current.min_break_min),
+            qa_cut_min: self.qa_cut_min.unwrap_or(current.qa_cut_min),
+        };
+        check_rules(rules)?;
+        Ok(rules)
+    }
+}
+
+/// Whether `rules` are within bounds, naming the field at fault: what a
+/// request may ask for and what an event may store alike.
+pub fn check_rules(rules: CatchUpRules) -> Result<()> {
+    for (field, v) in [
+        ("min_break_min", rules.min_break_min),
+        ("qa_cut_min", rules.qa_cut_min),
+    ] {
+        // Bounded like a delay: minutes beyond a day mean nothing and
+        // would overflow the planner's time arithmetic.
+        if !(0..=MAX_SHIFT_MIN).contains(&v) {
+            return Err(AppError::invalid(
+                field,
+                format!("must be 0 to {MAX_SHIFT_MIN} minutes"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The shift page's "Catch up instead" forms as the browser sends them
@@ -347,7 +380,7 @@ mod tests {
                 dry_run: true,
                 ..CatchUpInput::default()
             };
-            parse(&s, &input, Utc::now()).map(|c| c.request.goal)
+            parse(&s, &input, CatchUpRules::default(), Utc::now()).map(|c| c.request.goal)
         };
         assert_eq!(goal(None, None).unwrap(), CatchUpGoal::EndOnTime);
         assert_eq!(goal(None, Some(10)).unwrap(), CatchUpGoal::EndLater(10));
@@ -364,6 +397,43 @@ mod tests {
         assert_eq!(
             field(goal(Some(GoalChoice::EndOnTime), Some(5))),
             "end_later_min"
+        );
+    }
+
+    #[test]
+    fn the_event_rules_fill_what_the_request_leaves_out() {
+        let s = crate::domain::replan::fixtures::evening();
+        let event_rules = CatchUpRules {
+            min_break_min: 20,
+            qa_cut_min: 0,
+        };
+        let rules = |min_break: Option<i64>, qa: Option<i64>| {
+            let input = CatchUpInput {
+                tracks: Some(TrackSelection::All),
+                from: Some("17:00".into()),
+                delay_min: Some(15),
+                min_break_min: min_break,
+                qa_cut_min: qa,
+                dry_run: true,
+                ..CatchUpInput::default()
+            };
+            parse(&s, &input, event_rules, Utc::now()).map(|c| c.request.rules)
+        };
+        assert_eq!(rules(None, None).unwrap(), event_rules);
+        assert_eq!(
+            rules(Some(5), None).unwrap(),
+            CatchUpRules {
+                min_break_min: 5,
+                qa_cut_min: 0
+            }
+        );
+        assert_eq!(field(rules(Some(-1), None)), "min_break_min");
+        assert_eq!(
+            field(check_rules(CatchUpRules {
+                min_break_min: 10,
+                qa_cut_min: MAX_SHIFT_MIN + 1
+            })),
+            "qa_cut_min"
         );
     }
 }

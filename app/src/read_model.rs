@@ -63,6 +63,7 @@ impl EventView {
             answers: d.answers,
             answer_details: d.answer_details,
             proposals: d.proposals,
+            catch_up_rules: d.catch_up_rules,
             links: d
                 .links
                 .into_iter()
@@ -88,6 +89,9 @@ pub struct ScheduleHistory {
     pub links: HashMap<String, DateTime<Utc>>,
     /// Proposals, newest first: never shown to attendees.
     pub proposals: Vec<crate::store::ProposalRecord>,
+    /// The organisers' catch-up rules (how short breaks may become, how
+    /// much Q&A may be cut): the planner's defaults for this event.
+    pub catch_up_rules: crate::domain::replan::CatchUpRules,
 }
 
 impl ScheduleHistory {

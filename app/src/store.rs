@@ -5,6 +5,7 @@
 
 mod changes;
 mod event_data;
+mod event_rules;
 mod events;
 mod import;
 mod jobs;

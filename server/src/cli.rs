@@ -193,6 +193,11 @@ pub async fn run(cli: Cli) -> CliResult {
             })?;
             catchup::run(&open_store(&url).await?, &event, input).await
         }
+        Command::CatchUpRules {
+            event,
+            min_break,
+            qa_cut,
+        } => catchup::rules(&open_store(&url).await?, &event, min_break, qa_cut).await,
         Command::Change {
             event,
             move_guid,

@@ -169,10 +169,12 @@ pub enum Command {
         /// Talks running at --from: restart (default) or resume.
         #[arg(long, default_value = "restart", value_parser = ["restart", "resume"])]
         interrupted: String,
-        /// The shortest a break may become (default 10).
+        /// The shortest a break may become (default: the event's rule,
+        /// see `marquee catch-up-rules`).
         #[arg(long, value_name = "MINUTES")]
         min_break: Option<i64>,
-        /// Q&A minutes at a talk's end that may be cut (default 5; 0: never).
+        /// Q&A minutes at a talk's end that may be cut (default: the
+        /// event's rule; 0: never).
         #[arg(long, value_name = "MINUTES")]
         qa_cut: Option<i64>,
         /// Apply this alternative: everything_later, shorten_breaks or
@@ -181,6 +183,18 @@ pub enum Command {
         apply: Option<String>,
         #[arg(long, default_value = "")]
         reason: String,
+    },
+    /// The event's catch-up rules (what `catch-up` uses unless told
+    /// otherwise): print them, or change the ones given.
+    CatchUpRules {
+        #[arg(long)]
+        event: String,
+        /// The shortest a break may become.
+        #[arg(long, value_name = "MINUTES")]
+        min_break: Option<i64>,
+        /// Q&A minutes at a talk's end that may be cut (0: never).
+        #[arg(long, value_name = "MINUTES")]
+        qa_cut: Option<i64>,
     },
     /// Incidents from a script or a terminal, as the API opens them
     /// (a deploy pipeline announcing its own trouble).

@@ -173,6 +173,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             "/admin/e/{event}/catch-up",
             post(admin_forms::apply_catch_up),
         )
+        .route(
+            "/admin/e/{event}/catch-up-rules",
+            post(admin_forms::set_catch_up_rules),
+        )
         .route("/admin/e/{event}/pin", post(admin_forms::set_pinned))
         .route(
             "/admin/e/{event}/speakers/{speaker}/link",
@@ -213,6 +217,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .route(
             "/api/v1/events/{event}/catch-up",
             post(change_api::post_catch_up),
+        )
+        .route(
+            "/api/v1/events/{event}/catch-up-rules",
+            get(change_api::get_catch_up_rules).patch(change_api::patch_catch_up_rules),
         )
         .route("/api/v1/events/{event}/proposals", get(proposal_api::list))
         .route(

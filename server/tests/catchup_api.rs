@@ -328,3 +328,159 @@ async fn a_viewer_sees_the_alternatives_but_may_not_apply_one() {
     );
     assert_eq!(version(&t), v);
 }
+
+const RULES: &str = "/api/v1/events/demo/catch-up-rules";
+
+async fn rules_now(t: &common::TestApp) -> Value {
+    let res = t
+        .send(
+            axum::http::Request::get(RULES)
+                .header("authorization", format!("Bearer {}", t.token))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    body_json(res).await
+}
+
+#[tokio::test]
+async fn the_events_rules_bound_what_catching_up_may_take() {
+    let t = app_with_demo().await;
+    assert_eq!(
+        rules_now(&t).await,
+        json!({"min_break_min": 10, "qa_cut_min": 5})
+    );
+
+    // Breaks are 30 minutes: down to 25 leaves 5 of the 15 to absorb.
+    let res = t
+        .json(
+            "PATCH",
+            RULES,
+            json!({"min_break_min": 25, "qa_cut_min": 0}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        body_json(res).await,
+        json!({"min_break_min": 25, "qa_cut_min": 0})
+    );
+    // A field left out stays as it is.
+    let res = t.json("PATCH", RULES, json!({"qa_cut_min": 0})).await;
+    assert_eq!(body_json(res).await["min_break_min"], 25);
+
+    let p = body_json(t.json("POST", CATCH_UP, delay()).await).await;
+    let view = t.state.read_model.get("demo").unwrap();
+    let core = plan_catch_up(
+        &view.schedule,
+        view.tz,
+        &CatchUpRequest {
+            tracks: TrackSelection::All,
+            from: "2026-11-23T15:00:00Z".parse().unwrap(),
+            delay_min: 15,
+            interrupted: app::domain::replan::InterruptedMode::Resume,
+            goal: CatchUpGoal::EndOnTime,
+            rules: CatchUpRules {
+                min_break_min: 25,
+                qa_cut_min: 0,
+            },
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        p["alternatives"],
+        serde_json::to_value(&core.alternatives).unwrap()
+    );
+    let breaks = p["alternatives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["strategy"] == "shorten_breaks")
+        .unwrap();
+    assert_eq!(breaks["reaches_goal"], false, "{breaks}");
+    // Track 1's one break (30 min) gives only its 5 minutes above 25.
+    let track1 = breaks["cost"]["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|tr| tr["track"] == "track-1")
+        .unwrap();
+    assert_eq!(track1["break_min_lost"], 5, "{track1}");
+    // A request may still ask for other rules than the event's.
+    let p = body_json(
+        t.json(
+            "POST",
+            CATCH_UP,
+            with(delay(), json!({"min_break_min": 10})),
+        )
+        .await,
+    )
+    .await;
+    let breaks = p["alternatives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["strategy"] == "shorten_breaks")
+        .unwrap();
+    assert_eq!(breaks["reaches_goal"], true, "{breaks}");
+}
+
+#[tokio::test]
+async fn bad_rules_are_refused_by_name_and_change_nothing() {
+    let t = app_with_demo().await;
+    for (body, field) in [
+        (json!({"min_break_min": -1}), "min_break_min"),
+        (json!({"qa_cut_min": 100000}), "qa_cut_min"),
+    ] {
+        let res = t.json("PATCH", RULES, body.clone()).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body_json(res).await["error"]["field"], field, "{body}");
+    }
+    let res = t.json("PATCH", RULES, json!({"min_break": 5})).await;
+    assert!(res.status().is_client_error(), "{}", res.status());
+    let res = t
+        .json("PATCH", "/api/v1/events/nope/catch-up-rules", json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        rules_now(&t).await,
+        json!({"min_break_min": 10, "qa_cut_min": 5})
+    );
+}
+
+#[tokio::test]
+async fn the_shift_page_shows_the_rules_and_its_form_changes_them() {
+    let t = app_with_demo().await;
+    let (cookie, csrf) = common::sign_in(&t).await;
+    let html = common::page(&t, &cookie, "/admin/e/demo/shift").await;
+    assert!(
+        html.contains("shorten breaks down to 10 min and cut up to 5 min"),
+        "{html}"
+    );
+    let status = common::post_form(
+        &t,
+        &cookie,
+        "/admin/e/demo/catch-up-rules",
+        format!("csrf={csrf}&min_break_min=20&qa_cut_min=3"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let html = common::page(&t, &cookie, "/admin/e/demo/shift").await;
+    assert!(
+        html.contains("shorten breaks down to 20 min and cut up to 3 min"),
+        "{html}"
+    );
+    // Without the form's token nothing changes.
+    let status = common::post_form(
+        &t,
+        &cookie,
+        "/admin/e/demo/catch-up-rules",
+        "csrf=forged&min_break_min=0&qa_cut_min=0".into(),
+    )
+    .await;
+    assert!(status.is_client_error(), "{status}");
+    assert_eq!(
+        rules_now(&t).await,
+        json!({"min_break_min": 20, "qa_cut_min": 3})
+    );
+}

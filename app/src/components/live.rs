@@ -66,8 +66,7 @@ mod browser {
         let Ok(es) = web_sys::EventSource::new(&format!("/e/{event}/live")) else {
             return;
         };
-        let busy = Rc::new(Cell::new(false));
-        let again = Rc::new(Cell::new(false));
+        let state = Rc::new(Refresher::default());
         let hellos = Rc::new(Cell::new(0u32));
 
         let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| link.set(Link::Live));
@@ -79,9 +78,10 @@ mod browser {
         on_error.forget();
 
         let refresh = {
-            let (busy, again) = (busy.clone(), again.clone());
-            move || refresh_regions(busy.clone(), again.clone())
+            let state = state.clone();
+            move || refresh_regions(state.clone())
         };
+        poll_reach(state);
         // Every reconnect after the first may have missed changes.
         let on_hello = {
             let refresh = refresh.clone();
@@ -108,23 +108,54 @@ mod browser {
         std::mem::forget(es);
     }
 
+    /// A page's refreshing: one fetch at a time, and at most one timer.
+    #[derive(Default)]
+    struct Refresher {
+        busy: Cell<bool>,
+        again: Cell<bool>,
+        armed: Cell<bool>,
+    }
+
     /// One fetch at a time; changes that arrive meanwhile coalesce into one
     /// more fetch afterwards.
-    fn refresh_regions(busy: Rc<Cell<bool>>, again: Rc<Cell<bool>>) {
-        if busy.replace(true) {
-            again.set(true);
+    fn refresh_regions(state: Rc<Refresher>) {
+        if state.busy.replace(true) {
+            state.again.set(true);
             return;
         }
         wasm_bindgen_futures::spawn_local(async move {
             loop {
-                again.set(false);
+                state.again.set(false);
                 let _ = swap_regions().await;
-                if !again.get() {
+                if !state.again.get() {
                     break;
                 }
             }
-            busy.set(false);
+            state.busy.set(false);
+            poll_reach(state);
         });
+    }
+
+    /// A notice's reach grows as deliveries finish, which writes no
+    /// change-log entry: while a reach table says deliveries are under way
+    /// (`data-reach-pending`), fetch again in two seconds.
+    fn poll_reach(state: Rc<Refresher>) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let pending = window
+            .document()
+            .and_then(|d| d.query_selector("[data-reach-pending]").ok().flatten())
+            .is_some();
+        if !pending || state.armed.replace(true) {
+            return;
+        }
+        let cb = Closure::once_into_js(move || {
+            state.armed.set(false);
+            refresh_regions(state);
+        });
+        let _ =
+            window.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 2000);
     }
 
     async fn swap_regions() -> Result<(), wasm_bindgen::JsValue> {

@@ -102,6 +102,13 @@ pub enum Notice {
         #[serde(default)]
         reminder: bool,
     },
+    /// A proposal was discarded: the speakers it asked keep their slots
+    /// (the old start of each move), and their pending question is gone.
+    ProposalWithdrawn {
+        event: String,
+        proposal_id: i64,
+        moves: Vec<Move>,
+    },
     Reminder {
         event: String,
         guid: String,
@@ -139,6 +146,10 @@ pub struct Message {
     pub lang: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shift_id: Option<i64>,
+    /// The proposal a speaker's confirm/decline buttons answer (instead of
+    /// a shift).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposal_id: Option<i64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<Action>,
 }
@@ -166,6 +177,7 @@ impl Notice {
             Notice::Schedule { .. } => "schedule",
             Notice::SpeakerMove { .. } => "speaker_move",
             Notice::SpeakerProposal { .. } => "speaker_proposal",
+            Notice::ProposalWithdrawn { .. } => "proposal_withdrawn",
             Notice::Reminder { .. } => "reminder",
             Notice::TrackPaused { .. } => "track_paused",
         }
@@ -183,7 +195,20 @@ impl Notice {
             url,
             lang: lang.to_owned(),
             shift_id: None,
+            proposal_id: None,
             actions: Vec::new(),
+        };
+        let answer_actions = || {
+            vec![
+                Action {
+                    action: "confirm",
+                    title: t!("speaker.confirm", locale = lang).to_string(),
+                },
+                Action {
+                    action: "decline",
+                    title: t!("speaker.decline", locale = lang).to_string(),
+                },
+            ]
         };
         match self {
             Notice::Incident {
@@ -313,23 +338,14 @@ impl Notice {
                     format!("/e/{event}/talk/{}", first.guid),
                 );
                 m.shift_id = Some(*shift_id);
-                m.actions = vec![
-                    Action {
-                        action: "confirm",
-                        title: t!("speaker.confirm", locale = lang).to_string(),
-                    },
-                    Action {
-                        action: "decline",
-                        title: t!("speaker.decline", locale = lang).to_string(),
-                    },
-                ];
+                m.actions = answer_actions();
                 Some(m)
             }
             Notice::SpeakerProposal {
                 event,
+                proposal_id,
                 moves,
                 reminder,
-                ..
             } => {
                 let me = who.speaker.as_ref()?;
                 let first = moves
@@ -341,7 +357,7 @@ impl Notice {
                 } else {
                     t!("push.proposal_title", locale = lang)
                 };
-                Some(base(
+                let mut m = base(
                     "speaker_proposal",
                     title.to_string(),
                     t!(
@@ -350,6 +366,31 @@ impl Notice {
                         title = first.title,
                         old = hhmm(first.old_start),
                         new = hhmm(first.new_start)
+                    )
+                    .to_string(),
+                    format!("speaker-{event}"),
+                    format!("/e/{event}/talk/{}", first.guid),
+                );
+                // Answerable from the notification, like a published move.
+                m.proposal_id = Some(*proposal_id);
+                m.actions = answer_actions();
+                Some(m)
+            }
+            Notice::ProposalWithdrawn { event, moves, .. } => {
+                let me = who.speaker.as_ref()?;
+                let first = moves
+                    .iter()
+                    .filter(|m| m.speakers.contains(me))
+                    .min_by_key(|m| m.old_start)?;
+                // Same tag as the question, so it replaces it on the device.
+                Some(base(
+                    "proposal_withdrawn",
+                    t!("push.proposal_withdrawn_title", locale = lang).to_string(),
+                    t!(
+                        "push.proposal_withdrawn_body",
+                        locale = lang,
+                        title = first.title,
+                        old = hhmm(first.old_start)
                     )
                     .to_string(),
                     format!("speaker-{event}"),
@@ -577,6 +618,62 @@ mod tests {
             ..Default::default()
         };
         assert!(n.render(&eve, "en", chrono_tz::UTC).is_none());
+    }
+
+    #[test]
+    fn a_proposed_slot_is_answered_from_the_notification_and_its_withdrawal_replaces_it() {
+        let ask = Notice::SpeakerProposal {
+            event: "demo".into(),
+            proposal_id: 9,
+            moves: moves(),
+            reminder: false,
+        };
+        let bob = Audience {
+            speaker: Some("bob".into()),
+            ..Default::default()
+        };
+        let m = ask.render(&bob, "en", chrono_tz::UTC).unwrap();
+        assert_eq!((m.proposal_id, m.shift_id), (Some(9), None));
+        assert_eq!(
+            m.actions.iter().map(|a| a.action).collect::<Vec<_>>(),
+            ["confirm", "decline"]
+        );
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["proposal_id"], 9);
+        assert!(json.get("shift_id").is_none());
+
+        let gone = Notice::ProposalWithdrawn {
+            event: "demo".into(),
+            proposal_id: 9,
+            moves: moves(),
+        };
+        let w = gone.render(&bob, "ru", chrono_tz::UTC).unwrap();
+        assert_eq!(w.tag, m.tag, "replaces the question on the device");
+        assert!(w.actions.is_empty() && w.proposal_id.is_none());
+        assert!(
+            w.body.contains("Streams") && w.body.contains("14:30"),
+            "{}",
+            w.body
+        );
+        assert!(
+            !w.body.contains("15:20"),
+            "the proposed time is not repeated"
+        );
+        assert_ne!(
+            w.title,
+            gone.render(&bob, "en", chrono_tz::UTC).unwrap().title,
+            "translated"
+        );
+        assert_eq!(
+            crate::domain::push::topic(&gone, 1),
+            crate::domain::push::topic(&ask, 1),
+            "replaces the question still waiting at the push service"
+        );
+        let eve = Audience {
+            speaker: Some("eve".into()),
+            ..Default::default()
+        };
+        assert!(gone.render(&eve, "en", chrono_tz::UTC).is_none());
     }
 
     #[test]

@@ -171,7 +171,11 @@ pub fn topic(notice: &Notice, event_id: i64) -> String {
         // Its own topic: it must not replace the incident's notice.
         Notice::TrackPaused { incident_id, .. } => format!("paused-{incident_id}"),
         Notice::Schedule { .. } => format!("schedule-{event_id}"),
-        Notice::SpeakerMove { .. } | Notice::SpeakerProposal { .. } => {
+        // A withdrawal shares the question's topic: one still waiting at
+        // the push service is replaced, not delivered after it.
+        Notice::SpeakerMove { .. }
+        | Notice::SpeakerProposal { .. }
+        | Notice::ProposalWithdrawn { .. } => {
             format!("speaker-{event_id}")
         }
         Notice::Reminder { guid, .. } => {

@@ -45,6 +45,7 @@ pub fn render() -> AnyView {
         <div id="proposal-live" data-live="board">
             {summary(&view, p, &user, lang)}
             {board(&view, p, lang)}
+            {super::reach::list(crate::store::NoticeOf::Proposal(p.proposal_id), lang)}
         </div>
     };
     layout::frame(title, Some(view.clone()), body.into_any())

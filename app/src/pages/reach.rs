@@ -1,8 +1,8 @@
-//! How far a shift's or an incident's notices got: per notice, the
+//! How far a shift's, an incident's or a proposal's notices got: per notice, the
 //! subscribers targeted and how many were delivered, failed or expired
 //! (and are still pending). Read from the reach the server put on the
 //! request (`server::routes::reach`); inside a page's live region, so it
-//! refreshes with it.
+//! refreshes with it, and polls while deliveries are under way.
 
 use leptos::prelude::*;
 use rust_i18n::t;
@@ -19,7 +19,9 @@ pub fn list(of: NoticeOf, lang: &str) -> Option<AnyView> {
         .of(of)
         .map(|n| {
             let kind = match n.kind.as_str() {
-                "speaker_move" => t!("reach.speakers", locale = lang),
+                "speaker_move" | "track_paused" => t!("reach.speakers", locale = lang),
+                "speaker_proposal" => t!("reach.proposal", locale = lang),
+                "proposal_withdrawn" => t!("reach.withdrawn", locale = lang),
                 "incident" => t!("reach.incident", locale = lang),
                 _ => t!("reach.attendees", locale = lang),
             }
@@ -39,9 +41,12 @@ pub fn list(of: NoticeOf, lang: &str) -> Option<AnyView> {
     if rows.is_empty() {
         return None;
     }
+    // While deliveries are under way the live page polls (see
+    // `components::live`): reach grows without a change-log entry.
+    let busy = reach.of(of).any(|n| n.pending > 0 || !n.fanned_out);
     Some(
         view! {
-            <div class="table-wrap" data-testid="reach">
+            <div class="table-wrap" data-testid="reach" data-reach-pending=busy.then_some("")>
                 <table class="board">
                     <caption>{t!("reach.title", locale = lang).to_string()}</caption>
                     <thead>

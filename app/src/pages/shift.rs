@@ -66,6 +66,7 @@ pub fn render() -> AnyView {
         {form(&view, &input, amends, lang)}
         {preview}
         {catch_up}
+        {rules_part(&view, &user, lang)}
         <div id="shift-history" data-live="history">
             {super::proposal::open_list(&view, lang)}
             {history(&view, &user, lang)}
@@ -238,7 +239,9 @@ fn catch_up_part(view: &EventView, input: &ShiftForm, user: &CurrentUser, lang: 
     };
     let plan = form
         .input(true)
-        .and_then(|i| catchup_input::parse(&view.schedule, &i, Utc::now()))
+        .and_then(|i| {
+            catchup_input::parse(&view.schedule, &i, view.history.catch_up_rules, Utc::now())
+        })
         .and_then(|cmd| {
             replan::plan_catch_up(&view.schedule, view.tz, &cmd.request).map_err(Into::into)
         });
@@ -343,6 +346,32 @@ fn catch_up_part(view: &EventView, input: &ShiftForm, user: &CurrentUser, lang: 
         </section>
     }
     .into_any()
+}
+
+/// The event's catch-up rules: what "Catch up instead" may take from
+/// breaks and Q&A. Schedulers change them here, before the night.
+fn rules_part(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + use<> {
+    let slug = view.schedule.event.slug.clone();
+    let rules = view.history.catch_up_rules;
+    let form = user.access.may(Action::Schedule, &slug).then(|| {
+        view! {
+            <form method="post" action=format!("/admin/e/{slug}/catch-up-rules") class="row">
+                <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                <label for="rule-min-break">{t!("catchup.rule_min_break", locale = lang).to_string()}</label>
+                <input id="rule-min-break" name="min_break_min" type="number" min="0" max="1440" required value=rules.min_break_min.to_string() />
+                <label for="rule-qa-cut">{t!("catchup.rule_qa_cut", locale = lang).to_string()}</label>
+                <input id="rule-qa-cut" name="qa_cut_min" type="number" min="0" max="1440" required value=rules.qa_cut_min.to_string() />
+                <button type="submit" data-testid="catch-up-rules-save">{t!("catchup.rules_save", locale = lang).to_string()}</button>
+            </form>
+        }
+    });
+    view! {
+        <section class="card stack" data-testid="catch-up-rules">
+            <h2>{t!("catchup.rules_title", locale = lang).to_string()}</h2>
+            <p data-testid="catch-up-rules-now">{t!("catchup.rules_now", locale = lang, min_break = rules.min_break_min, qa_cut = rules.qa_cut_min).to_string()}</p>
+            {form}
+        </section>
+    }
 }
 
 fn history(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + use<> {

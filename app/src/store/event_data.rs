@@ -16,6 +16,7 @@ use super::{
     Answer, ProposalRecord, ScheduleVersion, ShiftRecord, SpeakerLinkInfo, StatusSnapshot, Store,
     instant,
 };
+use crate::domain::replan::CatchUpRules;
 use crate::domain::schedule::Schedule;
 use crate::error::Result;
 
@@ -33,6 +34,8 @@ pub struct EventData {
     pub links: Vec<SpeakerLinkInfo>,
     /// Proposals, newest first (organisers' and speakers' pages only).
     pub proposals: Vec<ProposalRecord>,
+    /// The organisers' catch-up rules.
+    pub catch_up_rules: CatchUpRules,
     /// The newest change-log entry this data includes: only grows, so a
     /// view built from it can be told apart from an older one.
     pub seq: i64,
@@ -85,6 +88,7 @@ impl Store {
             answer_details,
             links,
             proposals,
+            catch_up_rules: ev.catch_up_rules,
             seq,
             changed_at,
         }))

@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{Store, instant};
+use crate::domain::replan::CatchUpRules;
 use crate::domain::schedule::{Event, Schedule, Session, SessionKind, Speaker, Track};
 use crate::error::{AppError, Result};
 
@@ -28,10 +29,12 @@ pub(super) struct EventRow {
     pub event_id: i64,
     pub event: Event,
     pub version: i64,
+    /// The organisers' catch-up rules (the defaults where none are set).
+    pub catch_up_rules: CatchUpRules,
 }
 
-const EVENT_COLUMNS: &str =
-    "select event_id, slug, name, time_zone, start_date, end_date, schedule_version from event";
+const EVENT_COLUMNS: &str = "select event_id, slug, name, time_zone, start_date, end_date, \
+     schedule_version, min_break_min, qa_cut_min from event";
 
 fn date(row: &AnyRow, col: &str) -> Result<NaiveDate> {
     let s: String = row.try_get(col)?;
@@ -50,6 +53,17 @@ pub(super) fn event_row(row: &AnyRow) -> Result<EventRow> {
             end_date: date(row, "end_date")?,
         },
         version: row.try_get("schedule_version")?,
+        catch_up_rules: {
+            let default = CatchUpRules::default();
+            CatchUpRules {
+                min_break_min: row
+                    .try_get::<Option<i64>, _>("min_break_min")?
+                    .unwrap_or(default.min_break_min),
+                qa_cut_min: row
+                    .try_get::<Option<i64>, _>("qa_cut_min")?
+                    .unwrap_or(default.qa_cut_min),
+            }
+        },
     })
 }
 

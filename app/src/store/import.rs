@@ -126,7 +126,8 @@ async fn lock_event(conn: &mut AnyConnection, ev: &Event, now: i64) -> Result<(E
     for _ in 0..2 {
         let bumped = sqlx::query(
             "update event set schedule_version = schedule_version + 1 where slug = $1 \
-             returning event_id, slug, name, time_zone, start_date, end_date, schedule_version",
+             returning event_id, slug, name, time_zone, start_date, end_date, schedule_version, \
+         min_break_min, qa_cut_min",
         )
         .bind(&ev.slug)
         .fetch_optional(&mut *conn)
@@ -155,6 +156,7 @@ async fn lock_event(conn: &mut AnyConnection, ev: &Event, now: i64) -> Result<(E
                     event_id,
                     event: ev.clone(),
                     version: 1,
+                    catch_up_rules: Default::default(),
                 },
                 true,
             ));

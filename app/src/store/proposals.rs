@@ -264,8 +264,9 @@ impl Store {
         })
     }
 
-    /// Drops open proposal `id`; nothing else changes. Refused (409) once
-    /// it was published or discarded.
+    /// Drops open proposal `id`; the schedule stays as it is and the
+    /// speakers it asked are told so. Refused (409) once it was published
+    /// or discarded.
     pub async fn discard_proposal(
         &self,
         slug: &str,
@@ -288,6 +289,31 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         log(&mut tx, &ev, id, "discarded", now).await?;
+        // The speakers it asked are waiting on a question that is gone:
+        // they keep their slots, and hear so in the same transaction.
+        let change = parse_change(id, &row.try_get::<String, _>("change_json")?)?;
+        let asked: Vec<String> = asks_on(&mut tx, id)
+            .await?
+            .into_iter()
+            .map(|a| a.speaker_key)
+            .collect();
+        let schedule = load_on(&mut tx, &ev).await?;
+        // Each talk's slot as it stands now (the schedule may have changed
+        // since the proposal was made on it).
+        let moves = push::change_moves(&schedule, &change)
+            .into_iter()
+            .map(|mut m| {
+                if let Some(now_at) = schedule.session(&m.guid) {
+                    m.old_start = now_at.start;
+                    m.track_name = schedule
+                        .track(&now_at.track)
+                        .map_or_else(|| now_at.track.clone(), |t| t.name.clone());
+                    m.track = now_at.track.clone();
+                }
+                m
+            })
+            .collect();
+        push::enqueue_withdrawal(&mut tx, &ev, id, moves, asked, now).await?;
         let record = one_on(&mut tx, &ev, id).await?;
         tx.commit().await?;
         Ok(record)

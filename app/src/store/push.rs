@@ -15,7 +15,7 @@ pub use delivery::{AttemptOutcome, DueDelivery, PushCounts};
 pub use keys::VapidKeyRecord;
 pub(super) use outbox::{
     change_moves, enqueue_change, enqueue_incident, enqueue_proposal, enqueue_shift,
-    enqueue_speaker_reminder,
+    enqueue_speaker_reminder, enqueue_withdrawal,
 };
 pub use prune::PruneCounts;
 pub use reach::{EventReach, NoticeOf, NoticeReach};

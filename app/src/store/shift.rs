@@ -252,7 +252,8 @@ pub(super) async fn lock_event(conn: &mut AnyConnection, slug: &str, now: i64) -
     let row = sqlx::query(
         "update event set schedule_version = schedule_version + 1, updated_at = $2 \
          where slug = $1 \
-         returning event_id, slug, name, time_zone, start_date, end_date, schedule_version",
+         returning event_id, slug, name, time_zone, start_date, end_date, schedule_version, \
+         min_break_min, qa_cut_min",
     )
     .bind(slug)
     .bind(now)

@@ -175,7 +175,8 @@ pub(super) const HISTORY_DAYS: i64 = 90;
 pub(super) async fn lock_event(conn: &mut AnyConnection, slug: &str) -> Result<EventRow> {
     let row = sqlx::query(
         "update event set updated_at = updated_at where slug = $1 \
-         returning event_id, slug, name, time_zone, start_date, end_date, schedule_version",
+         returning event_id, slug, name, time_zone, start_date, end_date, schedule_version, \
+         min_break_min, qa_cut_min",
     )
     .bind(slug)
     .fetch_optional(&mut *conn)

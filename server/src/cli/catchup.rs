@@ -2,7 +2,7 @@
 //! printed with what each costs, and `--apply` to apply one — previewed
 //! and applied on the same schedule version, like `marquee change`.
 
-use app::catchup_input::{CatchUpInput, parse};
+use app::catchup_input::{CatchUpInput, CatchUpRulesInput, parse};
 use app::domain::replan::{CatchUpAlternative, CatchUpStrategy, InterruptedMode};
 use app::domain::time::{format_hhmm, parse_zone};
 use app::error::AppError;
@@ -135,12 +135,14 @@ pub async fn run(store: &Store, event: &str, input: CatchUpInput) -> CliResult {
         .await?
         .ok_or_else(|| CliError::Input(format!("--event: no event {event:?}")))?;
     let tz = parse_zone(&schedule.event.time_zone).map_err(|e| CliError::Failed(e.to_string()))?;
+    let event_rules = store.catch_up_rules(event).await?;
     let cmd = parse(
         &schedule,
         &CatchUpInput {
             version: Some(schedule.version),
             ..input
         },
+        event_rules,
         Utc::now(),
     )
     .map_err(flag_error)?;
@@ -163,6 +165,41 @@ pub async fn run(store: &Store, event: &str, input: CatchUpInput) -> CliResult {
         strategy.as_str(),
         applied.version,
         applied.shift_id
+    );
+    Ok(())
+}
+
+/// `marquee catch-up-rules`: changes the rules given, then prints the
+/// rules in force. Another instance's pages refresh on their own (the
+/// store notifies them); a running SQLite server shows them at its next
+/// refresh.
+pub async fn rules(
+    store: &Store,
+    event: &str,
+    min_break: Option<i64>,
+    qa_cut: Option<i64>,
+) -> CliResult {
+    let current = store.catch_up_rules(event).await.map_err(|e| match e {
+        AppError::NotFound { .. } => CliError::Input(format!("--event: no event {event:?}")),
+        other => other.into(),
+    })?;
+    let input = CatchUpRulesInput {
+        min_break_min: min_break,
+        qa_cut_min: qa_cut,
+    };
+    let rules = input.apply_to(current).map_err(flag_error)?;
+    if rules != current {
+        store.set_catch_up_rules(event, rules).await?;
+    }
+    println!(
+        "breaks down to {} min, Q&A cut up to {} min{}",
+        rules.min_break_min,
+        rules.qa_cut_min,
+        if rules == current && (min_break.is_some() || qa_cut.is_some()) {
+            " (unchanged)"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

@@ -338,6 +338,45 @@ pub async fn apply_catch_up(
     back_to(&state, &user, &format!("/admin/e/{event}/shift"), r)
 }
 
+/// The shift page's catch-up rules form (both fields, as numbers).
+#[derive(Deserialize)]
+pub struct CatchUpRulesForm {
+    csrf: String,
+    #[serde(default)]
+    min_break_min: String,
+    #[serde(default)]
+    qa_cut_min: String,
+}
+
+/// Changes the event's catch-up rules; back to the shift page.
+pub async fn set_catch_up_rules(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(event): Path<String>,
+    Form(f): Form<CatchUpRulesForm>,
+) -> Response {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Schedule, &event) {
+        return e.into_response();
+    }
+    let number = |v: &str, field: &str| {
+        v.trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| AppError::invalid(field, "expected a number of minutes"))
+    };
+    let r = async {
+        let input = app::catchup_input::CatchUpRulesInput {
+            min_break_min: number(&f.min_break_min, "min_break_min")?,
+            qa_cut_min: number(&f.qa_cut_min, "qa_cut_min")?,
+        };
+        catchup::set_rules(&state, &event, &input, &user.email)
+            .await
+            .map(|_| ())
+    }
+    .await;
+    back_to(&state, &user, &format!("/admin/e/{event}/shift"), r)
+}
+
 /// After "Propose to speakers": the new proposal's board, or back to the
 /// form's page with the refusal.
 fn to_proposal(

@@ -4,7 +4,7 @@
 //! `op: "catch_up"` applies one alternative of the catch-up planner, whose
 //! alternatives `POST /api/v1/events/{event}/catch-up` lists.
 
-use app::catchup_input::CatchUpInput;
+use app::catchup_input::{CatchUpInput, CatchUpRulesInput};
 use app::change_input::ChangeInput;
 use app::domain::access::Action;
 use app::error::Result;
@@ -33,6 +33,33 @@ pub async fn post_catch_up(
     caller.check(Action::View, &event)?;
     let body = catchup::preview(&state, &event, &input).await?;
     Ok((StatusCode::OK, Json(json!(body))))
+}
+
+/// `GET …/catch-up-rules`: the event's catch-up rules (the planner's
+/// defaults for what a request leaves out).
+pub async fn get_catch_up_rules(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(event): Path<String>,
+) -> Result<Json<Value>> {
+    caller.check(Action::View, &event)?;
+    let rules = state.store.catch_up_rules(&event).await?;
+    Ok(Json(json!(rules)))
+}
+
+/// `PATCH …/catch-up-rules`: changes the fields given; answers the rules
+/// now in force.
+pub async fn patch_catch_up_rules(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(event): Path<String>,
+    body: Body,
+) -> Result<Json<Value>> {
+    let input: CatchUpRulesInput = read_json(body).await?;
+    caller.check(Action::Schedule, &event)?;
+    let rules =
+        catchup::set_rules(&state, &event, &input, &format!("token:{}", caller.name)).await?;
+    Ok(Json(json!(rules)))
 }
 
 /// `op: "catch_up"` at `…/changes`: a preview of the chosen alternative

@@ -6,7 +6,7 @@
 
 use std::sync::LazyLock;
 
-use app::catchup_input::{CatchUpInput, GoalChoice};
+use app::catchup_input::{CatchUpInput, CatchUpRulesInput, GoalChoice};
 use app::change_input::{ChangeInput, ChangeVerb};
 use app::error::{ErrorBody, ErrorDetail};
 use app::shift_input::{PinnedChoice, ShiftInput};
@@ -44,6 +44,8 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         stubs::post_revert,
         stubs::post_change,
         stubs::post_catch_up,
+        stubs::get_catch_up_rules,
+        stubs::patch_catch_up_rules,
         stubs::list_proposals,
         stubs::publish_proposal,
         stubs::discard_proposal,
@@ -77,6 +79,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         ChangeInput,
         ChangeVerb,
         CatchUpInput,
+        CatchUpRulesInput,
         GoalChoice,
         SubscribeInput,
         BrowserSubscription,
@@ -330,6 +333,33 @@ mod stubs {
         security(("bearer" = []))
     )]
     fn post_catch_up() {}
+
+    #[utoipa::path(
+        get, path = "/api/v1/events/{event}/catch-up-rules", tag = "write",
+        params(("event" = String, Path)),
+        responses(
+            (status = 200, description = "the event's catch-up rules: `{\"min_break_min\", \"qa_cut_min\"}` \
+                (what a catch-up request leaves out)", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn get_catch_up_rules() {}
+
+    #[utoipa::path(
+        patch, path = "/api/v1/events/{event}/catch-up-rules", tag = "write",
+        params(("event" = String, Path)),
+        request_body = CatchUpRulesInput,
+        responses(
+            (status = 200, description = "the rules now in force (fields left out kept)", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+            (status = 422, description = "refused, naming the field", body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn patch_catch_up_rules() {}
 
     #[utoipa::path(
         get, path = "/api/v1/events/{event}/proposals", tag = "write",

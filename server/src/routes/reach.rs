@@ -1,5 +1,6 @@
-//! Puts the event's notice reach on the request of the two organiser
-//! pages that show it (the dashboard with its incidents, a shift's board):
+//! Puts the event's notice reach on the request of the organiser pages
+//! that show it (the dashboard with its incidents, a shift's or a
+//! proposal's board):
 //! pages render synchronously from the read model, and reach lives only
 //! in the delivery table. Only for a signed-in user; a page still checks
 //! access before showing anything.
@@ -11,15 +12,15 @@ use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// The event of a page that shows reach: `/admin/e/{event}` and
-/// `/admin/e/{event}/shifts/{id}`.
+/// The event of a page that shows reach: `/admin/e/{event}`,
+/// `/admin/e/{event}/shifts/{id}` and `/admin/e/{event}/proposals/{id}`.
 fn reach_page(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/admin/e/")?;
     let mut parts = rest.trim_end_matches('/').split('/');
     let event = parts.next().filter(|e| !e.is_empty())?;
     match (parts.next(), parts.next(), parts.next()) {
         (None, _, _) => Some(event),
-        (Some("shifts"), Some(_), None) => Some(event),
+        (Some("shifts" | "proposals"), Some(_), None) => Some(event),
         _ => None,
     }
 }
@@ -45,9 +46,11 @@ mod tests {
     use super::reach_page;
 
     #[test]
-    fn only_the_dashboard_and_a_shift_board_load_reach() {
+    fn only_the_dashboard_and_the_boards_load_reach() {
         assert_eq!(reach_page("/admin/e/demo"), Some("demo"));
         assert_eq!(reach_page("/admin/e/demo/shifts/3"), Some("demo"));
+        assert_eq!(reach_page("/admin/e/demo/proposals/4"), Some("demo"));
+        assert_eq!(reach_page("/admin/e/demo/proposals/4/publish"), None);
         assert_eq!(reach_page("/admin/e/demo/shift"), None);
         assert_eq!(reach_page("/admin/e/demo/shifts/3/revert"), None);
         assert_eq!(reach_page("/admin"), None);

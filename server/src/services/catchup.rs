@@ -3,8 +3,8 @@
 //! change — versioned, atomic, undone by the shift revert, announced like
 //! a shift — through the same store path as every other change.
 
-use app::catchup_input::{CatchUpInput, parse};
-use app::domain::replan::{CatchUpGoal, CatchUpPlan};
+use app::catchup_input::{CatchUpInput, CatchUpRulesInput, parse};
+use app::domain::replan::{CatchUpGoal, CatchUpPlan, CatchUpRules};
 use app::error::{AppError, Result};
 use app::state::AppState;
 use app::store::AppliedChange;
@@ -46,6 +46,7 @@ pub async fn preview(
             dry_run: true,
             ..input.clone()
         },
+        view.history.catch_up_rules,
         Utc::now(),
     )?;
     let (plan, version) = state.store.preview_catch_up(slug, &cmd.request).await?;
@@ -71,7 +72,12 @@ pub async fn apply(
             "required: everything_later, shorten_breaks or shorten_breaks_and_qa",
         ));
     }
-    let cmd = parse(&view.schedule, &input, Utc::now())?;
+    let cmd = parse(
+        &view.schedule,
+        &input,
+        view.history.catch_up_rules,
+        Utc::now(),
+    )?;
     let change = cmd.change()?;
     let applied = state
         .store
@@ -87,4 +93,27 @@ pub async fn apply(
         "catch-up applied"
     );
     Ok(applied)
+}
+
+/// Changes the event's catch-up rules (what `input` names; the rest stays)
+/// as `actor`, then updates the organiser pages. Returns the rules now in
+/// force.
+pub async fn set_rules(
+    state: &AppState,
+    slug: &str,
+    input: &CatchUpRulesInput,
+    actor: &str,
+) -> Result<CatchUpRules> {
+    let current = state.store.catch_up_rules(slug).await?;
+    let rules = input.apply_to(current)?;
+    state.store.set_catch_up_rules(slug, rules).await?;
+    state.after_write(slug).await?;
+    tracing::info!(
+        event = slug,
+        min_break_min = rules.min_break_min,
+        qa_cut_min = rules.qa_cut_min,
+        actor,
+        "catch-up rules set"
+    );
+    Ok(rules)
 }

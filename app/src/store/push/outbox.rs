@@ -158,6 +158,30 @@ pub(in crate::store) async fn enqueue_proposal(
     enqueue_for_speakers(conn, ev, &notice, first, speakers, now).await
 }
 
+/// Tells `speakers` that proposal `proposal_id` was discarded: their talks
+/// keep the slots they had (each move's old start). Worth delivering until
+/// the first of those starts.
+pub(in crate::store) async fn enqueue_withdrawal(
+    conn: &mut AnyConnection,
+    ev: &EventRow,
+    proposal_id: i64,
+    moves: Vec<Move>,
+    speakers: Vec<String>,
+    now: i64,
+) -> Result<()> {
+    if moves.is_empty() || speakers.is_empty() {
+        return Ok(());
+    }
+    let now_t = at(now)?;
+    let first = moves.iter().map(|m| m.old_start).min().unwrap_or(now_t);
+    let notice = Notice::ProposalWithdrawn {
+        event: ev.event.slug.clone(),
+        proposal_id,
+        moves,
+    };
+    enqueue_for_speakers(conn, ev, &notice, first, speakers, now).await
+}
+
 /// Asks `speakers` again about the slots change `shift_id` gave their
 /// talks (a reminder: they have not answered); nothing to attendees.
 pub(in crate::store) async fn enqueue_speaker_reminder(

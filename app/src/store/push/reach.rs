@@ -19,6 +19,8 @@ pub enum NoticeOf {
     /// A shift or change (its attendee and speaker notices).
     Shift(i64),
     Incident(i64),
+    /// A proposal (its questions to speakers, reminders, withdrawal).
+    Proposal(i64),
 }
 
 /// One notice's reach. `targeted` counts the subscriptions the fan-out has
@@ -26,7 +28,8 @@ pub enum NoticeOf {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct NoticeReach {
     pub notice_id: i64,
-    /// `schedule`, `speaker_move` or `incident`.
+    /// `schedule`, `speaker_move`, `incident`, `track_paused`,
+    /// `speaker_proposal` or `proposal_withdrawn`.
     pub kind: String,
     pub created_at: DateTime<Utc>,
     /// Whether the fan-out is done (else more may be targeted).
@@ -61,7 +64,8 @@ impl Store {
             "select n.push_notice_id, n.kind, n.payload_json, n.created_at, n.fanned_out_at, \
              d.state, count(d.push_delivery_id) as c \
              from push_notice n left join push_delivery d on d.push_notice_id = n.push_notice_id \
-             where n.event_id = $1 and n.kind in ('schedule', 'speaker_move', 'incident') \
+             where n.event_id = $1 and n.kind in ('schedule', 'speaker_move', 'incident', \
+             'track_paused', 'speaker_proposal', 'proposal_withdrawn') \
              group by n.push_notice_id, n.kind, n.payload_json, n.created_at, n.fanned_out_at, d.state \
              order by n.push_notice_id",
         )
@@ -82,7 +86,11 @@ impl Store {
                     }
                     Notice::Incident { incident_id, .. }
                     | Notice::TrackPaused { incident_id, .. } => NoticeOf::Incident(incident_id),
-                    Notice::Reminder { .. } | Notice::SpeakerProposal { .. } => continue,
+                    Notice::SpeakerProposal { proposal_id, .. }
+                    | Notice::ProposalWithdrawn { proposal_id, .. } => {
+                        NoticeOf::Proposal(proposal_id)
+                    }
+                    Notice::Reminder { .. } => continue,
                 };
                 out.push((
                     about,
