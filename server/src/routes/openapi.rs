@@ -87,7 +87,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         AnswerInput,
         PublishInput,
     )),
-    modifiers(&BearerToken, &DatabaseUnavailable),
+    modifiers(&BearerToken, &super::webhook_doc::WebhookPaths, &DatabaseUnavailable),
     tags(
         (name = "write", description = "Organisers' writes (bearer token)"),
         (name = "push", description = "Web Push subscriptions (no login)"),
