@@ -40,7 +40,7 @@ pub fn disabled_notice(slug: &str, user: &request::CurrentUser, lang: &str) -> O
         .map(|h| {
             let name = if h.name.is_empty() { target(h, lang) } else { h.name.clone() };
             view! {
-                <li data-webhook=h.id>
+                <li data-webhook=h.id.to_string()>
                     {t!("webhook.disabled_notice", locale = lang, name = name, n = h.consecutive_failures).to_string()}
                     " "
                     {may.then(|| enable_button(slug, h.id, &user.csrf_token, lang))}
@@ -127,7 +127,7 @@ pub fn render() -> AnyView {
             };
             let csrf = user.csrf_token.clone();
             view! {
-                <tr data-webhook=h.id>
+                <tr data-webhook=h.id.to_string()>
                     <td>{h.name.clone()}</td>
                     <td>{h.preset.as_str()}</td>
                     <td class="wrap">{target(h, lang)}</td>
@@ -237,8 +237,9 @@ fn add_form(slug: &str, csrf: &str, lang: &str) -> AnyView {
         .iter()
         .map(|k| {
             let id = format!("webhook-kind-{}", k.as_str());
+            let label_for = id.clone();
             view! {
-                <label for=id.clone()>
+                <label for=label_for>
                     <input type="checkbox" id=id name="kinds" value=k.as_str() checked=*k != WebhookKind::SpeakerAnswers />
                     " " {kind_label(*k, lang)}
                 </label>

@@ -72,7 +72,7 @@ pub async fn add(
                 .unwrap_or_else(|e| e.into_inner());
             m.insert(user.csrf_token.clone(), (made.webhook.id, secret));
         }
-        Ok(())
+        Ok::<(), AppError>(())
     }
     .await;
     back_to(&state, &user, &page(&event), result)

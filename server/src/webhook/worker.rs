@@ -23,6 +23,9 @@ const FANOUT_PER_ROUND: usize = 200;
 const RECORD_EVERY: Duration = Duration::from_millis(50);
 /// ... or every this many, whichever comes first.
 const RECORD_CHUNK: usize = 64;
+/// How often old log rows are pruned, and how long they are kept.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+const KEEP_LOG_DAYS: i64 = 7;
 /// How much of a refusal's body goes into the log.
 const ERROR_BODY_BYTES: usize = 300;
 
@@ -60,9 +63,14 @@ impl Worker {
     /// and releases what it holds. Database errors are logged and retried.
     pub async fn run(self, stop: impl Future<Output = ()> + Send + 'static) {
         let stop = futures_util::FutureExt::shared(Box::pin(stop));
+        let mut last_prune = tokio::time::Instant::now();
         loop {
             if stop.peek().is_some() {
                 break;
+            }
+            if last_prune.elapsed() >= PRUNE_EVERY {
+                last_prune = tokio::time::Instant::now();
+                self.prune().await;
             }
             let busy = match self.step().await {
                 Ok(busy) => busy,
@@ -86,6 +94,20 @@ impl Worker {
             .await
         {
             tracing::warn!(error = %e, "webhook leases not released; they expire");
+        }
+    }
+
+    /// Old log rows, by one instance per period.
+    async fn prune(&self) {
+        let store = &self.state.store;
+        let now = Utc::now();
+        let every = chrono::Duration::seconds(PRUNE_EVERY.as_secs() as i64);
+        if matches!(store.claim_job("webhook_prune", now, every).await, Ok(true)) {
+            match store.prune_webhooks(now, KEEP_LOG_DAYS).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "webhook log pruned"),
+                Err(e) => tracing::debug!(error = %e, "webhook log not pruned"),
+            }
         }
     }
 

@@ -375,6 +375,27 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Forgets attempts and finished deliveries older than `keep_days`
+    /// (the log is for the recent past); returns the rows deleted.
+    pub async fn prune_webhooks(&self, now: DateTime<Utc>, keep_days: i64) -> Result<u64> {
+        let before = unix(now) - keep_days * 24 * 3600;
+        let attempts = sqlx::query("delete from webhook_attempt where at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        let deliveries = sqlx::query(
+            "delete from webhook_delivery where state <> 'pending' and updated_at < $1 \
+             and not exists (select 1 from webhook_attempt a \
+             where a.webhook_delivery_id = webhook_delivery.webhook_delivery_id)",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(attempts + deliveries)
+    }
+
     /// Deliveries by state for an event's webhooks (tests, the bench).
     pub async fn webhook_delivery_counts(&self, slug: &str) -> Result<Vec<(String, i64)>> {
         let rows = sqlx::query(
