@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 use crate::domain::webhook::{Payload, Preset, ValidWebhook, WebhookKind};
 use crate::error::{AppError, Result};
 use crate::store::events::require_event;
+use crate::store::status::lock_event;
 use crate::store::{Store, instant, to_json, unix};
 
 pub(super) use delivery::enqueue_speaker_answer;
@@ -107,7 +108,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<WebhookRecord> {
         let mut tx = self.pool.begin().await?;
-        let ev = require_event(&mut tx, slug).await?;
+        // A write first: on SQLite a transaction that reads and then
+        // writes fails at once ("database is locked") when another
+        // connection wrote in between; this one waits for the lock.
+        let ev = lock_event(&mut tx, slug).await?;
         let row = sqlx::query(&format!(
             "insert into webhook (event_id, name, url, preset, kinds_json, lang, chat_id, secret, \
              created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
@@ -147,7 +151,7 @@ impl Store {
     /// has no such webhook.
     pub async fn remove_webhook(&self, slug: &str, id: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let ev = require_event(&mut tx, slug).await?;
+        let ev = lock_event(&mut tx, slug).await?;
         // Children first: SQLite enforces foreign keys only when asked to.
         for sql in [
             "delete from webhook_attempt where webhook_id = $1 \
@@ -181,7 +185,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<WebhookRecord> {
         let mut tx = self.pool.begin().await?;
-        let ev = require_event(&mut tx, slug).await?;
+        let ev = lock_event(&mut tx, slug).await?;
         let row = sqlx::query(&format!(
             "update webhook set enabled = 1, consecutive_failures = 0, disabled_at = null, \
              disabled_reason = null, updated_at = $3 where webhook_id = $1 and event_id = $2 \
@@ -208,7 +212,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let ev = require_event(&mut tx, slug).await?;
+        let ev = lock_event(&mut tx, slug).await?;
         let payload = Payload::Test {
             event: slug.to_owned(),
         };
