@@ -123,6 +123,7 @@ fn eventually<T>(what: &str, f: impl Fn() -> Option<T>) -> T {
 struct Marquee {
     addr: String,
     token: String,
+    db: String,
     _server: Server,
     _dir: tempfile::TempDir,
 }
@@ -145,6 +146,7 @@ impl Marquee {
         Marquee {
             addr,
             token,
+            db,
             _server: server,
             _dir: dir,
         }
@@ -449,4 +451,55 @@ fn failures_are_retried_with_backoff_then_the_webhook_is_disabled_until_re_enabl
     );
     m.incident("Third incident");
     receiver.wait_at("/dead", 5);
+}
+
+#[test]
+fn the_command_line_adds_lists_tests_and_removes_webhooks() {
+    let receiver = Receiver::start();
+    let m = Marquee::start(&receiver, &[]);
+    let out = Command::new(process::BIN)
+        .args([
+            "webhook", "add", "--event", "demo", "--preset", "standard", "--url",
+        ])
+        .arg(receiver.url("/cli"))
+        .args(["--kinds", "incidents", "--name", "from the shell"])
+        .env("MARQUEE_DATABASE_URL", &m.db)
+        .env("MARQUEE_WEBHOOK_ALLOW_LOOPBACK", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let mut lines = printed.lines();
+    let id = lines.next().unwrap().to_owned();
+    let secret = lines.next().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{printed}");
+    let list = run(&m.db, &["webhook", "list", "--event", "demo"]);
+    assert!(
+        list.contains("/cli") && list.contains("from the shell"),
+        "{list}"
+    );
+    assert!(!list.contains(&secret), "{list}");
+    // Without the switch, loopback is refused (exit 2, naming the field).
+    let refused = Command::new(process::BIN)
+        .args([
+            "webhook", "add", "--event", "demo", "--preset", "slack", "--url",
+        ])
+        .arg(receiver.url("/no"))
+        .env("MARQUEE_DATABASE_URL", &m.db)
+        .env_remove("MARQUEE_WEBHOOK_ALLOW_LOOPBACK")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("url"));
+    // `test` queues; the running server sends it, signed.
+    run(&m.db, &["webhook", "test", "--event", "demo", &id]);
+    let got = receiver.wait_at("/cli", 1).remove(0);
+    assert_eq!(body(&got)["type"], "webhook.test");
+    assert!(standard_webhooks_accepts(&secret, &got));
+    run(&m.db, &["webhook", "remove", "--event", "demo", &id]);
+    assert_eq!(run(&m.db, &["webhook", "list", "--event", "demo"]), "");
 }
