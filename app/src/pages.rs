@@ -54,6 +54,8 @@ mod speakers_admin;
 mod status;
 #[cfg(feature = "ssr")]
 mod status_labels;
+#[cfg(feature = "ssr")]
+mod webhooks_admin;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -78,6 +80,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/e/:event/shifts/:id") view=ShiftBoardPage />
                 <Route path=path!("/admin/e/:event/proposals/:id") view=ProposalPage />
                 <Route path=path!("/admin/e/:event/speakers") view=SpeakersAdminPage />
+                <Route path=path!("/admin/e/:event/webhooks") view=WebhooksAdminPage />
             </Routes>
         </Router>
     }
@@ -116,4 +119,5 @@ server_page!(ScreensAdminPage => screens_admin::render);
 server_page!(ShiftBoardPage => shift_board::render);
 server_page!(ProposalPage => proposal::render);
 server_page!(SpeakersAdminPage => speakers_admin::render);
+server_page!(WebhooksAdminPage => webhooks_admin::render);
 server_page!(NotFoundPage => layout::not_found);

@@ -44,6 +44,20 @@ pub struct AppState {
     /// Set by the poller: false while the database cannot be reached, so
     /// public pages can say they show the last known state.
     db_ok: Arc<AtomicBool>,
+    /// Outgoing webhooks' share of the state.
+    pub webhooks: WebhookState,
+}
+
+/// What outgoing webhooks need at request time and in their worker.
+#[derive(Clone, Default)]
+pub struct WebhookState {
+    /// Woken after each committed write, like `push_wake`.
+    pub wake: Arc<tokio::sync::Notify>,
+    /// The address rule for webhook URLs (the deployment's configuration).
+    pub policy: crate::domain::address::OutboundPolicy,
+    /// Signing keys just created, shown once to the organiser who made
+    /// them (keyed by their session's CSRF token): webhook id and secret.
+    pub issued: Arc<std::sync::Mutex<HashMap<String, (i64, String)>>>,
 }
 
 impl AppState {
@@ -59,6 +73,7 @@ impl AppState {
             push_wake: Arc::new(tokio::sync::Notify::new()),
             issued_links: Arc::default(),
             form_errors: Arc::default(),
+            webhooks: WebhookState::default(),
             public_url: public_url.trim_end_matches('/').into(),
         }
     }
@@ -126,6 +141,7 @@ impl AppState {
     /// see a change announced before the read model has it.
     pub async fn after_write(&self, slug: &str) -> Result<()> {
         self.push_wake.notify_one();
+        self.webhooks.wake.notify_one();
         // Held over refresh and announcement, so announcements of one
         // event go out in order and never ahead of the view.
         let lock = self.read_model.refresh_lock(slug);

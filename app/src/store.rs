@@ -22,6 +22,7 @@ mod status_timeline;
 mod tokens;
 mod users;
 mod validate;
+mod webhook;
 
 use std::sync::Once;
 use std::time::Duration;
@@ -50,6 +51,7 @@ pub use status::{
 };
 pub use tokens::{ApiToken, NewApiToken};
 pub use users::{LoginSession, UserInfo, UserRecord};
+pub use webhook::{DueWebhook, WebhookBoard, WebhookLogEntry, WebhookOutcome, WebhookRecord};
 
 /// Kept here for callers that know it as the store's: it is the domain's.
 pub use crate::domain::speaker::Answer;

@@ -10,6 +10,7 @@ mod serve;
 mod shift;
 mod users;
 mod vapid;
+mod webhook;
 
 use app::error::AppError;
 use app::store::Store;
@@ -280,6 +281,7 @@ pub async fn run(cli: Cli) -> CliResult {
                 VapidCommand::Rotate => vapid::rotate(&store).await,
             }
         }
+        Command::Webhook { command } => webhook::run(open_store(&url).await?, command).await,
         Command::Demo { event, date } => {
             let store = open_store(&url).await?;
             let date = date.unwrap_or_else(crate::demo::today_in_moscow);

@@ -228,6 +228,11 @@ pub enum Command {
         #[arg(long)]
         date: Option<chrono::NaiveDate>,
     },
+    /// Outgoing webhooks of an event: add, list, remove, send a test.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -537,6 +542,8 @@ pub struct ServeArgs {
     pub guard: GuardArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub webhook: WebhookArgs,
 }
 
 /// Running as one of several instances (PostgreSQL), and stopping.
@@ -792,4 +799,107 @@ mod tests {
             _ => panic!("serve expected"),
         }
     }
+}
+
+/// How outgoing webhooks are sent.
+#[derive(Args, Clone, Debug)]
+pub struct WebhookArgs {
+    /// Also accept plain-http and loopback webhook URLs (127.0.0.0/8, ::1,
+    /// localhost). For tests and benchmarks with a local receiver only:
+    /// with it on, an organiser may make this server POST to services on
+    /// its own loopback. Private and link-local addresses stay refused.
+    #[arg(long, env = "MARQUEE_WEBHOOK_ALLOW_LOOPBACK", value_parser = clap::builder::BoolishValueParser::new())]
+    pub webhook_allow_loopback: bool,
+    /// Webhook messages in flight at once.
+    #[arg(long, env = "MARQUEE_WEBHOOK_CONCURRENCY", default_value_t = 64)]
+    pub webhook_concurrency: usize,
+    /// Seconds a receiver has to answer before the attempt counts as failed.
+    #[arg(long, env = "MARQUEE_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
+    /// Seconds before the first retry; each further one waits twice as
+    /// long (at most an hour), six attempts in all.
+    #[arg(long, env = "MARQUEE_WEBHOOK_RETRY_SECS", default_value_t = 10)]
+    pub webhook_retry_secs: i64,
+    /// Failed attempts in a row after which a webhook is disabled (the
+    /// dashboard says so and offers to turn it back on).
+    #[arg(long, env = "MARQUEE_WEBHOOK_DISABLE_AFTER", default_value_t = 10)]
+    pub webhook_disable_after: i64,
+    /// Seconds a taken message is reserved for this instance.
+    #[arg(long, env = "MARQUEE_WEBHOOK_LEASE_SECS", default_value_t = 60)]
+    pub webhook_lease_secs: i64,
+    /// The Telegram Bot API's base URL. Only tests change it (to a local
+    /// receiver, with MARQUEE_WEBHOOK_ALLOW_LOOPBACK).
+    #[arg(
+        long,
+        env = "MARQUEE_WEBHOOK_TELEGRAM_API",
+        default_value = "https://api.telegram.org",
+        hide = true
+    )]
+    pub webhook_telegram_api: String,
+}
+
+impl Default for WebhookArgs {
+    fn default() -> Self {
+        Self {
+            webhook_allow_loopback: false,
+            webhook_concurrency: 64,
+            webhook_timeout_secs: 10,
+            webhook_retry_secs: 10,
+            webhook_disable_after: 10,
+            webhook_lease_secs: 60,
+            webhook_telegram_api: "https://api.telegram.org".into(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum WebhookCommand {
+    /// Add a webhook; prints its id, and for `standard` its signing
+    /// secret (shown this once).
+    Add {
+        #[arg(long)]
+        event: String,
+        /// standard, slack, discord, mattermost or telegram.
+        #[arg(long)]
+        preset: String,
+        /// Where to POST (https); not for telegram.
+        #[arg(long, default_value = "")]
+        url: String,
+        /// Comma-separated: incidents, maintenance, changes, speaker_answers.
+        #[arg(long, default_value = "incidents,maintenance,changes")]
+        kinds: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Language of the messages: en, ru, zh or fr.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        /// Telegram: the chat id.
+        #[arg(long, default_value = "")]
+        chat_id: String,
+        /// Telegram: read the bot token from standard input (never a flag:
+        /// it would stay in the shell's history).
+        #[arg(long)]
+        bot_token_stdin: bool,
+        /// Accept loopback URLs (tests and benchmarks only), as
+        /// MARQUEE_WEBHOOK_ALLOW_LOOPBACK does for the server.
+        #[arg(long, env = "MARQUEE_WEBHOOK_ALLOW_LOOPBACK", value_parser = clap::builder::BoolishValueParser::new())]
+        allow_loopback: bool,
+    },
+    /// The event's webhooks and their state (never a secret).
+    List {
+        #[arg(long)]
+        event: String,
+    },
+    /// Remove a webhook with its deliveries and log.
+    Remove {
+        #[arg(long)]
+        event: String,
+        id: i64,
+    },
+    /// Queue a test message; the running server sends it.
+    Test {
+        #[arg(long)]
+        event: String,
+        id: i64,
+    },
 }

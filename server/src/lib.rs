@@ -18,3 +18,4 @@ pub mod routes;
 pub mod services;
 pub mod site_urls;
 pub mod telemetry;
+pub mod webhook;

@@ -20,6 +20,10 @@ pub(crate) mod security_headers;
 mod shift_api;
 mod status_api;
 pub mod statuspage;
+mod webhook_api;
+mod webhook_doc;
+mod webhook_forms;
+mod webhook_page;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -239,6 +243,28 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             "/api/v1/events/{event}/shifts/{id}/remind",
             post(proposal_api::remind_change),
         )
+        .route(
+            "/api/v1/events/{event}/webhooks",
+            get(webhook_api::list).post(webhook_api::create),
+        )
+        .route("/api/v1/events/{event}/webhooks/log", get(webhook_api::log))
+        .route(
+            "/api/v1/events/{event}/webhooks/{id}",
+            axum::routing::delete(webhook_api::remove),
+        )
+        .route(
+            "/api/v1/events/{event}/webhooks/{id}/test",
+            post(webhook_api::test),
+        )
+        .route(
+            "/api/v1/events/{event}/webhooks/{id}/enable",
+            post(webhook_api::enable),
+        )
+        .route("/admin/e/{event}/webhooks", post(webhook_forms::add))
+        .route(
+            "/admin/e/{event}/webhooks/{id}/{action}",
+            post(webhook_forms::act),
+        )
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/time", get(screen::time))
         .route("/api/v1/push/key", get(push_api::key))
@@ -264,6 +290,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             Duration::from_secs(settings.request_timeout_secs.max(1)),
         ))
         .layer(middleware::from_fn_with_state(state.clone(), reach::attach))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            webhook_page::attach,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             login::resolve_user,

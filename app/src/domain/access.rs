@@ -15,7 +15,8 @@ use std::fmt;
 pub enum Role {
     /// Everything on the event, including who else may.
     Owner,
-    /// Incidents, maintenance, component status: what attendees are told.
+    /// Incidents, maintenance, component status, outgoing webhooks: what
+    /// attendees and the team's channels are told.
     Communicator,
     /// Shifts, speakers and imports: the schedule.
     Scheduler,
@@ -49,7 +50,7 @@ impl Role {
         use Action::*;
         match self {
             Role::Owner => action != CreateEvent,
-            Role::Communicator => matches!(action, View | Incidents | Components),
+            Role::Communicator => matches!(action, View | Incidents | Components | Webhooks),
             Role::Scheduler => matches!(action, View | Schedule | Speakers | Import),
             Role::Viewer => action == View,
         }
@@ -81,6 +82,9 @@ pub enum Action {
     CreateEvent,
     /// Grant and revoke roles on the event.
     Members,
+    /// Add, test, re-enable and remove outgoing webhooks (they speak for
+    /// the event in chats, like incident updates).
+    Webhooks,
 }
 
 impl Action {
@@ -94,6 +98,7 @@ impl Action {
             Action::Import => "import",
             Action::CreateEvent => "create-event",
             Action::Members => "members",
+            Action::Webhooks => "webhooks",
         }
     }
 }
@@ -203,7 +208,9 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const WRITES: [Action; 6] = [Incidents, Components, Schedule, Speakers, Import, Members];
+    const WRITES: [Action; 7] = [
+        Incidents, Components, Schedule, Speakers, Import, Members, Webhooks,
+    ];
 
     #[test]
     fn an_admin_and_an_unscoped_token_may_do_everything_everywhere() {
@@ -224,10 +231,10 @@ mod tests {
             (
                 Role::Owner,
                 &[
-                    View, Incidents, Components, Schedule, Speakers, Import, Members,
+                    View, Incidents, Components, Schedule, Speakers, Import, Members, Webhooks,
                 ],
             ),
-            (Role::Communicator, &[View, Incidents, Components]),
+            (Role::Communicator, &[View, Incidents, Components, Webhooks]),
             (Role::Scheduler, &[View, Schedule, Speakers, Import]),
             (Role::Viewer, &[View]),
         ];

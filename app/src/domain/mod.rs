@@ -18,3 +18,4 @@ pub mod speaker;
 pub mod speaker_link;
 pub mod status;
 pub mod time;
+pub mod webhook;

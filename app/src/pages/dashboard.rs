@@ -34,7 +34,10 @@ pub fn render() -> AnyView {
             <a class="button" href=format!("/admin/e/{slug}/screens")>{t!("admin.screens", locale = lang).to_string()}</a>
             " "
             <a class="button" href=format!("/admin/e/{slug}/speakers")>{t!("admin.speakers", locale = lang).to_string()}</a>
+            " "
+            <a class="button" href=format!("/admin/e/{slug}/webhooks")>{t!("webhook.title", locale = lang).to_string()}</a>
         </p>
+        {super::webhooks_admin::disabled_notice(&slug, &user, lang)}
         {user.access.may(Action::Incidents, &slug).then(|| open_form(&view, &user, lang))}
         <div id="admin-live" data-live="admin">{live_part(&view, &user, lang)}</div>
     };

@@ -245,6 +245,16 @@ impl Store {
             now,
         )
         .await?;
+        super::webhook::enqueue_speaker_answer(
+            &mut tx,
+            &ev,
+            &schedule,
+            speaker_key,
+            &guids,
+            answer.as_str(),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -35,7 +35,10 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let state = AppState::new(leptos_options, store, &public_url);
+    let mut state = AppState::new(leptos_options, store, &public_url);
+    state.webhooks.policy = OutboundPolicy {
+        allow_loopback: args.webhook.webhook_allow_loopback,
+    };
     state
         .refresh_all()
         .await
@@ -63,6 +66,15 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
     let limits = Arc::new(Limits::new(args.guard.clone()));
     // Stops starting sends when the drain begins (see below).
     let worker = tokio::spawn(worker.run(limits.shutting_down()));
+    let webhooks = crate::webhook::worker::Worker::new(state.clone(), args.webhook.clone())
+        .map_err(|e| CliError::Failed(format!("webhook worker: {e}")))?;
+    let webhooks = tokio::spawn(webhooks.run(limits.shutting_down()));
+    if args.webhook.webhook_allow_loopback {
+        tracing::warn!(
+            "MARQUEE_WEBHOOK_ALLOW_LOOPBACK is on: webhook URLs on this machine's loopback are \
+             accepted (for tests and benchmarks only)"
+        );
+    }
     if args.push.push_allow_insecure_localhost {
         tracing::warn!(
             "MARQUEE_PUSH_ALLOW_INSECURE_LOCALHOST is on: push endpoints on this machine's \
@@ -93,6 +105,11 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
         .copied()
         .unwrap_or_else(tokio::time::Instant::now)
         + drain;
+    if tokio::time::timeout_at(deadline, webhooks).await.is_err() {
+        tracing::warn!(
+            "webhook sends still in flight at the end of the drain; their leases expire"
+        );
+    }
     if tokio::time::timeout_at(deadline, worker).await.is_err() {
         tracing::warn!("push sends still in flight at the end of the drain; their leases expire");
     }

@@ -22,6 +22,7 @@ use super::push_api::{
 };
 use super::shift_api::RevertInput;
 use super::status_api::ComponentInput;
+use super::webhook_doc::WebhookPaths;
 use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput};
 
 #[derive(OpenApi)]
@@ -90,7 +91,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         AnswerInput,
         PublishInput,
     )),
-    modifiers(&BearerToken, &DatabaseUnavailable),
+    modifiers(&BearerToken, &WebhookPaths, &DatabaseUnavailable),
     tags(
         (name = "write", description = "Organisers' writes (bearer token)"),
         (name = "push", description = "Web Push subscriptions (no login)"),
