@@ -20,4 +20,7 @@ export MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR=${MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR:-
 # Pages of earlier tests keep their live streams open (contexts stay open
 # for the whole run), all from 127.0.0.1: more than the per-address default.
 export MARQUEE_SSE_PER_IP=${MARQUEE_SSE_PER_IP:-10000}
+# The monitors spec points a monitor at a server the test starts on
+# 127.0.0.1 (server/tests/monitor.rs tests the refusal without it).
+export MARQUEE_MONITOR_ALLOW_LOOPBACK=${MARQUEE_MONITOR_ALLOW_LOOPBACK:-1}
 exec "$bin" serve --addr "127.0.0.1:$port"

@@ -39,6 +39,8 @@ mod screen;
 #[cfg(feature = "ssr")]
 pub use screen::screen_data_for;
 #[cfg(feature = "ssr")]
+pub mod monitors_admin;
+#[cfg(feature = "ssr")]
 mod screens_admin;
 #[cfg(feature = "ssr")]
 mod session;
@@ -78,6 +80,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/e/:event/shifts/:id") view=ShiftBoardPage />
                 <Route path=path!("/admin/e/:event/proposals/:id") view=ProposalPage />
                 <Route path=path!("/admin/e/:event/speakers") view=SpeakersAdminPage />
+                <Route path=path!("/admin/e/:event/monitors") view=MonitorsAdminPage />
             </Routes>
         </Router>
     }
@@ -116,4 +119,5 @@ server_page!(ScreensAdminPage => screens_admin::render);
 server_page!(ShiftBoardPage => shift_board::render);
 server_page!(ProposalPage => proposal::render);
 server_page!(SpeakersAdminPage => speakers_admin::render);
+server_page!(MonitorsAdminPage => monitors_admin::render);
 server_page!(NotFoundPage => layout::not_found);

@@ -10,6 +10,8 @@ pub mod conditional;
 mod export;
 mod live;
 pub mod login;
+pub mod monitor_api;
+mod monitor_forms;
 pub mod openapi;
 mod proposal_api;
 pub mod push_api;
@@ -231,6 +233,46 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             "/api/v1/events/{event}/shifts/{id}/remind",
             post(proposal_api::remind_change),
         )
+        .route(
+            "/api/v1/events/{event}/monitors",
+            get(monitor_api::list).post(monitor_api::post),
+        )
+        .route(
+            "/api/v1/events/{event}/monitors/{id}",
+            get(monitor_api::show)
+                .patch(monitor_api::patch)
+                .delete(monitor_api::delete),
+        )
+        .route(
+            "/api/v1/events/{event}/monitor-drafts",
+            get(monitor_api::list_drafts),
+        )
+        .route(
+            "/api/v1/events/{event}/monitor-drafts/{id}/publish",
+            post(monitor_api::publish),
+        )
+        .route(
+            "/api/v1/events/{event}/monitor-drafts/{id}/discard",
+            post(monitor_api::discard),
+        )
+        .route("/admin/e/{event}/monitors", post(monitor_forms::add))
+        .route("/admin/e/{event}/monitors/{id}", post(monitor_forms::edit))
+        .route(
+            "/admin/e/{event}/monitors/{id}/pause",
+            post(monitor_forms::pause),
+        )
+        .route(
+            "/admin/e/{event}/monitors/{id}/delete",
+            post(monitor_forms::delete),
+        )
+        .route(
+            "/admin/e/{event}/monitor-drafts/{id}/publish",
+            post(monitor_forms::publish),
+        )
+        .route(
+            "/admin/e/{event}/monitor-drafts/{id}/discard",
+            post(monitor_forms::discard),
+        )
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/time", get(screen::time))
         .route("/api/v1/push/key", get(push_api::key))
@@ -256,6 +298,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             Duration::from_secs(settings.request_timeout_secs.max(1)),
         ))
         .layer(middleware::from_fn_with_state(state.clone(), reach::attach))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            monitor_forms::attach,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             login::resolve_user,

@@ -34,9 +34,14 @@ pub fn render() -> AnyView {
             <a class="button" href=format!("/admin/e/{slug}/screens")>{t!("admin.screens", locale = lang).to_string()}</a>
             " "
             <a class="button" href=format!("/admin/e/{slug}/speakers")>{t!("admin.speakers", locale = lang).to_string()}</a>
+            " "
+            <a class="button" href=format!("/admin/e/{slug}/monitors") data-testid="monitors-link">{t!("monitors.title", locale = lang).to_string()}</a>
         </p>
         {user.access.may(Action::Incidents, &slug).then(|| open_form(&view, &user, lang))}
-        <div id="admin-live" data-live="admin">{live_part(&view, &user, lang)}</div>
+        <div id="admin-live" data-live="admin">
+            {super::monitors_admin::drafts_card(&view, &user, lang)}
+            {live_part(&view, &user, lang)}
+        </div>
     };
     layout::frame(
         t!("admin.manage", locale = lang).to_string(),
