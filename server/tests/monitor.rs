@@ -397,3 +397,83 @@ async fn two_runners_check_each_due_monitor_once() {
     );
     target.stop().await;
 }
+
+#[path = "support/pg.rs"]
+mod pg;
+
+/// An app on a fresh PostgreSQL database with the demo event; `None` when
+/// no server is configured (the test is skipped).
+async fn pg_app(db: &pg::PgDb) -> TestApp {
+    let store = app::store::Store::connect(&db.url).await.unwrap();
+    let (token, hash) = app::auth::new_token("mq");
+    store.create_api_token("tests", &hash).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let options = leptos::prelude::LeptosOptions::builder()
+        .output_name("marquee")
+        .site_root(dir.path().to_string_lossy().into_owned())
+        .build();
+    let state = app::state::AppState::new(options, store, "http://marquee.test");
+    let demo = server::demo::conference(
+        "demo",
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+    );
+    state
+        .store
+        .import_schedule(&demo, "test", "test")
+        .await
+        .unwrap();
+    state.refresh_all().await.unwrap();
+    let router =
+        server::routes::build(state.clone()).layer(Extension(MonitorPolicy(OutboundPolicy {
+            allow_loopback: true,
+        })));
+    TestApp::from_parts(state, router, token, dir)
+}
+
+#[tokio::test]
+async fn on_postgresql_two_instances_share_the_checks_and_a_trip_changes_the_component() {
+    let Some(db) = pg::PgDb::fresh("marquee_monitor") else {
+        return;
+    };
+    let t = pg_app(&db).await;
+    // A second instance: its own state (read model) on the same database.
+    let other = pg_app_state(&db).await;
+    let target = HttpTarget::start().await;
+    let comp = stream_id(&t);
+    for n in 0..8 {
+        add(
+            &t,
+            json!({"component_id": comp, "name": format!("m{n}"), "kind": "http",
+                   "target": target.url("/"), "interval_secs": 10, "failures": 1, "window": 1}),
+        )
+        .await;
+    }
+    let args = MonitorArgs {
+        monitor_allow_loopback: true,
+        ..MonitorArgs::default()
+    };
+    let (a, b) = (runner(&t), MonitorRunner::new(other, &args).unwrap());
+    let now = Utc::now() + Duration::seconds(1);
+    let (ra, rb) = tokio::join!(a.run_once(now), b.run_once(now));
+    assert_eq!(ra.unwrap().checked + rb.unwrap().checked, 8);
+    assert_eq!(target.behaviour.lock().unwrap().requests, 8);
+    target.set(|b| b.fail_all = true);
+    let later = now + Duration::seconds(10);
+    let (ra, rb) = tokio::join!(a.run_once(later), b.run_once(later));
+    assert_eq!(ra.unwrap().failed + rb.unwrap().failed, 8);
+    // Whichever instance recorded the first trip changed the component;
+    // this instance's read model has it once it has caught up.
+    t.state.poll_event("demo").await.unwrap();
+    assert_eq!(status_of(&t, comp), MajorOutage);
+    target.stop().await;
+}
+
+async fn pg_app_state(db: &pg::PgDb) -> app::state::AppState {
+    let store = app::store::Store::connect(&db.url).await.unwrap();
+    let options = leptos::prelude::LeptosOptions::builder()
+        .output_name("marquee")
+        .build();
+    let state = app::state::AppState::new(options, store, "http://marquee.test");
+    state.refresh_all().await.unwrap();
+    state
+}

@@ -175,18 +175,18 @@ pub fn check_spec(s: &MonitorSpec) -> Result<(), SpecError> {
             "must be degraded_performance, partial_outage or major_outage",
         );
     }
-    if let Some(k) = &s.keyword {
-        if k.trim().is_empty() || k.chars().count() > MAX_KEYWORD {
-            return refuse(
-                "keyword",
-                format!("must be 1 to {MAX_KEYWORD} characters when given"),
-            );
-        }
+    if let Some(k) = &s.keyword
+        && (k.trim().is_empty() || k.chars().count() > MAX_KEYWORD)
+    {
+        return refuse(
+            "keyword",
+            format!("must be 1 to {MAX_KEYWORD} characters when given"),
+        );
     }
-    if let Some(l) = s.max_latency_ms {
-        if !(1..=s.timeout_ms).contains(&l) {
-            return refuse("max_latency_ms", "must be between 1 and the timeout");
-        }
+    if let Some(l) = s.max_latency_ms
+        && !(1..=s.timeout_ms).contains(&l)
+    {
+        return refuse("max_latency_ms", "must be between 1 and the timeout");
     }
     if s.kind == MonitorKind::Hls && !(s.interval_secs..=MAX_INTERVAL_SECS).contains(&s.stale_secs)
     {
