@@ -17,6 +17,8 @@ use crate::outbound;
 
 /// The most of a body a check reads (a keyword or a playlist).
 const BODY_CAP: usize = 1024 * 1024;
+/// The most of a body read only to keep the connection (no keyword).
+const DRAIN_CAP: usize = 64 * 1024;
 /// The longest failure text kept.
 const DETAIL_CAP: usize = 300;
 
@@ -137,11 +139,9 @@ impl Checker {
             .map_err(|e| describe(&e))?;
         let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let status = res.status().as_u16();
-        let bytes = if body {
-            outbound::read_limited(res, BODY_CAP).await
-        } else {
-            Vec::new()
-        };
+        // Read even when only the status matters (up to a little), so the
+        // connection goes back to the pool instead of being cut mid-body.
+        let bytes = outbound::read_limited(res, if body { BODY_CAP } else { DRAIN_CAP }).await;
         Ok((status, ms, bytes))
     }
 
