@@ -22,4 +22,7 @@ export MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR=${MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR:-
 export MARQUEE_SSE_PER_IP=${MARQUEE_SSE_PER_IP:-10000}
 # webhooks.spec.ts points webhooks at a receiver it starts on loopback.
 export MARQUEE_WEBHOOK_ALLOW_LOOPBACK=${MARQUEE_WEBHOOK_ALLOW_LOOPBACK:-1}
+# The monitors spec points a monitor at a server the test starts on
+# 127.0.0.1 (server/tests/monitor.rs tests the refusal without it).
+export MARQUEE_MONITOR_ALLOW_LOOPBACK=${MARQUEE_MONITOR_ALLOW_LOOPBACK:-1}
 exec "$bin" serve --addr "127.0.0.1:$port"

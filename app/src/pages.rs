@@ -39,6 +39,8 @@ mod screen;
 #[cfg(feature = "ssr")]
 pub use screen::screen_data_for;
 #[cfg(feature = "ssr")]
+pub mod monitors_admin;
+#[cfg(feature = "ssr")]
 mod screens_admin;
 #[cfg(feature = "ssr")]
 mod session;
@@ -81,6 +83,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/e/:event/proposals/:id") view=ProposalPage />
                 <Route path=path!("/admin/e/:event/speakers") view=SpeakersAdminPage />
                 <Route path=path!("/admin/e/:event/webhooks") view=WebhooksAdminPage />
+                <Route path=path!("/admin/e/:event/monitors") view=MonitorsAdminPage />
             </Routes>
         </Router>
     }
@@ -120,4 +123,5 @@ server_page!(ShiftBoardPage => shift_board::render);
 server_page!(ProposalPage => proposal::render);
 server_page!(SpeakersAdminPage => speakers_admin::render);
 server_page!(WebhooksAdminPage => webhooks_admin::render);
+server_page!(MonitorsAdminPage => monitors_admin::render);
 server_page!(NotFoundPage => layout::not_found);

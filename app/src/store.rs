@@ -9,6 +9,8 @@ mod event_rules;
 mod events;
 mod import;
 mod jobs;
+mod monitor_runs;
+mod monitors;
 mod proposals;
 mod push;
 mod replan;
@@ -37,6 +39,8 @@ pub use changes::{CHANGE_CHANNEL, ChangeRecord, parse_change_payload};
 pub use event_data::EventData;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;
+pub use monitor_runs::{CheckResult, DueMonitor, MonitorDraft, RESULT_KEEP_DAYS};
+pub use monitors::{MonitorRecord, MonitorResultRecord, NewMonitor};
 pub use proposals::{AnswerIn, ProposalRecord};
 pub use push::{
     AttemptOutcome, DueDelivery, EventReach, NewSubscription, NoticeOf, NoticeReach, PruneCounts,

@@ -5,6 +5,7 @@ mod catchup;
 mod change;
 mod import;
 mod incident;
+mod monitor;
 mod proposal;
 mod serve;
 mod shift;
@@ -282,6 +283,7 @@ pub async fn run(cli: Cli) -> CliResult {
             }
         }
         Command::Webhook { command } => webhook::run(open_store(&url).await?, command).await,
+        Command::Monitor { command } => monitor::run(&open_store(&url).await?, command).await,
         Command::Demo { event, date } => {
             let store = open_store(&url).await?;
             let date = date.unwrap_or_else(crate::demo::today_in_moscow);

@@ -233,6 +233,64 @@ pub enum Command {
         #[command(subcommand)]
         command: WebhookCommand,
     },
+    /// Manage monitors (checks that change a component's status).
+    Monitor {
+        #[command(subcommand)]
+        command: MonitorCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MonitorCommand {
+    /// Add a monitor to a component; a running server starts checking it
+    /// within a second.
+    Add {
+        #[arg(long)]
+        event: String,
+        /// The component: its id, its name, or a track slug (its stream).
+        #[arg(long)]
+        component: String,
+        #[arg(long)]
+        name: String,
+        /// `http`, `tcp` or `hls`.
+        #[arg(long, value_parser = ["http", "tcp", "hls"])]
+        kind: String,
+        /// A URL (http, hls) or host:port (tcp).
+        #[arg(long)]
+        target: String,
+        /// Seconds between checks (at least 10).
+        #[arg(long, default_value_t = 30)]
+        interval: i64,
+        /// N: failures among the last `--window` checks that change it.
+        #[arg(long, default_value_t = 3)]
+        failures: i64,
+        /// M: how many recent checks count.
+        #[arg(long, default_value_t = 5)]
+        window: i64,
+        /// K: successes in a row that bring it back.
+        #[arg(long, default_value_t = 2)]
+        recoveries: i64,
+        /// The status when down.
+        #[arg(long, default_value = "major_outage")]
+        down_status: String,
+        /// Draft an incident (not published) when it trips.
+        #[arg(long)]
+        draft_incident: bool,
+        /// Allow targets on this machine's loopback (tests, benchmarks).
+        #[arg(long, env = "MARQUEE_MONITOR_ALLOW_LOOPBACK", value_parser = clap::builder::BoolishValueParser::new())]
+        allow_loopback: bool,
+    },
+    /// List an event's monitors with their state and last result.
+    List {
+        #[arg(long)]
+        event: String,
+    },
+    /// Remove a monitor (its component keeps its status).
+    Remove {
+        #[arg(long)]
+        event: String,
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -544,6 +602,8 @@ pub struct ServeArgs {
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub webhook: WebhookArgs,
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
 }
 
 /// Running as one of several instances (PostgreSQL), and stopping.
@@ -723,6 +783,37 @@ impl Default for GuardArgs {
             session_idle_minutes: 120,
             secure_cookies: None,
             trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// How monitors run (see `crate::monitor`).
+#[derive(Args, Clone, Debug)]
+pub struct MonitorArgs {
+    /// Also allow monitors of this machine's loopback (127.0.0.0/8, ::1,
+    /// localhost, plain http there). For tests and benchmarks only: with
+    /// it on, organisers can make this server probe its own loopback.
+    #[arg(long, env = "MARQUEE_MONITOR_ALLOW_LOOPBACK", value_parser = clap::builder::BoolishValueParser::new())]
+    pub monitor_allow_loopback: bool,
+    /// Checks in flight at once.
+    #[arg(long, env = "MARQUEE_MONITOR_CONCURRENCY", default_value_t = 64)]
+    pub monitor_concurrency: usize,
+    /// How often due monitors are looked for, in milliseconds.
+    #[arg(long, env = "MARQUEE_MONITOR_TICK_MS", default_value_t = 1000)]
+    pub monitor_tick_ms: u64,
+    /// Seconds a taken check is reserved for this instance (longer than
+    /// the longest timeout); after a crash another instance takes it then.
+    #[arg(long, env = "MARQUEE_MONITOR_LEASE_SECS", default_value_t = 120)]
+    pub monitor_lease_secs: i64,
+}
+
+impl Default for MonitorArgs {
+    fn default() -> Self {
+        Self {
+            monitor_allow_loopback: false,
+            monitor_concurrency: 64,
+            monitor_tick_ms: 1000,
+            monitor_lease_secs: 120,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod http_server;
 pub mod ics;
 pub mod limits;
+pub mod monitor;
 pub mod notify;
 pub mod outbound;
 pub mod push;

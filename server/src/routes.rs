@@ -10,6 +10,8 @@ pub mod conditional;
 mod export;
 mod live;
 pub mod login;
+pub mod monitor_api;
+mod monitor_forms;
 pub mod openapi;
 mod proposal_api;
 pub mod push_api;
@@ -265,6 +267,46 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             "/admin/e/{event}/webhooks/{id}/{action}",
             post(webhook_forms::act),
         )
+        .route(
+            "/api/v1/events/{event}/monitors",
+            get(monitor_api::list).post(monitor_api::post),
+        )
+        .route(
+            "/api/v1/events/{event}/monitors/{id}",
+            get(monitor_api::show)
+                .patch(monitor_api::patch)
+                .delete(monitor_api::delete),
+        )
+        .route(
+            "/api/v1/events/{event}/monitor-drafts",
+            get(monitor_api::list_drafts),
+        )
+        .route(
+            "/api/v1/events/{event}/monitor-drafts/{id}/publish",
+            post(monitor_api::publish),
+        )
+        .route(
+            "/api/v1/events/{event}/monitor-drafts/{id}/discard",
+            post(monitor_api::discard),
+        )
+        .route("/admin/e/{event}/monitors", post(monitor_forms::add))
+        .route("/admin/e/{event}/monitors/{id}", post(monitor_forms::edit))
+        .route(
+            "/admin/e/{event}/monitors/{id}/pause",
+            post(monitor_forms::pause),
+        )
+        .route(
+            "/admin/e/{event}/monitors/{id}/delete",
+            post(monitor_forms::delete),
+        )
+        .route(
+            "/admin/e/{event}/monitor-drafts/{id}/publish",
+            post(monitor_forms::publish),
+        )
+        .route(
+            "/admin/e/{event}/monitor-drafts/{id}/discard",
+            post(monitor_forms::discard),
+        )
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/time", get(screen::time))
         .route("/api/v1/push/key", get(push_api::key))
@@ -293,6 +335,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .layer(middleware::from_fn_with_state(
             state.clone(),
             webhook_page::attach,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            monitor_forms::attach,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -6,6 +6,7 @@
 
 pub mod catchup;
 pub mod change;
+pub mod monitor;
 pub mod proposal;
 pub mod shift;
 pub mod status;

@@ -47,6 +47,22 @@ pub async fn app() -> TestApp {
 }
 
 impl TestApp {
+    /// An app put together by the caller (another database, another
+    /// router); `dir` is kept until the app is dropped.
+    pub fn from_parts(
+        state: AppState,
+        router: Router,
+        token: String,
+        dir: tempfile::TempDir,
+    ) -> TestApp {
+        TestApp {
+            state,
+            router,
+            token,
+            _dir: dir,
+        }
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {
         self.router.clone().oneshot(req).await.unwrap()
     }

@@ -122,6 +122,7 @@ pub fn kind_of(notice: &Notice) -> Option<WebhookKind> {
         Notice::Schedule { .. } => Some(WebhookKind::Changes),
         Notice::SpeakerMove { .. }
         | Notice::SpeakerProposal { .. }
+        | Notice::ProposalWithdrawn { .. }
         | Notice::Reminder { .. }
         | Notice::TrackPaused { .. } => None,
     }

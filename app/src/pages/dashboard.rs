@@ -36,10 +36,14 @@ pub fn render() -> AnyView {
             <a class="button" href=format!("/admin/e/{slug}/speakers")>{t!("admin.speakers", locale = lang).to_string()}</a>
             " "
             <a class="button" href=format!("/admin/e/{slug}/webhooks")>{t!("webhook.title", locale = lang).to_string()}</a>
+            <a class="button" href=format!("/admin/e/{slug}/monitors") data-testid="monitors-link">{t!("monitors.title", locale = lang).to_string()}</a>
         </p>
         {super::webhooks_admin::disabled_notice(&slug, &user, lang)}
         {user.access.may(Action::Incidents, &slug).then(|| open_form(&view, &user, lang))}
-        <div id="admin-live" data-live="admin">{live_part(&view, &user, lang)}</div>
+        <div id="admin-live" data-live="admin">
+            {super::monitors_admin::drafts_card(&view, &user, lang)}
+            {live_part(&view, &user, lang)}
+        </div>
     };
     layout::frame(
         t!("admin.manage", locale = lang).to_string(),

@@ -152,9 +152,20 @@ fn component_row(
 ) -> impl IntoView + use<> {
     let history = view.status.history.get(&c.id).cloned().unwrap_or_default();
     let days = uptime_days(&history, view.tz, now, UPTIME_DAYS);
-    let pct = uptime_percent(&days)
-        .map(|p| t!("status.uptime", locale = lang, pct = format!("{p:.2}")).to_string())
-        .unwrap_or_else(|| t!("status.no_data", locale = lang).to_string());
+    // A monitored component shows what its checks measured, not only
+    // what its status said.
+    let measured = view.status.measured.get(&c.id).cloned().unwrap_or_default();
+    let pct = match crate::domain::monitor::measured_percent(&measured) {
+        Some(p) => t!(
+            "monitors.measured_uptime",
+            locale = lang,
+            pct = format!("{p:.2}")
+        )
+        .to_string(),
+        None => uptime_percent(&days)
+            .map(|p| t!("status.uptime", locale = lang, pct = format!("{p:.2}")).to_string())
+            .unwrap_or_else(|| t!("status.no_data", locale = lang).to_string()),
+    };
     let bars = days
         .iter()
         .map(|d| {
@@ -179,7 +190,13 @@ fn component_row(
                     (w.as_str(), tip)
                 }
             };
-            let label = format!("{}: {tip}", d.date);
+            let checked = measured.iter().find(|m| m.date == d.date).map(|m| {
+                t!("monitors.measured_day", locale = lang, ok = m.checks - m.failures, checks = m.checks).to_string()
+            });
+            let label = match checked {
+                Some(c) => format!("{}: {tip}; {c}", d.date),
+                None => format!("{}: {tip}", d.date),
+            };
             view! { <li class=format!("bar lvl-{level}") tabindex="0" aria-label=label.clone() data-tip=label></li> }
         })
         .collect_view();

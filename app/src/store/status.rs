@@ -87,6 +87,9 @@ pub struct StatusSnapshot {
     pub incidents: Vec<IncidentRecord>,
     /// The change-log sequence number this snapshot includes.
     pub last_seq: i64,
+    /// Per monitored component, oldest first: its checks per local day
+    /// within the last 90 days (the bars' measured uptime).
+    pub measured: HashMap<i64, Vec<crate::domain::monitor::MeasuredDay>>,
 }
 
 impl StatusSnapshot {

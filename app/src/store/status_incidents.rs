@@ -142,7 +142,7 @@ impl Store {
 
 /// One new incident or maintenance with its first update, inside the
 /// caller's transaction; its id.
-async fn insert_incident(
+pub(super) async fn insert_incident(
     tx: &mut AnyConnection,
     event_id: i64,
     comps: &[ComponentRecord],
@@ -232,7 +232,11 @@ fn checked_components<'a>(
 }
 
 /// The incident as stored now (inside the writing transaction).
-async fn one_incident(conn: &mut AnyConnection, event_id: i64, id: i64) -> Result<IncidentRecord> {
+pub(super) async fn one_incident(
+    conn: &mut AnyConnection,
+    event_id: i64,
+    id: i64,
+) -> Result<IncidentRecord> {
     load_incidents(conn, event_id, IncidentFilter::One(id))
         .await?
         .pop()

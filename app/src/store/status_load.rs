@@ -72,11 +72,13 @@ pub(super) async fn status_on(
             .fetch_one(&mut *conn)
             .await?
             .try_get("seq")?;
+    let measured = super::monitor_runs::measured_days(&mut *conn, event_id, now).await?;
     Ok(StatusSnapshot {
         components,
         history,
         incidents,
         last_seq,
+        measured,
     })
 }
 

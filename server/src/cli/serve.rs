@@ -85,8 +85,10 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
         allow_loopback: args.push.push_allow_insecure_localhost,
     };
     tokio::spawn(housekeeping(state.clone(), limits.clone()));
+    let monitor_policy = start_monitors(&state, &args.monitor, &limits)?;
     let store = state.store.clone();
-    let router = crate::routes::build_with(state, limits.clone(), outbound);
+    let router = crate::routes::build_with(state, limits.clone(), outbound)
+        .layer(axum::Extension(monitor_policy));
     let drain = Duration::from_secs(args.cluster.drain_secs.max(1));
     let signalled = Arc::new(std::sync::OnceLock::new());
     let signal = {
@@ -116,6 +118,27 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
     store.close().await;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Starts the monitor loop (stopping when the drain begins); the policy
+/// the monitor API judges targets by.
+fn start_monitors(
+    state: &AppState,
+    args: &crate::config::MonitorArgs,
+    limits: &Limits,
+) -> Result<crate::routes::monitor_api::MonitorPolicy, CliError> {
+    if args.monitor_allow_loopback {
+        tracing::warn!(
+            "MARQUEE_MONITOR_ALLOW_LOOPBACK is on: monitors may probe this machine's loopback \
+             (for tests and benchmarks only)"
+        );
+    }
+    let runner = crate::monitor::runner::MonitorRunner::new(state.clone(), args)
+        .map_err(|e| CliError::Failed(format!("monitors: {e}")))?;
+    tokio::spawn(runner.run(limits.shutting_down()));
+    Ok(crate::routes::monitor_api::MonitorPolicy(OutboundPolicy {
+        allow_loopback: args.monitor_allow_loopback,
+    }))
 }
 
 /// Every ten minutes: delete expired and idle organiser sessions, and let

@@ -74,7 +74,7 @@ pub struct ComponentForm {
     status: String,
 }
 
-fn non_empty(s: String) -> Option<String> {
+pub(super) fn non_empty(s: String) -> Option<String> {
     (!s.trim().is_empty()).then_some(s)
 }
 

@@ -54,7 +54,7 @@ pub struct ComponentInput {
     pub group: Option<String>,
 }
 
-fn incident_json(state: &AppState, slug: &str, id: i64) -> Value {
+pub(super) fn incident_json(state: &AppState, slug: &str, id: i64) -> Value {
     let Some(v) = state.read_model.get(slug) else {
         return Value::Null;
     };
