@@ -20,4 +20,12 @@ export MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR=${MARQUEE_LOGIN_PER_ACCOUNT_PER_HOUR:-
 # Pages of earlier tests keep their live streams open (contexts stay open
 # for the whole run), all from 127.0.0.1: more than the per-address default.
 export MARQUEE_SSE_PER_IP=${MARQUEE_SSE_PER_IP:-10000}
-exec "$bin" serve --addr "127.0.0.1:$port"
+# A loopback SMTP server keeping every message as JSON in $tmp/mail
+# (email.spec.ts reads them): mail is on, as in a real deployment.
+smtp_port=$((port + 1000))
+"$root/tools/venv/bin/python" "$root/tools/smtp_sink.py" --port "$smtp_port" --dir "$tmp/mail" >&2 &
+sink=$!
+trap 'kill "$sink" 2>/dev/null || true' EXIT
+export MARQUEE_SMTP_URL="smtp://127.0.0.1:$smtp_port?tls=none"
+export MARQUEE_MAIL_FROM="Marquee <status@marquee.test>"
+"$bin" serve --addr "127.0.0.1:$port"

@@ -7,6 +7,7 @@ pub mod address;
 pub mod agenda;
 pub mod change;
 pub mod diff;
+pub mod email;
 pub mod notice;
 pub mod push;
 pub mod replan;
