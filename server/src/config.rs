@@ -543,7 +543,7 @@ pub struct EmailArgs {
         default_value = "Marquee <marquee@localhost.invalid>"
     )]
     pub mail_from: String,
-    /// SMTP connections (and mails in flight) at once.
+    /// SMTP connections (and mails in flight) at once, per instance.
     #[arg(long, env = "MARQUEE_MAIL_CONNECTIONS", default_value_t = 16)]
     pub mail_connections: u32,
     /// Seconds a taken mail is reserved for this worker; after a crash it

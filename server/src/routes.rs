@@ -270,11 +270,11 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
                 .post(email_pages::manage_save)
                 .route_layer(anonymous_writes()),
         )
+        // No per-address limit on one-click unsubscribe: mail providers
+        // POST it from their servers, many readers behind one address.
         .route(
             "/email/unsubscribe/{token}",
-            get(email_pages::unsubscribe_page)
-                .post(email_api::unsubscribe)
-                .route_layer(anonymous_writes()),
+            get(email_pages::unsubscribe_page).post(email_api::unsubscribe),
         )
         .route(
             "/admin/e/{event}/speakers/{speaker}/email",

@@ -116,7 +116,8 @@ impl EmailWorker {
         let token = self.token.as_str();
         let outcomes = futures_util::stream::iter(prepared)
             .map(|(d, p)| async move { self.deliver(&d, p).await })
-            .buffer_unordered(conns * 2);
+            // lettre's pool bounds idle connections only: this bounds open ones.
+            .buffer_unordered(conns);
         let record = async {
             let chunks =
                 tokio_stream::StreamExt::chunks_timeout(outcomes, RECORD_CHUNK, RECORD_EVERY);
