@@ -23,9 +23,10 @@ export MARQUEE_SSE_PER_IP=${MARQUEE_SSE_PER_IP:-10000}
 # A loopback SMTP server keeping every message as JSON in $tmp/mail
 # (email.spec.ts reads them): mail is on, as in a real deployment.
 smtp_port=$((port + 1000))
-"$root/tools/venv/bin/python" "$root/tools/smtp_sink.py" --port "$smtp_port" --dir "$tmp/mail" >&2 &
-sink=$!
-trap 'kill "$sink" 2>/dev/null || true' EXIT
+# It watches this shell's PID, which `exec` hands to the server: it exits
+# when the server is stopped.
+"$root/tools/venv/bin/python" "$root/tools/smtp_sink.py" --port "$smtp_port" --dir "$tmp/mail" \
+  --watch-pid $$ >&2 &
 export MARQUEE_SMTP_URL="smtp://127.0.0.1:$smtp_port?tls=none"
 export MARQUEE_MAIL_FROM="Marquee <status@marquee.test>"
-"$bin" serve --addr "127.0.0.1:$port"
+exec "$bin" serve --addr "127.0.0.1:$port"

@@ -70,6 +70,9 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--dir")
     p.add_argument("--count-only", action="store_true")
+    # Exit when this process is gone (end2end/serve.sh: the server it was
+    # started beside), so no sink outlives the test run.
+    p.add_argument("--watch-pid", type=int)
     a = p.parse_args()
     handler = Counter() if a.count_only else Writer(a.dir)
     if not a.count_only:
@@ -88,6 +91,17 @@ def main():
     loop.add_signal_handler(signal.SIGUSR1, report)
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
+    async def watch(pid):
+        while True:
+            await asyncio.sleep(0.5)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                stop.set()
+                return
+
+    if a.watch_pid:
+        loop.create_task(watch(a.watch_pid))
     loop.run_until_complete(stop.wait())
     report()
     c.stop()
