@@ -25,4 +25,13 @@ export MARQUEE_WEBHOOK_ALLOW_LOOPBACK=${MARQUEE_WEBHOOK_ALLOW_LOOPBACK:-1}
 # The monitors spec points a monitor at a server the test starts on
 # 127.0.0.1 (server/tests/monitor.rs tests the refusal without it).
 export MARQUEE_MONITOR_ALLOW_LOOPBACK=${MARQUEE_MONITOR_ALLOW_LOOPBACK:-1}
+# A loopback SMTP server keeping every message as JSON in $tmp/mail
+# (email.spec.ts reads them): mail is on, as in a real deployment.
+smtp_port=$((port + 1000))
+# It watches this shell's PID, which `exec` hands to the server: it exits
+# when the server is stopped.
+"$root/tools/venv/bin/python" "$root/tools/smtp_sink.py" --port "$smtp_port" --dir "$tmp/mail" \
+  --watch-pid $$ >&2 &
+export MARQUEE_SMTP_URL="smtp://127.0.0.1:$smtp_port?tls=none"
+export MARQUEE_MAIL_FROM="Marquee <status@marquee.test>"
 exec "$bin" serve --addr "127.0.0.1:$port"

@@ -37,6 +37,8 @@ mod schedule;
 #[cfg(feature = "ssr")]
 mod screen;
 #[cfg(feature = "ssr")]
+mod updates_panel;
+#[cfg(feature = "ssr")]
 pub use screen::screen_data_for;
 #[cfg(feature = "ssr")]
 pub mod monitors_admin;

@@ -32,6 +32,12 @@ pub struct AppState {
     /// Woken after each committed write, so the push worker sends what
     /// the write queued without waiting for its next poll.
     pub push_wake: Arc<tokio::sync::Notify>,
+    /// The same for the mail worker (a `Notify` wakes one waiter).
+    #[from_ref(skip)]
+    pub email_wake: Arc<tokio::sync::Notify>,
+    /// Whether an SMTP server is configured: pages offer e-mail only then.
+    #[from_ref(skip)]
+    pub email_enabled: bool,
     /// Speaker links just issued from the admin area, shown once to the
     /// organiser who issued them (keyed by their session's CSRF token) and
     /// never stored in plain: speaker key and URL.
@@ -71,6 +77,8 @@ impl AppState {
             secure_cookies: public_url.starts_with("https://"),
             db_ok: Arc::new(AtomicBool::new(true)),
             push_wake: Arc::new(tokio::sync::Notify::new()),
+            email_wake: Arc::new(tokio::sync::Notify::new()),
+            email_enabled: false,
             issued_links: Arc::default(),
             form_errors: Arc::default(),
             webhooks: WebhookState::default(),
@@ -142,6 +150,7 @@ impl AppState {
     pub async fn after_write(&self, slug: &str) -> Result<()> {
         self.push_wake.notify_one();
         self.webhooks.wake.notify_one();
+        self.email_wake.notify_one();
         // Held over refresh and announcement, so announcements of one
         // event go out in order and never ahead of the view.
         let lock = self.read_model.refresh_lock(slug);

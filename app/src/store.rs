@@ -4,6 +4,7 @@
 //! `ON CONFLICT`, instants as unix seconds and dates as `YYYY-MM-DD` text.
 
 mod changes;
+mod email;
 mod event_data;
 mod event_rules;
 mod events;
@@ -36,6 +37,10 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
 use crate::error::{AppError, Result};
 
 pub use changes::{CHANGE_CHANNEL, ChangeRecord, parse_change_payload};
+pub use email::{
+    AnswerLinkTarget, DueEmail, EmailChoice, EmailCounts, EmailOutcome, EmailRecipient,
+    EmailSubscription, NewEmailLink, NewEmailSubscriber, SubscribeOutcome,
+};
 pub use event_data::EventData;
 pub use events::ScheduleVersion;
 pub use import::ImportOutcome;

@@ -604,6 +604,49 @@ pub struct ServeArgs {
     pub webhook: WebhookArgs,
     #[command(flatten)]
     pub monitor: MonitorArgs,
+    #[command(flatten)]
+    pub email: EmailArgs,
+}
+
+/// Mail to subscribers and speakers; off (and offered nowhere) without
+/// an SMTP server.
+#[derive(Args, Clone, Default)]
+pub struct EmailArgs {
+    /// The SMTP server: `smtp://user:pass@host:587` (STARTTLS required),
+    /// `smtps://…:465` (TLS from the start), `…?tls=opportunistic`, or
+    /// `…?tls=none` (plain: a relay on this machine). Unset: no e-mail.
+    #[arg(long, env = "MARQUEE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of every mail, like `Marquee <status@example.org>`.
+    #[arg(
+        long,
+        env = "MARQUEE_MAIL_FROM",
+        default_value = "Marquee <marquee@localhost.invalid>"
+    )]
+    pub mail_from: String,
+    /// SMTP connections (and mails in flight) at once, per instance.
+    #[arg(long, env = "MARQUEE_MAIL_CONNECTIONS", default_value_t = 16)]
+    pub mail_connections: u32,
+    /// Seconds a taken mail is reserved for this worker; after a crash it
+    /// is sent again once this has passed.
+    #[arg(long, env = "MARQUEE_MAIL_LEASE_SECS", default_value_t = 60)]
+    pub mail_lease_secs: i64,
+    /// Hours a confirmation link works.
+    #[arg(long, env = "MARQUEE_MAIL_CONFIRM_HOURS", default_value_t = 48)]
+    pub mail_confirm_hours: i64,
+}
+
+/// The SMTP URL carries a password: never printed.
+impl std::fmt::Debug for EmailArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailArgs")
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<hidden>"))
+            .field("mail_from", &self.mail_from)
+            .field("mail_connections", &self.mail_connections)
+            .field("mail_lease_secs", &self.mail_lease_secs)
+            .field("mail_confirm_hours", &self.mail_confirm_hours)
+            .finish()
+    }
 }
 
 /// Running as one of several instances (PostgreSQL), and stopping.

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod demo;
+pub mod email;
 pub mod http_server;
 pub mod ics;
 pub mod limits;

@@ -7,6 +7,8 @@ mod atom;
 mod calendar;
 mod change_api;
 pub mod conditional;
+pub mod email_api;
+mod email_pages;
 mod export;
 mod live;
 pub mod login;
@@ -20,6 +22,7 @@ mod redact;
 mod screen;
 pub(crate) mod security_headers;
 mod shift_api;
+mod speaker_email;
 mod status_api;
 pub mod statuspage;
 mod webhook_api;
@@ -321,6 +324,44 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             post(push_api::answer).route_layer(anonymous_writes()),
         )
         .route("/e/{event}/screen.json", get(screen::screen_json))
+        // E-mail: subscribing (API and the panel's form), and the pages
+        // a mail links to (the token in the path is the credential).
+        .route(
+            "/api/v1/events/{event}/email/subscriptions",
+            post(email_api::subscribe).route_layer(anonymous_writes()),
+        )
+        .route(
+            "/e/{event}/email",
+            post(email_pages::subscribe_form).route_layer(anonymous_writes()),
+        )
+        .route(
+            "/email/confirm/{token}",
+            get(email_pages::confirm_page)
+                .post(email_pages::confirm)
+                .route_layer(anonymous_writes()),
+        )
+        .route(
+            "/email/manage/{token}",
+            get(email_pages::manage_page)
+                .post(email_pages::manage_save)
+                .route_layer(anonymous_writes()),
+        )
+        // No per-address limit on one-click unsubscribe: mail providers
+        // POST it from their servers, many readers behind one address.
+        .route(
+            "/email/unsubscribe/{token}",
+            get(email_pages::unsubscribe_page).post(email_api::unsubscribe),
+        )
+        .route(
+            "/admin/e/{event}/speakers/{speaker}/email",
+            post(speaker_email::set_speaker_email),
+        )
+        .route(
+            "/email/answer/{token}",
+            get(email_pages::answer_page)
+                .post(email_pages::answer)
+                .route_layer(anonymous_writes()),
+        )
         .route("/api/v1/{*rest}", axum::routing::any(api::not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), shell.clone())
         .fallback(leptos_axum::file_and_error_handler_with_context::<

@@ -8,6 +8,7 @@ pub mod agenda;
 pub mod change;
 pub mod diff;
 pub mod monitor;
+pub mod email;
 pub mod notice;
 pub mod push;
 pub mod replan;

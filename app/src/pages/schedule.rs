@@ -68,7 +68,7 @@ pub fn render() -> AnyView {
         >
             <div id="live-agenda" data-live="agenda">{grid}</div>
         </ZoneScope>
-        {super::push_control::push_control(&view, lang, None)}
+        {super::updates_panel::updates_panel(&view, lang)}
     };
     layout::frame(
         format!("{} — {}", t!("nav.schedule", locale = lang), s.event.name),

@@ -51,6 +51,7 @@ pub fn render() -> AnyView {
                     <td>{s.name.clone()}</td>
                     <td>{talks}</td>
                     <td>{status}{shown}</td>
+                    <td>{mail_form(s, &slug, &user.csrf_token, may_issue, lang)}</td>
                     <td>
                         {may_issue.then(|| view! {
                             <form method="post" action=format!("/admin/e/{slug}/speakers/{}/link", s.key) class="inline-form">
@@ -73,6 +74,7 @@ pub fn render() -> AnyView {
                         <th scope="col">{t!("board.speaker", locale = lang).to_string()}</th>
                         <th scope="col">{t!("speakers.sessions", locale = lang).to_string()}</th>
                         <th scope="col">{t!("speakers.link", locale = lang).to_string()}</th>
+                        <th scope="col">{t!("email.speaker_label", locale = lang).to_string()}</th>
                         <th scope="col"><span class="visually-hidden">{t!("speakers.issue", locale = lang).to_string()}</span></th>
                     </tr>
                 </thead>
@@ -85,4 +87,35 @@ pub fn render() -> AnyView {
         Some(view.clone()),
         body.into_any(),
     )
+}
+
+/// The address (and language) a speaker is mailed at; a form for those
+/// who may manage speakers, else just whether there is one.
+fn mail_form(
+    s: &crate::domain::schedule::Speaker,
+    slug: &str,
+    csrf: &str,
+    may_edit: bool,
+    lang: &'static str,
+) -> AnyView {
+    let current = s.email.clone().unwrap_or_default();
+    if !may_edit {
+        return current.into_any();
+    }
+    let id = format!("email-{}", s.key);
+    let langs = crate::i18n::LANGS
+        .iter()
+        .map(|(code, name)| view! { <option value={*code}>{*name}</option> })
+        .collect_view();
+    view! {
+        <form method="post" action=format!("/admin/e/{slug}/speakers/{}/email", s.key) class="inline-form">
+            <input type="hidden" name="csrf" value=csrf.to_owned() />
+            <label class="visually-hidden" for=id.clone()>{t!("email.address_label", locale = lang).to_string()}</label>
+            <input id=id.clone() type="email" name="email" value=current autocomplete="off" />
+            <label class="visually-hidden" for=format!("{id}-lang")>{t!("email.lang_label", locale = lang).to_string()}</label>
+            <select id=format!("{id}-lang") name="lang">{langs}</select>
+            <button type="submit">{t!("email.save", locale = lang).to_string()}</button>
+        </form>
+    }
+    .into_any()
 }

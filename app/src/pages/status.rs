@@ -26,7 +26,7 @@ pub fn render() -> AnyView {
     let body = view! {
         <h1>{format!("{} — {}", view.schedule.event.name, t!("status.title", locale = lang))}</h1>
         <div id="status-main" data-live="status">{status_body(&view, now, lang)}</div>
-        {super::push_control::push_control(&view, lang, None)}
+        {super::updates_panel::updates_panel(&view, lang)}
     };
     layout::frame(
         format!(

@@ -39,6 +39,9 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
     state.webhooks.policy = OutboundPolicy {
         allow_loopback: args.webhook.webhook_allow_loopback,
     };
+    let mailer =
+        crate::email::Mailer::from_args(&args.email, &public_url).map_err(CliError::Failed)?;
+    state.email_enabled = mailer.is_some();
     state
         .refresh_all()
         .await
@@ -86,9 +89,26 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
     };
     tokio::spawn(housekeeping(state.clone(), limits.clone()));
     let monitor_policy = start_monitors(&state, &args.monitor, &limits)?;
+    // Mail, when an SMTP server is configured: its worker beside push's,
+    // and the mailer for the subscribe routes (absent: they answer 404).
+    let email = mailer.map(|mailer| {
+        let worker = crate::email::worker::EmailWorker::new(
+            state.clone(),
+            mailer.clone(),
+            args.email.clone(),
+        );
+        tokio::spawn(worker.run(limits.shutting_down()));
+        crate::routes::email_api::EmailContext {
+            mailer,
+            confirm_hours: args.email.mail_confirm_hours,
+        }
+    });
     let store = state.store.clone();
-    let router = crate::routes::build_with(state, limits.clone(), outbound)
+    let mut router = crate::routes::build_with(state, limits.clone(), outbound)
         .layer(axum::Extension(monitor_policy));
+    if let Some(ctx) = email {
+        router = router.layer(axum::Extension(ctx));
+    }
     let drain = Duration::from_secs(args.cluster.drain_secs.max(1));
     let signalled = Arc::new(std::sync::OnceLock::new());
     let signal = {

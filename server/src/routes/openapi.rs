@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::email_api::EmailSubscribeInput;
 use super::proposal_api::PublishInput;
 use super::push_api::{
     AnswerInput, AuthOnly, BrowserSubscription, EndpointAndAuth, SubscribeInput, SubscriptionKeys,
@@ -55,6 +56,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         stubs::push_key,
         stubs::subscribe,
         stubs::unsubscribe,
+        stubs::email_subscribe,
         stubs::time,
         stubs::screen_json,
         stubs::summary,
@@ -99,12 +101,14 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         AnswerInput,
         PublishInput,
         crate::services::monitor::MonitorInput,
+        EmailSubscribeInput,
     )),
     modifiers(&BearerToken, &WebhookPaths, &DatabaseUnavailable),
     tags(
         (name = "write", description = "Organisers' writes (bearer token)"),
         (name = "push", description = "Web Push subscriptions (no login)"),
         (name = "public", description = "Public, cacheable JSON documents"),
+        (name = "email", description = "E-mail subscriptions (no login; double opt-in)"),
     )
 )]
 pub struct ApiDoc;
@@ -477,6 +481,22 @@ mod stubs {
         )
     )]
     fn unsubscribe() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/email/subscriptions", tag = "email",
+        params(("event" = String, Path, description = "the event's slug")),
+        request_body = EmailSubscribeInput,
+        responses(
+            (status = 202, description = "a confirmation link was mailed (the same answer \
+             when the address is subscribed already); nothing is sent before it is used", body = Object),
+            (status = 404, description = "no such event, or this server sends no e-mail", body = ErrorBody),
+            (status = 413, body = ErrorBody),
+            (status = 422, description = "refused, naming the field", body = ErrorBody),
+            (status = 429, description = "too many from this address; see `Retry-After`", body = ErrorBody),
+            (status = 503, description = "busy, or the mail server cannot be reached", body = ErrorBody),
+        )
+    )]
+    fn email_subscribe() {}
 
     #[utoipa::path(
         get, path = "/api/v1/time", tag = "public",

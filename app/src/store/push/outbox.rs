@@ -421,8 +421,9 @@ fn at(secs: i64) -> Result<DateTime<Utc>> {
 
 impl Store {
     /// Queues a reminder for each session starting within `lead` whose
-    /// speakers have subscribed; each (session, start) only once, however
-    /// often this runs. Returns how many it queued.
+    /// speakers have subscribed to push or have an e-mail address; each
+    /// (session, start) only once, however often this runs. Returns how
+    /// many it queued.
     pub async fn queue_reminders(
         &self,
         now: DateTime<Utc>,
@@ -434,9 +435,10 @@ impl Store {
              join track t on t.track_id = s.track_id \
              join session_speaker ss on ss.session_id = s.session_id \
              join speaker sp on sp.speaker_id = ss.speaker_id \
-             join push_subscription p on p.event_id = s.event_id and p.speaker_key = sp.key \
-             and p.gone_at is null \
-             where s.start_at > $1 and s.start_at <= $2",
+             where s.start_at > $1 and s.start_at <= $2 \
+             and (exists (select 1 from push_subscription p where p.event_id = s.event_id \
+             and p.speaker_key = sp.key and p.gone_at is null) \
+             or coalesce(sp.email, '') <> '')",
         )
         .bind(unix(now))
         .bind(unix(now + lead))

@@ -1,0 +1,185 @@
+//! Mail: the SMTP transport (lettre, a pool of connections) built from
+//! `MARQUEE_SMTP_URL`, the building of each message (multipart text and
+//! HTML, threading headers, RFC 8058 one-click unsubscribe), and the
+//! outbox worker in `email/worker.rs`.
+
+pub mod worker;
+
+use std::time::Duration;
+
+use app::domain::email::{MailText, url_host};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::config::EmailArgs;
+
+/// The sender used when `MARQUEE_MAIL_FROM` is empty.
+const DEFAULT_FROM: &str = "Marquee <marquee@localhost.invalid>";
+
+/// What sends mail: the transport and who it is from. Cheap to clone
+/// (the pool is shared).
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    /// Host of the public URL: the right side of every `Message-ID`.
+    pub domain: String,
+}
+
+/// A message to one address.
+pub struct Outgoing<'a> {
+    pub to: &'a str,
+    pub text: &'a MailText,
+    pub message_id: String,
+    /// The thread's root id: `In-Reply-To` and `References`.
+    pub thread: Option<String>,
+    /// The one-click unsubscribe URL (subscribers only).
+    pub unsubscribe: Option<&'a str>,
+    /// The reader's zone: the `Date` header is written in it.
+    pub tz: Tz,
+    pub date: DateTime<Utc>,
+}
+
+/// Why a mail was not sent: `permanent` when retrying cannot help (the
+/// server refused the recipient for good, or the address is unusable).
+#[derive(Debug)]
+pub struct SendError {
+    pub permanent: bool,
+    pub detail: String,
+}
+
+impl Mailer {
+    /// The mailer the configuration asks for; `None` when no SMTP server is
+    /// configured (e-mail is then off). Errors name what is wrong in the
+    /// URL, never the URL itself (it holds the password).
+    pub fn from_args(args: &EmailArgs, public_url: &str) -> Result<Option<Mailer>, String> {
+        let Some(raw) = args.smtp_url.as_deref().filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let url = url::Url::parse(raw).map_err(|e| format!("MARQUEE_SMTP_URL: {e}"))?;
+        let host = url
+            .host_str()
+            .ok_or("MARQUEE_SMTP_URL: no host")?
+            .trim_matches(['[', ']'])
+            .to_owned();
+        let tls_mode = url
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned());
+        let params =
+            || TlsParameters::new(host.clone()).map_err(|e| format!("MARQUEE_SMTP_URL: TLS: {e}"));
+        let (tls, port) = match (url.scheme(), tls_mode.as_deref()) {
+            ("smtps", None | Some("wrapper")) => (Tls::Wrapper(params()?), 465),
+            ("smtp", None | Some("starttls" | "required")) => (Tls::Required(params()?), 587),
+            ("smtp", Some("opportunistic")) => (Tls::Opportunistic(params()?), 587),
+            ("smtp", Some("none")) => (Tls::None, 25),
+            (scheme, tls) => {
+                return Err(format!(
+                    "MARQUEE_SMTP_URL: scheme {scheme:?} with tls={tls:?}: use smtp:// (tls=starttls, \
+                     opportunistic or none) or smtps://"
+                ));
+            }
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(url.port().unwrap_or(port))
+            .tls(tls)
+            .timeout(Some(Duration::from_secs(30)))
+            .pool_config(PoolConfig::new().max_size(args.mail_connections.max(1)));
+        if !url.username().is_empty() {
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8()
+                    .map(|c| c.into_owned())
+                    .map_err(|_| "MARQUEE_SMTP_URL: user or password is not UTF-8".to_owned())
+            };
+            builder = builder.credentials(Credentials::new(
+                decode(url.username())?,
+                decode(url.password().unwrap_or(""))?,
+            ));
+        }
+        let from = if args.mail_from.is_empty() {
+            DEFAULT_FROM
+        } else {
+            &args.mail_from
+        };
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| format!("MARQUEE_MAIL_FROM {from:?}: {e}"))?;
+        Ok(Some(Mailer {
+            transport: builder.build(),
+            from,
+            domain: url_host(public_url).to_owned(),
+        }))
+    }
+
+    /// Sends one message and waits for the server's answer.
+    pub async fn send(&self, m: Outgoing<'_>) -> Result<(), SendError> {
+        let to: Mailbox = m.to.parse().map_err(|e| SendError {
+            permanent: true,
+            detail: format!("unusable address: {e}"),
+        })?;
+        let mut b = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(m.text.subject.clone())
+            .message_id(Some(m.message_id));
+        if let Some(root) = m.thread {
+            b = b.in_reply_to(root.clone()).references(root);
+        }
+        if let Some(url) = m.unsubscribe {
+            b = b
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".into(),
+                ));
+        }
+        let mut mail = b
+            .multipart(MultiPart::alternative_plain_html(
+                m.text.text.clone(),
+                m.text.html.clone(),
+            ))
+            .map_err(|e| SendError {
+                permanent: true,
+                detail: format!("message: {e}"),
+            })?;
+        // In the reader's zone (RFC 5322 allows any offset): a client that
+        // shows the raw header shows their time.
+        let date = m.date.with_timezone(&m.tz).to_rfc2822();
+        mail.headers_mut().remove_raw("Date");
+        mail.headers_mut()
+            .insert_raw(HeaderValue::dangerous_new_pre_encoded(
+                HeaderName::new_from_ascii_str("Date"),
+                date.clone(),
+                date,
+            ));
+        self.transport
+            .send(mail)
+            .await
+            .map(|_| ())
+            .map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                detail: smtp_detail(&e),
+            })
+    }
+}
+
+/// The SMTP error without the address (lettre's text can quote the
+/// server's reply, which may repeat the recipient).
+fn smtp_detail(e: &lettre::transport::smtp::Error) -> String {
+    match e.status() {
+        Some(code) => format!("SMTP {code}"),
+        None if e.is_timeout() => "timeout".into(),
+        None if e.is_permanent() => "permanent SMTP error".into(),
+        None => "SMTP connection failed".into(),
+    }
+}
