@@ -3,6 +3,8 @@
 //! driver, so the SQL is kept portable: `$N` placeholders, `RETURNING`,
 //! `ON CONFLICT`, instants as unix seconds and dates as `YYYY-MM-DD` text.
 
+mod afterwards;
+mod audit;
 mod changes;
 mod event_data;
 mod events;
@@ -18,6 +20,7 @@ mod status_components;
 mod status_incidents;
 mod status_load;
 mod status_timeline;
+mod team;
 mod tokens;
 mod users;
 mod validate;
@@ -31,6 +34,8 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
 
 use crate::error::{AppError, Result};
 
+pub use afterwards::{IncidentTemplate, ReportTimes, TEMPLATE_TITLE_MAX};
+pub use audit::{AuditEntry, NewAuditEntry};
 pub use changes::{CHANGE_CHANNEL, ChangeRecord, parse_change_payload};
 pub use event_data::EventData;
 pub use events::ScheduleVersion;
@@ -47,6 +52,7 @@ pub use status::{
     AffectedComponent, ComponentPatch, ComponentRecord, IncidentRecord, IncidentUpdateRecord,
     NewComponent, NewIncident, NewIncidentUpdate, Reschedule, StatusSnapshot,
 };
+pub use team::{Invitation, Joiner, Member, NewInvitation, refusal as invitation_refusal};
 pub use tokens::{ApiToken, NewApiToken};
 pub use users::{LoginSession, UserInfo, UserRecord};
 

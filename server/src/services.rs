@@ -9,6 +9,7 @@ pub mod change;
 pub mod proposal;
 pub mod shift;
 pub mod status;
+pub mod templates;
 
 use std::sync::Arc;
 

@@ -5,10 +5,13 @@
 pub mod access;
 pub mod address;
 pub mod agenda;
+pub mod audit;
 pub mod change;
 pub mod diff;
+pub mod invitation;
 pub mod notice;
 pub mod push;
+pub mod report;
 pub mod replan;
 pub mod schedule;
 pub mod screen;

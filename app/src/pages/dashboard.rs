@@ -34,9 +34,12 @@ pub fn render() -> AnyView {
             <a class="button" href=format!("/admin/e/{slug}/screens")>{t!("admin.screens", locale = lang).to_string()}</a>
             " "
             <a class="button" href=format!("/admin/e/{slug}/speakers")>{t!("admin.speakers", locale = lang).to_string()}</a>
+            " "
+            <a class="button" href=format!("/admin/e/{slug}/team") data-testid="team-link">{t!("team.title", locale = lang).to_string()}</a>
         </p>
         {user.access.may(Action::Incidents, &slug).then(|| open_form(&view, &user, lang))}
         <div id="admin-live" data-live="admin">{live_part(&view, &user, lang)}</div>
+        {super::postmortems::section(&view, &user, lang)}
     };
     layout::frame(
         t!("admin.manage", locale = lang).to_string(),
@@ -60,8 +63,7 @@ fn options<T: Copy + PartialEq>(
 fn open_form(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + use<> {
     let slug = &view.schedule.event.slug;
     let view_zone = view.schedule.event.time_zone.clone();
-    let templates = ["stream_down", "delayed"]
-        .map(|t| view! { <option value=t>{t!(format!("template.{t}.title"), locale = lang).to_string()}</option> });
+    let templates = super::templates_admin::choices(lang);
     let components = view
         .status
         .components

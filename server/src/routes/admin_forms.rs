@@ -108,7 +108,7 @@ fn back(
     back_to(state, user, &format!("/admin/e/{slug}"), result)
 }
 
-fn back_to(
+pub(super) fn back_to(
     state: &AppState,
     user: &CurrentUser,
     page: &str,
@@ -125,7 +125,7 @@ fn back_to(
 }
 
 /// The session's CSRF token, then the authorisation rule for `action`.
-fn allowed(user: &CurrentUser, token: &str, action: Action, event: &str) -> Result<(), AppError> {
+pub(super) fn allowed(user: &CurrentUser, token: &str, action: Action, event: &str) -> Result<(), AppError> {
     if !constant_time_eq(&user.csrf_token, token) {
         return Err(AppError::Forbidden("invalid CSRF token".into()));
     }
