@@ -16,7 +16,7 @@ use app::domain::audit::{Actor, ActorKind, is_organiser_write, succeeded, target
 use app::pages::request::CurrentUser;
 use app::state::AppState;
 use app::store::NewAuditEntry;
-use axum::extract::{MatchedPath, RawPathParams, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -52,15 +52,14 @@ impl AuditActorSlot {
     }
 }
 
-pub async fn record(
-    State(state): State<AppState>,
-    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // Reads pass straight through: nothing is read or allocated for them.
     if !is_organiser_write(req.method().as_str(), req.uri().path()) {
         return next.run(req).await;
     }
+    let (mut parts, body) = req.into_parts();
+    let params = RawPathParams::from_request_parts(&mut parts, &state).await;
+    let mut req = Request::from_parts(parts, body);
     let method = req.method().as_str().to_owned();
     let route = req
         .extensions()

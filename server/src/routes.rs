@@ -260,7 +260,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             "/admin/e/{event}/templates/{key}/delete",
             post(team_forms::delete_template),
         )
-        .route("/invite/{token}", post(invite::accept))
+        .route(
+            "/invite/{token}",
+            post(invite::accept).route_layer(anonymous_writes()),
+        )
         .route("/admin/e/{event}/audit.json", get(afterwards::audit_json))
         .route("/admin/e/{event}/report.html", get(afterwards::report_html))
         .route("/admin/e/{event}/report.md", get(afterwards::report_md))

@@ -5,6 +5,7 @@
 //! only for a signed-in organiser, and each page still checks access.
 
 use app::auth::hash_token;
+use app::domain::access::Action;
 use app::domain::invitation::{InvitationRefused, check_usable};
 use app::error::Result;
 use app::pages::request::CurrentUser;
@@ -58,13 +59,15 @@ pub async fn attach(State(state): State<AppState>, mut req: Request, next: Next)
         return next.run(req).await;
     }
     let path = req.uri().path().to_owned();
-    let signed_in = req.extensions().get::<CurrentUser>().is_some();
+    // Loaded only for someone the page will show it to.
+    let user = req.extensions().get::<CurrentUser>().cloned();
+    let may = |action: Action, event: &str| user.as_ref().is_some_and(|u| u.access.may(action, event));
     let loaded = match team_page(&path) {
         Some(TeamPage::Invite(token)) => load_invite(&state, token)
             .await
             .map(|d| req.extensions_mut().insert(d))
             .map(|_| ()),
-        Some(TeamPage::Team(event)) if signed_in => {
+        Some(TeamPage::Team(event)) if may(Action::View, event) => {
             let data = async {
                 Ok::<_, app::error::AppError>(TeamData {
                     members: state.store.list_members(event).await?,
@@ -76,7 +79,7 @@ pub async fn attach(State(state): State<AppState>, mut req: Request, next: Next)
                 req.extensions_mut().insert(d);
             })
         }
-        Some(TeamPage::Audit(event)) if signed_in => {
+        Some(TeamPage::Audit(event)) if may(Action::Members, event) => {
             let page = page_number(req.uri().query());
             let data = async {
                 Ok::<_, app::error::AppError>(AuditData {
@@ -94,7 +97,7 @@ pub async fn attach(State(state): State<AppState>, mut req: Request, next: Next)
                 req.extensions_mut().insert(d);
             })
         }
-        Some(TeamPage::Templates(event)) if signed_in => state
+        Some(TeamPage::Templates(event)) if may(Action::View, event) => state
             .store
             .list_templates(event)
             .await
