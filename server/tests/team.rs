@@ -89,6 +89,13 @@ async fn invite(t: &TestApp, cookie: &str, csrf: &str, role: &str) -> String {
     url
 }
 
+/// The id of the incident an API write answered with (Statuspage shape:
+/// a string).
+async fn incident_id(res: axum::http::Response<Body>) -> i64 {
+    let doc = body_json(res).await;
+    doc["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{doc}"))
+}
+
 async fn users(t: &TestApp) -> Vec<String> {
     let all = t.state.store.list_users().await.unwrap();
     all.into_iter()
@@ -244,7 +251,7 @@ async fn every_organiser_write_is_audited_and_no_entry_carries_a_secret() {
         .json("POST", "/api/v1/events/demo/incidents", json!({"template": "stream_down", "components": ["all-streams"]}))
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let incident = body_json(res).await["id"].as_i64().unwrap();
+    let incident = incident_id(res).await;
     // A dashboard write.
     let (status, _) = form(
         &t,
@@ -338,7 +345,7 @@ async fn every_organiser_write_is_audited_and_no_entry_carries_a_secret() {
 async fn a_postmortem_shows_on_the_status_page_and_in_the_v2_json() {
     let (t, cookie, csrf) = with_admin().await;
     let res = t.json("POST", "/api/v1/events/demo/incidents", json!({"name": "Streams down", "body": "looking"})).await;
-    let id = body_json(res).await["id"].as_i64().unwrap();
+    let id = incident_id(res).await;
     t.json("POST", &format!("/api/v1/events/demo/incidents/{id}/updates"), json!({"status": "resolved", "body": "back"})).await;
     let md = "The CDN <script>alert(1)</script> **expired** its certificate.";
     let (status, to) = form(&t, Some(&cookie), &format!("/admin/e/demo/incidents/{id}/postmortem"), &enc(&[("csrf", &csrf), ("body", md)])).await;
@@ -388,7 +395,7 @@ async fn event_templates_fill_incidents_and_replace_the_built_in_ones() {
 async fn the_report_downloads_with_figures_from_what_happened() {
     let (t, cookie, _) = with_admin().await;
     let res = t.json("POST", "/api/v1/events/demo/incidents", json!({"name": "Streams | down", "body": "looking", "components": ["all-streams"]})).await;
-    let id = body_json(res).await["id"].as_i64().unwrap();
+    let id = incident_id(res).await;
     t.json("POST", &format!("/api/v1/events/demo/incidents/{id}/updates"), json!({"status": "resolved", "body": "all *fine*"})).await;
     let res = t.json("POST", "/api/v1/events/demo/shifts", json!({"tracks": ["track-2"], "from": "17:00", "by_minutes": 20, "reason": "late start"})).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", body_string(res).await);

@@ -67,6 +67,7 @@ pub fn is_organiser_write(method: &str, path: &str) -> bool {
 /// the event, joined by dots (`/api/v1/events/{event}/shifts/{id}/revert`
 /// → `shifts.revert`); a command line's subcommand path as it is.
 pub fn kind_of(route: &str) -> String {
+    let route = route.strip_prefix("marquee ").unwrap_or(route);
     let rest = route
         .split_once("{event}")
         .map_or(route, |(_, after)| after);
@@ -168,7 +169,7 @@ mod tests {
         assert_eq!(kind_of("/admin/e/{event}/incidents"), "incidents");
         assert_eq!(kind_of("/admin/e/{event}/team/members/{id}"), "team.members");
         assert_eq!(kind_of("/api/v1/events/{event}/import"), "import");
-        assert_eq!(kind_of("incident open"), "incident.open");
+        assert_eq!(kind_of("marquee incident open"), "incident.open");
         assert_eq!(kind_of("/admin/e/{event}"), "event");
         assert_eq!(kind_of("/invite/{token}"), "invite");
     }
