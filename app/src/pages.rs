@@ -28,9 +28,9 @@ mod layout;
 #[cfg(feature = "ssr")]
 mod login;
 #[cfg(feature = "ssr")]
-mod proposal;
-#[cfg(feature = "ssr")]
 mod postmortems;
+#[cfg(feature = "ssr")]
+mod proposal;
 #[cfg(feature = "ssr")]
 mod push_control;
 #[cfg(feature = "ssr")]

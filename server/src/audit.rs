@@ -66,20 +66,21 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         .get::<MatchedPath>()
         .map_or_else(|| "(no route)".to_owned(), |m| m.as_str().to_owned());
     let params: Vec<(String, String)> = params
-        .map(|p| p.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+        .map(|p| {
+            p.iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        })
         .unwrap_or_default();
     let event = params
         .iter()
         .find(|(k, _)| k == "event")
         .map(|(_, v)| v.clone());
     let target = target_of(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let user = req
-        .extensions()
-        .get::<CurrentUser>()
-        .map(|u| Actor {
-            kind: ActorKind::User,
-            name: u.email.clone(),
-        });
+    let user = req.extensions().get::<CurrentUser>().map(|u| Actor {
+        kind: ActorKind::User,
+        name: u.email.clone(),
+    });
     let client_ip = req.extensions().get::<ClientIp>().map(|ip| ip.to_string());
     let user_agent = req
         .headers()

@@ -140,9 +140,7 @@ fn clip(s: &str, max: usize) -> String {
 pub fn is_cli_write(subcommands: &[&str], dry_run: bool) -> bool {
     let read_only = matches!(
         subcommands,
-        [] | ["serve"]
-            | [_, "list"]
-            | ["vapid", "show"]
+        [] | ["serve"] | [_, "list"] | ["vapid", "show"]
     );
     !read_only && !dry_run
 }
@@ -154,8 +152,14 @@ mod tests {
     #[test]
     fn only_writes_under_admin_and_the_event_api_are_organiser_writes() {
         assert!(is_organiser_write("POST", "/admin/e/conf/incidents"));
-        assert!(is_organiser_write("PATCH", "/api/v1/events/conf/components/3"));
-        assert!(is_organiser_write("DELETE", "/api/v1/events/conf/webhooks/1"));
+        assert!(is_organiser_write(
+            "PATCH",
+            "/api/v1/events/conf/components/3"
+        ));
+        assert!(is_organiser_write(
+            "DELETE",
+            "/api/v1/events/conf/webhooks/1"
+        ));
         assert!(!is_organiser_write("GET", "/admin/e/conf/audit.json"));
         assert!(is_organiser_write("POST", "/invite/inv_abc"));
         assert!(!is_organiser_write("POST", "/login"));
@@ -165,9 +169,15 @@ mod tests {
 
     #[test]
     fn kinds_are_the_fixed_segments_after_the_event() {
-        assert_eq!(kind_of("/api/v1/events/{event}/shifts/{id}/revert"), "shifts.revert");
+        assert_eq!(
+            kind_of("/api/v1/events/{event}/shifts/{id}/revert"),
+            "shifts.revert"
+        );
         assert_eq!(kind_of("/admin/e/{event}/incidents"), "incidents");
-        assert_eq!(kind_of("/admin/e/{event}/team/members/{id}"), "team.members");
+        assert_eq!(
+            kind_of("/admin/e/{event}/team/members/{id}"),
+            "team.members"
+        );
         assert_eq!(kind_of("/api/v1/events/{event}/import"), "import");
         assert_eq!(kind_of("marquee incident open"), "incident.open");
         assert_eq!(kind_of("/admin/e/{event}"), "event");
@@ -185,10 +195,17 @@ mod tests {
 
     #[test]
     fn targets_keep_ids_and_drop_the_event_and_credentials() {
-        assert_eq!(target_of([("event", "conf"), ("id", "3")]), Some("id=3".into()));
+        assert_eq!(
+            target_of([("event", "conf"), ("id", "3")]),
+            Some("id=3".into())
+        );
         assert_eq!(target_of([("event", "conf")]), None);
         assert_eq!(
-            target_of([("event", "conf"), ("token", "mq_secret"), ("speaker", "ada")]),
+            target_of([
+                ("event", "conf"),
+                ("token", "mq_secret"),
+                ("speaker", "ada")
+            ]),
             Some("speaker=ada".into())
         );
     }

@@ -75,7 +75,11 @@ mod tests {
             Err(InvitationRefused::Expired)
         );
         assert_eq!(
-            check_usable(exp, Some(at("2026-12-02T00:00:00Z")), at("2026-12-03T00:00:00Z")),
+            check_usable(
+                exp,
+                Some(at("2026-12-02T00:00:00Z")),
+                at("2026-12-03T00:00:00Z")
+            ),
             Err(InvitationRefused::Used)
         );
     }

@@ -144,7 +144,10 @@ pub fn build(input: &ReportInput) -> Report {
     for i in &input.incidents {
         timeline.push(Entry {
             at: i.opened_at,
-            text: format!("Incident #{} opened: {} ({} impact)", i.id, i.name, i.impact),
+            text: format!(
+                "Incident #{} opened: {} ({} impact)",
+                i.id, i.name, i.impact
+            ),
         });
         for (at, status, body) in &i.updates {
             timeline.push(Entry {
@@ -155,7 +158,11 @@ pub fn build(input: &ReportInput) -> Report {
         if let Some(at) = i.resolved_at {
             timeline.push(Entry {
                 at,
-                text: format!("Incident #{} resolved after {}", i.id, human(at - i.opened_at)),
+                text: format!(
+                    "Incident #{} resolved after {}",
+                    i.id,
+                    human(at - i.opened_at)
+                ),
             });
         }
         figures.push(figure(
@@ -166,7 +173,11 @@ pub fn build(input: &ReportInput) -> Report {
         ));
     }
     for s in &input.shifts {
-        let why = if s.reason.is_empty() { String::new() } else { format!(" — {}", s.reason) };
+        let why = if s.reason.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", s.reason)
+        };
         timeline.push(Entry {
             at: s.applied_at,
             text: format!("Shift #{} applied: {} session(s) moved{why}", s.id, s.moved),
@@ -199,8 +210,16 @@ pub fn build(input: &ReportInput) -> Report {
         generated_at: input.generated_at,
         timeline,
         figures,
-        confirmed: input.answers.iter().filter(|a| a.answer == "confirmed").count(),
-        declined: input.answers.iter().filter(|a| a.answer == "declined").count(),
+        confirmed: input
+            .answers
+            .iter()
+            .filter(|a| a.answer == "confirmed")
+            .count(),
+        declined: input
+            .answers
+            .iter()
+            .filter(|a| a.answer == "declined")
+            .count(),
     }
 }
 
@@ -218,7 +237,9 @@ pub fn human(d: Duration) -> String {
 }
 
 fn local(r: &Report, at: DateTime<Utc>) -> String {
-    at.with_timezone(&r.tz).format("%Y-%m-%d %H:%M:%S").to_string()
+    at.with_timezone(&r.tz)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 fn opt(d: Option<Duration>) -> String {
@@ -342,7 +363,11 @@ mod tests {
                 impact: "major".into(),
                 opened_at: at("2026-12-01T14:00:00Z"),
                 resolved_at: Some(at("2026-12-01T15:15:00Z")),
-                updates: vec![(at("2026-12-01T14:27:00Z"), "identified".into(), "CDN down".into())],
+                updates: vec![(
+                    at("2026-12-01T14:27:00Z"),
+                    "identified".into(),
+                    "CDN down".into(),
+                )],
                 page_updated_at: Some(at("2026-12-01T14:00:01Z")),
                 has_postmortem: true,
             }],
@@ -408,8 +433,20 @@ mod tests {
         let mut sorted = times.clone();
         sorted.sort();
         assert_eq!(times, sorted);
-        let all = r.timeline.iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join("\n");
-        for part in ["opened: Streams down", "identified: CDN down", "resolved after 1 h 15 min", "Shift #4 applied: 12", "3 delivered", "Ada confirmed shift #4"] {
+        let all = r
+            .timeline
+            .iter()
+            .map(|e| e.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for part in [
+            "opened: Streams down",
+            "identified: CDN down",
+            "resolved after 1 h 15 min",
+            "Shift #4 applied: 12",
+            "3 delivered",
+            "Ada confirmed shift #4",
+        ] {
             assert!(all.contains(part), "{part} missing in\n{all}");
         }
     }
@@ -424,7 +461,10 @@ mod tests {
         assert!(html.contains("2026-12-01 17:00:00"));
         assert!(html.contains("<td data-figure=\"to-last-push\">7 s</td>"));
         let md = to_markdown(&r);
-        assert!(md.starts_with("# Post-event report: Conf \\<2026\\>"), "{md}");
+        assert!(
+            md.starts_with("# Post-event report: Conf \\<2026\\>"),
+            "{md}"
+        );
         assert!(md.contains("| 1 s | 7 s | 3/3 |"), "{md}");
         assert!(md.contains("| — | 1/2 |"), "{md}");
     }

@@ -38,7 +38,10 @@ pub fn render() -> AnyView {
             }
             .into_any()
         }
-        InviteData::Open { invitation, event_name } => {
+        InviteData::Open {
+            invitation,
+            event_name,
+        } => {
             let what = t!(
                 "invite.offer",
                 locale = lang,
@@ -46,7 +49,8 @@ pub fn render() -> AnyView {
                 role = role_label(invitation.role, lang)
             )
             .to_string();
-            let note = (!invitation.note.is_empty()).then(|| view! { <p class="muted">{invitation.note.clone()}</p> });
+            let note = (!invitation.note.is_empty())
+                .then(|| view! { <p class="muted">{invitation.note.clone()}</p> });
             let form = match request::current_user() {
                 Some(user) => view! {
                     <form method="post" action=path.clone() class="stack">

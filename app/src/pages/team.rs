@@ -91,7 +91,10 @@ pub fn render() -> AnyView {
     let fresh = request::state()
         .issued_links
         .lock()
-        .map(|mut m| m.remove(&format!("invite:{}", user.csrf_token)).unwrap_or_default())
+        .map(|mut m| {
+            m.remove(&format!("invite:{}", user.csrf_token))
+                .unwrap_or_default()
+        })
         .unwrap_or_default()
         .into_iter()
         .map(|(_, url)| {
@@ -109,7 +112,9 @@ pub fn render() -> AnyView {
         })
         .collect_view();
     let tz = view.tz;
-    let fmt = move |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let fmt = move |at: chrono::DateTime<chrono::Utc>| {
+        at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+    };
     let members = data
         .members
         .iter()

@@ -19,7 +19,12 @@ pub fn choices(lang: &str) -> impl IntoView + use<> {
     let builtin = BUILT_IN
         .into_iter()
         .filter(|k| !own.iter().any(|t| t.key == *k))
-        .map(|k| (k.to_owned(), t!(format!("template.{k}.title"), locale = lang).to_string()));
+        .map(|k| {
+            (
+                k.to_owned(),
+                t!(format!("template.{k}.title"), locale = lang).to_string(),
+            )
+        });
     own.iter()
         .map(|t| (t.key.clone(), t.title.clone()))
         .chain(builtin)
@@ -37,7 +42,8 @@ pub fn render() -> AnyView {
     };
     let lang = request::lang();
     let may_edit = user.access.may(Action::Incidents, &slug);
-    let TemplatesData(templates) = request::extension::<TemplatesData>().unwrap_or(TemplatesData(Vec::new()));
+    let TemplatesData(templates) =
+        request::extension::<TemplatesData>().unwrap_or(TemplatesData(Vec::new()));
     let error = request::form_error().map(|m| {
         view! { <p class="error" role="alert" data-testid="form-error">{t!("admin.error", locale = lang, message = m).to_string()}</p> }
     });

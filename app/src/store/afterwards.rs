@@ -66,7 +66,14 @@ impl Store {
             return Err(AppError::not_found(format!("incident {incident_id}")));
         }
         let payload = serde_json::json!({ "incident_id": incident_id, "postmortem": true });
-        changes::append(&mut tx, ev.event_id, ChangeKind::Incident, &payload, unix(now)).await?;
+        changes::append(
+            &mut tx,
+            ev.event_id,
+            ChangeKind::Incident,
+            &payload,
+            unix(now),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -99,7 +106,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let key_ok = t.key.len() <= 64
-            && t.key.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && t.key
+                .starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
             && t.key
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');

@@ -52,7 +52,10 @@ pub struct NewInvitation<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Joiner<'a> {
     /// A new account (password already hashed).
-    NewAccount { email: &'a str, password_hash: &'a str },
+    NewAccount {
+        email: &'a str,
+        password_hash: &'a str,
+    },
     /// An organiser already signed in.
     Existing { user_id: i64, email: &'a str },
 }
@@ -88,17 +91,21 @@ impl Store {
     /// Changes a member's role (`Some`) or removes them (`None`). The last
     /// owner of an event stays one, so an event is never left without
     /// someone who may manage its team.
-    pub async fn set_member_role(&self, slug: &str, user_id: i64, role: Option<Role>) -> Result<()> {
+    pub async fn set_member_role(
+        &self,
+        slug: &str,
+        user_id: i64,
+        role: Option<Role>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let event_id = require_event(&mut tx, slug).await?.event_id;
-        let current = sqlx::query(
-            "select role from event_member where event_id = $1 and app_user_id = $2",
-        )
-        .bind(event_id)
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("member {user_id} of {slug:?}")))?;
+        let current =
+            sqlx::query("select role from event_member where event_id = $1 and app_user_id = $2")
+                .bind(event_id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| AppError::not_found(format!("member {user_id} of {slug:?}")))?;
         if role_of(&current)? == Role::Owner && role != Some(Role::Owner) {
             let owners: i64 = sqlx::query(
                 "select count(*) as n from event_member where event_id = $1 and role = 'owner'",
@@ -121,9 +128,11 @@ impl Store {
             .bind(event_id)
             .bind(user_id)
             .bind(r.as_str()),
-            None => sqlx::query("delete from event_member where event_id = $1 and app_user_id = $2")
-                .bind(event_id)
-                .bind(user_id),
+            None => {
+                sqlx::query("delete from event_member where event_id = $1 and app_user_id = $2")
+                    .bind(event_id)
+                    .bind(user_id)
+            }
         };
         q.execute(&mut *tx).await?;
         tx.commit().await?;
@@ -224,9 +233,10 @@ impl Store {
         .await?;
         let user_id = match joiner {
             Joiner::Existing { user_id, .. } => user_id,
-            Joiner::NewAccount { email, password_hash } => {
-                new_account(&mut tx, email, password_hash, now).await?
-            }
+            Joiner::NewAccount {
+                email,
+                password_hash,
+            } => new_account(&mut tx, email, password_hash, now).await?,
         };
         sqlx::query(
             "insert into event_member (event_id, app_user_id, role, created_at) values ($1, $2, $3, $4) \

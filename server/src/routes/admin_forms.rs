@@ -125,7 +125,12 @@ pub(super) fn back_to(
 }
 
 /// The session's CSRF token, then the authorisation rule for `action`.
-pub(super) fn allowed(user: &CurrentUser, token: &str, action: Action, event: &str) -> Result<(), AppError> {
+pub(super) fn allowed(
+    user: &CurrentUser,
+    token: &str,
+    action: Action,
+    event: &str,
+) -> Result<(), AppError> {
     if !constant_time_eq(&user.csrf_token, token) {
         return Err(AppError::Forbidden("invalid CSRF token".into()));
     }

@@ -107,7 +107,10 @@ async fn new_account(
 ) -> Result<(String, app::domain::access::Role), AppError> {
     let email = email.trim().to_lowercase();
     if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
-        return Err(AppError::invalid("email", "an e-mail address, like ada@example.org"));
+        return Err(AppError::invalid(
+            "email",
+            "an e-mail address, like ada@example.org",
+        ));
     }
     // The link first, so a forged link costs no password hashing.
     let found = state.store.find_invitation(hash).await?;
@@ -156,7 +159,11 @@ fn refused(e: AppError, headers: &HeaderMap, token: &str) -> Response {
         token = html_escape(token),
     );
     (
-        if status.is_client_error() { status } else { StatusCode::BAD_REQUEST },
+        if status.is_client_error() {
+            status
+        } else {
+            StatusCode::BAD_REQUEST
+        },
         Html(page),
     )
         .into_response()

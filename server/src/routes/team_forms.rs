@@ -10,11 +10,11 @@ use app::error::AppError;
 use app::pages::request::CurrentUser;
 use app::state::AppState;
 use app::store::{IncidentTemplate, NewInvitation};
-use chrono::{DateTime, Utc};
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Form;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::admin_forms::{allowed, back_to};
@@ -42,9 +42,8 @@ fn templates_page(slug: &str) -> String {
 }
 
 fn parse_role(raw: &str) -> Result<Role, AppError> {
-    Role::parse(raw).ok_or_else(|| {
-        AppError::invalid("role", "use owner, communicator, scheduler or viewer")
-    })
+    Role::parse(raw)
+        .ok_or_else(|| AppError::invalid("role", "use owner, communicator, scheduler or viewer"))
 }
 
 #[derive(Deserialize)]
@@ -128,9 +127,15 @@ pub async fn invite(
             .unwrap_or_else(|e| e.into_inner())
             .entry(fresh_invite_key(&user.csrf_token))
             .or_default()
-            .push(("invite".to_owned(), format!("{}/invite/{plain}", state.public_url)));
+            .push((
+                "invite".to_owned(),
+                format!("{}/invite/{plain}", state.public_url),
+            ));
     }
-    with_note(back_to(&state, &user, &team_page(&event), r.map(|_| ())), note)
+    with_note(
+        back_to(&state, &user, &team_page(&event), r.map(|_| ())),
+        note,
+    )
 }
 
 /// The invitation a form asks for: its role, expiry and note, or what is
@@ -233,7 +238,10 @@ pub async fn save_template(
         title: f.title,
         body_md: f.body,
     };
-    let r = state.store.save_template(&event, &t, state.clock.now()).await;
+    let r = state
+        .store
+        .save_template(&event, &t, state.clock.now())
+        .await;
     let note = format!("template {}", t.key);
     with_note(back_to(&state, &user, &templates_page(&event), r), note)
 }

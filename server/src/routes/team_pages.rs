@@ -61,7 +61,8 @@ pub async fn attach(State(state): State<AppState>, mut req: Request, next: Next)
     let path = req.uri().path().to_owned();
     // Loaded only for someone the page will show it to.
     let user = req.extensions().get::<CurrentUser>().cloned();
-    let may = |action: Action, event: &str| user.as_ref().is_some_and(|u| u.access.may(action, event));
+    let may =
+        |action: Action, event: &str| user.as_ref().is_some_and(|u| u.access.may(action, event));
     let loaded = match team_page(&path) {
         Some(TeamPage::Invite(token)) => load_invite(&state, token)
             .await
@@ -97,13 +98,11 @@ pub async fn attach(State(state): State<AppState>, mut req: Request, next: Next)
                 req.extensions_mut().insert(d);
             })
         }
-        Some(TeamPage::Templates(event)) if may(Action::View, event) => state
-            .store
-            .list_templates(event)
-            .await
-            .map(|t| {
+        Some(TeamPage::Templates(event)) if may(Action::View, event) => {
+            state.store.list_templates(event).await.map(|t| {
                 req.extensions_mut().insert(TemplatesData(t));
-            }),
+            })
+        }
         _ => Ok(()),
     };
     if let Err(e) = loaded {
@@ -136,12 +135,27 @@ mod tests {
 
     #[test]
     fn only_the_team_pages_and_invitation_links_load_data() {
-        assert_eq!(team_page("/admin/e/conf/team"), Some(TeamPage::Team("conf")));
-        assert_eq!(team_page("/admin/e/conf/audit"), Some(TeamPage::Audit("conf")));
-        assert_eq!(team_page("/admin/e/conf/templates"), Some(TeamPage::Templates("conf")));
-        assert_eq!(team_page("/invite/inv_abc"), Some(TeamPage::Invite("inv_abc")));
+        assert_eq!(
+            team_page("/admin/e/conf/team"),
+            Some(TeamPage::Team("conf"))
+        );
+        assert_eq!(
+            team_page("/admin/e/conf/audit"),
+            Some(TeamPage::Audit("conf"))
+        );
+        assert_eq!(
+            team_page("/admin/e/conf/templates"),
+            Some(TeamPage::Templates("conf"))
+        );
+        assert_eq!(
+            team_page("/invite/inv_abc"),
+            Some(TeamPage::Invite("inv_abc"))
+        );
         assert_eq!(team_page("/invite/"), None);
-        assert_eq!(team_page("/admin/e/conf"), Some(TeamPage::Templates("conf")));
+        assert_eq!(
+            team_page("/admin/e/conf"),
+            Some(TeamPage::Templates("conf"))
+        );
         assert_eq!(team_page("/admin/e/conf/shift"), None);
         assert_eq!(team_page("/admin/e/conf/audit.json"), None);
         assert_eq!(page_number(Some("page=3")), 3);
