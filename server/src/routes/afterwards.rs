@@ -13,11 +13,10 @@ use app::error::{AppError, Result};
 use app::pages::request::CurrentUser;
 use app::state::AppState;
 use app::store::NoticeOf;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::ApiCaller;
@@ -25,24 +24,21 @@ use super::api::ApiCaller;
 /// Entries per page of the audit log.
 pub const AUDIT_PAGE: i64 = 50;
 
-#[derive(Debug, Deserialize)]
-pub struct AuditQuery {
-    /// 1-based page, newest first.
-    page: Option<String>,
-}
-
-impl AuditQuery {
-    /// The page asked for; anything but a positive whole number is a 422
-    /// naming `page`.
-    fn page(&self) -> Result<i64> {
-        match self.page.as_deref() {
-            None | Some("") => Ok(1),
-            Some(p) => p
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (1..=1_000_000).contains(n))
-                .ok_or_else(|| AppError::invalid("page", "a page number from 1")),
-        }
+/// The page a query asks for (`?page=N`, 1-based, the first `page` if
+/// repeated); anything but a positive whole number is a 422 naming `page`.
+fn page_of(query: Option<&str>) -> Result<i64> {
+    let raw = query.and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "page")
+            .map(|(_, v)| v.into_owned())
+    });
+    match raw.as_deref() {
+        None | Some("") => Ok(1),
+        Some(p) => p
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| AppError::invalid("page", "a page number from 1")),
     }
 }
 
@@ -69,10 +65,10 @@ pub async fn audit_json(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
     Path(event): Path<String>,
-    Query(q): Query<AuditQuery>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response> {
     user.check(Action::Members, &event)?;
-    let body = audit_page(&state, &event, q.page()?).await?;
+    let body = audit_page(&state, &event, page_of(q.as_deref())?).await?;
     Ok(download(
         Json(body).into_response(),
         &format!("{event}-audit.json"),
@@ -84,10 +80,12 @@ pub async fn audit_api(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(event): Path<String>,
-    Query(q): Query<AuditQuery>,
+    RawQuery(q): RawQuery,
 ) -> Result<Json<Value>> {
     caller.check(Action::Members, &event)?;
-    Ok(Json(audit_page(&state, &event, q.page()?).await?))
+    Ok(Json(
+        audit_page(&state, &event, page_of(q.as_deref())?).await?,
+    ))
 }
 
 /// `GET /admin/e/{event}/report.html`.
