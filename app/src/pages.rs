@@ -10,6 +10,8 @@ use leptos_router::path;
 #[cfg(feature = "ssr")]
 mod admin;
 #[cfg(feature = "ssr")]
+mod audit_log;
+#[cfg(feature = "ssr")]
 mod banner;
 #[cfg(feature = "ssr")]
 mod changes;
@@ -20,9 +22,13 @@ mod dashboard;
 #[cfg(feature = "ssr")]
 mod home;
 #[cfg(feature = "ssr")]
+mod invite;
+#[cfg(feature = "ssr")]
 mod layout;
 #[cfg(feature = "ssr")]
 mod login;
+#[cfg(feature = "ssr")]
+mod postmortems;
 #[cfg(feature = "ssr")]
 mod proposal;
 #[cfg(feature = "ssr")]
@@ -58,6 +64,9 @@ mod speakers_admin;
 mod status;
 #[cfg(feature = "ssr")]
 mod status_labels;
+pub mod team;
+#[cfg(feature = "ssr")]
+mod templates_admin;
 #[cfg(feature = "ssr")]
 mod webhooks_admin;
 
@@ -86,6 +95,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/e/:event/speakers") view=SpeakersAdminPage />
                 <Route path=path!("/admin/e/:event/webhooks") view=WebhooksAdminPage />
                 <Route path=path!("/admin/e/:event/monitors") view=MonitorsAdminPage />
+                <Route path=path!("/admin/e/:event/team") view=TeamPage />
+                <Route path=path!("/admin/e/:event/audit") view=AuditPage />
+                <Route path=path!("/admin/e/:event/templates") view=TemplatesPage />
+                <Route path=path!("/invite/:token") view=InvitePage />
             </Routes>
         </Router>
     }
@@ -126,4 +139,8 @@ server_page!(ProposalPage => proposal::render);
 server_page!(SpeakersAdminPage => speakers_admin::render);
 server_page!(WebhooksAdminPage => webhooks_admin::render);
 server_page!(MonitorsAdminPage => monitors_admin::render);
+server_page!(TeamPage => team::render);
+server_page!(AuditPage => audit_log::render);
+server_page!(TemplatesPage => templates_admin::render);
+server_page!(InvitePage => invite::render);
 server_page!(NotFoundPage => layout::not_found);

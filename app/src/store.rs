@@ -3,6 +3,8 @@
 //! driver, so the SQL is kept portable: `$N` placeholders, `RETURNING`,
 //! `ON CONFLICT`, instants as unix seconds and dates as `YYYY-MM-DD` text.
 
+mod afterwards;
+mod audit;
 mod changes;
 mod email;
 mod event_data;
@@ -22,6 +24,7 @@ mod status_components;
 mod status_incidents;
 mod status_load;
 mod status_timeline;
+mod team;
 mod tokens;
 mod users;
 mod validate;
@@ -36,6 +39,8 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
 
 use crate::error::{AppError, Result};
 
+pub use afterwards::{IncidentTemplate, ReportTimes, TEMPLATE_TITLE_MAX};
+pub use audit::{AuditEntry, NewAuditEntry};
 pub use changes::{CHANGE_CHANNEL, ChangeRecord, parse_change_payload};
 pub use email::{
     AnswerLinkTarget, DueEmail, EmailChoice, EmailCounts, EmailOutcome, EmailRecipient,
@@ -58,6 +63,7 @@ pub use status::{
     AffectedComponent, ComponentPatch, ComponentRecord, IncidentRecord, IncidentUpdateRecord,
     NewComponent, NewIncident, NewIncidentUpdate, Reschedule, StatusSnapshot,
 };
+pub use team::{Invitation, Joiner, Member, NewInvitation, refusal as invitation_refusal};
 pub use tokens::{ApiToken, NewApiToken};
 pub use users::{LoginSession, UserInfo, UserRecord};
 pub use webhook::{DueWebhook, WebhookBoard, WebhookLogEntry, WebhookOutcome, WebhookRecord};

@@ -1,6 +1,7 @@
 //! Subcommands. Each one opens the store, does one thing, and reports in
 //! plain words; input errors name the file, place and field.
 
+pub mod audit;
 mod catchup;
 mod change;
 mod import;

@@ -2,6 +2,7 @@
 //! login, and the command-line subcommands.
 
 pub mod assets;
+pub mod audit;
 pub mod c3voc;
 pub mod cli;
 pub mod client_ip;

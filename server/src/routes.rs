@@ -2,6 +2,7 @@
 //! static assets; compression and request tracing around all of it.
 
 mod admin_forms;
+mod afterwards;
 mod api;
 mod atom;
 mod calendar;
@@ -10,6 +11,7 @@ pub mod conditional;
 pub mod email_api;
 mod email_pages;
 mod export;
+mod invite;
 mod live;
 pub mod login;
 pub mod monitor_api;
@@ -25,6 +27,8 @@ mod shift_api;
 mod speaker_email;
 mod status_api;
 pub mod statuspage;
+mod team_forms;
+mod team_pages;
 mod webhook_api;
 mod webhook_doc;
 mod webhook_forms;
@@ -310,6 +314,40 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             "/admin/e/{event}/monitor-drafts/{id}/discard",
             post(monitor_forms::discard),
         )
+        // --- team: members, invitations, audit log, postmortems, templates, report ---
+        .route(
+            "/admin/e/{event}/team/members/{id}",
+            post(team_forms::set_member),
+        )
+        .route(
+            "/admin/e/{event}/team/invitations",
+            post(team_forms::invite),
+        )
+        .route(
+            "/admin/e/{event}/team/invitations/{id}/withdraw",
+            post(team_forms::withdraw_invitation),
+        )
+        .route(
+            "/admin/e/{event}/incidents/{id}/postmortem",
+            post(team_forms::set_postmortem),
+        )
+        .route(
+            "/admin/e/{event}/templates",
+            post(team_forms::save_template),
+        )
+        .route(
+            "/admin/e/{event}/templates/{key}/delete",
+            post(team_forms::delete_template),
+        )
+        .route(
+            "/invite/{token}",
+            post(invite::accept).route_layer(anonymous_writes()),
+        )
+        .route("/admin/e/{event}/audit.json", get(afterwards::audit_json))
+        .route("/admin/e/{event}/report.html", get(afterwards::report_html))
+        .route("/admin/e/{event}/report.md", get(afterwards::report_md))
+        .route("/api/v1/events/{event}/audit", get(afterwards::audit_api))
+        // --- end team ---
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/time", get(screen::time))
         .route("/api/v1/push/key", get(push_api::key))
@@ -372,6 +410,12 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(settings.request_timeout_secs.max(1)),
         ))
+        // Inside sign-in and the client's address (it reads both), around
+        // every route: each organiser write is recorded here (see `audit`).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::audit::record,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), reach::attach))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -380,6 +424,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .layer(middleware::from_fn_with_state(
             state.clone(),
             monitor_forms::attach,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            team_pages::attach,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

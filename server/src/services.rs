@@ -10,6 +10,7 @@ pub mod monitor;
 pub mod proposal;
 pub mod shift;
 pub mod status;
+pub mod templates;
 pub mod webhook;
 
 use std::sync::Arc;

@@ -5,13 +5,16 @@
 pub mod access;
 pub mod address;
 pub mod agenda;
+pub mod audit;
 pub mod change;
 pub mod diff;
-pub mod monitor;
 pub mod email;
+pub mod invitation;
+pub mod monitor;
 pub mod notice;
 pub mod push;
 pub mod replan;
+pub mod report;
 pub mod schedule;
 pub mod screen;
 pub mod shift;

@@ -37,6 +37,7 @@ pub fn render() -> AnyView {
             " "
             <a class="button" href=format!("/admin/e/{slug}/webhooks")>{t!("webhook.title", locale = lang).to_string()}</a>
             <a class="button" href=format!("/admin/e/{slug}/monitors") data-testid="monitors-link">{t!("monitors.title", locale = lang).to_string()}</a>
+            <a class="button" href=format!("/admin/e/{slug}/team") data-testid="team-link">{t!("team.title", locale = lang).to_string()}</a>
         </p>
         {super::webhooks_admin::disabled_notice(&slug, &user, lang)}
         {user.access.may(Action::Incidents, &slug).then(|| open_form(&view, &user, lang))}
@@ -44,6 +45,7 @@ pub fn render() -> AnyView {
             {super::monitors_admin::drafts_card(&view, &user, lang)}
             {live_part(&view, &user, lang)}
         </div>
+        {super::postmortems::section(&view, &user, lang)}
     };
     layout::frame(
         t!("admin.manage", locale = lang).to_string(),
@@ -67,8 +69,7 @@ fn options<T: Copy + PartialEq>(
 fn open_form(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView + use<> {
     let slug = &view.schedule.event.slug;
     let view_zone = view.schedule.event.time_zone.clone();
-    let templates = ["stream_down", "delayed"]
-        .map(|t| view! { <option value=t>{t!(format!("template.{t}.title"), locale = lang).to_string()}</option> });
+    let templates = super::templates_admin::choices(lang);
     let components = view
         .status
         .components

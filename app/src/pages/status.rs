@@ -128,8 +128,16 @@ fn incident_card(view: &EventView, i: &IncidentRecord, lang: &str) -> impl IntoV
     });
     let affects = super::banner::affected_tracks(view, i, lang)
         .map(|w| view! { <p class="muted">{t!("banner.affects", locale = lang, what = w).to_string()}</p> });
+    let postmortem = i.postmortem_md.as_ref().map(|md| {
+        view! {
+            <section class="postmortem" data-testid="postmortem">
+                <h4>{t!("team.postmortem", locale = lang).to_string()}</h4>
+                <div class="update-body" inner_html=crate::markdown::to_html(md)></div>
+            </section>
+        }
+    });
     view! {
-        <article class=format!("incident impact-{}", i.impact.as_str()) data-incident=i.id>
+        <article class=format!("incident impact-{}", i.impact.as_str()) id=format!("incident-{}", i.id) data-incident=i.id>
             <h3>
                 {i.name.clone()}
                 " "
@@ -139,6 +147,7 @@ fn incident_card(view: &EventView, i: &IncidentRecord, lang: &str) -> impl IntoV
             </h3>
             {window}
             {affects}
+            {postmortem}
             <ol class="timeline">{updates}</ol>
         </article>
     }

@@ -72,6 +72,8 @@ pub struct IncidentRecord {
     pub component_ids: Vec<i64>,
     /// Newest first.
     pub updates: Vec<IncidentUpdateRecord>,
+    /// What the team learnt, markdown (sanitised when shown).
+    pub postmortem_md: Option<String>,
 }
 
 /// Everything an event's status page shows, read from one snapshot.

@@ -17,7 +17,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::audit::AuditActorSlot;
 use crate::c3voc;
+use app::domain::audit::{Actor, ActorKind};
 
 /// A caller that presented a live bearer token (not revoked, not expired).
 pub struct ApiCaller {
@@ -49,6 +51,13 @@ impl FromRequestParts<AppState> for ApiCaller {
             .store
             .find_api_token(&hash_token(token), chrono::Utc::now())
             .await?;
+        // The audit layer's record names the token (never its value).
+        if let (Some(t), Some(slot)) = (&found, parts.extensions.get::<AuditActorSlot>()) {
+            slot.set(Actor {
+                kind: ActorKind::Token,
+                name: t.name.clone(),
+            });
+        }
         found
             .map(|t| ApiCaller {
                 access: t.principal(),

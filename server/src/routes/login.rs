@@ -95,7 +95,7 @@ pub struct LogoutForm {
 /// request comes from in `Sec-Fetch-Site`, which no page can forge; where
 /// they do not (older browsers, scripts), `Origin` must be the public URL's.
 /// Neither header: refused, since nothing shows it is not cross-site.
-fn same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
     let get = |h| headers.get(h).and_then(|v: &HeaderValue| v.to_str().ok());
     match (get("sec-fetch-site"), get(header::ORIGIN.as_str())) {
         (Some("same-origin"), _) => true,
@@ -248,8 +248,12 @@ pub async fn resolve_user(State(state): State<AppState>, mut req: Request, next:
     };
     let path = req.uri().path().to_owned();
     let path = path.as_str();
-    let wants_user =
-        path == "/admin" || path.starts_with("/admin/") || path == "/logout" || path == "/login";
+    let wants_user = path == "/admin"
+        || path.starts_with("/admin/")
+        || path == "/logout"
+        || path == "/login"
+        // An invitation is taken up by the organiser signed in, if any.
+        || path.starts_with("/invite/");
     let admin_area = path == "/admin" || path.starts_with("/admin/");
     if let Some(token) = path.strip_prefix("/s/") {
         let _db = match ctx.limits.anon_db().await {

@@ -49,6 +49,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         stubs::get_catch_up_rules,
         stubs::patch_catch_up_rules,
         stubs::list_proposals,
+        stubs::audit,
         stubs::publish_proposal,
         stubs::discard_proposal,
         stubs::remind_proposal,
@@ -388,6 +389,25 @@ mod stubs {
         security(("bearer" = []))
     )]
     fn list_proposals() {}
+
+    #[utoipa::path(
+        get, path = "/api/v1/events/{event}/audit", tag = "write",
+        params(
+            ("event" = String, Path),
+            ("page" = Option<i64>, Query, description = "1-based page of 50, newest first"),
+        ),
+        responses(
+            (status = 200, description = "`{\"event\", \"page\", \"per_page\", \"total\", \"entries\": [...]}`: \
+                every organiser write (refused ones included), newest first: when, who (`actor_kind` user, \
+                token or cli, and `actor`, an e-mail or a token's name), `method`, `route` pattern, `kind`, \
+                `target`, `status`, `ok`, `summary`, `client_ip`, `user_agent`. Owners only; never a \
+                request body or a credential", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn audit() {}
 
     #[utoipa::path(
         post, path = "/api/v1/events/{event}/proposals/{id}/publish", tag = "write",

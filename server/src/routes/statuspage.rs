@@ -94,6 +94,8 @@ fn incident(v: &EventView, i: &IncidentRecord, public_url: &str) -> Value {
         "page_id": v.schedule.event.slug,
         "incident_updates": updates,
         "components": components,
+        // Markdown, as Statuspage gives it; null until the team writes one.
+        "postmortem_body": i.postmortem_md,
     });
     if i.is_maintenance {
         o["scheduled_for"] = i.scheduled_for.map(ts).into();

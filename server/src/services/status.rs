@@ -139,8 +139,10 @@ fn resolve_components(
 pub async fn open_incident(
     state: &AppState,
     slug: &str,
-    input: IncidentInput,
+    mut input: IncidentInput,
 ) -> Result<IncidentRecord> {
+    let i = &mut input;
+    super::templates::apply(state, slug, &mut i.template, Some(&mut i.name), &mut i.body).await?;
     let new = new_incident(state, slug, input)?;
     let rec = state
         .store
@@ -155,9 +157,11 @@ pub async fn open_incident(
 pub async fn schedule_weekly(
     state: &AppState,
     slug: &str,
-    input: IncidentInput,
+    mut input: IncidentInput,
     weeks: usize,
 ) -> Result<Vec<IncidentRecord>> {
+    let i = &mut input;
+    super::templates::apply(state, slug, &mut i.template, Some(&mut i.name), &mut i.body).await?;
     let first = new_incident(state, slug, input)?;
     let (Some(from), Some(until)) = (first.scheduled_for, first.scheduled_until) else {
         return Err(AppError::invalid(
@@ -236,8 +240,9 @@ pub async fn update_incident(
     state: &AppState,
     slug: &str,
     id: i64,
-    input: UpdateInput,
+    mut input: UpdateInput,
 ) -> Result<IncidentRecord> {
+    super::templates::apply(state, slug, &mut input.template, None, &mut input.body).await?;
     let status = parse_incident_status(&input.status)?;
     template_text(input.template.as_deref(), input.lang.as_deref(), "body")?;
     let body = match input.body.filter(|b| !b.trim().is_empty()) {
