@@ -31,6 +31,10 @@ pub struct Cli {
 }
 
 #[derive(Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start; boxing would only move it to the heap"
+)]
 pub enum Command {
     /// Serve the web app (the default).
     Serve(ServeArgs),

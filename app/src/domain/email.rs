@@ -317,6 +317,7 @@ mod tests {
             url: "/e/conf/status".into(),
             lang: "fr".into(),
             shift_id: None,
+            proposal_id: None,
             actions: vec![],
         };
         let at = Utc.with_ymd_and_hms(2026, 12, 1, 16, 5, 0).unwrap();
