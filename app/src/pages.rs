@@ -64,6 +64,7 @@ mod speakers_admin;
 mod status;
 #[cfg(feature = "ssr")]
 mod status_labels;
+#[cfg(feature = "ssr")]
 pub mod team;
 #[cfg(feature = "ssr")]
 mod templates_admin;
