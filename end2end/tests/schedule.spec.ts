@@ -67,13 +67,13 @@ test("the language follows Accept-Language and the switcher changes it", async (
   const page = await ctx.newPage();
   await page.goto(EVENT);
   await expect(page.locator("html")).toHaveAttribute("lang", "fr");
-  await expect(page.getByRole("link", { name: "Programme" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Programme", exact: true })).toBeVisible();
   await hydrated(page);
   // After hydration, choosing a language applies it at once (no button).
   await expect(page.locator(".lang-apply")).toBeHidden();
   await page.locator("#lang-select").selectOption("ru");
   await expect(page.locator("html")).toHaveAttribute("lang", "ru");
-  await expect(page.getByRole("link", { name: "Расписание" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Расписание", exact: true })).toBeVisible();
   await expect(page.getByText("Время: Europe/Moscow (+03:00)")).toBeVisible();
   // The choice sticks across pages through a cookie.
   await page.goto("/login");
