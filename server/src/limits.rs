@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,6 +34,11 @@ pub struct Limits {
     login_account: DefaultKeyedRateLimiter<[u8; 32]>,
     anon_writes: DefaultKeyedRateLimiter<IpAddr>,
     subscriptions: DefaultKeyedRateLimiter<IpAddr>,
+    /// One "sign-in throttled" log line per address a minute: a flood of
+    /// refused guesses would otherwise cost a log write each (thousands a
+    /// second) and bury everything else in the log.
+    throttle_log: DefaultKeyedRateLimiter<IpAddr>,
+    throttled_unlogged: AtomicU64,
     sse: Mutex<HashMap<IpAddr, usize>>,
     anon_db: Arc<Semaphore>,
     hash_slots: Arc<Semaphore>,
@@ -72,6 +78,8 @@ impl Limits {
                 s.subscriptions_per_ip_per_hour,
                 s.subscriptions_per_ip_per_hour,
             )),
+            throttle_log: DefaultKeyedRateLimiter::keyed(Quota::per_minute(NonZeroU32::MIN)),
+            throttled_unlogged: AtomicU64::new(0),
             sse: Mutex::default(),
             anon_db: Arc::new(Semaphore::new(s.anon_db_connections.max(1))),
             hash_slots: Arc::new(Semaphore::new(s.login_hash_slots.max(1))),
@@ -120,6 +128,19 @@ impl Limits {
             .map_err(|e| AppError::Internal(format!("password check: {e}")))
     }
 
+    /// Whether a throttled sign-in from `ip` should be logged, and if so
+    /// how many throttled sign-ins (from any address) went unlogged since
+    /// the last line: the first one from an address in a minute is, the
+    /// rest are only counted.
+    pub fn log_throttled(&self, ip: ClientIp) -> Option<u64> {
+        if self.throttle_log.check_key(&ip.limit_key()).is_ok() {
+            Some(self.throttled_unlogged.swap(0, Ordering::Relaxed))
+        } else {
+            self.throttled_unlogged.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+    }
+
     /// One new push subscription from `ip`.
     pub fn new_subscription(&self, ip: ClientIp) -> Result<()> {
         Self::check(&self.subscriptions, &ip.limit_key())
@@ -162,7 +183,20 @@ impl Limits {
         self.login_account.retain_recent();
         self.anon_writes.retain_recent();
         self.subscriptions.retain_recent();
-        for l in [&self.login_ip, &self.anon_writes, &self.subscriptions] {
+        self.throttle_log.retain_recent();
+        let unlogged = self.throttled_unlogged.swap(0, Ordering::Relaxed);
+        if unlogged > 0 {
+            tracing::warn!(
+                unlogged,
+                "sign-ins throttled without a log line of their own"
+            );
+        }
+        for l in [
+            &self.login_ip,
+            &self.anon_writes,
+            &self.subscriptions,
+            &self.throttle_log,
+        ] {
             l.shrink_to_fit();
         }
         self.login_account.shrink_to_fit();
@@ -278,6 +312,20 @@ mod tests {
         drop(a);
         assert_eq!(limits.open_streams(ip("198.51.100.1")), 1);
         assert!(limits.open_stream(ip("198.51.100.1")).is_ok());
+    }
+
+    #[test]
+    fn a_flood_of_throttled_sign_ins_is_logged_once_per_address_and_counted() {
+        let limits = Limits::new(GuardArgs::default());
+        assert_eq!(limits.log_throttled(ip("198.51.100.1")), Some(0));
+        for _ in 0..500 {
+            assert_eq!(limits.log_throttled(ip("198.51.100.1")), None);
+        }
+        // Another address gets its line, and with it the count of the
+        // lines the first one did not get.
+        assert_eq!(limits.log_throttled(ip("198.51.100.2")), Some(500));
+        assert_eq!(limits.log_throttled(ip("198.51.100.2")), None);
+        assert_eq!(limits.log_throttled(ip("198.51.100.3")), Some(1));
     }
 
     #[test]

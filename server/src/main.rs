@@ -6,7 +6,9 @@ use clap::{CommandFactory, FromArgMatches};
 /// jemalloc rather than glibc's malloc: 5,000 live streams cost 9.3 KiB
 /// each instead of 14.2, and a second crowd reuses what the first freed
 /// where glibc grew by another 21 MiB (mimalloc was worse than both).
-/// Measured in bench/README.md, "SSE memory: the allocator".
+/// Its background threads (the crate's `background_threads` feature)
+/// return a departed crowd's memory within seconds. Measured in
+/// bench/README.md, "SSE memory: the allocator".
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -76,6 +76,19 @@ pub fn build(state: AppState) -> Router {
 /// timeout. The live stream is outside all of them but the client's
 /// address, its limits and the security headers.
 pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy) -> Router {
+    build_with_extras(state, limits, outbound, |r| r)
+}
+
+/// [`build_with`], with `extras` (the serve command's extensions: the
+/// monitors' address policy, the mailer) applied to the stack inside the
+/// fast path: outside it, each would be cloned into every request,
+/// answered from memory or not.
+pub fn build_with_extras(
+    state: AppState,
+    limits: Arc<Limits>,
+    outbound: OutboundPolicy,
+    extras: impl FnOnce(Router<AppState>) -> Router<AppState>,
+) -> Router {
     let settings = limits.settings.clone();
     let secure = settings
         .secure_cookies
@@ -135,7 +148,7 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         ))
         .layer(Extension(limits.clone()))
         .with_state(state.clone());
-    Router::new()
+    let stack = Router::new()
         .route("/healthz", get(health))
         .route("/e/{event}/schedule.json", get(export::schedule_json))
         .route("/e/{event}/schedule.xml", get(export::schedule_xml))
@@ -455,9 +468,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .layer(Extension(login_ctx))
         .layer(Extension(push_ctx))
         .layer(Extension(limits))
-        .layer(TraceLayer::new_for_http().make_span_with(redact::span))
-        // Outermost: a current public document is answered from memory
-        // before any of the above (it counts its hits instead of a span).
+        .layer(TraceLayer::new_for_http().make_span_with(redact::span));
+    // Outermost: a current public document is answered from memory
+    // before any of the above (it counts its hits instead of a span).
+    extras(stack)
         .layer(crate::render_cache::FastPathLayer(render_cache))
         .with_state(state)
         .merge(live)

@@ -104,11 +104,13 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
         }
     });
     let store = state.store.clone();
-    let mut router = crate::routes::build_with(state, limits.clone(), outbound)
-        .layer(axum::Extension(monitor_policy));
-    if let Some(ctx) = email {
-        router = router.layer(axum::Extension(ctx));
-    }
+    let router = crate::routes::build_with_extras(state, limits.clone(), outbound, |stack| {
+        let stack = stack.layer(axum::Extension(monitor_policy));
+        match email {
+            Some(ctx) => stack.layer(axum::Extension(ctx)),
+            None => stack,
+        }
+    });
     let drain = Duration::from_secs(args.cluster.drain_secs.max(1));
     let signalled = Arc::new(std::sync::OnceLock::new());
     let signal = {

@@ -119,7 +119,9 @@ pub async fn login(
     let email = form.email.trim().to_lowercase();
     let account = account_label(&email);
     if let Err(e) = ctx.limits.login_attempt(ip, &email) {
-        tracing::warn!(%ip, %account, "sign-in throttled");
+        if let Some(unlogged) = ctx.limits.log_throttled(ip) {
+            tracing::warn!(%ip, %account, unlogged, "sign-in throttled (more from this address in the next minute are counted, not logged)");
+        }
         return refused_page(e, &headers);
     }
     let user = {
