@@ -4,6 +4,7 @@
 //! (leases, cursors, states): a crash loses nothing, and a mail in flight
 //! at a crash is sent again (with the same `Message-ID`).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use app::auth::new_token;
@@ -112,10 +113,16 @@ impl EmailWorker {
             return Ok(fanned > 0);
         }
         let mut links = Vec::new();
+        // A batch is mostly one notice to many readers: each notice is
+        // read from its JSON once per batch, not once per mail.
+        let mut notices: HashMap<i64, Option<Notice>> = HashMap::new();
         let prepared: Vec<(DueEmail, Prepared)> = due
             .into_iter()
             .map(|d| {
-                let p = self.prepare(&d, &mut links);
+                let notice = notices
+                    .entry(d.notice_id)
+                    .or_insert_with(|| serde_json::from_str::<Notice>(&d.notice_json).ok());
+                let p = self.prepare(&d, notice.as_ref(), &mut links);
                 (d, p)
             })
             .collect();
@@ -174,7 +181,12 @@ impl EmailWorker {
 
     /// Renders the mail for `d` and mints its links (pushed to `links`,
     /// stored before sending).
-    fn prepare(&self, d: &DueEmail, links: &mut Vec<NewEmailLink>) -> Prepared {
+    fn prepare(
+        &self,
+        d: &DueEmail,
+        notice: Option<&Notice>,
+        links: &mut Vec<NewEmailLink>,
+    ) -> Prepared {
         let now = Utc::now();
         if now >= d.expires_at {
             return Prepared::Done(
@@ -182,7 +194,7 @@ impl EmailWorker {
                 "expired before it could be sent".into(),
             );
         }
-        let Ok(notice) = serde_json::from_str::<Notice>(&d.notice_json) else {
+        let Some(notice) = notice else {
             return Prepared::Done(DeliveryState::Failed, "stored notice is unreadable".into());
         };
         let tz = d.time_zone.parse().unwrap_or(chrono_tz::UTC);
