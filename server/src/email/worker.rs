@@ -239,7 +239,7 @@ impl EmailWorker {
         Prepared::Send {
             to: d.address.clone(),
             text,
-            thread: thread_root_id(d.event_id, &thread_key(&notice), &self.mailer.domain),
+            thread: thread_root_id(d.event_id, &thread_key(notice), &self.mailer.domain),
             unsubscribe,
             tz,
         }
