@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # E-mail burst: N confirmed e-mail subscribers (default 100,000) told of
-# one schedule shift, delivered over SMTP to a loopback sink
-# (tools/smtp_sink.py --count-only: aiosmtpd, accepts and counts).
+# one schedule shift, delivered over SMTP to a loopback sink that only
+# counts: bench/smtp_count_sink.py (stdlib asyncio, SINK_WORKERS processes
+# on one port with SO_REUSEPORT), or with SINK=aiosmtpd the tests' sink
+# (tools/smtp_sink.py --count-only, one aiosmtpd process: slower than
+# Marquee, so it is what gets measured).
 # Measures messages per second and the time from the shift's POST to the
 # last mail accepted by the sink (read from email_delivery.updated_at and
 # the sink's own count).
@@ -9,6 +12,7 @@
 #   bench/email.sh                     # N=100000
 #   N=5000 bench/email.sh              # a quick one
 #   MAIL_CONNECTIONS=64 bench/email.sh
+#   SINK=aiosmtpd N=20000 bench/email.sh
 #
 # Needs: sqlite3, curl, tools/venv with aiosmtpd (scripts/setup.sh test),
 # a built server: $MARQUEE_BIN, else target/release/marquee, else
@@ -20,6 +24,8 @@ N=${N:-100000}
 PORT=${MARQUEE_PORT:-3320}
 SMTP_PORT=${SMTP_PORT:-3321}
 MAIL_CONNECTIONS=${MAIL_CONNECTIONS:-32}
+SINK_KIND=${SINK:-count}
+SINK_WORKERS=${SINK_WORKERS:-2}
 TIMEOUT=${TIMEOUT:-900}
 PY=${PYTHON:-$ROOT/tools/venv/bin/python}
 # Tomorrow: every demo session is still ahead, so the delay notice stays
@@ -38,7 +44,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-log "binary $BIN, N=$N, $MAIL_CONNECTIONS SMTP connections"
+log "binary $BIN, N=$N, $MAIL_CONNECTIONS SMTP connections, sink $SINK_KIND, load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$BIN" demo --date "$DEMO_DATE" >/dev/null
 TOKEN=$("$BIN" token create --name bench)
 log "inserting $N confirmed subscribers"
@@ -52,7 +58,11 @@ select (select event_id from event where slug = 'demo'), 'sub' || i || '@bench.e
   'Europe/Berlin', $now, $now, $now from n;
 SQL
 
-"$PY" "$ROOT/tools/smtp_sink.py" --port "$SMTP_PORT" --count-only >"$OUT/sink.log" 2>&1 &
+if [[ $SINK_KIND == aiosmtpd ]]; then
+  "$PY" "$ROOT/tools/smtp_sink.py" --port "$SMTP_PORT" --count-only >"$OUT/sink.log" 2>&1 &
+else
+  python3 "$ROOT/bench/smtp_count_sink.py" --port "$SMTP_PORT" --workers "$SINK_WORKERS" >"$OUT/sink.log" 2>&1 &
+fi
 pids+=($!)
 SINK=$!
 sleep 1
@@ -83,7 +93,8 @@ first_last=$(sqlite3 "$DBFILE" "select min(updated_at), max(updated_at) from ema
 elapsed=$(echo "$t1 - $t0" | bc -l)
 rate=$(echo "$sent / $elapsed" | bc -l)
 {
-  echo "subscribers: $N   sent: $sent   SMTP connections: $MAIL_CONNECTIONS"
+  echo "subscribers: $N   sent: $sent   SMTP connections: $MAIL_CONNECTIONS   sink: $SINK_KIND ($SINK_WORKERS workers)"
+  echo "binary: $BIN   load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)   cores: $(nproc)"
   printf 'time to last (POST to last recorded send, 0.5 s polling): %.1f s\n' "$elapsed"
   printf 'messages/s (sent / time to last): %.0f\n' "$rate"
   echo "first and last send (unix s): $first_last"

@@ -47,6 +47,8 @@ mod updates_panel;
 #[cfg(feature = "ssr")]
 pub use screen::screen_data_for;
 #[cfg(feature = "ssr")]
+mod email_admin;
+#[cfg(feature = "ssr")]
 pub mod monitors_admin;
 #[cfg(feature = "ssr")]
 mod screens_admin;
@@ -95,6 +97,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/e/:event/proposals/:id") view=ProposalPage />
                 <Route path=path!("/admin/e/:event/speakers") view=SpeakersAdminPage />
                 <Route path=path!("/admin/e/:event/webhooks") view=WebhooksAdminPage />
+                <Route path=path!("/admin/e/:event/email") view=EmailAdminPage />
                 <Route path=path!("/admin/e/:event/monitors") view=MonitorsAdminPage />
                 <Route path=path!("/admin/e/:event/team") view=TeamPage />
                 <Route path=path!("/admin/e/:event/audit") view=AuditPage />
@@ -139,6 +142,7 @@ server_page!(ShiftBoardPage => shift_board::render);
 server_page!(ProposalPage => proposal::render);
 server_page!(SpeakersAdminPage => speakers_admin::render);
 server_page!(WebhooksAdminPage => webhooks_admin::render);
+server_page!(EmailAdminPage => email_admin::render);
 server_page!(MonitorsAdminPage => monitors_admin::render);
 server_page!(TeamPage => team::render);
 server_page!(AuditPage => audit_log::render);

@@ -12,6 +12,7 @@ mod event_rules;
 mod events;
 mod import;
 mod jobs;
+mod lease;
 mod monitor_runs;
 mod monitors;
 mod proposals;
@@ -43,8 +44,9 @@ pub use afterwards::{IncidentTemplate, ReportTimes, TEMPLATE_TITLE_MAX};
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use changes::{CHANGE_CHANNEL, ChangeRecord, parse_change_payload};
 pub use email::{
-    AnswerLinkTarget, DueEmail, EmailChoice, EmailCounts, EmailOutcome, EmailRecipient,
-    EmailSubscription, NewEmailLink, NewEmailSubscriber, SubscribeOutcome,
+    AnswerLinkTarget, DueEmail, EmailBoard, EmailChoice, EmailCounts, EmailLogEntry, EmailOutcome,
+    EmailRecipient, EmailSubscription, KEEP_ENDED_LINK_DAYS, KEEP_LINK_DAYS, NewEmailLink,
+    NewEmailSubscriber, SpeakerLangs, SubscribeOutcome, SubscriberCounts,
 };
 pub use event_data::EventData;
 pub use events::ScheduleVersion;

@@ -7,14 +7,15 @@ pub mod worker;
 
 use std::time::Duration;
 
-use app::domain::email::{MailText, url_host};
+use app::domain::email::{MailText, SmtpInfo, url_host};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::config::EmailArgs;
@@ -22,15 +23,38 @@ use crate::config::EmailArgs;
 /// The sender used when `MARQUEE_MAIL_FROM` is empty.
 const DEFAULT_FROM: &str = "Marquee <marquee@localhost.invalid>";
 
+/// How long one SMTP exchange (connecting, or one message) may take.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// What sends mail: the transport and who it is from. Cheap to clone
 /// (the pool is shared).
 #[derive(Clone)]
 pub struct Mailer {
+    /// lettre's pool, for a mail now and then (confirmations).
     transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// How to open a connection of one's own, for the outbox worker's
+    /// lanes ([`Mailer::send_on`]).
+    server: Server,
     from: Mailbox,
     /// Host of the public URL: the right side of every `Message-ID`.
     pub domain: String,
+    /// What the organiser's e-mail page may say of the server (no
+    /// credentials).
+    info: SmtpInfo,
 }
+
+/// Where and how a connection is opened (no `Debug`: it holds the
+/// credentials).
+#[derive(Clone)]
+struct Server {
+    host: String,
+    port: u16,
+    tls: Tls,
+    credentials: Option<Credentials>,
+}
+
+/// A connection one sender keeps for itself ([`Mailer::send_on`]).
+pub type Connection = AsyncSmtpConnection;
 
 /// A message to one address.
 pub struct Outgoing<'a> {
@@ -74,11 +98,15 @@ impl Mailer {
             .map(|(_, v)| v.into_owned());
         let params =
             || TlsParameters::new(host.clone()).map_err(|e| format!("MARQUEE_SMTP_URL: TLS: {e}"));
-        let (tls, port) = match (url.scheme(), tls_mode.as_deref()) {
-            ("smtps", None | Some("wrapper")) => (Tls::Wrapper(params()?), 465),
-            ("smtp", None | Some("starttls" | "required")) => (Tls::Required(params()?), 587),
-            ("smtp", Some("opportunistic")) => (Tls::Opportunistic(params()?), 587),
-            ("smtp", Some("none")) => (Tls::None, 25),
+        let (tls, port, tls_name) = match (url.scheme(), tls_mode.as_deref()) {
+            ("smtps", None | Some("wrapper")) => (Tls::Wrapper(params()?), 465, "tls"),
+            ("smtp", None | Some("starttls" | "required")) => {
+                (Tls::Required(params()?), 587, "starttls")
+            }
+            ("smtp", Some("opportunistic")) => {
+                (Tls::Opportunistic(params()?), 587, "opportunistic")
+            }
+            ("smtp", Some("none")) => (Tls::None, 25, "none"),
             (scheme, tls) => {
                 return Err(format!(
                     "MARQUEE_SMTP_URL: scheme {scheme:?} with tls={tls:?}: use smtp:// (tls=starttls, \
@@ -86,11 +114,13 @@ impl Mailer {
                 ));
             }
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-            .port(url.port().unwrap_or(port))
-            .tls(tls)
-            .timeout(Some(Duration::from_secs(30)))
+        let port = url.port().unwrap_or(port);
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())
+            .port(port)
+            .tls(tls.clone())
+            .timeout(Some(SMTP_TIMEOUT))
             .pool_config(PoolConfig::new().max_size(args.mail_connections.max(1)));
+        let mut credentials = None;
         if !url.username().is_empty() {
             let decode = |s: &str| {
                 percent_encoding::percent_decode_str(s)
@@ -98,10 +128,12 @@ impl Mailer {
                     .map(|c| c.into_owned())
                     .map_err(|_| "MARQUEE_SMTP_URL: user or password is not UTF-8".to_owned())
             };
-            builder = builder.credentials(Credentials::new(
+            let c = Credentials::new(
                 decode(url.username())?,
                 decode(url.password().unwrap_or(""))?,
-            ));
+            );
+            builder = builder.credentials(c.clone());
+            credentials = Some(c);
         }
         let from = if args.mail_from.is_empty() {
             DEFAULT_FROM
@@ -111,15 +143,131 @@ impl Mailer {
         let from: Mailbox = from
             .parse()
             .map_err(|e| format!("MARQUEE_MAIL_FROM {from:?}: {e}"))?;
+        let server = Server {
+            host: host.clone(),
+            port,
+            tls,
+            credentials,
+        };
+        let info = SmtpInfo {
+            host,
+            port,
+            tls: tls_name,
+            auth: !url.username().is_empty(),
+            from: from.to_string(),
+            connections: args.mail_connections.max(1),
+        };
         Ok(Some(Mailer {
             transport: builder.build(),
+            server,
             from,
             domain: url_host(public_url).to_owned(),
+            info,
         }))
     }
 
-    /// Sends one message and waits for the server's answer.
+    /// Where mail goes and how, for the organiser's page.
+    pub fn info(&self) -> &SmtpInfo {
+        &self.info
+    }
+
+    /// Sends one message over lettre's pool and waits for the server's
+    /// answer.
     pub async fn send(&self, m: Outgoing<'_>) -> Result<(), SendError> {
+        let mail = self.build(m)?;
+        self.transport
+            .send(mail)
+            .await
+            .map(|_| ())
+            .map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                detail: smtp_detail(&e),
+            })
+    }
+
+    /// Opens a connection of one's own (TLS and login as configured).
+    async fn connect(&self) -> Result<Connection, lettre::transport::smtp::Error> {
+        let s = &self.server;
+        let hello = ClientId::default();
+        let wrapper = match &s.tls {
+            Tls::Wrapper(p) => Some(p.clone()),
+            _ => None,
+        };
+        let mut conn = AsyncSmtpConnection::connect_tokio1(
+            (s.host.as_str(), s.port),
+            Some(SMTP_TIMEOUT),
+            &hello,
+            wrapper,
+            None,
+        )
+        .await?;
+        match &s.tls {
+            Tls::Opportunistic(p) if conn.can_starttls() => {
+                conn.starttls(p.clone(), &hello).await?
+            }
+            Tls::Required(p) => conn.starttls(p.clone(), &hello).await?,
+            _ => {}
+        }
+        if let Some(c) = &s.credentials {
+            conn.auth(DEFAULT_MECHANISMS, c).await?;
+        }
+        Ok(conn)
+    }
+
+    /// Sends one message over `conn`, the caller's own connection (opened
+    /// when `None`, dropped when it broke). Unlike lettre's pool this does
+    /// not test a kept connection with a NOOP before each message (a round
+    /// trip per mail); a kept connection the server closed in between is
+    /// noticed by the send failing without an SMTP reply, and the message
+    /// goes once more over a new one.
+    pub async fn send_on(
+        &self,
+        conn: &mut Option<Connection>,
+        m: Outgoing<'_>,
+    ) -> Result<(), SendError> {
+        let mail = self.build(m)?;
+        let envelope = mail.envelope().clone();
+        let bytes = mail.formatted();
+        for first in [true, false] {
+            let kept = conn.is_some();
+            let c = match conn {
+                Some(c) => c,
+                None => {
+                    let fresh = tokio::time::timeout(SMTP_TIMEOUT, self.connect())
+                        .await
+                        .map_err(|_| lettre_timeout())
+                        .and_then(|r| r.map_err(|e| send_error(&e)))?;
+                    conn.insert(fresh)
+                }
+            };
+            let sent = tokio::time::timeout(SMTP_TIMEOUT, c.send(&envelope, &bytes)).await;
+            let e = match sent {
+                Ok(Ok(_)) => return Ok(()),
+                Ok(Err(e)) => e,
+                Err(_) => {
+                    // Timed out mid-exchange: the connection is in an
+                    // unknown state.
+                    if let Some(mut c) = conn.take() {
+                        c.abort().await;
+                    }
+                    return Err(lettre_timeout());
+                }
+            };
+            if c.has_broken() {
+                *conn = None;
+            }
+            if !(first && kept && e.status().is_none()) {
+                return Err(send_error(&e));
+            }
+        }
+        Err(SendError {
+            permanent: false,
+            detail: "SMTP connection failed".into(),
+        })
+    }
+
+    /// The message as lettre builds it.
+    fn build(&self, m: Outgoing<'_>) -> Result<lettre::Message, SendError> {
         let to: Mailbox = m.to.parse().map_err(|e| SendError {
             permanent: true,
             detail: format!("unusable address: {e}"),
@@ -162,14 +310,21 @@ impl Mailer {
                 date.clone(),
                 date,
             ));
-        self.transport
-            .send(mail)
-            .await
-            .map(|_| ())
-            .map_err(|e| SendError {
-                permanent: e.is_permanent(),
-                detail: smtp_detail(&e),
-            })
+        Ok(mail)
+    }
+}
+
+fn send_error(e: &lettre::transport::smtp::Error) -> SendError {
+    SendError {
+        permanent: e.is_permanent(),
+        detail: smtp_detail(e),
+    }
+}
+
+fn lettre_timeout() -> SendError {
+    SendError {
+        permanent: false,
+        detail: "timeout".into(),
     }
 }
 

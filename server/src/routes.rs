@@ -9,6 +9,7 @@ mod calendar;
 mod change_api;
 pub mod conditional;
 pub mod email_api;
+mod email_board;
 mod email_pages;
 mod export;
 mod invite;
@@ -433,6 +434,10 @@ pub fn build_with_extras(
         .layer(middleware::from_fn_with_state(
             state.clone(),
             webhook_page::attach,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            email_board::attach,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

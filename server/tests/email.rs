@@ -5,6 +5,8 @@
 
 #[path = "common.rs"]
 mod common;
+#[path = "support/pg.rs"]
+mod pg;
 #[path = "support/smtp.rs"]
 mod smtp;
 
@@ -486,4 +488,284 @@ async fn without_an_smtp_server_email_is_neither_offered_nor_accepted() {
         )
         .await;
     assert_eq!(res.status(), 404);
+}
+
+/// Two confirmed subscribers: `a` mailed again a day later (a newer link),
+/// `b` unsubscribed. Pruning keeps every link while it may still be
+/// followed, then drops `a`'s replaced link and `b`'s, never `a`'s newest.
+async fn links_are_pruned_on(store: Store) {
+    use app::store::{NewEmailLink, NewEmailSubscriber, SubscribeOutcome};
+    let demo = server::demo::conference(
+        "demo",
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+    );
+    store.import_schedule(&demo, "test", "test").await.unwrap();
+    let now = chrono::Utc::now();
+    let day = chrono::Duration::days(1);
+    let mut ids = Vec::new();
+    for who in ["a", "b"] {
+        let sub = NewEmailSubscriber {
+            event_slug: "demo".into(),
+            address: format!("{who}@example.org"),
+            all_tracks: true,
+            tracks: Default::default(),
+            lang: "en".into(),
+            time_zone: "Europe/Berlin".into(),
+        };
+        let confirm = format!("confirm-{who}");
+        let SubscribeOutcome::Pending(id) = store
+            .email_subscribe(&sub, &confirm, now + day, now)
+            .await
+            .unwrap()
+        else {
+            panic!("a new address is pending")
+        };
+        let confirmed = store
+            .email_confirm(&confirm, &format!("{who}1"), now)
+            .await
+            .unwrap();
+        assert_eq!(confirmed.as_deref(), Some("demo"));
+        ids.push(id);
+    }
+    store
+        .store_email_links(
+            &[NewEmailLink::Manage {
+                token_hash: "a2".into(),
+                subscriber_id: ids[0],
+            }],
+            now + day,
+        )
+        .await
+        .unwrap();
+    assert!(store.email_unsubscribe("b1", now).await.unwrap());
+
+    assert_eq!(
+        store
+            .prune_email_links(now + chrono::Duration::days(20))
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(store.email_subscription("a1").await.unwrap().is_some());
+    assert!(
+        store
+            .email_unsubscribe("b1", now + chrono::Duration::days(20))
+            .await
+            .unwrap(),
+        "an RFC 8058 retry weeks later is still known"
+    );
+
+    let counts = store
+        .prune_push(now + chrono::Duration::days(100))
+        .await
+        .unwrap();
+    assert_eq!(counts.email_links, 2, "{counts:?}");
+    assert!(store.email_subscription("a1").await.unwrap().is_none());
+    assert!(
+        store.email_subscription("a2").await.unwrap().is_some(),
+        "the newest link of a running subscription always works"
+    );
+    assert!(
+        !store
+            .email_unsubscribe("b1", now + chrono::Duration::days(100))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .prune_email_links(now + chrono::Duration::days(400))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn replaced_and_ended_links_are_pruned_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+        .await
+        .unwrap();
+    links_are_pruned_on(store).await;
+}
+
+#[tokio::test]
+async fn replaced_and_ended_links_are_pruned_on_postgres() {
+    let Some(db) = pg::PgDb::fresh("mq_email_links") else {
+        return;
+    };
+    let store = Store::connect(&db.url).await.unwrap();
+    links_are_pruned_on(store.clone()).await;
+    store.close().await;
+}
+
+/// A subscriber as the form would make it (already checked).
+fn subscriber(address: &str) -> app::store::NewEmailSubscriber {
+    app::store::NewEmailSubscriber {
+        event_slug: "demo".into(),
+        address: address.into(),
+        all_tracks: true,
+        tracks: Default::default(),
+        lang: "en".into(),
+        time_zone: "Europe/Berlin".into(),
+    }
+}
+
+#[tokio::test]
+async fn the_organisers_email_page_counts_masks_and_never_shows_credentials() {
+    use app::domain::push::DeliveryState;
+    use app::store::EmailOutcome;
+    let mut t = common::app_with_demo().await;
+    let (cookie, _) = common::sign_in(&t).await;
+    let store = t.state.store.clone();
+    let now = chrono::Utc::now();
+    let later = now + chrono::Duration::days(1);
+    for (who, confirm, end) in [
+        ("alice", true, false),
+        ("bob", false, false),
+        ("carol", true, true),
+    ] {
+        let address = format!("{who}@example.org");
+        store
+            .email_subscribe(&subscriber(&address), &format!("c-{who}"), later, now)
+            .await
+            .unwrap();
+        if confirm {
+            store
+                .email_confirm(&format!("c-{who}"), &format!("l-{who}"), now)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        if end {
+            assert!(
+                store
+                    .email_unsubscribe(&format!("l-{who}"), now)
+                    .await
+                    .unwrap()
+            );
+        }
+    }
+    // An incident: one notice, mailed to the one running subscription,
+    // which the server refuses for good.
+    let res = t
+        .json(
+            "POST",
+            "/api/v1/events/demo/incidents",
+            json!({ "name": "Streams down", "body": "Nothing plays.", "impact": "major" }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    while store
+        .email_fan_out_step(100, chrono::Utc::now())
+        .await
+        .unwrap()
+        > 0
+    {}
+    let due = store
+        .claim_emails(10, chrono::Utc::now(), 30, "board-test")
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1, "alice only");
+    store
+        .record_emails(
+            &[EmailOutcome {
+                delivery_id: due[0].delivery_id,
+                state: DeliveryState::Failed,
+                next_at: now,
+                detail: Some("SMTP 550; gave up".into()),
+            }],
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+
+    let dashboard = common::page(&t, &cookie, "/admin/e/demo").await;
+    assert!(
+        dashboard.contains("href=\"/admin/e/demo/email\""),
+        "linked from the dashboard"
+    );
+    let html = common::page(&t, &cookie, "/admin/e/demo/email").await;
+    assert!(
+        html.contains("data-configured=\"false\""),
+        "no SMTP server here"
+    );
+    for (id, n) in [
+        ("subscribers-confirmed", 1),
+        ("subscribers-pending", 1),
+        ("subscribers-unsubscribed", 1),
+        ("deliveries-failed", 1),
+        ("deliveries-sent", 0),
+    ] {
+        assert!(
+            html.contains(&format!("data-testid=\"{id}\">{n}<")),
+            "{id} = {n} in {html}"
+        );
+    }
+    assert!(html.contains("data-testid=\"email-delivery\" data-state=\"failed\""));
+    assert!(html.contains("a***@example.org"), "{html}");
+    assert!(html.contains("SMTP 550") && !html.contains("gave up"));
+    for who in ["alice", "bob", "carol"] {
+        assert!(
+            !html.contains(&format!("{who}@")),
+            "{who}'s address on the page"
+        );
+    }
+    // Not linked for the public, nor shown to anyone signed out.
+    let res = t.get("/admin/e/demo/email").await;
+    assert_ne!(res.status(), 200);
+
+    // With an SMTP server configured: where and how, never the password.
+    let args = EmailArgs {
+        smtp_url: Some("smtp://mailer:s3cret-pw@127.0.0.1:2525?tls=none".into()),
+        mail_from: "Marquee <status@marquee.test>".into(),
+        mail_connections: 8,
+        mail_lease_secs: 30,
+        mail_confirm_hours: 48,
+    };
+    let mailer = Mailer::from_args(&args, "http://marquee.test")
+        .unwrap()
+        .unwrap();
+    t.router = t.router.clone().layer(axum::Extension(EmailContext {
+        mailer,
+        confirm_hours: 48,
+    }));
+    let html = common::page(&t, &cookie, "/admin/e/demo/email").await;
+    assert!(html.contains("data-configured=\"true\""), "{html}");
+    assert!(html.contains("127.0.0.1:2525") && html.contains("status@marquee.test"));
+    assert!(
+        !html.contains("s3cret") && !html.contains("mailer:"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_speakers_page_shows_the_language_a_speaker_is_mailed_in() {
+    let t = common::app_with_demo().await;
+    let (cookie, _) = common::sign_in(&t).await;
+    let key = t.state.read_model.get("demo").unwrap().schedule.speakers[0]
+        .key
+        .clone();
+    let html = common::page(&t, &cookie, "/admin/e/demo/speakers").await;
+    let form = |html: &str| {
+        let at = html.find(&format!("id=\"email-{key}-lang\"")).unwrap();
+        html[at..].split("</select>").next().unwrap().to_owned()
+    };
+    assert!(!form(&html).contains("selected"), "{}", form(&html));
+    assert!(
+        t.state
+            .store
+            .set_speaker_email("demo", &key, Some("speaker@example.org"), Some("fr"))
+            .await
+            .unwrap()
+    );
+    t.state.refresh_all().await.unwrap();
+    let html = common::page(&t, &cookie, "/admin/e/demo/speakers").await;
+    let select = form(&html);
+    let selected: Vec<&str> = select
+        .split("<option")
+        .filter(|o| o.contains("selected"))
+        .collect();
+    assert_eq!(selected.len(), 1, "{select}");
+    assert!(selected[0].contains("value=\"fr\""), "{select}");
 }

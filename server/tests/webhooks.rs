@@ -503,3 +503,67 @@ fn the_command_line_adds_lists_tests_and_removes_webhooks() {
     run(&m.db, &["webhook", "remove", "--event", "demo", &id]);
     assert_eq!(run(&m.db, &["webhook", "list", "--event", "demo"]), "");
 }
+
+#[test]
+fn a_speakers_answer_to_a_proposal_reaches_the_webhooks_that_want_answers() {
+    let receiver = Receiver::start();
+    let m = Marquee::start(&receiver, &[]);
+    let std = m.add(
+        json!({ "url": receiver.url("/answers"), "preset": "standard",
+        "kinds": ["speaker_answers"] }),
+    );
+    let secret = std["secret"].as_str().unwrap().to_owned();
+    m.add(
+        json!({ "url": receiver.url("/slack"), "preset": "slack", "kinds": ["speaker_answers"] }),
+    );
+    m.add(json!({ "url": receiver.url("/changes"), "preset": "mattermost", "kinds": ["changes"] }));
+
+    let day = chrono::NaiveDate::parse_from_str(DAY, "%Y-%m-%d").unwrap();
+    let talk = server::demo::conference("demo", day)
+        .sessions
+        .into_iter()
+        .find(|s| s.title == "Postmortems without blame")
+        .unwrap();
+    let key = talk.speakers[0].clone();
+    let (code, out) = m.call(
+        "POST",
+        "/api/v1/events/demo/changes",
+        json!({ "version": 1, "op": "move", "guid": talk.guid, "start": "21:00",
+            "reason": "speaker late", "propose": true }),
+    );
+    assert_eq!(code, 201, "{out}");
+    let id = out["proposal"]["proposal_id"].as_i64().unwrap();
+    let link = run(
+        &m.db,
+        &["speaker", "link", "--event", "demo", "--speaker", &key],
+    );
+    let token = link.trim().rsplit("/s/").next().unwrap().to_owned();
+    let (code, out) = http(
+        &m.addr,
+        "POST",
+        &format!("/s/{token}/answer"),
+        None,
+        &json!({ "proposal_id": id, "answer": "confirm" }).to_string(),
+    );
+    assert_eq!(code, 200, "{out}");
+
+    let got = receiver.wait_at("/answers", 1).remove(0);
+    assert!(standard_webhooks_accepts(&secret, &got), "{got}");
+    let event = body(&got);
+    assert_eq!(event["type"], "speaker.answered", "{event}");
+    let answer = &event["data"]["payload"];
+    assert_eq!(answer["answer"], "confirmed", "{event}");
+    assert_eq!(answer["proposal"], id, "{event}");
+    assert_eq!(answer["title"], "Postmortems without blame", "{event}");
+    let slack = body(&receiver.wait_at("/slack", 1)[0]);
+    assert!(
+        slack["text"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/admin/e/demo/proposals/{id}")),
+        "the chat links to the proposal: {slack}"
+    );
+    // A proposal is not public: a webhook for changes hears nothing of it.
+    assert!(receiver.at("/changes").is_empty(), "{:?}", receiver.log());
+    assert_eq!(receiver.at("/answers").len(), 1);
+}

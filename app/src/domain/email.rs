@@ -230,6 +230,44 @@ pub fn confirmation(
     }
 }
 
+/// What the organiser's e-mail page says of the SMTP server: where mail
+/// goes and how, never who logs in or with what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpInfo {
+    pub host: String,
+    pub port: u16,
+    /// `starttls`, `tls`, `opportunistic` or `none`.
+    pub tls: &'static str,
+    /// Whether the server is logged in to (the credentials stay unsaid).
+    pub auth: bool,
+    /// The sender every mail names.
+    pub from: String,
+    /// Connections kept open to it at most.
+    pub connections: u32,
+}
+
+/// An address as an owner-only page may show it: the first character of
+/// the local part, then `***`, then the domain (`a***@example.org`).
+/// Enough to tell two deliveries apart, not to write to anyone.
+pub fn mask_address(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_owned(),
+    }
+}
+
+/// The kind of failure a stored delivery detail names, for the log: its
+/// first clause (`SMTP 550; gave up` → `SMTP 550`, `unusable address:
+/// …` → `unusable address`), so nothing the server quoted is shown.
+pub fn error_class(detail: &str) -> String {
+    let first = detail.split(';').next().unwrap_or_default();
+    let first = first.split(':').next().unwrap_or_default();
+    first.trim().chars().take(60).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,5 +384,19 @@ mod tests {
         assert!(m.subject.contains("Conf"));
         assert!(m.text.contains("https://m.example/email/confirm/x"));
         assert!(m.text.contains("2026-12-03 16:00 CST"), "{}", m.text);
+    }
+
+    #[test]
+    fn the_board_shows_a_masked_address_and_the_class_of_an_error_only() {
+        assert_eq!(mask_address("alice@example.org"), "a***@example.org");
+        assert_eq!(mask_address("ж@пример.рф"), "ж***@пример.рф");
+        assert_eq!(mask_address("broken"), "***");
+        assert!(!mask_address("alice@example.org").contains("alice"));
+        assert_eq!(error_class("SMTP 550; gave up"), "SMTP 550");
+        assert_eq!(
+            error_class("unusable address: Invalid email user"),
+            "unusable address"
+        );
+        assert_eq!(error_class("timeout"), "timeout");
     }
 }

@@ -105,6 +105,10 @@ pub struct SpeakerAnswer {
     pub title: String,
     /// `confirmed` or `declined`.
     pub answer: String,
+    /// Set when the answer is to a proposal (not yet public) rather than
+    /// to an applied change; the chat links to the proposal's page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposal: Option<i64>,
 }
 
 /// Which kind a notice of the outbox is, for webhooks; `None` for what
@@ -194,7 +198,10 @@ pub fn chat_text(payload: &Payload, lang: &str, tz: Tz, public_url: &str) -> Opt
             )
             .to_string(),
             body: a.title.clone(),
-            url: format!("{public_url}/admin/e/{}", a.event),
+            url: match a.proposal {
+                Some(id) => format!("{public_url}/admin/e/{}/proposals/{id}", a.event),
+                None => format!("{public_url}/admin/e/{}", a.event),
+            },
         }),
         Payload::Test { event } => Some(ChatText {
             title: t!("webhook.test_title", locale = lang).to_string(),

@@ -36,6 +36,9 @@ pub fn render() -> AnyView {
             <a class="button" href=format!("/admin/e/{slug}/speakers")>{t!("admin.speakers", locale = lang).to_string()}</a>
             " "
             <a class="button" href=format!("/admin/e/{slug}/webhooks")>{t!("webhook.title", locale = lang).to_string()}</a>
+            " "
+            <a class="button" href=format!("/admin/e/{slug}/email") data-testid="email-link">{t!("email_admin.title", locale = lang).to_string()}</a>
+            " "
             <a class="button" href=format!("/admin/e/{slug}/monitors") data-testid="monitors-link">{t!("monitors.title", locale = lang).to_string()}</a>
             <a class="button" href=format!("/admin/e/{slug}/team") data-testid="team-link">{t!("team.title", locale = lang).to_string()}</a>
         </p>

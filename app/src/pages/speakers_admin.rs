@@ -9,6 +9,7 @@ use rust_i18n::t;
 use super::{layout, request};
 use crate::components::CopyButton;
 use crate::domain::access::Action;
+use crate::store::SpeakerLangs;
 
 pub fn render() -> AnyView {
     let (user, slug, view) = match layout::admin_route_event() {
@@ -22,6 +23,9 @@ pub fn render() -> AnyView {
         .map(|mut m| m.remove(&user.csrf_token).unwrap_or_default())
         .unwrap_or_default();
     let may_issue = user.access.may(Action::Speakers, &slug);
+    // The language each speaker is mailed in, as stored (the server puts
+    // it on the request): the form shows it rather than the first one.
+    let langs = request::extension::<SpeakerLangs>().unwrap_or_default();
     let mut speakers = view.schedule.speakers.clone();
     speakers.sort_by(|a, b| a.name.cmp(&b.name));
     let rows = speakers
@@ -51,7 +55,7 @@ pub fn render() -> AnyView {
                     <td>{s.name.clone()}</td>
                     <td>{talks}</td>
                     <td>{status}{shown}</td>
-                    <td>{mail_form(s, &slug, &user.csrf_token, may_issue, lang)}</td>
+                    <td>{mail_form(s, langs.0.get(&s.key).map(String::as_str), &slug, &user.csrf_token, may_issue, lang)}</td>
                     <td>
                         {may_issue.then(|| view! {
                             <form method="post" action=format!("/admin/e/{slug}/speakers/{}/link", s.key) class="inline-form">
@@ -93,6 +97,7 @@ pub fn render() -> AnyView {
 /// who may manage speakers, else just whether there is one.
 fn mail_form(
     s: &crate::domain::schedule::Speaker,
+    stored_lang: Option<&str>,
     slug: &str,
     csrf: &str,
     may_edit: bool,
@@ -105,7 +110,9 @@ fn mail_form(
     let id = format!("email-{}", s.key);
     let langs = crate::i18n::LANGS
         .iter()
-        .map(|(code, name)| view! { <option value={*code}>{*name}</option> })
+        .map(|(code, name)| {
+            view! { <option value={*code} selected=stored_lang == Some(*code)>{*name}</option> }
+        })
         .collect_view();
     view! {
         <form method="post" action=format!("/admin/e/{slug}/speakers/{}/email", s.key) class="inline-form">

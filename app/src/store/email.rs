@@ -3,6 +3,7 @@
 //! stored; an address is read only to send to it. The outbox side (fan-out,
 //! leases, attempts) is in `email/delivery.rs`.
 
+mod board;
 mod delivery;
 
 use std::collections::BTreeSet;
@@ -13,7 +14,16 @@ use sqlx::Row;
 use crate::error::{AppError, Result};
 use crate::store::{Store, to_json, unix};
 
+pub use board::{EmailBoard, EmailLogEntry, SpeakerLangs, SubscriberCounts};
 pub use delivery::{DueEmail, EmailCounts, EmailOutcome, EmailRecipient, NewEmailLink};
+
+/// A manage/unsubscribe link older than this stops working once a newer
+/// one of the same subscriber exists (every mail carries a fresh one, so
+/// the latest mail's links always work).
+pub const KEEP_LINK_DAYS: i64 = 90;
+/// The links of an ended subscription are kept this long, so a mail
+/// client retrying a one-click unsubscribe (RFC 8058) is still answered.
+pub const KEEP_ENDED_LINK_DAYS: i64 = 30;
 
 /// A subscription as the form or API accepted it (already checked).
 #[derive(Debug, Clone)]
@@ -276,6 +286,33 @@ impl Store {
             speaker_key: r.try_get("speaker_key")?,
             notice_json: r.try_get("payload_json")?,
         }))
+    }
+
+    /// Forgets links that no longer serve (one is stored per mail sent, so
+    /// they grow by the size of the audience with every notice): those of
+    /// subscriptions ended [`KEEP_ENDED_LINK_DAYS`] ago, and those older
+    /// than [`KEEP_LINK_DAYS`] that a newer link of the same subscriber
+    /// replaces. Returns the rows deleted.
+    pub async fn prune_email_links(&self, now: DateTime<Utc>) -> Result<u64> {
+        let day = 24 * 3600;
+        let ended = sqlx::query(
+            "delete from email_link where email_subscriber_id in \
+             (select email_subscriber_id from email_subscriber where ended_at < $1)",
+        )
+        .bind(unix(now) - KEEP_ENDED_LINK_DAYS * day)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let replaced = sqlx::query(
+            "delete from email_link where created_at < $1 and exists \
+             (select 1 from email_link n where n.email_subscriber_id = email_link.email_subscriber_id \
+              and n.created_at > email_link.created_at)",
+        )
+        .bind(unix(now) - KEEP_LINK_DAYS * day)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(ended + replaced)
     }
 
     /// Sets the address and language a speaker is mailed at (the admin

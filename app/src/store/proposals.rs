@@ -371,6 +371,24 @@ impl Store {
             ));
         }
         log(&mut tx, &ev, id, "answered", at).await?;
+        // The team's chat hears of answers to proposals as of answers to
+        // applied changes: this is when the organiser waits for them most.
+        let plain = match answer.reply {
+            Reply::Confirm => Answer::Confirmed,
+            Reply::Decline => Answer::Declined,
+        };
+        let guids: Vec<&str> = answer.slots.iter().map(|s| s.guid.as_str()).collect();
+        super::webhook::enqueue_speaker_answer(
+            &mut tx,
+            &ev,
+            &schedule,
+            speaker_key,
+            &guids,
+            plain.as_str(),
+            Some(id),
+            at,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -252,6 +252,7 @@ impl Store {
             speaker_key,
             &guids,
             answer.as_str(),
+            None,
             now,
         )
         .await?;

@@ -4,6 +4,7 @@
 //! (leases, cursors, states): a crash loses nothing, and a mail in flight
 //! at a crash is sent again (with the same `Message-ID`).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use app::auth::new_token;
@@ -16,7 +17,7 @@ use app::store::{DueEmail, EmailOutcome, EmailRecipient, NewEmailLink};
 use chrono::Utc;
 use futures_util::StreamExt;
 
-use super::{Mailer, Outgoing};
+use super::{Connection, Mailer, Outgoing};
 use crate::config::EmailArgs;
 
 /// Subscribers looked at per fan-out step.
@@ -33,6 +34,10 @@ pub struct EmailWorker {
     mailer: Mailer,
     args: EmailArgs,
     token: String,
+    /// One SMTP connection per lane (`MARQUEE_MAIL_CONNECTIONS` lanes),
+    /// kept from batch to batch: each lane sends its mails one after the
+    /// other over its own connection, with no NOOP in between.
+    lanes: Vec<tokio::sync::Mutex<Option<Connection>>>,
 }
 
 /// A mail ready to go, or what became of it without sending.
@@ -49,11 +54,15 @@ enum Prepared {
 
 impl EmailWorker {
     pub fn new(state: AppState, mailer: Mailer, args: EmailArgs) -> EmailWorker {
+        let lanes = (0..args.mail_connections.max(1))
+            .map(|_| tokio::sync::Mutex::new(None))
+            .collect();
         EmailWorker {
             state,
             mailer,
             args,
             token: uuid::Uuid::new_v4().to_string(),
+            lanes,
         }
     }
 
@@ -104,20 +113,42 @@ impl EmailWorker {
             return Ok(fanned > 0);
         }
         let mut links = Vec::new();
+        // A batch is mostly one notice to many readers: each notice is
+        // read from its JSON once per batch, not once per mail.
+        let mut notices: HashMap<i64, Option<Notice>> = HashMap::new();
         let prepared: Vec<(DueEmail, Prepared)> = due
             .into_iter()
             .map(|d| {
-                let p = self.prepare(&d, &mut links);
+                let notice = notices
+                    .entry(d.notice_id)
+                    .or_insert_with(|| serde_json::from_str::<Notice>(&d.notice_json).ok());
+                let p = self.prepare(&d, notice.as_ref(), &mut links);
                 (d, p)
             })
             .collect();
         // Links first: every link in a mail that leaves works.
         store.store_email_links(&links, now).await?;
         let token = self.token.as_str();
-        let outcomes = futures_util::stream::iter(prepared)
-            .map(|(d, p)| async move { self.deliver(&d, p).await })
-            // lettre's pool bounds idle connections only: this bounds open ones.
-            .buffer_unordered(conns);
+        // Each lane takes the next mail of the batch when it is free; what
+        // became of each goes to the recorder as it comes.
+        let queue = std::sync::Mutex::new(prepared.into_iter());
+        let (done_tx, done_rx) = tokio::sync::mpsc::unbounded_channel();
+        let lanes = futures_util::future::join_all(self.lanes.iter().map(|lane| {
+            let queue = &queue;
+            let done_tx = done_tx.clone();
+            async move {
+                let mut conn = lane.lock().await;
+                loop {
+                    let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+                    let Some((d, p)) = next else { break };
+                    if done_tx.send(self.deliver(&d, p, &mut conn).await).is_err() {
+                        break;
+                    }
+                }
+            }
+        }));
+        drop(done_tx);
+        let outcomes = tokio_stream::wrappers::UnboundedReceiverStream::new(done_rx);
         let record = async {
             let chunks =
                 tokio_stream::StreamExt::chunks_timeout(outcomes, RECORD_CHUNK, RECORD_EVERY);
@@ -137,8 +168,12 @@ impl EmailWorker {
                 }
             }
         };
+        let send_and_record = async {
+            let (_, recorded) = tokio::join!(lanes, record);
+            recorded
+        };
         tokio::select! {
-            done = record => done?,
+            done = send_and_record => done?,
             () = renew => {}
         }
         Ok(true)
@@ -146,7 +181,12 @@ impl EmailWorker {
 
     /// Renders the mail for `d` and mints its links (pushed to `links`,
     /// stored before sending).
-    fn prepare(&self, d: &DueEmail, links: &mut Vec<NewEmailLink>) -> Prepared {
+    fn prepare(
+        &self,
+        d: &DueEmail,
+        notice: Option<&Notice>,
+        links: &mut Vec<NewEmailLink>,
+    ) -> Prepared {
         let now = Utc::now();
         if now >= d.expires_at {
             return Prepared::Done(
@@ -154,7 +194,7 @@ impl EmailWorker {
                 "expired before it could be sent".into(),
             );
         }
-        let Ok(notice) = serde_json::from_str::<Notice>(&d.notice_json) else {
+        let Some(notice) = notice else {
             return Prepared::Done(DeliveryState::Failed, "stored notice is unreadable".into());
         };
         let tz = d.time_zone.parse().unwrap_or(chrono_tz::UTC);
@@ -199,13 +239,18 @@ impl EmailWorker {
         Prepared::Send {
             to: d.address.clone(),
             text,
-            thread: thread_root_id(d.event_id, &thread_key(&notice), &self.mailer.domain),
+            thread: thread_root_id(d.event_id, &thread_key(notice), &self.mailer.domain),
             unsubscribe,
             tz,
         }
     }
 
-    async fn deliver(&self, d: &DueEmail, p: Prepared) -> EmailOutcome {
+    async fn deliver(
+        &self,
+        d: &DueEmail,
+        p: Prepared,
+        conn: &mut Option<Connection>,
+    ) -> EmailOutcome {
         let now = Utc::now();
         let done = |state: DeliveryState, detail: String| EmailOutcome {
             delivery_id: d.delivery_id,
@@ -225,15 +270,18 @@ impl EmailWorker {
         };
         let sent = self
             .mailer
-            .send(Outgoing {
-                to: &to,
-                text: &text,
-                message_id: message_id(d.delivery_id, &self.mailer.domain),
-                thread: Some(thread),
-                unsubscribe: unsubscribe.as_deref(),
-                tz,
-                date: now,
-            })
+            .send_on(
+                conn,
+                Outgoing {
+                    to: &to,
+                    text: &text,
+                    message_id: message_id(d.delivery_id, &self.mailer.domain),
+                    thread: Some(thread),
+                    unsubscribe: unsubscribe.as_deref(),
+                    tz,
+                    date: now,
+                },
+            )
             .await;
         match sent {
             Ok(()) => EmailOutcome {

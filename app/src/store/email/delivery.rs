@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 
 use crate::domain::push::{Audience, DeliveryState, NoticeScope};
 use crate::error::{AppError, Result};
+use crate::store::lease::{self, Queue};
 use crate::store::{Backend, Store, instant, unix};
 
 /// Who one delivery goes to.
@@ -183,29 +184,16 @@ impl Store {
     ) -> Result<Vec<DueEmail>> {
         let now_s = unix(now);
         let mut tx = self.pool.begin().await?;
-        let sql = match self.backend {
-            Backend::Postgres => {
-                "with picked as materialized (select email_delivery_id from email_delivery \
-                 where state = 'pending' and next_at <= $1 \
-                 order by next_at, email_delivery_id limit $3 for update skip locked) \
-                 update email_delivery d set next_at = $2, lease_token = $4 from picked \
-                 where d.email_delivery_id = picked.email_delivery_id \
-                 returning d.email_delivery_id"
-            }
-            Backend::Sqlite => {
-                "update email_delivery set next_at = $2, lease_token = $4 where email_delivery_id in \
-                 (select email_delivery_id from email_delivery where state = 'pending' \
-                  and next_at <= $1 order by next_at, email_delivery_id limit $3) \
-                 and state = 'pending' and next_at <= $1 returning email_delivery_id"
-            }
-        };
-        let ids: Vec<i64> = sqlx::query_scalar::<_, i64>(sql)
-            .bind(now_s)
-            .bind(now_s + lease_secs)
-            .bind(limit)
-            .bind(token)
-            .fetch_all(&mut *tx)
-            .await?;
+        let ids = lease::claim(
+            &mut tx,
+            self.backend,
+            Queue::Email,
+            limit,
+            now_s,
+            lease_secs,
+            token,
+        )
+        .await?;
         if ids.is_empty() {
             tx.commit().await?;
             return Ok(Vec::new());
@@ -324,14 +312,33 @@ impl Store {
         Ok(())
     }
 
-    /// Records a batch of attempts in one transaction.
+    /// Records a batch of attempts in one transaction: the mails sent (most
+    /// of them) in one statement per few hundred, the rest one by one.
     pub async fn record_emails(&self, outcomes: &[EmailOutcome], now: DateTime<Utc>) -> Result<()> {
         if outcomes.is_empty() {
             return Ok(());
         }
         let now_s = unix(now);
         let mut tx = self.pool.begin().await?;
-        for o in outcomes {
+        let (sent, others): (Vec<&EmailOutcome>, Vec<&EmailOutcome>) = outcomes
+            .iter()
+            .partition(|o| o.state == DeliveryState::Sent && o.detail.is_none());
+        for chunk in sent.chunks(500) {
+            // Integers only: safe to inline.
+            let list = chunk
+                .iter()
+                .map(|o| o.delivery_id.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            sqlx::query(&format!(
+                "update email_delivery set state = 'sent', next_at = $1, attempts = attempts + 1, \
+                 last_error = null, updated_at = $1 where email_delivery_id in ({list})"
+            ))
+            .bind(now_s)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for o in others {
             sqlx::query(
                 "update email_delivery set state = $2, next_at = $3, attempts = attempts + $4, \
                  last_error = $5, updated_at = $6, \
@@ -353,15 +360,7 @@ impl Store {
 
     /// Gives back what is still leased under `token`, due at once.
     pub async fn release_email_leases(&self, token: &str, now: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query(
-            "update email_delivery set next_at = $2, lease_token = null \
-             where lease_token = $1 and state = 'pending'",
-        )
-        .bind(token)
-        .bind(unix(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        lease::release(&self.pool, Queue::Email, token, unix(now)).await
     }
 
     /// Extends the leases still held under `token` while a batch is sent.
@@ -371,14 +370,7 @@ impl Store {
         now: DateTime<Utc>,
         lease_secs: i64,
     ) -> Result<u64> {
-        let done = sqlx::query(
-            "update email_delivery set next_at = $2 where lease_token = $1 and state = 'pending'",
-        )
-        .bind(token)
-        .bind(unix(now) + lease_secs)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        lease::renew(&self.pool, Queue::Email, token, unix(now), lease_secs).await
     }
 
     /// Mail deliveries by state, over all events.

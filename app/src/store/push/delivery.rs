@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 use crate::domain::push::{Audience, DeliveryState, NoticeScope, Urgency};
 use crate::error::{AppError, Result};
 use crate::store::events::require_event;
+use crate::store::lease::{self, Queue};
 use crate::store::{Backend, Store, instant, unix};
 
 /// One message the worker must send now.
@@ -159,44 +160,20 @@ impl Store {
     ) -> Result<Vec<DueDelivery>> {
         let now_s = unix(now);
         let mut tx = self.pool.begin().await?;
-        // PostgreSQL: rows another worker is claiming right now are skipped
-        // rather than waited for, so instances take disjoint batches side
-        // by side. The pick is a materialised CTE: as an `in (…)` subquery
-        // PostgreSQL may run it again per row, and with SKIP LOCKED each
-        // run finds other rows, so one claim took the whole queue. SQLite
-        // has one writer at a time; re-checking `next_at` in the outer
-        // update keeps a row leased in between out.
-        let sql = match self.backend {
-            Backend::Postgres => {
-                "with picked as materialized (select push_delivery_id from push_delivery \
-                 where state = 'pending' and next_at <= $1 \
-                 order by next_at, push_delivery_id limit $3 for update skip locked) \
-                 update push_delivery d set next_at = $2, lease_token = $4 from picked \
-                 where d.push_delivery_id = picked.push_delivery_id \
-                 returning d.push_delivery_id"
-            }
-            Backend::Sqlite => {
-                "update push_delivery set next_at = $2, lease_token = $4 where push_delivery_id in \
-                 (select push_delivery_id from push_delivery where state = 'pending' and next_at <= $1 \
-                  order by next_at, push_delivery_id limit $3) \
-                 and state = 'pending' and next_at <= $1 returning push_delivery_id"
-            }
-        };
-        let claimed = sqlx::query(sql)
-            .bind(now_s)
-            .bind(now_s + lease_secs)
-            .bind(limit)
-            .bind(token)
-            .fetch_all(&mut *tx)
-            .await?;
-        if claimed.is_empty() {
+        let ids = lease::claim(
+            &mut tx,
+            self.backend,
+            Queue::Push,
+            limit,
+            now_s,
+            lease_secs,
+            token,
+        )
+        .await?;
+        if ids.is_empty() {
             tx.commit().await?;
             return Ok(Vec::new());
         }
-        let ids: Vec<i64> = claimed
-            .iter()
-            .map(|r| r.try_get("push_delivery_id"))
-            .collect::<std::result::Result<_, _>>()?;
         // Integers only; SQLite cannot `update … returning` inside a CTE,
         // so the claimed ids come back as a list.
         let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
@@ -333,29 +310,14 @@ impl Store {
         now: DateTime<Utc>,
         lease_secs: i64,
     ) -> Result<u64> {
-        let done = sqlx::query(
-            "update push_delivery set next_at = $2 where lease_token = $1 and state = 'pending'",
-        )
-        .bind(token)
-        .bind(unix(now) + lease_secs)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        lease::renew(&self.pool, Queue::Push, token, unix(now), lease_secs).await
     }
 
     /// Gives back what is still held under `token`, due at once, so
     /// another instance sends it without waiting for the lease to run out
     /// (at shutdown). Returns how many were released.
     pub async fn release_leases(&self, token: &str, now: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query(
-            "update push_delivery set next_at = $2, lease_token = null \
-             where lease_token = $1 and state = 'pending'",
-        )
-        .bind(token)
-        .bind(unix(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        lease::release(&self.pool, Queue::Push, token, unix(now)).await
     }
 
     /// Every attempt to a subscription's endpoint, oldest first: (unix

@@ -18,11 +18,13 @@ pub struct PruneCounts {
     pub deliveries: u64,
     pub notices: u64,
     pub subscriptions: u64,
+    /// E-mail manage/unsubscribe links (see [`Store::prune_email_links`]).
+    pub email_links: u64,
 }
 
 impl PruneCounts {
     pub fn total(&self) -> u64 {
-        self.attempts + self.deliveries + self.notices + self.subscriptions
+        self.attempts + self.deliveries + self.notices + self.subscriptions + self.email_links
     }
 }
 
@@ -30,7 +32,8 @@ impl Store {
     /// Deletes what no longer serves: attempts and finished deliveries
     /// older than [`KEEP_HISTORY_DAYS`], expired notices fully delivered,
     /// subscriptions gone for a day and those failing for
-    /// [`FAILING_DAYS`].
+    /// [`FAILING_DAYS`]; and the e-mail links that no longer serve (the
+    /// same job: the mail side shares the outbox).
     pub async fn prune_push(&self, now: DateTime<Utc>) -> Result<PruneCounts> {
         let day = 24 * 3600;
         let history = unix(now) - KEEP_HISTORY_DAYS * day;
@@ -67,6 +70,7 @@ impl Store {
                     unix(now) - FAILING_DAYS * day,
                 )
                 .await?,
+            email_links: self.prune_email_links(now).await?,
         })
     }
 }

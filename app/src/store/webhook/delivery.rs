@@ -10,6 +10,7 @@ use crate::domain::schedule::Schedule;
 use crate::domain::webhook::{Payload, Preset, SpeakerAnswer, WebhookKind};
 use crate::error::{AppError, Result};
 use crate::store::events::EventRow;
+use crate::store::lease::{self, Queue};
 use crate::store::{Backend, Store, to_json, unix};
 
 /// One message the worker must send now, with what it needs to send it.
@@ -107,7 +108,8 @@ async fn queue_for_event(
 
 /// Queues a speaker's answer to the sessions `guids` of `schedule` for
 /// the webhooks that want answers (inside the transaction that records
-/// the answer).
+/// the answer): to an applied change, or to open proposal `proposal`.
+#[allow(clippy::too_many_arguments)]
 pub(in crate::store) async fn enqueue_speaker_answer(
     conn: &mut AnyConnection,
     ev: &EventRow,
@@ -115,6 +117,7 @@ pub(in crate::store) async fn enqueue_speaker_answer(
     speaker_key: &str,
     guids: &[&str],
     answer: &str,
+    proposal: Option<i64>,
     now: i64,
 ) -> Result<()> {
     let speaker = schedule
@@ -134,6 +137,7 @@ pub(in crate::store) async fn enqueue_speaker_answer(
         speaker,
         title,
         answer: answer.to_owned(),
+        proposal,
     });
     queue_for_event(conn, ev.event_id, None, &payload, now, now).await?;
     Ok(())
@@ -194,38 +198,20 @@ impl Store {
     ) -> Result<Vec<DueWebhook>> {
         let now_s = unix(now);
         let mut tx = self.pool.begin().await?;
-        let sql = match self.backend {
-            Backend::Postgres => {
-                "with picked as materialized (select webhook_delivery_id from webhook_delivery \
-                 where state = 'pending' and next_at <= $1 \
-                 order by next_at, webhook_delivery_id limit $3 for update skip locked) \
-                 update webhook_delivery d set next_at = $2, lease_token = $4 from picked \
-                 where d.webhook_delivery_id = picked.webhook_delivery_id \
-                 returning d.webhook_delivery_id"
-            }
-            Backend::Sqlite => {
-                "update webhook_delivery set next_at = $2, lease_token = $4 \
-                 where webhook_delivery_id in (select webhook_delivery_id from webhook_delivery \
-                 where state = 'pending' and next_at <= $1 \
-                 order by next_at, webhook_delivery_id limit $3) \
-                 and state = 'pending' and next_at <= $1 returning webhook_delivery_id"
-            }
-        };
-        let claimed = sqlx::query(sql)
-            .bind(now_s)
-            .bind(now_s + lease_secs)
-            .bind(limit)
-            .bind(token)
-            .fetch_all(&mut *tx)
-            .await?;
-        if claimed.is_empty() {
+        let ids = lease::claim(
+            &mut tx,
+            self.backend,
+            Queue::Webhook,
+            limit,
+            now_s,
+            lease_secs,
+            token,
+        )
+        .await?;
+        if ids.is_empty() {
             tx.commit().await?;
             return Ok(Vec::new());
         }
-        let ids: Vec<i64> = claimed
-            .iter()
-            .map(|r| r.try_get("webhook_delivery_id"))
-            .collect::<std::result::Result<_, _>>()?;
         // Integers only: safe to inline.
         let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
         let rows = sqlx::query(&format!(
@@ -364,15 +350,7 @@ impl Store {
 
     /// Gives back what is still leased under `token`, due at once.
     pub async fn release_webhook_leases(&self, token: &str, now: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query(
-            "update webhook_delivery set next_at = $2, lease_token = null \
-             where lease_token = $1 and state = 'pending'",
-        )
-        .bind(token)
-        .bind(unix(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        lease::release(&self.pool, Queue::Webhook, token, unix(now)).await
     }
 
     /// Forgets attempts and finished deliveries older than `keep_days`
