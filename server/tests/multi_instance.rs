@@ -637,12 +637,17 @@ impl Nginx {
 
 /// One GET: status, headers (lower-cased names) and body.
 fn get_full(addr: &str, path: &str) -> (u16, String, String) {
+    get_with(addr, path, "")
+}
+
+/// [`get_full`] with extra request header lines (each ending in `\r\n`).
+fn get_with(addr: &str, path: &str, headers: &str) -> (u16, String, String) {
     use std::io::{Read, Write};
     let Ok(mut s) = std::net::TcpStream::connect(addr) else {
         return (0, String::new(), String::new());
     };
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n{headers}\r\n");
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
     let raw = String::from_utf8_lossy(&raw).into_owned();
@@ -734,4 +739,228 @@ fn behind_nginx_a_rolling_restart_fails_no_request_and_the_status_page_outlives_
     assert!(head.contains("x-cache-status: stale"), "{head}");
     assert!(head.contains("warning: 110"), "{head}");
     assert!(body.contains("Through the proxy"), "not the status page");
+}
+
+/// The instances `deploy/systemctl-plain.sh` started, stopped however the
+/// test ends.
+struct PlainUnits {
+    home: std::path::PathBuf,
+    ports: Vec<String>,
+}
+
+impl PlainUnits {
+    fn deploy(file: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy").join(file)
+    }
+
+    /// `marquee@PORT`'s pid, from the stand-in's pid file.
+    fn pid(&self, port: &str) -> String {
+        std::fs::read_to_string(self.home.join(format!("run/marquee@{port}.pid")))
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    }
+}
+
+impl Drop for PlainUnits {
+    fn drop(&mut self) {
+        for port in &self.ports {
+            let _ = std::process::Command::new(Self::deploy("systemctl-plain.sh"))
+                .args(["stop", &format!("marquee@{port}")])
+                .env("MARQUEE_HOME", &self.home)
+                .env("TIMEOUT_STOP_SEC", "5")
+                .status();
+        }
+    }
+}
+
+/// Follows the live stream through `front` as a browser's EventSource
+/// does: when it ends (an instance draining), comes back 500 ms later
+/// (the `retry` the `reconnect` frame sets) with `Last-Event-ID`. Puts
+/// every incident it sees in `seen`; returns how many streams it opened.
+/// A refused reconnection fails the thread (`Sse::open` wants its hello):
+/// a browser would give up there.
+fn follow_live(
+    front: String,
+    seen: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> usize {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (mut last, mut streams) = (None, 0);
+    loop {
+        let live = Sse::open(&front, "/e/demo/live", last);
+        streams += 1;
+        loop {
+            match live.next_within(Duration::from_millis(100)) {
+                None if stop.load(Relaxed) => return streams,
+                None => {}
+                Some(f) if f.event == sse::EOF => break,
+                Some(f) => {
+                    assert_ne!(f.event, "resync", "the stream lost changes");
+                    last = f.id.or(last);
+                    if f.event == "incident" {
+                        let v: serde_json::Value = serde_json::from_str(&f.data).unwrap();
+                        seen.lock()
+                            .unwrap()
+                            .insert(v["incident_id"].as_i64().unwrap());
+                    }
+                }
+            }
+        }
+        if stop.load(Relaxed) {
+            return streams;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// `deploy/rolling-upgrade.sh` itself, with `deploy/systemctl-plain.sh` as
+/// its systemctl, upgrading two instances behind the shipped nginx
+/// configuration: a reader (past nginx's cache) and a writer through nginx
+/// get nothing but 2xx, and a live stream following through nginx is never
+/// refused and sees every change. Once failed: the script moved to the
+/// second instance while nginx still counted the first as down (its
+/// `fail_timeout` after the refused connections of the restart), and
+/// nginx answered 502 "no live upstreams".
+#[test]
+fn the_rolling_upgrade_script_behind_nginx_fails_no_request_and_loses_no_change() {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use std::sync::{Arc, Mutex};
+
+    let Some(c) = Cluster::new("marquee_multi_upgrade") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let env_file = dir.path().join("marquee.env");
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(
+        &env_file,
+        format!(
+            "MARQUEE_DATABASE_URL={}\nMARQUEE_SITE_ROOT={}\nMARQUEE_DRAIN_SECS=5\n\
+             MARQUEE_POLL_INTERVAL_MS=600000\nMARQUEE_TRUSTED_PROXIES=127.0.0.1\nRUST_LOG=warn\n",
+            c.db.url,
+            site.display()
+        ),
+    )
+    .unwrap();
+    // Two releases of the same binary (a link each: the test binary is large).
+    for rel in ["rel-1", "rel-2"] {
+        let r = dir.path().join(rel);
+        std::fs::create_dir_all(r.join("site/pkg")).unwrap();
+        std::os::unix::fs::symlink(process::BIN, r.join("marquee")).unwrap();
+    }
+    let (a, b) = (free_addr(), free_addr());
+    let port = |addr: &str| addr.rsplit_once(':').unwrap().1.to_owned();
+    let units = PlainUnits {
+        home: home.clone(),
+        ports: vec![port(&a), port(&b)],
+    };
+    let upgrade = |rel: &str| {
+        let out = std::process::Command::new(PlainUnits::deploy("rolling-upgrade.sh"))
+            .arg(dir.path().join(rel))
+            .args(&units.ports)
+            .env("MARQUEE_HOME", &home)
+            .env("MARQUEE_ENV_FILE", &env_file)
+            .env("SYSTEMCTL", PlainUnits::deploy("systemctl-plain.sh"))
+            .env("HEALTH_TIMEOUT", "60")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "rolling-upgrade.sh {rel}: {text}");
+        text
+    };
+    // The first "upgrade" starts what is not running.
+    upgrade("rel-1");
+    let before = (units.pid(&units.ports[0]), units.pid(&units.ports[1]));
+    let proxy = Nginx::start(&a, &b);
+    let front = proxy.addr.clone();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(std::collections::HashSet::new()));
+    let follower = {
+        let (front, seen, stop) = (front.clone(), seen.clone(), stop.clone());
+        std::thread::spawn(move || follow_live(front, seen, stop))
+    };
+    // A signed-in visitor's cookie: nginx passes every request through.
+    let reader = {
+        let (front, stop) = (front.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let (mut ok, mut bad) = (0, Vec::new());
+            while !stop.load(Relaxed) {
+                let cookie = "Cookie: marquee_session=not-signed-in\r\n";
+                match get_with(&front, "/e/demo/status", cookie) {
+                    (200, head, _) => {
+                        assert!(head.contains("x-cache-status: bypass"), "{head}");
+                        ok += 1;
+                    }
+                    (code, _, body) => bad.push(format!("{code} {}", &body[..body.len().min(200)])),
+                }
+            }
+            (ok, bad)
+        })
+    };
+    let writing = Arc::new(AtomicBool::new(true));
+    let writer = {
+        let (front, token, writing) = (front.clone(), c.token.clone(), writing.clone());
+        std::thread::spawn(move || {
+            let (mut created, mut bad) = (Vec::new(), Vec::new());
+            while writing.load(Relaxed) {
+                let (code, body) = http(
+                    &front,
+                    "POST",
+                    "/api/v1/events/demo/incidents",
+                    Some(&token),
+                    r#"{"name": "During the upgrade", "body": "x"}"#,
+                );
+                if code == 201 {
+                    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                    created.push(v["id"].as_str().unwrap().parse::<i64>().unwrap());
+                } else {
+                    bad.push(format!("{code} {body}"));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            (created, bad)
+        })
+    };
+
+    std::thread::sleep(Duration::from_millis(500));
+    let out = upgrade("rel-2");
+    std::thread::sleep(Duration::from_millis(500));
+    writing.store(false, Relaxed);
+    let (created, bad_writes) = writer.join().unwrap();
+    // Every change reaches the stream (give it a moment), then all stop.
+    let all_seen = wait_until(Duration::from_secs(10), || {
+        let seen = seen.lock().unwrap();
+        created.iter().all(|id| seen.contains(id))
+    });
+    stop.store(true, Relaxed);
+    let (ok, bad_reads) = reader.join().unwrap();
+    let streams = follower
+        .join()
+        .expect("the live stream was refused or lost changes during the upgrade");
+    eprintln!(
+        "during the upgrade: {ok} reads, {} writes, {streams} streams; {out}",
+        created.len()
+    );
+
+    let after = (units.pid(&units.ports[0]), units.pid(&units.ports[1]));
+    assert!(
+        after.0 != before.0 && after.1 != before.1,
+        "not both restarted: {before:?} -> {after:?}"
+    );
+    let current = std::fs::read_link(home.join("current")).unwrap();
+    assert!(current.ends_with("releases/rel-2"), "{current:?}");
+    assert_eq!(bad_reads, Vec::<String>::new(), "reads failed");
+    assert!(ok > 20, "the reader hardly ran ({ok})");
+    assert_eq!(bad_writes, Vec::<String>::new(), "writes failed");
+    assert!(created.len() >= 5, "the writer hardly ran ({})", created.len());
+    let seen = seen.lock().unwrap();
+    let missed: Vec<_> = created.iter().filter(|id| !seen.contains(id)).collect();
+    assert!(all_seen, "the live stream missed {missed:?}");
+    // Both instances were restarted under it: it was moved at least once.
+    assert!(streams >= 2, "the stream was never moved ({streams})");
 }
