@@ -73,7 +73,11 @@ cleanup() {
         kill -QUIT "$NGINX_PID" 2>/dev/null
         wait "$NGINX_PID" 2>/dev/null
     fi
-    psql "$PG" -qAtc "drop database if exists $DB with (force)" >/dev/null
+    if [[ -n ${KEEP_DB:-} ]]; then
+        echo "database kept: $DB_URL" >&2
+    else
+        psql "$PG" -qAtc "drop database if exists $DB with (force)" >/dev/null
+    fi
     rm -rf "$OUT/releases" "$MARQUEE_HOME/releases"
 }
 trap cleanup EXIT
@@ -151,7 +155,7 @@ log "nginx $NGINX_PID on :$FRONT_PORT in front of :$PORT_A ($(exe_of "$PORT_A"))
 # --- the run ------------------------------------------------------------------------
 rm -f "$OUT/stop"
 python3 "$ROOT/bench/rolling_watch.py" --front "127.0.0.1:$FRONT_PORT" --token "$TOKEN" \
-    --stop "$OUT/stop" --clients "$CLIENTS" --interval "$INTERVAL" --json "$OUT/sse.json" \
+    --stop "$OUT/stop" --clients "$CLIENTS" --interval "$INTERVAL" --json "$OUT/sse.json" --trace "$OUT/sse-trace.log" \
     >"$OUT/watch.out" 2>"$OUT/watch.err" &
 WATCH_PID=$!
 for _ in $(seq 300); do grep -q following "$OUT/watch.err" && break; sleep 0.1; done

@@ -33,6 +33,17 @@ import threading
 import time
 
 
+TRACE = None
+TRACE_LOCK = threading.Lock()
+
+
+def trace(*parts) -> None:
+    """One line per connection and frame in --trace (for finding a miss)."""
+    if TRACE is not None:
+        with TRACE_LOCK:
+            TRACE.write(f"{time.time():.3f} " + " ".join(str(p) for p in parts) + "\n")
+
+
 class Client(threading.Thread):
     def __init__(self, n: int, host: str, port: int, event: str, done: threading.Event):
         super().__init__(daemon=True)
@@ -80,6 +91,7 @@ class Client(threading.Thread):
                         return
                     continue
                 if not chunk:
+                    trace(self.n, "ended")
                     return  # the stream ended: reconnect
                 idle_since = time.monotonic()
                 buf += chunk
@@ -88,6 +100,7 @@ class Client(threading.Thread):
                         continue
                     head_raw, buf = buf.split(b"\r\n\r\n", 1)
                     status = head_raw.split(b"\r\n", 1)[0].decode("latin-1")
+                    trace(self.n, "connected", status, "last-event-id", self.last_id)
                     if " 200 " not in status + " ":
                         self.refused.append(status)
                         return
@@ -117,6 +130,8 @@ class Client(threading.Thread):
             s.close()
 
     def dispatch(self, event: str, data: str) -> None:
+        if event:
+            trace(self.n, "frame", self.last_id, event, data[:80])
         if event == "hello":
             if json.loads(data).get("resync"):
                 self.resyncs += 1
@@ -146,6 +161,7 @@ def writer(host: str, port: int, event: str, token: str, interval: float,
             text = r.read()
             if r.status == 201:
                 out["created"].append(int(json.loads(text)["id"]))
+                trace("writer", "created", out["created"][-1])
             else:
                 out["failed"].append(f"{r.status} {text[:200].decode('utf-8', 'replace')}")
             if r.getheader("connection", "").lower() == "close":
@@ -169,7 +185,11 @@ def main() -> None:
     ap.add_argument("--interval", type=float, default=0.2)
     ap.add_argument("--grace", type=float, default=5)
     ap.add_argument("--json", default="")
+    ap.add_argument("--trace", default="", help="a file: every connection and frame")
     args = ap.parse_args()
+    global TRACE
+    if args.trace:
+        TRACE = open(args.trace, "w", buffering=1)
     host, port = args.front.rsplit(":", 1)
     port = int(port)
 

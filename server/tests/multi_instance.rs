@@ -780,15 +780,18 @@ impl Drop for PlainUnits {
 /// every incident it sees in `seen`; returns how many streams it opened.
 /// A refused reconnection fails the thread (`Sse::open` wants its hello):
 /// a browser would give up there.
+/// `open` is set once the first stream is open.
 fn follow_live(
     front: String,
     seen: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> usize {
     use std::sync::atomic::Ordering::Relaxed;
     let (mut last, mut streams) = (None, 0);
     loop {
         let live = Sse::open(&front, "/e/demo/live", last);
+        open.store(true, Relaxed);
         streams += 1;
         loop {
             match live.next_within(Duration::from_millis(100)) {
@@ -880,10 +883,16 @@ fn the_rolling_upgrade_script_behind_nginx_fails_no_request_and_loses_no_change(
 
     let stop = Arc::new(AtomicBool::new(false));
     let seen = Arc::new(Mutex::new(std::collections::HashSet::new()));
+    let open = Arc::new(AtomicBool::new(false));
     let follower = {
-        let (front, seen, stop) = (front.clone(), seen.clone(), stop.clone());
-        std::thread::spawn(move || follow_live(front, seen, stop))
+        let (front, seen, open, stop) = (front.clone(), seen.clone(), open.clone(), stop.clone());
+        std::thread::spawn(move || follow_live(front, seen, open, stop))
     };
+    // Changes from now on: the stream must be open before the first one.
+    assert!(
+        wait_until(Duration::from_secs(10), || open.load(Relaxed)),
+        "the live stream did not open"
+    );
     // A signed-in visitor's cookie: nginx passes every request through.
     let reader = {
         let (front, stop) = (front.clone(), stop.clone());
