@@ -22,9 +22,12 @@
 #   MARQUEE_BIN=/path/to/marquee DURATION=60 UPGRADES=2 bench/rolling.sh
 #
 # Results: $OUT/summary.txt and $OUT/results.json (default
-# /tmp/bench/rolling-<time>). Exit 1 if any check failed: a non-2xx or a
-# socket error in wrk, a write that failed, a client that missed an
-# incident, resynced or was refused. Needs wrk, nginx, curl, psql, python3.
+# /tmp/bench/rolling-<time>); $OUT/sse-trace.log has every SSE connection
+# and frame; KEEP_DB=1 keeps the database. Exit 1 if any check failed: a
+# non-2xx or a socket error in wrk (an answer slower than WRK_TIMEOUT, 10 s,
+# counts as one), a write that failed, a client that missed an incident or
+# was refused. Resyncs (a client told to refetch: its replay could not be
+# read in time) are counted, not failed. Needs wrk, nginx, curl, psql, python3.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +40,7 @@ DURATION=${DURATION:-60}    # wrk's run, seconds
 UPGRADE_AT=${UPGRADE_AT:-5} # seconds into wrk's run
 UPGRADES=${UPGRADES:-2}     # full rolling upgrades, one after the other
 CONNS=${CONNS:-32}
+WRK_TIMEOUT=${WRK_TIMEOUT:-10s} # a slower answer counts as a socket error
 THREADS=${THREADS:-2}
 CLIENTS=${CLIENTS:-8}
 INTERVAL=${INTERVAL:-0.2}
@@ -89,7 +93,7 @@ trap 'exit 130' INT TERM
     echo "git: $(cd "$ROOT" && git rev-parse --short HEAD)"
     echo "binary: $BIN ($(stat -c '%y' "$BIN" | cut -d. -f1))"
     echo "wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); nginx: $(nginx -v 2>&1 | cut -d/ -f2); postgres: $(psql "$PG" -qAtc 'show server_version')"
-    echo "wrk -t$THREADS -c$CONNS -d${DURATION}s; upgrades: $UPGRADES from ${UPGRADE_AT}s; SSE clients: $CLIENTS; a write every ${INTERVAL}s; drain ${DRAIN_SECS}s"
+    echo "wrk -t$THREADS -c$CONNS -d${DURATION}s --timeout $WRK_TIMEOUT; settle ${SETTLE_SECS:-3}s; upgrades: $UPGRADES from ${UPGRADE_AT}s; SSE clients: $CLIENTS; a write every ${INTERVAL}s; drain ${DRAIN_SECS}s"
 } | tee "$OUT/machine.txt" >&2
 
 # --- database, releases, settings ---------------------------------------------
@@ -162,7 +166,7 @@ for _ in $(seq 300); do grep -q following "$OUT/watch.err" && break; sleep 0.1; 
 grep -q following "$OUT/watch.err" || die "the SSE clients did not start: $(cat "$OUT/watch.err")"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 log "SSE clients and writer running; wrk for ${DURATION}s (load average $load_before)"
-wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -s "$ROOT/bench/wrk_status.lua" -H "$COOKIE" \
+wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout "$WRK_TIMEOUT" -s "$ROOT/bench/wrk_status.lua" -H "$COOKIE" \
     "$FRONT/e/demo/status" >"$OUT/wrk.log" 2>&1 &
 WRK_PID=$!
 sleep "$UPGRADE_AT"
