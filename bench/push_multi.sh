@@ -241,8 +241,8 @@ burst() { # burst LABEL PID...: one shift, counted at the sink and in the databa
     "$PY" "$HERE/logstats.py" "$LOG" --offset "$off" --t0 "$t0" --json "$OUT/burst-$SHIFT-all.json" >/dev/null
     local cpu=()
     for i in "${!pids[@]}"; do cpu+=("$(sub_s "${c0[$i]}" "$(cpu_s "${pids[$i]}")")"); done
-    sql "select coalesce(lease_token, '-') || ' ' || state || ' ' || count(*) from push_delivery
-         where push_notice_id > $notice group by 1" >"$OUT/burst-$SHIFT-db.txt"
+    sql "select coalesce(lease_token, '-'), state, count(*) from push_delivery
+         where push_notice_id > $notice group by 1, 2" >"$OUT/burst-$SHIFT-db.txt"
     "$PY" - "$OUT" "$SHIFT" "$label" "$N" "$busy" "$load" "$(sub_s "$w0" "$(cpu_s "$NGINX_WORKER")")" "${cpu[*]}" <<'EOF'
 import json, sys
 out, k, label, n, busy, load, nginx_cpu, cpu = sys.argv[1:]
@@ -250,7 +250,7 @@ sink = json.load(open(f"{out}/burst-{k}-sink.json"))
 every = json.load(open(f"{out}/burst-{k}-all.json"))
 by_sender, states = {}, {}
 for line in open(f"{out}/burst-{k}-db.txt"):
-    token, state, count = line.split()
+    token, state, count = line.strip().split("|")
     states[state] = states.get(state, 0) + int(count)
     if state == "sent":
         by_sender[token] = int(count)
