@@ -80,7 +80,9 @@ fn frame_id(text: &str, event: &str) -> Option<i64> {
     let frame = text
         .split("\n\n")
         .find(|f| f.lines().any(|l| l == format!("event: {event}")))?;
-    frame.lines().find_map(|l| l.strip_prefix("id: ")?.parse().ok())
+    frame
+        .lines()
+        .find_map(|l| l.strip_prefix("id: ")?.parse().ok())
 }
 
 /// A browser's EventSource comes back with the last `id` it got. The

@@ -487,11 +487,15 @@ fn at_sigterm_a_request_on_an_idle_kept_alive_connection_is_answered_not_reset()
     };
     let (mut server, a) = c.instance(&[NO_POLL, ("MARQUEE_DRAIN_SECS", "5")]);
     let mut conn = std::net::TcpStream::connect(&a).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     write!(conn, "GET /healthz HTTP/1.1\r\nHost: {a}\r\n\r\n").unwrap();
     let (head, _) = read_answer(&mut conn).expect("an answer");
     assert!(head.starts_with("http/1.1 200"), "{head}");
-    assert!(!head.contains("connection: close"), "not kept alive: {head}");
+    assert!(
+        !head.contains("connection: close"),
+        "not kept alive: {head}"
+    );
 
     let signalled = Instant::now();
     sigterm(&server);
@@ -836,7 +840,9 @@ struct PlainUnits {
 
 impl PlainUnits {
     fn deploy(file: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy").join(file)
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../deploy")
+            .join(file)
     }
 
     /// `marquee@PORT`'s pid, from the stand-in's pid file.
@@ -1052,7 +1058,11 @@ fn the_rolling_upgrade_script_behind_nginx_fails_no_request_and_loses_no_change(
     assert_eq!(bad_reads, Vec::<String>::new(), "reads failed");
     assert!(ok > 20, "the reader hardly ran ({ok})");
     assert_eq!(bad_writes, Vec::<String>::new(), "writes failed");
-    assert!(created.len() >= 5, "the writer hardly ran ({})", created.len());
+    assert!(
+        created.len() >= 5,
+        "the writer hardly ran ({})",
+        created.len()
+    );
     let seen = seen.lock().unwrap();
     let missed: Vec<_> = created.iter().filter(|id| !seen.contains(id)).collect();
     assert!(all_seen, "the live stream missed {missed:?}");
