@@ -53,7 +53,18 @@ pub async fn live(
         .and_then(|v| v.parse::<i64>().ok());
     let mut backlog = Vec::new();
     let mut resync = false;
-    if let Some(id) = last_id {
+    // From memory when this instance holds every change since: no query,
+    // so the crowd that a draining instance sends here at once does not
+    // queue for the anonymous share of the database and get `resync`.
+    let recent = last_id
+        .and_then(|id| state.live.recent_since(&event, id))
+        .filter(|r| r.len() as i64 <= REPLAY_LIMIT);
+    if let Some(recent) = recent {
+        backlog = recent
+            .into_iter()
+            .map(|e| (e.seq, e.kind, e.data))
+            .collect();
+    } else if let Some(id) = last_id {
         let replayed = match limits.anon_db().await {
             Ok(_db) => {
                 state
