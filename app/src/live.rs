@@ -8,7 +8,7 @@ use tokio::sync::broadcast;
 
 /// One change as sent to browsers: the SSE `id` is the change-log sequence
 /// number, so a reconnecting client resumes with `Last-Event-ID`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveEvent {
     pub seq: i64,
     pub kind: String,
