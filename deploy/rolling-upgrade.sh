@@ -11,8 +11,14 @@
 # serves and reaches the database, then the next. The first new instance
 # applies the release's migrations, which are expand-only (README.md,
 # "Migrations"), so the old instances keep working meanwhile.
+# Between two instances it waits SETTLE_SECS (default 3): nginx leaves an
+# instance that refused connections alone for its fail_timeout (2 s in
+# deploy/nginx/marquee.conf), and were the next one stopped meanwhile,
+# nginx would have no instance to send to (502). Keep it above fail_timeout.
 # Variables: MARQUEE_HOME (default /opt/marquee), HEALTH_TIMEOUT (s, 60),
-# SYSTEMCTL (default systemctl; the tests use a stand-in).
+# SETTLE_SECS (s, 3), SYSTEMCTL (default systemctl). Without systemd (a
+# test box, a container), SYSTEMCTL=deploy/systemctl-plain.sh does the
+# unit's steps with plain processes (bench/rolling.sh and the tests use it).
 set -eu
 
 release=${1:?usage: rolling-upgrade.sh RELEASE_DIR [PORT...]}
@@ -20,6 +26,7 @@ shift
 [ $# -gt 0 ] || set -- 3001 3002
 home=${MARQUEE_HOME:-/opt/marquee}
 timeout=${HEALTH_TIMEOUT:-60}
+settle=${SETTLE_SECS:-3}
 systemctl=${SYSTEMCTL:-systemctl}
 
 [ -x "$release/marquee" ] || { echo "no executable $release/marquee" >&2; exit 1; }
@@ -43,7 +50,12 @@ healthy() {
     curl -fsS --max-time 2 "http://127.0.0.1:$1/healthz" 2>/dev/null | grep -q '"database":"ok"'
 }
 
+first=1
 for port in "$@"; do
+    if [ "$first" = 1 ]; then first=0; else
+        echo "waiting ${settle}s: nginx takes the restarted instance back"
+        sleep "$settle"
+    fi
     echo "marquee@$port: restarting"
     $systemctl restart "marquee@$port"
     waited=0

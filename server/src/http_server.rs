@@ -5,7 +5,8 @@
 //! an idle keep-alive connection is closed after the same time (hyper
 //! starts the header timer as soon as a connection goes idle). It also caps
 //! open connections, tells each request its socket peer, and on shutdown
-//! stops accepting, ends live streams and drains the rest for a while.
+//! stops accepting, ends live streams, answers on the connections it has
+//! for a moment (closing each after its answer) and drains the rest.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use axum::http::{HeaderValue, header};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -66,11 +68,21 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let draining = limits.clone();
         let service = router
             .clone()
             .map_request(move |mut req: axum::http::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 req
+            })
+            .map_response(move |mut res: axum::response::Response| {
+                // Draining: hyper closes the connection after this answer,
+                // and the proxy, told so, does not reuse it.
+                if draining.is_shutting_down() {
+                    res.headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                res
             });
         let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let conn = graceful.watch(conn);
@@ -84,10 +96,26 @@ pub async fn serve(
     drop(listener);
     tracing::info!("signal received, draining connections");
     limits.begin_shutdown();
+    let started = tokio::time::Instant::now();
+    // A proxy may be writing a request on an idle keep-alive connection
+    // right now; closing that connection at once would reset the request,
+    // and nginx passes no POST it has sent to another instance (a 502 for
+    // a write during a rolling upgrade). So for a moment the open
+    // connections keep serving, each answer saying `Connection: close`,
+    // and only what is still idle after that is closed.
+    if slots.available_permits() < settings.max_connections.max(1) {
+        tokio::time::sleep(KEEP_ALIVE_GRACE.min(drain)).await;
+    }
     tokio::select! {
         () = graceful.shutdown() => {}
-        () = tokio::time::sleep(drain) => {
+        () = tokio::time::sleep(drain.saturating_sub(started.elapsed())) => {
             tracing::warn!("connections still open after {}s; closing them", drain.as_secs());
         }
     }
 }
+
+/// How long a draining instance keeps answering on connections it already
+/// has (each answer then closes its connection), before it closes the idle
+/// ones. Long enough for a proxy to stop picking a refusing instance or to
+/// use up its idle connections to it; short against the drain.
+const KEEP_ALIVE_GRACE: Duration = Duration::from_secs(1);

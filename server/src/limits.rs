@@ -208,6 +208,11 @@ impl Limits {
         self.shutdown.send_replace(true);
     }
 
+    /// Whether shutdown has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
     /// Resolves once shutdown has begun.
     pub fn shutting_down(&self) -> impl Future<Output = ()> + Send + 'static {
         let mut rx = self.shutdown.subscribe();

@@ -53,7 +53,18 @@ pub async fn live(
         .and_then(|v| v.parse::<i64>().ok());
     let mut backlog = Vec::new();
     let mut resync = false;
-    if let Some(id) = last_id {
+    // From memory when this instance holds every change since: no query,
+    // so the crowd that a draining instance sends here at once does not
+    // queue for the anonymous share of the database and get `resync`.
+    let recent = last_id
+        .and_then(|id| state.live.recent_since(&event, id))
+        .filter(|r| r.len() as i64 <= REPLAY_LIMIT);
+    if let Some(recent) = recent {
+        backlog = recent
+            .into_iter()
+            .map(|e| (e.seq, e.kind, e.data))
+            .collect();
+    } else if let Some(id) = last_id {
         let replayed = match limits.anon_db().await {
             Ok(_db) => {
                 state
@@ -82,10 +93,22 @@ pub async fn live(
         .map(|(seq, _, _)| *seq)
         .or(last_id)
         .unwrap_or(0);
-    let hello = Event::default().event("hello").data(format!(
-        "{{\"resync\":{resync},\"seq\":{}}}",
-        state.live.last_published(&event)
-    ));
+    let published = state.live.last_published(&event);
+    // The hello has an id, so a browser always has a Last-Event-ID to come
+    // back with, even when its stream ends (an instance draining) before
+    // any change reached it: without one it would resume from "now" and
+    // miss what was written while it reconnected. A resuming client keeps
+    // the id it sent (its replay follows); a new one, or one told to
+    // resync (it refetches what it shows), starts from what this instance
+    // has published (later changes reach it live: it subscribed first).
+    let resume_from = match last_id {
+        Some(id) if !resync => id,
+        _ => published.max(last_id.unwrap_or(0)),
+    };
+    let hello = Event::default()
+        .event("hello")
+        .id(resume_from.to_string())
+        .data(format!("{{\"resync\":{resync},\"seq\":{published}}}"));
     let replay = backlog.into_iter().map(|(seq, kind, data)| {
         let data = public_data(&kind, data);
         Event::default().id(seq.to_string()).event(kind).data(data)
