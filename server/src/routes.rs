@@ -161,6 +161,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
             post(status_api::post_update),
         )
         .route(
+            "/api/v1/events/{event}/incidents/{id}/cancel",
+            post(status_api::post_cancel),
+        )
+        .route(
             "/api/v1/events/{event}/components",
             post(status_api::post_component),
         )
@@ -175,6 +179,10 @@ pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy
         .route(
             "/admin/e/{event}/incidents/{id}/updates",
             post(admin_forms::update_incident),
+        )
+        .route(
+            "/admin/e/{event}/incidents/{id}/cancel",
+            post(admin_forms::cancel_maintenance),
         )
         .route(
             "/admin/e/{event}/components/{id}",
