@@ -17,9 +17,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use app::domain::audit::{
-    ATTEMPTED, Actor, ActorKind, is_organiser_write, succeeded, target_of,
-};
+use app::domain::audit::{ATTEMPTED, Actor, ActorKind, is_organiser_write, succeeded, target_of};
 use app::pages::request::CurrentUser;
 use app::state::AppState;
 use app::store::NewAuditEntry;

@@ -362,7 +362,14 @@ async fn one_window_of_a_series_is_cancelled_and_a_refusal_changes_nothing() {
     let out = ok(
         &db,
         &[
-            "maintenance", "cancel", "--event", "demo", "--id", &ids[0], "--body", "Moved to Friday.",
+            "maintenance",
+            "cancel",
+            "--event",
+            "demo",
+            "--id",
+            &ids[0],
+            "--body",
+            "Moved to Friday.",
         ],
     );
     assert!(out.starts_with("cancelled maintenance"), "{out}");
@@ -372,18 +379,26 @@ async fn one_window_of_a_series_is_cancelled_and_a_refusal_changes_nothing() {
     assert!(m.cancelled_at.is_some());
     assert_eq!(m.updates[0].body_md, "Moved to Friday.");
     let other = incident(&db, &ids[1]).await;
-    assert_eq!((other.status, other.cancelled_at), (IncidentStatus::Scheduled, None));
+    assert_eq!(
+        (other.status, other.cancelled_at),
+        (IncidentStatus::Scheduled, None)
+    );
 
     // Again: refused naming why, nothing added.
     let err = refused(&db, &["maintenance", "cancel", "--event", "demo", &ids[0]]);
     assert!(err.contains("cancelled already"), "{err}");
     assert_eq!(incident(&db, &ids[0]).await.updates.len(), 2);
     // An unknown id, an incident: refused.
-    let err = refused(&db, &["maintenance", "cancel", "--event", "demo", "--id", "999999"]);
+    let err = refused(
+        &db,
+        &["maintenance", "cancel", "--event", "demo", "--id", "999999"],
+    );
     assert!(err.contains("no maintenance 999999"), "{err}");
     let line = ok(
         &db,
-        &["incident", "open", "--event", "demo", "--name", "Wi-Fi", "--body", "Down."],
+        &[
+            "incident", "open", "--event", "demo", "--name", "Wi-Fi", "--body", "Down.",
+        ],
     );
     let inc = id_in(&line);
     let err = refused(&db, &["maintenance", "cancel", "--event", "demo", &inc]);

@@ -527,12 +527,18 @@ async fn schedule_maintenance(t: &common::TestApp, name: &str, hours: i64) -> St
 
 /// The status page's card of the incident called `name`, up to its end.
 fn card<'a>(page: &'a str, name: &str) -> &'a str {
-    let from = page.find(name).unwrap_or_else(|| panic!("{name} not on the page"));
+    let from = page
+        .find(name)
+        .unwrap_or_else(|| panic!("{name} not on the page"));
     let rest = &page[from..];
     &rest[..rest.find("</article>").unwrap_or(rest.len())]
 }
 
-async fn cancel(t: &common::TestApp, id: &str, body: serde_json::Value) -> (StatusCode, serde_json::Value) {
+async fn cancel(
+    t: &common::TestApp,
+    id: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
     let res = t
         .json("POST", &format!("{INCIDENTS}/{id}/cancel"), body)
         .await;
@@ -552,7 +558,11 @@ async fn a_cancelled_maintenance_leaves_every_upcoming_list_and_says_cancelled()
             .any(|m| m["id"] == id.as_str())
     };
     assert!(listed(&body_json(t.get(upcoming).await).await));
-    assert!(body_string(t.get("/e/demo").await).await.contains("Soon window"));
+    assert!(
+        body_string(t.get("/e/demo").await)
+            .await
+            .contains("Soon window")
+    );
 
     let (status, m) = cancel(&t, &id, json!({"body": "Postponed to next week."})).await;
     assert_eq!(status, StatusCode::OK, "{m}");
@@ -562,7 +572,12 @@ async fn a_cancelled_maintenance_leaves_every_upcoming_list_and_says_cancelled()
     assert!(!listed(&body_json(t.get(upcoming).await).await));
     let summary = body_json(t.get("/e/demo/api/v2/summary.json").await).await;
     assert!(!listed(&summary), "{summary}");
-    assert!(!body_string(t.get("/e/demo").await).await.contains("Soon window"), "no banner");
+    assert!(
+        !body_string(t.get("/e/demo").await)
+            .await
+            .contains("Soon window"),
+        "no banner"
+    );
     let page = body_string(t.get("/e/demo/status?lang=fr").await).await;
     let past = &page[page.find("id=\"h-past\"").expect("a history")..];
     let c = card(past, "Soon window");
@@ -573,7 +588,13 @@ async fn a_cancelled_maintenance_leaves_every_upcoming_list_and_says_cancelled()
     let (status, e) = cancel(&t, &id, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
     assert_eq!(e["error"]["field"], "status", "{e}");
-    assert!(e["error"]["message"].as_str().unwrap().contains("cancelled already"), "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled already"),
+        "{e}"
+    );
     let res = t
         .json("POST", INCIDENTS, json!({"name": "Wi-Fi", "body": "Down."}))
         .await;
@@ -619,7 +640,10 @@ async fn the_dashboard_cancels_with_its_csrf_token_and_a_viewer_cannot() {
     let (cookie, csrf) = common::sign_in(&t).await;
     let dashboard = common::page(&t, &cookie, "/admin/e/demo").await;
     let action = format!("/admin/e/demo/incidents/{id}/cancel");
-    assert!(dashboard.contains(&action), "a cancel form for the scheduled window");
+    assert!(
+        dashboard.contains(&action),
+        "a cancel form for the scheduled window"
+    );
     let form = |csrf: &str| {
         form_urlencoded::Serializer::new(String::new())
             .append_pair("csrf", csrf)
@@ -632,7 +656,11 @@ async fn the_dashboard_cancels_with_its_csrf_token_and_a_viewer_cannot() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     // A viewer may read the dashboard but not cancel.
     let hash = app::auth::hash_password("viewer-password-1").unwrap();
-    t.state.store.add_user("v@example.org", &hash).await.unwrap();
+    t.state
+        .store
+        .add_user("v@example.org", &hash)
+        .await
+        .unwrap();
     t.state
         .store
         .grant_role("v@example.org", "demo", app::domain::access::Role::Viewer)

@@ -770,7 +770,10 @@ async fn the_report_downloads_with_figures_from_what_happened() {
     assert_eq!(res.headers()[header::CONTENT_LANGUAGE], "ru");
     let ru = body_string(res).await;
     assert!(ru.contains("## Хронология"), "{ru}");
-    assert!(ru.contains(&format!("Инцидент №{id}: Streams \\| down")), "{ru}");
+    assert!(
+        ru.contains(&format!("Инцидент №{id}: Streams \\| down")),
+        "{ru}"
+    );
 }
 
 #[tokio::test]

@@ -203,7 +203,13 @@ pub fn build(input: &ReportInput) -> Report {
         }
         figures.push(figure(
             Subject::Incident(i.id),
-            t!("report.incident_label", locale = lang, id = i.id, name = i.name).to_string(),
+            t!(
+                "report.incident_label",
+                locale = lang,
+                id = i.id,
+                name = i.name
+            )
+            .to_string(),
             i.opened_at,
             i.page_updated_at,
         ));
@@ -597,7 +603,11 @@ mod tests {
             "Not needed".into(),
         )];
         let all: Vec<String> = build(&input).timeline.into_iter().map(|e| e.text).collect();
-        assert!(all.iter().any(|t| t == "Incident #1 — Cancelled: Not needed"), "{all:?}");
+        assert!(
+            all.iter()
+                .any(|t| t == "Incident #1 — Cancelled: Not needed"),
+            "{all:?}"
+        );
         assert!(!all.iter().any(|t| t.contains("resolved after")), "{all:?}");
     }
 

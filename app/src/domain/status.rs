@@ -673,7 +673,10 @@ mod tests {
 
         #[test]
         fn only_a_maintenance_that_has_not_started_is_cancelled() {
-            assert_eq!(check_cancel(true, Scheduled, Some(t(22)), false, t(20)), Ok(()));
+            assert_eq!(
+                check_cancel(true, Scheduled, Some(t(22)), false, t(20)),
+                Ok(())
+            );
             assert_eq!(
                 check_cancel(false, Investigating, None, false, t(20)),
                 Err(CancelError::NotAMaintenance)

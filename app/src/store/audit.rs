@@ -8,9 +8,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{Store, instant, unix};
-use crate::domain::audit::{
-    ATTEMPTED, Actor, ActorKind, clip_summary, clip_user_agent, kind_of,
-};
+use crate::domain::audit::{ATTEMPTED, Actor, ActorKind, clip_summary, clip_user_agent, kind_of};
 use crate::error::{AppError, Result};
 
 /// One write as recorded.

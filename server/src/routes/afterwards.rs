@@ -5,11 +5,11 @@
 //! orders them and computes the figures.
 
 use app::domain::access::Action;
-use app::domain::status::{CANCELLED, IncidentStatus};
 use app::domain::report::{
     AnswerFacts, IncidentFacts, NoticeFacts, ReportInput, ShiftFacts, Subject, build, to_html,
     to_markdown,
 };
+use app::domain::status::{CANCELLED, IncidentStatus};
 use app::error::{AppError, Result};
 use app::pages::request::CurrentUser;
 use app::state::AppState;
