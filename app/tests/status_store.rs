@@ -1267,3 +1267,112 @@ async fn load_status_keeps_90_days_of_history_and_recent_incidents() {
     })
     .await;
 }
+
+/// Every queued notice's payload, oldest first.
+async fn queued_notices(db: &backends::Db) -> Vec<serde_json::Value> {
+    use sqlx::Row;
+    sqlx::query("select payload_json from push_notice order by push_notice_id")
+        .fetch_all(&db.raw().await)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_str(&r.try_get::<String, _>("payload_json").unwrap()).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_cancelled_maintenance_closes_tells_subscribers_and_leaves_its_components() {
+    backends::on_each_backend(|db| async move {
+        let store = &db.store;
+        setup(store, "conf").await;
+        let main = named(&store.load_status("conf", t0()).await.unwrap(), "Main hall stream").id;
+        // The stream is down for another reason: cancelling must not hide it.
+        store
+            .update_component(
+                "conf",
+                main,
+                ComponentPatch {
+                    status: Some(ComponentStatus::MajorOutage),
+                    ..ComponentPatch::default()
+                },
+                t0(),
+            )
+            .await
+            .unwrap();
+        let window = |h: i64| NewIncident {
+            status: IncidentStatus::Scheduled,
+            impact: Impact::Maintenance,
+            scheduled_for: Some(t0() + Duration::hours(h)),
+            scheduled_until: Some(t0() + Duration::hours(h + 1)),
+            ..incident("Encoder swap", vec![main])
+        };
+        // A weekly series: two windows, each its own maintenance.
+        let made = store
+            .create_incidents("conf", vec![window(2), window(2 + 168)], t0())
+            .await
+            .unwrap();
+        let (first, second) = (made[0].id, made[1].id);
+        let seq = store.last_change_seq("conf").await.unwrap();
+        let notices_before = queued_notices(&db).await.len();
+        let at_cancel = t0() + Duration::minutes(30);
+
+        let r = store
+            .cancel_maintenance("conf", first, "Not needed after all.", at_cancel)
+            .await
+            .unwrap();
+        assert_eq!(r.status, IncidentStatus::Completed);
+        assert_eq!(r.cancelled_at, Some(at_cancel));
+        assert_eq!(r.resolved_at, Some(at_cancel));
+        assert_eq!(r.updates[0].body_md, "Not needed after all.");
+        assert_eq!(r.updates[0].created_at, at_cancel);
+        let s = store.load_status("conf", at_cancel).await.unwrap();
+        assert_eq!(named(&s, "Main hall stream").status, ComponentStatus::MajorOutage);
+        let other = s.incidents.iter().find(|i| i.id == second).unwrap();
+        assert_eq!((other.status, other.cancelled_at), (IncidentStatus::Scheduled, None));
+        // Open pages hear of it (change log), subscribers are told it was cancelled.
+        let log = log_after(store, "conf", seq).await;
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert_eq!(log[0].1, "incident");
+        let notices = queued_notices(&db).await;
+        assert_eq!(notices.len(), notices_before + 1, "{notices:?}");
+        let last = &notices[notices.len() - 1];
+        assert_eq!(last["incident_id"], first, "{last}");
+        assert_eq!(last["status"], "cancelled", "{last}");
+        // The timer never starts it.
+        store
+            .advance_maintenance(t0() + Duration::hours(4))
+            .await
+            .unwrap();
+        let s = store.load_status("conf", t0() + Duration::hours(4)).await.unwrap();
+        let i = s.incidents.iter().find(|i| i.id == first).unwrap();
+        assert_eq!(i.status, IncidentStatus::Completed);
+        assert_eq!(i.updates.len(), 2, "no automatic start or end");
+
+        // Refusals change nothing: again (409), an incident (422), a
+        // running window (409), an unknown id (404).
+        let count = |s: &StatusSnapshot| s.incidents.iter().map(|i| i.updates.len()).sum::<usize>();
+        let before = count(&store.load_status("conf", at_cancel).await.unwrap());
+        let again = store.cancel_maintenance("conf", first, "x", at_cancel).await;
+        assert!(
+            matches!(&again, Err(AppError::ConflictOn { field, message }) if field == "status" && message.contains("cancelled already")),
+            "{again:?}"
+        );
+        let outage = store.create_incident("conf", incident("Wi-Fi", vec![]), t0()).await.unwrap();
+        let (field, _) = invalid_field(store.cancel_maintenance("conf", outage.id, "x", at_cancel).await);
+        assert_eq!(field, "id");
+        let running_at = t0() + Duration::hours(170) + Duration::minutes(5);
+        let started = store.cancel_maintenance("conf", second, "x", running_at).await;
+        assert!(
+            matches!(&started, Err(AppError::ConflictOn { message, .. }) if message.contains("has started")),
+            "{started:?}"
+        );
+        let unknown = store.cancel_maintenance("conf", 9_999_999, "x", at_cancel).await;
+        assert!(matches!(unknown, Err(AppError::NotFound { .. })), "{unknown:?}");
+        let after = count(&store.load_status("conf", at_cancel).await.unwrap());
+        assert_eq!(after, before + 1, "only the new incident's first update");
+        let s = store.load_status("conf", at_cancel).await.unwrap();
+        let other = s.incidents.iter().find(|i| i.id == second).unwrap();
+        assert_eq!(other.status, IncidentStatus::Scheduled);
+    })
+    .await;
+}

@@ -73,3 +73,50 @@ test("a maintenance is scheduled in event time, extended and completed from the 
   m = await maintenance(admin, name);
   expect(m.status).toBe("completed");
 });
+
+test("a scheduled maintenance is cancelled from the dashboard and leaves the status page", async ({ browser }) => {
+  const admin = await organiser(browser);
+  const name = `Night cutover ${Date.now()}`;
+  const from = minute(Date.now()) + 3 * 3600_000;
+  const form = admin.getByTestId("open-incident");
+  await form.getByLabel("Title").fill(name);
+  await form.getByLabel("Message").fill("The back office moves to the new cluster.");
+  await form.getByTestId("scheduled-for").fill(local(from));
+  await form.getByTestId("scheduled-until").fill(local(from + 3600_000));
+  await admin.getByRole("button", { name: "Post incident" }).click();
+
+  // Attendees see it coming: listed on the status page and in the banner.
+  const visitor = await (await browser.newContext({ locale: "en-GB" })).newPage();
+  await visitor.goto("/e/demo/status");
+  const upcoming = visitor.locator('section[aria-labelledby="h-maint"] article.incident', { hasText: name });
+  await expect(upcoming).toBeVisible();
+  await expect(upcoming.getByTestId("incident-status")).toHaveText("Scheduled");
+
+  const article = admin.locator("article.incident", { hasText: name });
+  await article.getByTestId("cancel-reason").fill("Postponed: the new cluster is not ready.");
+  await article.getByTestId("cancel-maintenance").click();
+  await expect(admin.locator("article.incident", { hasText: name })).toHaveCount(0);
+  await expect(admin.getByTestId("form-error")).toHaveCount(0);
+
+  // The public JSON keeps Statuspage's vocabulary: completed, not upcoming.
+  const m = await maintenance(admin, name);
+  expect(m.status).toBe("completed");
+  expect(m.incident_updates[0].body).toContain("Postponed");
+  const up = await (await admin.request.get("/e/demo/api/v2/scheduled-maintenances/upcoming.json")).json();
+  expect(up.scheduled_maintenances.map((x: any) => x.name)).not.toContain(name);
+
+  // The status page no longer lists it as upcoming (live, without a
+  // reload); a fresh load shows it in the history as cancelled.
+  await expect(visitor.locator('section[aria-labelledby="h-maint"]', { hasText: name })).toHaveCount(0);
+  await expect(
+    visitor.locator('section[aria-labelledby="h-past"] article.incident', { hasText: name }).getByTestId("incident-status"),
+  ).toHaveText("Cancelled");
+  // (Another URL: the first load may still be fresh in the browser's cache.)
+  await visitor.goto("/e/demo/status?lang=en");
+  await expect(visitor.locator('section[aria-labelledby="h-maint"]', { hasText: name })).toHaveCount(0);
+  const past = visitor.locator('section[aria-labelledby="h-past"] article.incident', { hasText: name });
+  await expect(past.getByTestId("incident-status")).toHaveText("Cancelled");
+  await expect(past).toContainText("Postponed: the new cluster is not ready.");
+  await visitor.goto("/e/demo");
+  await expect(visitor.locator("#live-banner")).not.toContainText(name);
+});

@@ -65,6 +65,15 @@ test("an invited communicator and viewer get exactly their roles; the audit log 
   // that says why.
   await comm.goto("/admin/e/demo");
   await expect(comm.getByTestId("open-incident")).toBeVisible();
+  // Nor shift the schedule (the scheduler's part): 403, nothing moves.
+  const commCsrf = await comm.locator("input[name=csrf]").first().inputValue();
+  const before = await (await comm.request.get("/e/demo/schedule.json")).text();
+  const shift = await comm.request.post("/admin/e/demo/shift", {
+    form: { csrf: commCsrf, tracks: "all", from: "17:00", by: "15", reason: "not mine to move" },
+  });
+  expect(shift.status()).toBe(403);
+  expect(await shift.text()).toContain("communicator may not do schedule");
+  expect(await (await comm.request.get("/e/demo/schedule.json")).text()).toBe(before);
   const denied = await comm.goto("/admin/e/demo/audit");
   expect(denied?.status()).toBe(403);
   await expect(comm.getByTestId("forbidden")).toContainText("communicator may not do members");

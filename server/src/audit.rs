@@ -6,13 +6,18 @@
 //! [`AuditNote`] on their response. No request body is ever read here, so
 //! no password or token can reach the log.
 //!
-//! The entry is written after the change committed, not in its
-//! transaction: a crash between the two loses the entry (logged as a
-//! warning if the write fails), never the change.
+//! The entry is written before the handler runs, as attempted (status 0,
+//! [`ATTEMPTED`]), and given its answer after: a crash, or a client that
+//! leaves and drops the handler, between the change and the answer leaves
+//! an entry saying who tried what, with the outcome unknown — not nothing.
+//! It is not in the change's transaction (the services own theirs), so a
+//! change is never refused for want of an entry: if the first write fails
+//! (the database is away, and the change will fail too) the entry is
+//! written once at the end, as before, and a failure is logged.
 
 use std::sync::{Arc, Mutex};
 
-use app::domain::audit::{Actor, ActorKind, is_organiser_write, succeeded, target_of};
+use app::domain::audit::{ATTEMPTED, Actor, ActorKind, is_organiser_write, succeeded, target_of};
 use app::pages::request::CurrentUser;
 use app::state::AppState;
 use app::store::NewAuditEntry;
@@ -89,9 +94,54 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         .map(str::to_owned);
     let slot = AuditActorSlot::default();
     req.extensions_mut().insert(slot.clone());
+    // Who is trying, as far as is known before the handler: a signed-in
+    // organiser, or a bearer token not checked yet (named once it is).
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer "));
+    let trying = user.clone().or_else(|| {
+        bearer.then(|| Actor {
+            kind: ActorKind::Token,
+            name: "(not checked yet)".to_owned(),
+        })
+    });
+    // With the database known to be away the write will fail anyway: no
+    // second wait for it here.
+    let attempted = match trying.filter(|_| state.db_available()) {
+        Some(actor) => {
+            let first = NewAuditEntry {
+                event_slug: event.clone(),
+                at: state.clock.now(),
+                actor,
+                method: method.clone(),
+                route: route.clone(),
+                target: target.clone(),
+                status: ATTEMPTED,
+                ok: false,
+                summary: String::new(),
+                client_ip: client_ip.clone(),
+                user_agent: user_agent.clone(),
+            };
+            match state.store.begin_audit(&first).await {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    tracing::warn!(error = %e, route = %route, "audit entry not written before the write");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let res = next.run(req).await;
     // No principal: a refused anonymous attempt (401), not a change.
     let Some(actor) = user.or_else(|| slot.take()) else {
+        if let Some(id) = attempted
+            && let Err(e) = state.store.forget_audit(id).await
+        {
+            tracing::warn!(error = %e, route = %route, "refused attempt not removed from the audit log");
+        }
         return res;
     };
     let status = res.status().as_u16();
@@ -117,7 +167,11 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         client_ip,
         user_agent,
     };
-    if let Err(e) = state.store.record_audit(&entry).await {
+    let written = match attempted {
+        Some(id) => state.store.finish_audit(id, &entry).await,
+        None => state.store.record_audit(&entry).await,
+    };
+    if let Err(e) = written {
         tracing::warn!(error = %e, route = entry.route, "audit entry not written");
     }
     res

@@ -492,6 +492,21 @@ pub enum MaintenanceCommand {
         #[arg(long)]
         body: Option<String>,
     },
+    /// Called off before it starts (a started one is completed instead):
+    /// it leaves the upcoming lists and everyone subscribed is told. One
+    /// window of a weekly series; the others stay.
+    Cancel {
+        #[arg(long)]
+        event: String,
+        /// The maintenance (or `--id N`).
+        #[arg(required_unless_present = "id_flag", conflicts_with = "id_flag")]
+        id: Option<i64>,
+        #[arg(long = "id", value_name = "ID")]
+        id_flag: Option<i64>,
+        /// Default: "This scheduled maintenance has been cancelled."
+        #[arg(long)]
+        body: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -175,6 +175,10 @@ pub fn build_with_extras(
             post(status_api::post_update),
         )
         .route(
+            "/api/v1/events/{event}/incidents/{id}/cancel",
+            post(status_api::post_cancel),
+        )
+        .route(
             "/api/v1/events/{event}/components",
             post(status_api::post_component),
         )
@@ -189,6 +193,10 @@ pub fn build_with_extras(
         .route(
             "/admin/e/{event}/incidents/{id}/updates",
             post(admin_forms::update_incident),
+        )
+        .route(
+            "/admin/e/{event}/incidents/{id}/cancel",
+            post(admin_forms::cancel_maintenance),
         )
         .route(
             "/admin/e/{event}/components/{id}",

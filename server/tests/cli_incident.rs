@@ -327,3 +327,90 @@ async fn a_weekly_series_is_made_whole_or_not_at_all() {
         .incidents;
     assert_eq!(all.len(), 3, "the refused series made nothing");
 }
+
+#[tokio::test]
+async fn one_window_of_a_series_is_cancelled_and_a_refusal_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db", dir.path().display());
+    ok(&db, &["demo"]);
+    let from = Utc::now().duration_trunc(Duration::minutes(1)).unwrap() + Duration::days(1);
+    let out = ok(
+        &db,
+        &[
+            "maintenance",
+            "schedule",
+            "--event",
+            "demo",
+            "--name",
+            "Weekly window",
+            "--body",
+            "Routine.",
+            "--from",
+            &local(from),
+            "--until",
+            &local(from + Duration::hours(1)),
+            "--component",
+            "track-1",
+            "--weeks",
+            "2",
+        ],
+    );
+    let ids: Vec<String> = out.lines().map(id_in).collect();
+    assert_eq!(ids.len(), 2, "{out}");
+
+    // `--id N` as the brief's contract says; the positional id works too.
+    let out = ok(
+        &db,
+        &[
+            "maintenance",
+            "cancel",
+            "--event",
+            "demo",
+            "--id",
+            &ids[0],
+            "--body",
+            "Moved to Friday.",
+        ],
+    );
+    assert!(out.starts_with("cancelled maintenance"), "{out}");
+    assert!(out.contains("completed"), "{out}");
+    let m = incident(&db, &ids[0]).await;
+    assert_eq!(m.status, IncidentStatus::Completed);
+    assert!(m.cancelled_at.is_some());
+    assert_eq!(m.updates[0].body_md, "Moved to Friday.");
+    let other = incident(&db, &ids[1]).await;
+    assert_eq!(
+        (other.status, other.cancelled_at),
+        (IncidentStatus::Scheduled, None)
+    );
+
+    // Again: refused naming why, nothing added.
+    let err = refused(&db, &["maintenance", "cancel", "--event", "demo", &ids[0]]);
+    assert!(err.contains("cancelled already"), "{err}");
+    assert_eq!(incident(&db, &ids[0]).await.updates.len(), 2);
+    // An unknown id, an incident: refused.
+    let err = refused(
+        &db,
+        &["maintenance", "cancel", "--event", "demo", "--id", "999999"],
+    );
+    assert!(err.contains("no maintenance 999999"), "{err}");
+    let line = ok(
+        &db,
+        &[
+            "incident", "open", "--event", "demo", "--name", "Wi-Fi", "--body", "Down.",
+        ],
+    );
+    let inc = id_in(&line);
+    let err = refused(&db, &["maintenance", "cancel", "--event", "demo", &inc]);
+    assert!(err.contains(&format!("no maintenance {inc}")), "{err}");
+    // No id at all: clap refuses (exit 2) before anything is opened.
+    let out = run(&db, &["maintenance", "cancel", "--event", "demo"]);
+    assert_eq!(out.status.code(), Some(2));
+    // The other window is cancelled with the default text.
+    ok(&db, &["maintenance", "cancel", "--event", "demo", &ids[1]]);
+    let other = incident(&db, &ids[1]).await;
+    assert_eq!(
+        other.updates[0].body_md,
+        "This scheduled maintenance has been cancelled."
+    );
+}

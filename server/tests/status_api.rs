@@ -514,3 +514,176 @@ async fn an_incident_on_the_website_and_track_2_reaches_track_2_on_every_channel
     let reached: Vec<&str> = due.iter().map(|d| subscriber[&d.subscription_id]).collect();
     assert_eq!(reached, ["track-2"]);
 }
+
+/// A maintenance on track 1 `hours` from now; its id.
+async fn schedule_maintenance(t: &common::TestApp, name: &str, hours: i64) -> String {
+    let at = |h: i64| chrono::Utc::now() + chrono::Duration::hours(h);
+    let res = t
+        .json("POST", INCIDENTS, json!({"name": name, "body": "Player upgrade.", "components": ["track-1"], "scheduled_for": at(hours), "scheduled_until": at(hours + 1)}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    body_json(res).await["id"].as_str().unwrap().to_owned()
+}
+
+/// The status page's card of the incident called `name`, up to its end.
+fn card<'a>(page: &'a str, name: &str) -> &'a str {
+    let from = page
+        .find(name)
+        .unwrap_or_else(|| panic!("{name} not on the page"));
+    let rest = &page[from..];
+    &rest[..rest.find("</article>").unwrap_or(rest.len())]
+}
+
+async fn cancel(
+    t: &common::TestApp,
+    id: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    let res = t
+        .json("POST", &format!("{INCIDENTS}/{id}/cancel"), body)
+        .await;
+    (res.status(), body_json(res).await)
+}
+
+#[tokio::test]
+async fn a_cancelled_maintenance_leaves_every_upcoming_list_and_says_cancelled() {
+    let t = app_with_demo().await;
+    let id = schedule_maintenance(&t, "Soon window", 3).await;
+    let upcoming = "/e/demo/api/v2/scheduled-maintenances/upcoming.json";
+    let listed = |doc: &serde_json::Value| {
+        doc["scheduled_maintenances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == id.as_str())
+    };
+    assert!(listed(&body_json(t.get(upcoming).await).await));
+    assert!(
+        body_string(t.get("/e/demo").await)
+            .await
+            .contains("Soon window")
+    );
+
+    let (status, m) = cancel(&t, &id, json!({"body": "Postponed to next week."})).await;
+    assert_eq!(status, StatusCode::OK, "{m}");
+    // Statuspage's vocabulary has no "cancelled": it is completed there.
+    assert_eq!(m["status"], "completed", "{m}");
+    assert_eq!(m["incident_updates"][0]["body"], "Postponed to next week.");
+    assert!(!listed(&body_json(t.get(upcoming).await).await));
+    let summary = body_json(t.get("/e/demo/api/v2/summary.json").await).await;
+    assert!(!listed(&summary), "{summary}");
+    assert!(
+        !body_string(t.get("/e/demo").await)
+            .await
+            .contains("Soon window"),
+        "no banner"
+    );
+    let page = body_string(t.get("/e/demo/status?lang=fr").await).await;
+    let past = &page[page.find("id=\"h-past\"").expect("a history")..];
+    let c = card(past, "Soon window");
+    assert!(c.contains("Annulée"), "{c}");
+    assert!(!c.contains("Terminée"), "{c}");
+
+    // Refusals name why and change nothing.
+    let (status, e) = cancel(&t, &id, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"]["field"], "status", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled already"),
+        "{e}"
+    );
+    let res = t
+        .json("POST", INCIDENTS, json!({"name": "Wi-Fi", "body": "Down."}))
+        .await;
+    let incident = body_json(res).await["id"].as_str().unwrap().to_owned();
+    let (status, e) = cancel(&t, &incident, json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["field"], "id", "{e}");
+    let (status, _) = cancel(&t, "999999", json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let other = schedule_maintenance(&t, "Later window", 5).await;
+    let (status, e) = cancel(&t, &other, json!({"reason": "typo"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["field"], "reason", "{e}");
+    let doc = body_json(t.get(upcoming).await).await;
+    let still: Vec<&serde_json::Value> = doc["scheduled_maintenances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["id"])
+        .collect();
+    assert_eq!(still, [other.as_str()], "the refused one is still upcoming");
+    // An empty body is fine: the default text, in English.
+    let res = t
+        .send(
+            Request::post(format!("{INCIDENTS}/{other}/cancel"))
+                .header("authorization", format!("Bearer {}", t.token))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let m = body_json(res).await;
+    assert_eq!(
+        m["incident_updates"][0]["body"],
+        "This scheduled maintenance has been cancelled."
+    );
+}
+
+#[tokio::test]
+async fn the_dashboard_cancels_with_its_csrf_token_and_a_viewer_cannot() {
+    let t = app_with_demo().await;
+    let id = schedule_maintenance(&t, "Night cutover", 3).await;
+    let (cookie, csrf) = common::sign_in(&t).await;
+    let dashboard = common::page(&t, &cookie, "/admin/e/demo").await;
+    let action = format!("/admin/e/demo/incidents/{id}/cancel");
+    assert!(
+        dashboard.contains(&action),
+        "a cancel form for the scheduled window"
+    );
+    let form = |csrf: &str| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("csrf", csrf)
+            .append_pair("body", "Nicht nötig.")
+            .append_pair("lang", "fr")
+            .finish()
+    };
+    // Without the session's token: 403, nothing changes.
+    let status = common::post_form(&t, &cookie, &action, form("forged")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // A viewer may read the dashboard but not cancel.
+    let hash = app::auth::hash_password("viewer-password-1").unwrap();
+    t.state
+        .store
+        .add_user("v@example.org", &hash)
+        .await
+        .unwrap();
+    t.state
+        .store
+        .grant_role("v@example.org", "demo", app::domain::access::Role::Viewer)
+        .await
+        .unwrap();
+    let (v_cookie, v_csrf) = common::sign_in_as(&t, "v@example.org", "viewer-password-1").await;
+    let v_page = common::page(&t, &v_cookie, "/admin/e/demo").await;
+    assert!(!v_page.contains(&action), "no cancel form for a viewer");
+    let status = common::post_form(&t, &v_cookie, &action, form(&v_csrf)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let upcoming = "/e/demo/api/v2/scheduled-maintenances/upcoming.json";
+    let doc = body_json(t.get(upcoming).await).await;
+    assert_eq!(doc["scheduled_maintenances"].as_array().unwrap().len(), 1);
+
+    let status = common::post_form(&t, &cookie, &action, form(&csrf)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let doc = body_json(t.get(upcoming).await).await;
+    assert_eq!(doc["scheduled_maintenances"], json!([]));
+    let page = body_string(t.get("/e/demo/status").await).await;
+    let c = card(&page, "Night cutover");
+    assert!(c.contains("Cancelled"), "{c}");
+    assert!(c.contains("Nicht nötig."), "{c}");
+    // Gone from the dashboard's open list with its form.
+    let dashboard = common::page(&t, &cookie, "/admin/e/demo").await;
+    assert!(!dashboard.contains(&action));
+}

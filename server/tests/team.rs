@@ -718,7 +718,7 @@ async fn the_report_downloads_with_figures_from_what_happened() {
     assert!(md.contains("Shift #"), "{md}");
     assert!(md.contains("late start"));
     assert!(
-        md.contains(&format!("Incident #{id} resolved: all fine")),
+        md.contains(&format!("Incident #{id} — Resolved: all fine")),
         "{md}"
     );
     let res = t
@@ -735,9 +735,45 @@ async fn the_report_downloads_with_figures_from_what_happened() {
         html.contains("<td data-figure=\"to-pages\">0 s</td>"),
         "{html}"
     );
+    assert!(html.contains("<html lang=\"en\">"), "{html}");
     // Signed out: off to the login page, no report.
     let (status, _) = get(&t, None, "/admin/e/demo/report.html").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // In French when asked (`?lang=`), in Russian by the browser's
+    // Accept-Language: headings, sentences and units, times in event time.
+    let (status, fr) = get(&t, Some(&cookie), "/admin/e/demo/report.html?lang=fr").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(fr.contains("<html lang=\"fr\">"), "{fr}");
+    for heading in [
+        "<h1>Rapport après l’événement : ",
+        "<h2>Délai d’information</h2>",
+        "<h2>Intervenants</h2>",
+        "<h2>Chronologie</h2>",
+    ] {
+        assert!(fr.contains(heading), "{heading} missing in {fr}");
+    }
+    assert!(
+        fr.contains(&format!("Incident n° {id} — Résolu : all fine")),
+        "{fr}"
+    );
+    assert!(!fr.contains("Time to inform"), "{fr}");
+    let res = t
+        .send(
+            Request::get("/admin/e/demo/report.md")
+                .header(header::COOKIE, &cookie)
+                .header(header::ACCEPT_LANGUAGE, "ru-RU,ru;q=0.9,en;q=0.5")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.headers()[header::CONTENT_LANGUAGE], "ru");
+    let ru = body_string(res).await;
+    assert!(ru.contains("## Хронология"), "{ru}");
+    assert!(
+        ru.contains(&format!("Инцидент №{id}: Streams \\| down")),
+        "{ru}"
+    );
 }
 
 #[tokio::test]
@@ -810,4 +846,93 @@ async fn command_line_writes_are_audited_and_reads_are_not() {
         ]
     );
     assert_eq!(entries[0].kind, "incident.open");
+}
+
+/// The audit layer alone around three stand-in writes: one whose handler
+/// never answers (dropped, as when the client leaves or the server stops
+/// mid-write), one that answers, one refused before any principal is known.
+#[tokio::test]
+async fn an_entry_is_written_before_the_write_and_outlives_a_dropped_handler() {
+    use app::domain::audit::{Actor, ActorKind};
+    use axum::routing::post;
+    use axum::{Extension, Router, middleware};
+    use server::audit::AuditActorSlot;
+    use tower::ServiceExt;
+
+    fn deploy(slot: &AuditActorSlot) {
+        slot.set(Actor {
+            kind: ActorKind::Token,
+            name: "deploy".into(),
+        });
+    }
+    async fn stuck(Extension(slot): Extension<AuditActorSlot>) -> StatusCode {
+        deploy(&slot);
+        std::future::pending::<()>().await;
+        StatusCode::CREATED
+    }
+    async fn done(Extension(slot): Extension<AuditActorSlot>) -> StatusCode {
+        deploy(&slot);
+        StatusCode::CREATED
+    }
+    async fn refused() -> StatusCode {
+        StatusCode::UNAUTHORIZED
+    }
+    let t = app_with_demo().await;
+    let app = Router::new()
+        .route("/api/v1/events/{event}/stuck/{id}", post(stuck))
+        .route("/api/v1/events/{event}/done/{id}", post(done))
+        .route("/api/v1/events/{event}/refused", post(refused))
+        .layer(middleware::from_fn_with_state(
+            t.state.clone(),
+            server::audit::record,
+        ));
+    let req = |uri: &str| {
+        Request::post(uri)
+            .header(header::AUTHORIZATION, "Bearer not-a-real-token")
+            .header(header::USER_AGENT, "deploy-script/2")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let before = t.state.store.count_audit("demo").await.unwrap();
+
+    let cut = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        app.clone().oneshot(req("/api/v1/events/demo/stuck/7")),
+    )
+    .await;
+    assert!(cut.is_err(), "the stand-in handler never answers");
+    let res = app
+        .clone()
+        .oneshot(req("/api/v1/events/demo/done/8"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .clone()
+        .oneshot(req("/api/v1/events/demo/refused"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    let entries = t.state.store.list_audit("demo", 0, 50).await.unwrap();
+    assert_eq!(
+        t.state.store.count_audit("demo").await.unwrap(),
+        before + 2,
+        "one entry per write, none for the refused one: {entries:?}"
+    );
+    let stuck = entries
+        .iter()
+        .find(|e| e.route.ends_with("/stuck/{id}"))
+        .expect("the dropped write is in the log");
+    assert_eq!((stuck.status, stuck.ok), (0, false), "{stuck:?}");
+    assert_eq!(stuck.target.as_deref(), Some("id=7"));
+    assert_eq!(stuck.actor_kind, "token");
+    assert_eq!(stuck.user_agent.as_deref(), Some("deploy-script/2"));
+    let done = entries
+        .iter()
+        .find(|e| e.route.ends_with("/done/{id}"))
+        .expect("the finished write");
+    assert_eq!((done.status, done.ok), (201, true), "{done:?}");
+    assert_eq!(done.actor, "deploy", "named once the handler checked it");
+    assert!(!entries.iter().any(|e| e.route.ends_with("/refused")));
 }

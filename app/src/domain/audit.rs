@@ -82,6 +82,12 @@ pub fn kind_of(route: &str) -> String {
     }
 }
 
+/// The status of an entry written before its write ran and never given an
+/// answer: the server stopped, or the client left and the handler was
+/// dropped, between the two. The change may or may not have happened; the
+/// entry says who tried what, from where.
+pub const ATTEMPTED: u16 = 0;
+
 /// Whether a write succeeded: a 2xx, or a dashboard redirect that does not
 /// carry the form's error marker (a refused form answers 303 too).
 pub fn succeeded(status: u16, location: Option<&str>) -> bool {

@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
+use rust_i18n::t;
 
 /// What a notice or a figure is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -30,6 +31,9 @@ pub struct IncidentFacts {
     /// The first change-log entry about it.
     pub page_updated_at: Option<DateTime<Utc>>,
     pub has_postmortem: bool,
+    /// A maintenance called off before it started: its last update says
+    /// "cancelled" (status `cancelled`), and it was never "resolved".
+    pub cancelled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +73,8 @@ pub struct AnswerFacts {
 pub struct ReportInput {
     pub event_name: String,
     pub tz: Tz,
+    /// The reader's language (en, ru, zh, fr): every heading and sentence.
+    pub lang: &'static str,
     pub generated_at: DateTime<Utc>,
     pub incidents: Vec<IncidentFacts>,
     pub shifts: Vec<ShiftFacts>,
@@ -99,6 +105,7 @@ pub struct InformFigure {
 pub struct Report {
     pub event_name: String,
     pub tz: Tz,
+    pub lang: &'static str,
     pub generated_at: DateTime<Utc>,
     /// Oldest first.
     pub timeline: Vec<Entry>,
@@ -108,15 +115,31 @@ pub struct Report {
     pub declined: usize,
 }
 
-fn reach_text(n: &NoticeFacts) -> String {
-    format!(
-        "{} push notice: {} targeted, {} delivered, {} failed, {} expired, {} pending",
-        n.kind, n.targeted, n.delivered, n.failed, n.expired, n.pending
+fn reach_text(n: &NoticeFacts, lang: &str) -> String {
+    t!(
+        "report.reach",
+        locale = lang,
+        kind = n.kind,
+        targeted = n.targeted,
+        delivered = n.delivered,
+        failed = n.failed,
+        expired = n.expired,
+        pending = n.pending
     )
+    .to_string()
+}
+
+/// A status or impact word in `lang` (`incident.identified`,
+/// `impact.major`); an unknown word stays as it is.
+fn word(prefix: &str, w: &str, lang: &str) -> String {
+    let key = format!("{prefix}.{w}");
+    let s = t!(key.as_str(), locale = lang).to_string();
+    if s == key { w.to_owned() } else { s }
 }
 
 /// Orders the facts into a timeline and computes the figures.
 pub fn build(input: &ReportInput) -> Report {
+    let lang = input.lang;
     let mut timeline = Vec::new();
     let mut figures = Vec::new();
     let notices_of = |s: Subject| input.notices.iter().filter(move |n| n.subject == s);
@@ -144,30 +167,49 @@ pub fn build(input: &ReportInput) -> Report {
     for i in &input.incidents {
         timeline.push(Entry {
             at: i.opened_at,
-            text: format!(
-                "Incident #{} opened: {} ({} impact)",
-                i.id, i.name, i.impact
-            ),
+            text: t!(
+                "report.incident_opened",
+                locale = lang,
+                id = i.id,
+                name = i.name,
+                impact = word("impact", &i.impact, lang)
+            )
+            .to_string(),
         });
         for (at, status, body) in &i.updates {
             timeline.push(Entry {
                 at: *at,
-                text: format!("Incident #{} {status}: {}", i.id, body),
+                text: t!(
+                    "report.incident_update",
+                    locale = lang,
+                    id = i.id,
+                    status = word("incident", status, lang),
+                    body = body
+                )
+                .to_string(),
             });
         }
-        if let Some(at) = i.resolved_at {
+        if let Some(at) = i.resolved_at.filter(|_| !i.cancelled) {
             timeline.push(Entry {
                 at,
-                text: format!(
-                    "Incident #{} resolved after {}",
-                    i.id,
-                    human(at - i.opened_at)
-                ),
+                text: t!(
+                    "report.incident_resolved",
+                    locale = lang,
+                    id = i.id,
+                    after = human_in(at - i.opened_at, lang)
+                )
+                .to_string(),
             });
         }
         figures.push(figure(
             Subject::Incident(i.id),
-            format!("Incident #{}: {}", i.id, i.name),
+            t!(
+                "report.incident_label",
+                locale = lang,
+                id = i.id,
+                name = i.name
+            )
+            .to_string(),
             i.opened_at,
             i.page_updated_at,
         ));
@@ -178,13 +220,19 @@ pub fn build(input: &ReportInput) -> Report {
         } else {
             format!(" — {}", s.reason)
         };
+        let applied = t!(
+            "report.shift_applied",
+            locale = lang,
+            id = s.id,
+            moved = s.moved
+        );
         timeline.push(Entry {
             at: s.applied_at,
-            text: format!("Shift #{} applied: {} session(s) moved{why}", s.id, s.moved),
+            text: format!("{applied}{why}"),
         });
         figures.push(figure(
             Subject::Shift(s.id),
-            format!("Shift #{}", s.id),
+            t!("report.shift_label", locale = lang, id = s.id).to_string(),
             s.applied_at,
             s.page_updated_at,
         ));
@@ -192,13 +240,19 @@ pub fn build(input: &ReportInput) -> Report {
     for n in &input.notices {
         timeline.push(Entry {
             at: n.created_at,
-            text: reach_text(n),
+            text: reach_text(n, lang),
         });
     }
     for a in &input.answers {
         timeline.push(Entry {
             at: a.at,
-            text: format!("{} {} shift #{}", a.speaker, a.answer, a.shift_id),
+            text: t!(
+                format!("report.answer_{}", a.answer),
+                locale = lang,
+                speaker = a.speaker,
+                id = a.shift_id
+            )
+            .to_string(),
         });
     }
     // Stable: facts at the same instant keep the order they were added in.
@@ -207,6 +261,7 @@ pub fn build(input: &ReportInput) -> Report {
     Report {
         event_name: input.event_name.clone(),
         tz: input.tz,
+        lang,
         generated_at: input.generated_at,
         timeline,
         figures,
@@ -225,14 +280,21 @@ pub fn build(input: &ReportInput) -> Report {
 
 /// A duration as people read it: `42 s`, `3 min 5 s`, `2 h 10 min`.
 pub fn human(d: Duration) -> String {
+    human_in(d, "en")
+}
+
+/// [`human`] with the units of `lang` (`3 мин 5 с`, `3 分 5 秒`).
+pub fn human_in(d: Duration, lang: &str) -> String {
+    let unit = |u: &str| t!(format!("report.unit_{u}"), locale = lang).to_string();
+    let (h, m, sec) = (unit("h"), unit("min"), unit("s"));
     let s = d.num_seconds().max(0);
     match s {
-        0..60 => format!("{s} s"),
+        0..60 => format!("{s} {sec}"),
         60..3600 => match s % 60 {
-            0 => format!("{} min", s / 60),
-            r => format!("{} min {r} s", s / 60),
+            0 => format!("{} {m}", s / 60),
+            r => format!("{} {m} {r} {sec}", s / 60),
         },
-        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+        _ => format!("{} {h} {} {m}", s / 3600, (s % 3600) / 60),
     }
 }
 
@@ -242,34 +304,62 @@ fn local(r: &Report, at: DateTime<Utc>) -> String {
         .to_string()
 }
 
-fn opt(d: Option<Duration>) -> String {
-    d.map_or_else(|| "—".to_owned(), human)
+fn opt(d: Option<Duration>, lang: &str) -> String {
+    d.map_or_else(|| "—".to_owned(), |d| human_in(d, lang))
+}
+
+/// The report's fixed words in its language.
+fn tr(r: &Report, key: &str) -> String {
+    t!(format!("report.{key}"), locale = r.lang).to_string()
+}
+
+fn title(r: &Report, name: &str) -> String {
+    t!("report.title", locale = r.lang, name = name).to_string()
+}
+
+fn times_in(r: &Report, tz: &str, generated: &str) -> String {
+    t!("report.times_in", locale = r.lang, tz = tz, at = generated).to_string()
+}
+
+fn answers(r: &Report) -> String {
+    t!(
+        "report.answers",
+        locale = r.lang,
+        confirmed = r.confirmed,
+        declined = r.declined
+    )
+    .to_string()
 }
 
 /// The report as Markdown (times in the event's zone).
 pub fn to_markdown(r: &Report) -> String {
     let mut out = format!(
-        "# Post-event report: {}\n\nTimes in {}. Generated {}.\n\n## Time to inform\n\n\
-         | What | Decided | → open pages | → last push delivered | Push delivered |\n\
-         |---|---|---|---|---|\n",
-        md_escape(&r.event_name),
-        r.tz.name(),
-        local(r, r.generated_at)
+        "# {}\n\n{}\n\n## {}\n\n| {} | {} | {} | {} | {} |\n|---|---|---|---|---|\n",
+        title(r, &md_escape(&r.event_name)),
+        times_in(r, r.tz.name(), &local(r, r.generated_at)),
+        tr(r, "time_to_inform"),
+        tr(r, "col_what"),
+        tr(r, "col_decided"),
+        tr(r, "col_to_pages"),
+        tr(r, "col_to_last_push"),
+        tr(r, "col_push_delivered"),
     );
     for f in &r.figures {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {}/{} |\n",
             md_escape(&f.label),
             local(r, f.decided_at),
-            opt(f.to_pages),
-            opt(f.to_last_push),
+            opt(f.to_pages, r.lang),
+            opt(f.to_last_push, r.lang),
             f.delivered,
             f.targeted
         ));
     }
     out.push_str(&format!(
-        "\n## Speakers\n\n{} confirmed, {} declined.\n\n## Timeline\n\n",
-        r.confirmed, r.declined
+        "\n## {}\n\n{}\n\n## {}\n\n",
+        tr(r, "speakers"),
+        answers(r),
+        tr(r, "timeline")
     ));
     for e in &r.timeline {
         out.push_str(&format!("- {} — {}\n", local(r, e.at), md_escape(&e.text)));
@@ -309,8 +399,8 @@ pub fn to_html(r: &Report) -> String {
              <td data-figure=\"to-last-push\">{}</td><td>{}/{}</td></tr>\n",
             e(&f.label),
             e(&local(r, f.decided_at)),
-            e(&opt(f.to_pages)),
-            e(&opt(f.to_last_push)),
+            e(&opt(f.to_pages, r.lang)),
+            e(&opt(f.to_last_push, r.lang)),
             f.delivered,
             f.targeted
         ));
@@ -324,23 +414,31 @@ pub fn to_html(r: &Report) -> String {
             e(&t.text)
         ));
     }
+    let h = |key: &str| e(&tr(r, key));
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Post-event report: {name}</title>\
+         <title>{title}</title>\
          <style>:root{{color-scheme:light dark}}body{{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem}}\
          table{{border-collapse:collapse}}th,td{{border:1px solid #8888;padding:.3rem .5rem;text-align:left}}</style>\
-         </head><body><main>\n<h1>Post-event report: {name}</h1>\n<p>Times in {tz}. Generated {gen}.</p>\n\
-         <h2>Time to inform</h2>\n<table><thead><tr><th scope=\"col\">What</th><th scope=\"col\">Decided</th>\
-         <th scope=\"col\">→ open pages</th><th scope=\"col\">→ last push delivered</th>\
-         <th scope=\"col\">Push delivered</th></tr></thead><tbody>\n{rows}</tbody></table>\n\
-         <h2>Speakers</h2>\n<p>{c} confirmed, {d} declined.</p>\n<h2>Timeline</h2>\n<ol>\n{items}</ol>\n\
+         </head><body><main>\n<h1>{title}</h1>\n<p>{times}</p>\n\
+         <h2>{inform}</h2>\n<table><thead><tr><th scope=\"col\">{what}</th><th scope=\"col\">{decided}</th>\
+         <th scope=\"col\">{to_pages}</th><th scope=\"col\">{to_push}</th>\
+         <th scope=\"col\">{delivered}</th></tr></thead><tbody>\n{rows}</tbody></table>\n\
+         <h2>{speakers}</h2>\n<p>{answers}</p>\n<h2>{timeline}</h2>\n<ol>\n{items}</ol>\n\
          </main></body></html>\n",
-        name = e(&r.event_name),
-        tz = e(r.tz.name()),
-        gen = e(&local(r, r.generated_at)),
-        c = r.confirmed,
-        d = r.declined,
+        lang = e(r.lang),
+        title = e(&title(r, &r.event_name)),
+        times = e(&times_in(r, r.tz.name(), &local(r, r.generated_at))),
+        inform = h("time_to_inform"),
+        what = h("col_what"),
+        decided = h("col_decided"),
+        to_pages = h("col_to_pages"),
+        to_push = h("col_to_last_push"),
+        delivered = h("col_push_delivered"),
+        speakers = h("speakers"),
+        answers = e(&answers(r)),
+        timeline = h("timeline"),
     )
 }
 
@@ -356,6 +454,7 @@ mod tests {
         ReportInput {
             event_name: "Conf <2026>".into(),
             tz: chrono_tz::Europe::Moscow,
+            lang: "en",
             generated_at: at("2026-12-01T20:00:00Z"),
             incidents: vec![IncidentFacts {
                 id: 1,
@@ -370,6 +469,7 @@ mod tests {
                 )],
                 page_updated_at: Some(at("2026-12-01T14:00:01Z")),
                 has_postmortem: true,
+                cancelled: false,
             }],
             shifts: vec![ShiftFacts {
                 id: 4,
@@ -441,7 +541,7 @@ mod tests {
             .join("\n");
         for part in [
             "opened: Streams down",
-            "identified: CDN down",
+            "Identified: CDN down",
             "resolved after 1 h 15 min",
             "Shift #4 applied: 12",
             "3 delivered",
@@ -467,6 +567,48 @@ mod tests {
         );
         assert!(md.contains("| 1 s | 7 s | 3/3 |"), "{md}");
         assert!(md.contains("| — | 1/2 |"), "{md}");
+    }
+
+    #[test]
+    fn the_report_speaks_the_readers_language() {
+        let r = build(&ReportInput {
+            lang: "fr",
+            ..scenario()
+        });
+        let html = to_html(&r);
+        assert!(html.contains("<html lang=\"fr\">"), "{html}");
+        assert!(html.contains("<h2>Délai d’information</h2>"), "{html}");
+        assert!(html.contains("Rapport après l’événement"), "{html}");
+        assert!(!html.contains("Time to inform"), "{html}");
+        let md = to_markdown(&r);
+        assert!(md.contains("## Chronologie"), "{md}");
+        assert!(md.contains("1 h 15 min"), "{md}");
+        let ru = to_markdown(&build(&ReportInput {
+            lang: "ru",
+            ..scenario()
+        }));
+        assert!(ru.contains("## Хронология"), "{ru}");
+        assert!(ru.contains("Инцидент №1"), "{ru}");
+        assert!(ru.contains("1 ч 15 мин"), "{ru}");
+        assert!(ru.contains("Причина найдена: CDN down"), "{ru}");
+    }
+
+    #[test]
+    fn a_cancelled_maintenance_is_not_resolved_in_the_timeline() {
+        let mut input = scenario();
+        input.incidents[0].cancelled = true;
+        input.incidents[0].updates = vec![(
+            at("2026-12-01T14:05:00Z"),
+            "cancelled".into(),
+            "Not needed".into(),
+        )];
+        let all: Vec<String> = build(&input).timeline.into_iter().map(|e| e.text).collect();
+        assert!(
+            all.iter()
+                .any(|t| t == "Incident #1 — Cancelled: Not needed"),
+            "{all:?}"
+        );
+        assert!(!all.iter().any(|t| t.contains("resolved after")), "{all:?}");
     }
 
     #[test]

@@ -293,6 +293,60 @@ pub fn check_reschedule(
     Ok((from, until))
 }
 
+/// The status word a notice (push, e-mail, webhook) and the status page
+/// use for a cancelled maintenance. It is stored as `completed` with a
+/// `cancelled_at` time: Statuspage's vocabulary, which the v2 JSON keeps,
+/// has no such status, and a previous version must still read every row.
+pub const CANCELLED: &str = "cancelled";
+
+/// Why a maintenance cannot be cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CancelError {
+    #[error("only a scheduled maintenance can be cancelled; this is an incident (resolve it)")]
+    NotAMaintenance,
+    #[error("the maintenance has started; complete it instead")]
+    Started,
+    #[error("the maintenance was cancelled already")]
+    Cancelled,
+    #[error("the maintenance is over already")]
+    Closed,
+}
+
+impl CancelError {
+    /// 409 (the maintenance moved on) or 422 (it never was one).
+    pub fn is_conflict(self) -> bool {
+        self != Self::NotAMaintenance
+    }
+}
+
+/// Checks that a maintenance may be cancelled: only one that has not
+/// started, as Statuspage does (a window under way is completed, early if
+/// need be, so its history says what happened). A `scheduled` window whose
+/// start has passed counts as started even before the timer moves it.
+/// `cancelled` says whether it was cancelled already.
+pub fn check_cancel(
+    is_maintenance: bool,
+    status: IncidentStatus,
+    scheduled_for: Option<DateTime<Utc>>,
+    cancelled: bool,
+    now: DateTime<Utc>,
+) -> Result<(), CancelError> {
+    if !is_maintenance {
+        return Err(CancelError::NotAMaintenance);
+    }
+    if cancelled {
+        return Err(CancelError::Cancelled);
+    }
+    if status.is_closed() {
+        return Err(CancelError::Closed);
+    }
+    let due = scheduled_for.is_some_and(|f| f.timestamp() <= now.timestamp());
+    if status != IncidentStatus::Scheduled || due {
+        return Err(CancelError::Started);
+    }
+    Ok(())
+}
+
 /// The longest weekly series of maintenance windows one request makes.
 pub const MAX_WEEKLY: usize = 52;
 
@@ -608,6 +662,48 @@ pub fn uptime_percent(days: &[UptimeDay]) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+
+    mod cancel {
+        use super::super::*;
+        use IncidentStatus::*;
+
+        fn t(h: u32) -> DateTime<Utc> {
+            chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 1, h, 0, 0).unwrap()
+        }
+
+        #[test]
+        fn only_a_maintenance_that_has_not_started_is_cancelled() {
+            assert_eq!(
+                check_cancel(true, Scheduled, Some(t(22)), false, t(20)),
+                Ok(())
+            );
+            assert_eq!(
+                check_cancel(false, Investigating, None, false, t(20)),
+                Err(CancelError::NotAMaintenance)
+            );
+            for running in [InProgress, Verifying] {
+                assert_eq!(
+                    check_cancel(true, running, Some(t(18)), false, t(20)),
+                    Err(CancelError::Started)
+                );
+            }
+            // Its start has come though the timer has not moved it yet.
+            assert_eq!(
+                check_cancel(true, Scheduled, Some(t(20)), false, t(20)),
+                Err(CancelError::Started)
+            );
+            assert_eq!(
+                check_cancel(true, Completed, Some(t(18)), false, t(20)),
+                Err(CancelError::Closed)
+            );
+            assert_eq!(
+                check_cancel(true, Completed, Some(t(22)), true, t(20)),
+                Err(CancelError::Cancelled)
+            );
+            assert!(!CancelError::NotAMaintenance.is_conflict());
+            assert!(CancelError::Started.is_conflict());
+        }
+    }
 
     mod weekly {
         use super::super::*;

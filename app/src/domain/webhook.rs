@@ -117,7 +117,9 @@ pub struct SpeakerAnswer {
 pub fn kind_of(notice: &Notice) -> Option<WebhookKind> {
     match notice {
         Notice::Incident { status, .. } => Some(
-            if IncidentStatus::parse(status).is_some_and(IncidentStatus::is_maintenance) {
+            if status == super::status::CANCELLED
+                || IncidentStatus::parse(status).is_some_and(IncidentStatus::is_maintenance)
+            {
                 WebhookKind::Maintenance
             } else {
                 WebhookKind::Incidents

@@ -29,6 +29,8 @@ pub fn render() -> AnyView {
         .map(|e| {
             let outcome = if e.ok {
                 t!("audit.ok", locale = lang).to_string()
+            } else if e.status == crate::domain::audit::ATTEMPTED {
+                t!("audit.attempted", locale = lang).to_string()
             } else {
                 t!("audit.refused", locale = lang, status = e.status).to_string()
             };

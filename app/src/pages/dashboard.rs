@@ -283,6 +283,21 @@ fn incident_forms(
             </div>
         }
     });
+    // Only a window that has not started can be called off (a running one
+    // is completed); a late click gets the refusal back.
+    let cancel = (i.is_maintenance && i.status == IncidentStatus::Scheduled).then(|| {
+        view! {
+            <form method="post" action=format!("/admin/e/{slug}/incidents/{}/cancel", i.id) class="row">
+                <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                <input type="hidden" name="lang" value=lang.to_owned() />
+                <label>
+                    {t!("admin.cancel_reason", locale = lang).to_string()}
+                    <input type="text" name="body" maxlength="2000" data-testid="cancel-reason" />
+                </label>
+                <button type="submit" data-testid="cancel-maintenance">{t!("admin.cancel_maintenance", locale = lang).to_string()}</button>
+            </form>
+        }
+    });
     view! {
         <article class="incident" data-incident=i.id>
             <h3>{i.name.clone()}" "<span class="pill">{status_labels::incident(i.status, lang)}</span></h3>
@@ -310,6 +325,7 @@ fn incident_forms(
                 <input type="hidden" name="template" value="resolved" />
                 <button type="submit" class="primary" data-testid="resolve">{t!("admin.resolve", locale = lang).to_string()}</button>
             </form>
+            {cancel}
         </article>
     }
 }

@@ -115,7 +115,7 @@ fn incident_card(view: &EventView, i: &IncidentRecord, lang: &str) -> impl IntoV
         .map(|u| {
             view! {
                 <li>
-                    <strong>{status_labels::incident(u.status, lang)}</strong>
+                    <strong>{status_labels::update_of(i, u, lang)}</strong>
                     " · "
                     {when(view, u.created_at)}
                     <div class="update-body" inner_html=crate::markdown::to_html(&u.body_md)></div>
@@ -143,7 +143,7 @@ fn incident_card(view: &EventView, i: &IncidentRecord, lang: &str) -> impl IntoV
                 " "
                 <span class="pill">{status_labels::impact(i.impact, lang)}</span>
                 " "
-                <span class="pill">{status_labels::incident(i.status, lang)}</span>
+                <span class="pill" data-testid="incident-status">{status_labels::incident_of(i, lang)}</span>
             </h3>
             {window}
             {affects}

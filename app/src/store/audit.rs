@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{Store, instant, unix};
-use crate::domain::audit::{Actor, ActorKind, clip_summary, clip_user_agent, kind_of};
+use crate::domain::audit::{ATTEMPTED, Actor, ActorKind, clip_summary, clip_user_agent, kind_of};
 use crate::error::{AppError, Result};
 
 /// One write as recorded.
@@ -72,6 +72,61 @@ impl Store {
         .bind(e.user_agent.as_deref().map(clip_user_agent))
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Writes `e` before its write runs, as [`ATTEMPTED`] (status 0, not
+    /// ok); its id, for [`Store::finish_audit`]. Should the answer never
+    /// be recorded, the entry still says who tried what.
+    pub async fn begin_audit(&self, e: &NewAuditEntry) -> Result<i64> {
+        let row = sqlx::query(
+            "insert into audit_entry (event_slug, at, actor_kind, actor, method, route, target, \
+             status, ok, summary, client_ip, user_agent) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, 0, '', $9, $10) returning audit_entry_id",
+        )
+        .bind(e.event_slug.clone())
+        .bind(unix(e.at))
+        .bind(e.actor.kind.as_str())
+        .bind(e.actor.name.clone())
+        .bind(e.method.clone())
+        .bind(e.route.clone())
+        .bind(e.target.clone())
+        .bind(i64::from(ATTEMPTED))
+        .bind(e.client_ip.clone())
+        .bind(e.user_agent.as_deref().map(clip_user_agent))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("audit_entry_id")?)
+    }
+
+    /// Gives an attempted entry its answer: who acted (a token is known
+    /// only once the handler checked it), the event, status, outcome and
+    /// summary.
+    pub async fn finish_audit(&self, id: i64, e: &NewAuditEntry) -> Result<()> {
+        sqlx::query(
+            "update audit_entry set event_slug = $2, actor_kind = $3, actor = $4, status = $5, \
+             ok = $6, summary = $7 where audit_entry_id = $1",
+        )
+        .bind(id)
+        .bind(e.event_slug.clone())
+        .bind(e.actor.kind.as_str())
+        .bind(e.actor.name.clone())
+        .bind(i64::from(e.status))
+        .bind(i64::from(e.ok))
+        .bind(clip_summary(&e.summary))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes an attempted entry that turned out to be no organiser's
+    /// write (a bearer token that was refused: 401).
+    pub async fn forget_audit(&self, id: i64) -> Result<()> {
+        sqlx::query("delete from audit_entry where audit_entry_id = $1 and status = $2")
+            .bind(id)
+            .bind(i64::from(ATTEMPTED))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

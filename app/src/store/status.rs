@@ -74,6 +74,9 @@ pub struct IncidentRecord {
     pub updates: Vec<IncidentUpdateRecord>,
     /// What the team learnt, markdown (sanitised when shown).
     pub postmortem_md: Option<String>,
+    /// When a maintenance was called off before it started; it is then
+    /// `completed` (see [`crate::domain::status::CANCELLED`]).
+    pub cancelled_at: Option<DateTime<Utc>>,
 }
 
 /// Everything an event's status page shows, read from one snapshot.

@@ -14,7 +14,8 @@ use super::status_load::{IncidentFilter, load_incidents};
 use super::status_timeline::{component_target, incident_state, record_update, transition};
 use super::{Store, unix};
 use crate::domain::status::{
-    Stamps, check_opening, check_reschedule, check_transition, stamps_after,
+    IncidentStatus, Stamps, check_cancel, check_opening, check_reschedule, check_transition,
+    stamps_after,
 };
 use crate::error::{AppError, Result};
 
@@ -131,6 +132,77 @@ impl Store {
             u.status,
             &body,
             u.component_status,
+            now,
+        )
+        .await?;
+        let record = one_incident(&mut tx, ev.event_id, incident_id).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// Cancels a maintenance that has not started (see [`check_cancel`]):
+    /// it closes as `completed` with `cancelled_at` set and `body` as its
+    /// last update, which tells everyone subscribed (the notice says
+    /// "cancelled"). Its components stay as they are: it never touched
+    /// them. One window of a weekly series is one maintenance; the others
+    /// stay. A refusal changes nothing: 404 for an unknown id, 409 when it
+    /// has started or is over, 422 for an incident.
+    pub async fn cancel_maintenance(
+        &self,
+        slug: &str,
+        incident_id: i64,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<IncidentRecord> {
+        let body = checked_body(body)?;
+        if body.is_empty() {
+            return Err(AppError::invalid("body", "must not be empty"));
+        }
+        let mut tx = self.pool.begin().await?;
+        let ev = lock_event(&mut tx, slug).await?;
+        let state = incident_state(&mut tx, ev.event_id, incident_id).await?;
+        let row = sqlx::query(
+            "select case when is_maintenance then 1 else 0 end as maintenance_int, cancelled_at \
+             from incident where incident_id = $1",
+        )
+        .bind(incident_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let maintenance: i64 = row.try_get("maintenance_int")?;
+        let cancelled: Option<i64> = row.try_get("cancelled_at")?;
+        check_cancel(
+            maintenance != 0,
+            state.status,
+            state.scheduled_for.map(at),
+            cancelled.is_some(),
+            now,
+        )
+        .map_err(|e| {
+            if e.is_conflict() {
+                AppError::ConflictOn {
+                    field: "status".into(),
+                    message: format!("{} ({})", e, state.status.as_str()),
+                }
+            } else {
+                AppError::invalid("id", e.to_string())
+            }
+        })?;
+        let now = unix(now);
+        // Before the update, so the notice it queues reads it.
+        sqlx::query("update incident set cancelled_at = $2 where incident_id = $1")
+            .bind(incident_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let comps = components_of(&mut tx, ev.event_id).await?;
+        transition(
+            &mut tx,
+            ev.event_id,
+            &state,
+            &comps,
+            IncidentStatus::Completed,
+            &body,
+            None,
             now,
         )
         .await?;

@@ -177,7 +177,7 @@ pub(super) async fn load_incidents(
         "select i.incident_id, i.name, i.status, i.impact, \
          case when i.is_maintenance then 1 else 0 end as maintenance_int, \
          i.scheduled_for, i.scheduled_until, i.created_at, i.updated_at, i.started_at, \
-         i.monitoring_at, i.resolved_at, i.postmortem_md from incident i \
+         i.monitoring_at, i.resolved_at, i.postmortem_md, i.cancelled_at from incident i \
          where i.event_id = $1 and ({cond}) order by i.created_at desc, i.incident_id desc"
     ))
     .bind(event_id)
@@ -204,6 +204,7 @@ pub(super) async fn load_incidents(
             component_ids: components.remove(&id).unwrap_or_default(),
             updates: updates.remove(&id).unwrap_or_default(),
             postmortem_md: r.try_get("postmortem_md")?,
+            cancelled_at: maybe_instant(r, "cancelled_at")?,
         })
     })
     .collect()

@@ -131,6 +131,10 @@ pub(super) fn component_target(
         IncidentStatus::InProgress if from != Some(to) => {
             Some(given.unwrap_or(ComponentStatus::UnderMaintenance))
         }
+        // A maintenance that never started never put its components under
+        // maintenance: completing (or cancelling) it leaves them alone, so
+        // an outage they are in stays shown.
+        IncidentStatus::Completed if from == Some(IncidentStatus::Scheduled) => given,
         IncidentStatus::Resolved | IncidentStatus::Completed
             if !from.is_some_and(IncidentStatus::is_closed) =>
         {

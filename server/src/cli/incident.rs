@@ -15,7 +15,7 @@ use leptos::prelude::LeptosOptions;
 
 use super::{CliError, CliResult};
 use crate::config::{IncidentCommand, MaintenanceCommand};
-use crate::services::status::{ComponentRef, IncidentInput, UpdateInput};
+use crate::services::status::{CancelInput, ComponentRef, IncidentInput, UpdateInput};
 use crate::services::{self, status};
 
 /// The services' state over `store`, with `event` loaded.
@@ -196,7 +196,8 @@ pub async fn maintenance(store: Store, command: MaintenanceCommand) -> CliResult
         MaintenanceCommand::Schedule { event, .. }
         | MaintenanceCommand::Update { event, .. }
         | MaintenanceCommand::Extend { event, .. }
-        | MaintenanceCommand::Complete { event, .. } => event.clone(),
+        | MaintenanceCommand::Complete { event, .. }
+        | MaintenanceCommand::Cancel { event, .. } => event.clone(),
     };
     let state = state_for(store, &event).await?;
     let tz = zone(&state, &event)?;
@@ -294,6 +295,20 @@ pub async fn maintenance(store: Store, command: MaintenanceCommand) -> CliResult
             )
             .await
             .map_err(flag_error)?
+        }
+        MaintenanceCommand::Cancel {
+            id, id_flag, body, ..
+        } => {
+            let id = id
+                .or(id_flag)
+                .ok_or_else(|| CliError::Input("give the maintenance's id".into()))?;
+            current(id)?;
+            let input = CancelInput { body, lang: None };
+            let r = status::cancel_maintenance(&state, &event, id, input)
+                .await
+                .map_err(flag_error)?;
+            println!("cancelled {}", line(&r, tz));
+            return Ok(());
         }
     };
     println!("{}", line(&r, tz));

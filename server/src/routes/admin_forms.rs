@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::api::{ApiPath, EventAndId};
 use crate::services::status::{
-    self, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput,
+    self, CancelInput, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput,
 };
 use crate::services::{catchup, change, proposal, shift};
 use app::catchup_input::CatchUpForm;
@@ -66,6 +66,15 @@ pub struct UpdateForm {
     scheduled_for: String,
     #[serde(default)]
     scheduled_until: String,
+}
+
+#[derive(Deserialize)]
+pub struct CancelForm {
+    csrf: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    lang: String,
 }
 
 #[derive(Deserialize)]
@@ -221,6 +230,27 @@ pub async fn update_incident(
             .map(|_| ())
     }
     .await;
+    back(&state, &user, &event, r)
+}
+
+/// Calls off a maintenance that has not started (the dashboard shows the
+/// button only then; a late click gets the store's refusal back).
+pub async fn cancel_maintenance(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
+    Form(f): Form<CancelForm>,
+) -> Response {
+    if let Err(e) = allowed(&user, &f.csrf, Action::Incidents, &event) {
+        return e.into_response();
+    }
+    let input = CancelInput {
+        body: non_empty(f.body),
+        lang: non_empty(f.lang),
+    };
+    let r = status::cancel_maintenance(&state, &event, id, input)
+        .await
+        .map(|_| ());
     back(&state, &user, &event, r)
 }
 

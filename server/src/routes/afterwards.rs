@@ -9,12 +9,13 @@ use app::domain::report::{
     AnswerFacts, IncidentFacts, NoticeFacts, ReportInput, ShiftFacts, Subject, build, to_html,
     to_markdown,
 };
+use app::domain::status::{CANCELLED, IncidentStatus};
 use app::error::{AppError, Result};
 use app::pages::request::CurrentUser;
 use app::state::AppState;
 use app::store::NoticeOf;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{Value, json};
@@ -88,27 +89,66 @@ pub async fn audit_api(
     ))
 }
 
-/// `GET /admin/e/{event}/report.html`.
+/// The report's language as for the other admin pages: `?lang=`, then
+/// the `lang` cookie, then `Accept-Language`, else English.
+fn report_lang(query: Option<&str>, headers: &HeaderMap) -> &'static str {
+    let asked = query.and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .map(|(_, v)| v.into_owned())
+    });
+    let cookie = axum_extra::extract::cookie::CookieJar::from_headers(headers)
+        .get("lang")
+        .map(|c| c.value().to_owned());
+    app::i18n::negotiate(
+        asked.or(cookie).as_deref(),
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// `GET /admin/e/{event}/report.html` (`?lang=` en, ru, zh, fr).
 pub async fn report_html(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
     Path(event): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response> {
     user.check(Action::View, &event)?;
-    let html = to_html(&build(&gather(&state, &event).await?));
-    let res = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    let lang = report_lang(q.as_deref(), &headers);
+    let html = to_html(&build(&gather(&state, &event, lang).await?));
+    let res = (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_LANGUAGE, lang),
+        ],
+        html,
+    )
+        .into_response();
     Ok(download(res, &format!("{event}-report.html")))
 }
 
-/// `GET /admin/e/{event}/report.md`.
+/// `GET /admin/e/{event}/report.md` (`?lang=` as for the HTML).
 pub async fn report_md(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
     Path(event): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response> {
     user.check(Action::View, &event)?;
-    let md = to_markdown(&build(&gather(&state, &event).await?));
-    let res = ([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], md).into_response();
+    let lang = report_lang(q.as_deref(), &headers);
+    let md = to_markdown(&build(&gather(&state, &event, lang).await?));
+    let res = (
+        [
+            (header::CONTENT_TYPE, "text/markdown; charset=utf-8"),
+            (header::CONTENT_LANGUAGE, lang),
+        ],
+        md,
+    )
+        .into_response();
     Ok(download(res, &format!("{event}-report.md")))
 }
 
@@ -123,8 +163,9 @@ fn download(mut res: Response, name: &str) -> Response {
 }
 
 /// The report's facts: incidents from the read model, shifts, notices
-/// with their reach, times and answers from the store.
-pub async fn gather(state: &AppState, slug: &str) -> Result<ReportInput> {
+/// with their reach, times and answers from the store; `lang` is the
+/// language it will be written in.
+pub async fn gather(state: &AppState, slug: &str, lang: &'static str) -> Result<ReportInput> {
     let view = crate::services::event_view(state, slug)?;
     let times = state.store.report_times(slug).await?;
     let shifts = state.store.list_shifts(slug).await?;
@@ -143,15 +184,25 @@ pub async fn gather(state: &AppState, slug: &str) -> Result<ReportInput> {
                 .updates
                 .iter()
                 .map(|u| {
+                    // The update that cancelled a maintenance (stored as
+                    // completed) was written at `cancelled_at`.
+                    let status = if i.cancelled_at == Some(u.created_at)
+                        && u.status == IncidentStatus::Completed
+                    {
+                        CANCELLED
+                    } else {
+                        u.status.as_str()
+                    };
                     (
                         u.created_at,
-                        u.status.as_str().to_owned(),
+                        status.to_owned(),
                         app::markdown::to_plain(&u.body_md),
                     )
                 })
                 .collect(),
             page_updated_at: times.incident_pages.get(&i.id).copied(),
             has_postmortem: i.postmortem_md.is_some(),
+            cancelled: i.cancelled_at.is_some(),
         })
         .collect();
     let shifts = shifts
@@ -208,6 +259,7 @@ pub async fn gather(state: &AppState, slug: &str) -> Result<ReportInput> {
     Ok(ReportInput {
         event_name: view.schedule.event.name.clone(),
         tz: view.tz,
+        lang,
         generated_at: state.clock.now(),
         incidents,
         shifts,

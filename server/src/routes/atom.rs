@@ -39,7 +39,16 @@ pub async fn incidents(State(state): State<AppState>, Path(event): Path<String>)
                     i.created_at.format("%Y-%m-%d"),
                     i.id
                 ),
-                title: Text::plain(format!("{} ({})", i.name, i.status.as_str())),
+                // A cancelled maintenance is stored as completed.
+                title: Text::plain(format!(
+                    "{} ({})",
+                    i.name,
+                    if i.cancelled_at.is_some() {
+                        app::domain::status::CANCELLED
+                    } else {
+                        i.status.as_str()
+                    }
+                )),
                 updated: i.updated_at.with_timezone(&utc),
                 published: Some(i.created_at.with_timezone(&utc)),
                 links: vec![Link {

@@ -24,7 +24,9 @@ use super::push_api::{
 use super::shift_api::RevertInput;
 use super::status_api::ComponentInput;
 use super::webhook_doc::WebhookPaths;
-use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput};
+use crate::services::status::{
+    CancelInput, ComponentPatchInput, ComponentRef, IncidentInput, UpdateInput,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +41,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         stubs::import,
         stubs::post_incident,
         stubs::post_update,
+        stubs::post_cancel,
         stubs::post_component,
         stubs::patch_component,
         stubs::post_shift,
@@ -82,6 +85,7 @@ use crate::services::status::{ComponentPatchInput, ComponentRef, IncidentInput, 
         ErrorDetail,
         IncidentInput,
         UpdateInput,
+        CancelInput,
         ComponentInput,
         ComponentPatchInput,
         ComponentRef,
@@ -242,6 +246,23 @@ mod stubs {
         security(("bearer" = []))
     )]
     fn post_update() {}
+
+    #[utoipa::path(
+        post, path = "/api/v1/events/{event}/incidents/{id}/cancel", tag = "write",
+        params(("event" = String, Path), ("id" = i64, Path)),
+        request_body(content = CancelInput, description = "optional"),
+        responses(
+            (status = 200, description = "the maintenance, now `completed` with its cancelling \
+                update (Statuspage has no cancelled status); it leaves the upcoming lists", body = Object),
+            (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            (status = 404, description = "no such incident", body = ErrorBody),
+            (status = 409, description = "it has started (complete it instead), is over, or was \
+                cancelled already (`status`)", body = ErrorBody),
+            (status = 422, description = "an incident, not a maintenance (`id`), or a bad body", body = ErrorBody),
+        ),
+        security(("bearer" = []))
+    )]
+    fn post_cancel() {}
 
     #[utoipa::path(
         post, path = "/api/v1/events/{event}/components", tag = "write",

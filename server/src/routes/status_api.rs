@@ -17,8 +17,8 @@ use serde_json::Value;
 use super::api::{ApiCaller, ApiPath, EventAndId};
 use super::statuspage;
 use crate::services::status::{
-    ComponentPatchInput, IncidentInput, UpdateInput, open_incident, patch_component,
-    update_incident,
+    CancelInput, ComponentPatchInput, IncidentInput, UpdateInput, cancel_maintenance,
+    open_incident, patch_component, update_incident,
 };
 
 /// Largest JSON body the status API accepts.
@@ -54,19 +54,28 @@ pub struct ComponentInput {
     pub group: Option<String>,
 }
 
+/// The incident, or the maintenance (which Statuspage lists apart, with
+/// its window), as the v2 JSON shows it.
 pub(super) fn incident_json(state: &AppState, slug: &str, id: i64) -> Value {
     let Some(v) = state.read_model.get(slug) else {
         return Value::Null;
     };
-    statuspage::document(&v, "incidents", &state.public_url)
-        .and_then(|d| {
-            d["incidents"]
+    let id = id.to_string();
+    [
+        ("incidents", "incidents"),
+        ("scheduled-maintenances", "scheduled_maintenances"),
+    ]
+    .into_iter()
+    .find_map(|(doc, key)| {
+        statuspage::document(&v, doc, &state.public_url).and_then(|d| {
+            d[key]
                 .as_array()?
                 .iter()
-                .find(|i| i["id"].as_str() == Some(id.to_string().as_str()))
+                .find(|i| i["id"].as_str() == Some(id.as_str()))
                 .cloned()
         })
-        .unwrap_or(Value::Null)
+    })
+    .unwrap_or(Value::Null)
 }
 
 pub async fn post_incident(
@@ -97,6 +106,27 @@ pub async fn post_update(
         StatusCode::CREATED,
         Json(incident_json(&state, &event, rec.id)),
     ))
+}
+
+/// Calls off a maintenance that has not started; an empty body is fine
+/// (the default text in English).
+pub async fn post_cancel(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(EventAndId { event, id }): ApiPath<EventAndId>,
+    body: Body,
+) -> Result<Json<Value>> {
+    caller.check(Action::Incidents, &event)?;
+    let bytes = axum::body::to_bytes(body, JSON_LIMIT)
+        .await
+        .map_err(|_| AppError::TooLarge { limit: JSON_LIMIT })?;
+    let input: CancelInput = if bytes.iter().all(u8::is_ascii_whitespace) {
+        CancelInput::default()
+    } else {
+        read_json(Body::from(bytes)).await?
+    };
+    let rec = cancel_maintenance(&state, &event, id, input).await?;
+    Ok(Json(incident_json(&state, &event, rec.id)))
 }
 
 pub async fn patch_component_api(

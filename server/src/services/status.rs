@@ -54,6 +54,17 @@ pub struct UpdateInput {
     pub scheduled_until: Option<DateTime<Utc>>,
 }
 
+/// Calling off a maintenance that has not started.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    /// The last update's text; absent: "This scheduled maintenance has been
+    /// cancelled." in `lang`.
+    pub body: Option<String>,
+    /// en, ru, zh or fr, for the default text.
+    pub lang: Option<String>,
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentPatchInput {
@@ -273,6 +284,30 @@ pub async fn update_incident(
     let rec = state
         .store
         .add_incident_update(slug, id, u, state.clock.now())
+        .await?;
+    state.after_write(slug).await?;
+    Ok(rec)
+}
+
+/// Cancels a maintenance that has not started (one window of a weekly
+/// series: each window is its own maintenance); everyone subscribed is
+/// told, and it leaves the upcoming lists. See `Store::cancel_maintenance`.
+pub async fn cancel_maintenance(
+    state: &AppState,
+    slug: &str,
+    id: i64,
+    input: CancelInput,
+) -> Result<IncidentRecord> {
+    let body = match input.body.filter(|b| !b.trim().is_empty()) {
+        Some(b) => b,
+        None => {
+            let lang = app::i18n::negotiate(input.lang.as_deref(), None);
+            app::i18n::tr("maintenance.cancelled_body", lang)
+        }
+    };
+    let rec = state
+        .store
+        .cancel_maintenance(slug, id, &body, state.clock.now())
         .await?;
     state.after_write(slug).await?;
     Ok(rec)

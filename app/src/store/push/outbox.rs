@@ -10,7 +10,7 @@ use crate::domain::push::{NoticeScope, Urgency, schedule_notice_expiry, topic};
 use crate::domain::replan::ChangePreview;
 use crate::domain::schedule::Schedule;
 use crate::domain::shift::ShiftPreview;
-use crate::domain::status::{Impact, IncidentReach, IncidentStatus};
+use crate::domain::status::{CANCELLED, Impact, IncidentReach, IncidentStatus};
 use crate::error::{AppError, Result};
 use crate::markdown;
 use crate::store::events::EventRow;
@@ -310,8 +310,8 @@ pub(in crate::store) async fn enqueue_incident(
 ) -> Result<()> {
     let now_t = at(now)?;
     let row = sqlx::query(
-        "select i.name, i.impact, e.slug from incident i join event e on e.event_id = i.event_id \
-         where i.incident_id = $1",
+        "select i.name, i.impact, i.cancelled_at, e.slug from incident i \
+         join event e on e.event_id = i.event_id where i.incident_id = $1",
     )
     .bind(incident_id)
     .fetch_one(&mut *conn)
@@ -334,7 +334,12 @@ pub(in crate::store) async fn enqueue_incident(
         event: row.try_get("slug")?,
         incident_id,
         name: row.try_get("name")?,
-        status: status.as_str().to_owned(),
+        // A cancelled maintenance is stored as completed; subscribers are
+        // told it was cancelled.
+        status: match row.try_get::<Option<i64>, _>("cancelled_at")? {
+            Some(_) if status == IncidentStatus::Completed => CANCELLED.to_owned(),
+            _ => status.as_str().to_owned(),
+        },
         body: excerpt(&markdown::to_plain(body_md)),
     };
     let incident = NewNotice {
