@@ -451,7 +451,11 @@ async fn landing_on_a_pinned_keynote_is_refused_naming_start_unless_allowed() {
     let onto = json!({"version": v, "op": "move", "guid": talk, "start": "17:10", "track": "track-1", "reason": "r"});
     // Applied, proposed or previewed: refused the same, naming the field
     // and the pinned session.
-    for extra in [json!({}), json!({"propose": true}), json!({"dry_run": true})] {
+    for extra in [
+        json!({}),
+        json!({"propose": true}),
+        json!({"dry_run": true}),
+    ] {
         let mut body = onto.clone();
         body.as_object_mut()
             .unwrap()
@@ -460,13 +464,27 @@ async fn landing_on_a_pinned_keynote_is_refused_naming_start_unless_allowed() {
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         let e = body_json(res).await;
         assert_eq!(e["error"]["field"], "start", "{body}: {e}");
-        let said = e["error"]["message"].as_str().unwrap_or_default().to_owned() + &e.to_string();
+        let said = e["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+            + &e.to_string();
         assert!(said.contains(&keynote), "names the pinned session: {e}");
     }
     assert_eq!(version(&t), v);
     assert!(t.state.store.list_shifts("demo").await.unwrap().is_empty());
-    assert!(t.state.store.list_proposals("demo").await.unwrap().is_empty());
-    assert_eq!(body_string(t.get("/e/demo/schedule.json").await).await, before);
+    assert!(
+        t.state
+            .store
+            .list_proposals("demo")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        body_string(t.get("/e/demo/schedule.json").await).await,
+        before
+    );
 
     // Allowed: the overlap is a conflict in the preview, not a refusal.
     let mut allowed = onto.clone();
@@ -541,7 +559,10 @@ async fn a_swap_applies_over_http_raising_both_sequences_and_undoes() {
     // their own moved talk, nobody else.
     let due = pushes(&t).await;
     assert_eq!(
-        due.iter().filter(|(k, _)| k == "schedule").map(|(_, w)| w.clone()).collect::<Vec<_>>(),
+        due.iter()
+            .filter(|(k, _)| k == "schedule")
+            .map(|(_, w)| w.clone())
+            .collect::<Vec<_>>(),
         [None],
         "{due:?}"
     );
@@ -553,7 +574,10 @@ async fn a_swap_applies_over_http_raising_both_sequences_and_undoes() {
     told.sort();
     assert_eq!(told, speakers, "{due:?}");
     let ics = body_string(t.get("/e/demo/schedule.ics").await).await;
-    for title in ["Postmortems without blame", "Running a hybrid conference on a shoestring"] {
+    for title in [
+        "Postmortems without blame",
+        "Running a hybrid conference on a shoestring",
+    ] {
         let event = ics
             .split("BEGIN:VEVENT")
             .find(|e| e.contains(&format!("SUMMARY:{title}")))
@@ -576,5 +600,8 @@ async fn a_swap_applies_over_http_raising_both_sequences_and_undoes() {
         .split("BEGIN:VEVENT")
         .find(|e| e.contains("SUMMARY:Postmortems without blame"))
         .unwrap();
-    assert!(event.contains("SEQUENCE:2"), "undo is one more change: {event}");
+    assert!(
+        event.contains("SEQUENCE:2"),
+        "undo is one more change: {event}"
+    );
 }

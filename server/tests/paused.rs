@@ -60,7 +60,10 @@ fn running_and_next(t: &TestApp, track: &str, now: DateTime<Utc>) -> [(String, S
         .filter(|s| s.track == track && s.end() > now && !s.speakers.is_empty())
         .collect();
     on.sort_by_key(|s| s.start);
-    assert!(on[0].start <= now && now < on[0].end(), "a talk runs at 17:30");
+    assert!(
+        on[0].start <= now && now < on[0].end(),
+        "a talk runs at 17:30"
+    );
     [on[0], on[1]].map(|s| (s.title.clone(), s.speakers[0].clone()))
 }
 
@@ -117,7 +120,12 @@ async fn paused_pushes(t: &TestApp) -> (Vec<String>, Vec<String>) {
     for d in due {
         let n: serde_json::Value = serde_json::from_str(&d.notice_json).unwrap();
         if n["kind"] == "track_paused" {
-            to.push(d.audience.speaker.clone().expect("a speaker's subscription"));
+            to.push(
+                d.audience
+                    .speaker
+                    .clone()
+                    .expect("a speaker's subscription"),
+            );
             notices.push(d.notice_json.clone());
         }
     }
@@ -142,7 +150,11 @@ async fn a_paused_track_says_so_on_screen_and_schedule_and_its_speakers_are_told
 
     // Before: live everywhere.
     let html = body_string(t.get("/e/demo").await).await;
-    assert!(slot(&html, &running).contains("badge-live"), "{}", slot(&html, &running));
+    assert!(
+        slot(&html, &running).contains("badge-live"),
+        "{}",
+        slot(&html, &running)
+    );
     let screen = body_string(t.get("/e/demo/screen/track-2").await).await;
     assert!(screen.contains("data-state=\"live\""), "{screen}");
 
@@ -159,9 +171,18 @@ async fn a_paused_track_says_so_on_screen_and_schedule_and_its_speakers_are_told
     // The schedule: paused, not live, on track 2 only — in each language.
     let html = body_string(t.get("/e/demo").await).await;
     let mine = slot(&html, &running);
-    assert!(mine.contains("badge-paused") && mine.contains("Paused — technical difficulties"), "{mine}");
-    assert!(!mine.contains("badge-live") && !mine.contains("is-live"), "{mine}");
-    assert!(slot(&html, &other_track).contains("badge-live"), "track 3 is not affected");
+    assert!(
+        mine.contains("badge-paused") && mine.contains("Paused — technical difficulties"),
+        "{mine}"
+    );
+    assert!(
+        !mine.contains("badge-live") && !mine.contains("is-live"),
+        "{mine}"
+    );
+    assert!(
+        slot(&html, &other_track).contains("badge-live"),
+        "track 3 is not affected"
+    );
     for (lang, words) in [
         ("ru", "Пауза — технические проблемы"),
         ("zh", "暂停 — 技术故障"),
@@ -174,7 +195,10 @@ async fn a_paused_track_says_so_on_screen_and_schedule_and_its_speakers_are_told
     let screen = body_string(t.get("/e/demo/screen/track-2").await).await;
     assert!(screen.contains("data-state=\"paused\""), "{screen}");
     assert!(screen.contains("Paused — technical difficulties"));
-    assert!(screen.contains("Track 2 stream down"), "the screen names the incident");
+    assert!(
+        screen.contains("Track 2 stream down"),
+        "the screen names the incident"
+    );
     let other = body_string(t.get("/e/demo/screen/track-3").await).await;
     assert!(other.contains("data-state=\"live\""), "{other}");
 
@@ -189,7 +213,10 @@ async fn a_paused_track_says_so_on_screen_and_schedule_and_its_speakers_are_told
         assert!(notice.contains(title.as_str()) && notice.contains("Track 2 stream down"));
     }
     let html = body_string(t.get(&pages[2]).await).await;
-    assert!(!html.contains("data-testid=\"paused\""), "track 3's speaker is not told");
+    assert!(
+        !html.contains("data-testid=\"paused\""),
+        "track 3's speaker is not told"
+    );
     let (told, notices) = paused_pushes(&t).await;
     let mut want = vec![dmitri.clone(), following.clone()];
     want.sort();

@@ -93,7 +93,11 @@ async fn race(url: &str) {
         assert_eq!(lost["error"]["field"], "version", "{lost}");
         // The loser's proposal is still open, and stale: publishing it
         // again on its old version is refused the same way.
-        let loser = if sa == StatusCode::CONFLICT { (&a, pa) } else { (&b, pb) };
+        let loser = if sa == StatusCode::CONFLICT {
+            (&a, pa)
+        } else {
+            (&b, pb)
+        };
         let (again, out) = publish(loser.0, loser.1, va).await;
         assert_eq!(again, StatusCode::CONFLICT, "{out}");
         assert_eq!(out["error"]["field"], "version");

@@ -17,8 +17,8 @@ use crate::domain::replan::{
     Ask, AskStatus, Availability, BoardTally, ChangeOp, InterruptedMode, PinnedPolicy,
     ProposalState, SpeakerAnswer, plan_steps, replan_offer,
 };
-use crate::domain::shift::TrackSelection;
 use crate::domain::schedule::Schedule;
+use crate::domain::shift::TrackSelection;
 use crate::domain::time::format_hhmm;
 use crate::read_model::EventView;
 use crate::store::ProposalRecord;

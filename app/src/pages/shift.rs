@@ -239,7 +239,12 @@ fn catch_up_part(view: &EventView, input: &ShiftForm, user: &CurrentUser, lang: 
     let plan = form
         .input(true)
         .and_then(|i| {
-            catchup_input::parse(&view.schedule, &i, view.history.catch_up_rules, request::now())
+            catchup_input::parse(
+                &view.schedule,
+                &i,
+                view.history.catch_up_rules,
+                request::now(),
+            )
         })
         .and_then(|cmd| {
             replan::plan_catch_up(&view.schedule, view.tz, &cmd.request).map_err(Into::into)
