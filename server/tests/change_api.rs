@@ -4,6 +4,8 @@
 
 mod common;
 
+use app::domain::push::Audience;
+use app::store::NewSubscription;
 use axum::http::StatusCode;
 use common::{app_with_demo, body_json, body_string};
 use serde_json::json;
@@ -385,4 +387,221 @@ async fn the_admin_page_previews_a_swap_and_names_a_refusal() {
     .await;
     assert!(same.contains("data-testid=\"change-error\""), "{same}");
     assert!(!same.contains("data-testid=\"change-preview\""));
+}
+
+/// Push subscriptions for `audiences`, as the pages make them.
+async fn subscribe(t: &common::TestApp, audiences: Vec<Audience>) {
+    let store = &t.state.store;
+    let key = store.add_vapid_key("priv", "pub", false).await.unwrap();
+    for (i, audience) in audiences.into_iter().enumerate() {
+        store
+            .upsert_subscription(&NewSubscription {
+                event_slug: "demo".into(),
+                endpoint: format!("https://push.example/{i}"),
+                p256dh: "BLMbF9ffKBiWQLCKvTHb6LO8Nb6dcUh6TItC455vu2kElga6PQvUmaFyCdykxY2nOSSL3yKgfbmFLRTUaGv4yV8".into(),
+                auth: "xS03Fi5ErfTNH_l9WHE9Ig".into(),
+                vapid_key_id: key.id,
+                audience,
+                lang: "en".into(),
+                time_zone: "Europe/Moscow".into(),
+            })
+            .await
+            .unwrap();
+    }
+}
+
+/// Every push due now: its notice kind and, for a speaker's subscription,
+/// whose.
+async fn pushes(t: &common::TestApp) -> Vec<(String, Option<String>)> {
+    let store = &t.state.store;
+    let now = chrono::Utc::now();
+    while store.fan_out_step(100, now).await.unwrap() > 0 {}
+    let mut out: Vec<(String, Option<String>)> = store
+        .claim_deliveries(1000, now, 60, "test")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| {
+            let n: serde_json::Value = serde_json::from_str(&d.notice_json).unwrap();
+            (n["kind"].as_str().unwrap().to_owned(), d.audience.speaker)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The pinned opening keynote (track 1, 17:00–17:45) and an unpinned talk
+/// on another track.
+fn keynote_and_talk(t: &common::TestApp) -> (String, String) {
+    let view = t.state.read_model.get("demo").unwrap();
+    let keynote = view.schedule.sessions.iter().find(|s| s.pinned).unwrap();
+    assert_eq!(keynote.track, "track-1");
+    (
+        keynote.guid.clone(),
+        guid_of(t, "Running a hybrid conference on a shoestring"),
+    )
+}
+
+#[tokio::test]
+async fn landing_on_a_pinned_keynote_is_refused_naming_start_unless_allowed() {
+    let t = app_with_demo().await;
+    let (keynote, talk) = keynote_and_talk(&t);
+    let v = version(&t);
+    let before = body_string(t.get("/e/demo/schedule.json").await).await;
+    let onto = json!({"version": v, "op": "move", "guid": talk, "start": "17:10", "track": "track-1", "reason": "r"});
+    // Applied, proposed or previewed: refused the same, naming the field
+    // and the pinned session.
+    for extra in [
+        json!({}),
+        json!({"propose": true}),
+        json!({"dry_run": true}),
+    ] {
+        let mut body = onto.clone();
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let res = t.json("POST", CHANGES, body.clone()).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let e = body_json(res).await;
+        assert_eq!(e["error"]["field"], "start", "{body}: {e}");
+        let said = e["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+            + &e.to_string();
+        assert!(said.contains(&keynote), "names the pinned session: {e}");
+    }
+    assert_eq!(version(&t), v);
+    assert!(t.state.store.list_shifts("demo").await.unwrap().is_empty());
+    assert!(
+        t.state
+            .store
+            .list_proposals("demo")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        body_string(t.get("/e/demo/schedule.json").await).await,
+        before
+    );
+
+    // Allowed: the overlap is a conflict in the preview, not a refusal.
+    let mut allowed = onto.clone();
+    allowed["allow_pinned_overlap"] = json!(true);
+    allowed["dry_run"] = json!(true);
+    let res = t.json("POST", CHANGES, allowed).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let p = body_json(res).await;
+    assert!(
+        p["change"]["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "overlaps_pinned" && c["other"] == keynote.as_str()),
+        "{p}"
+    );
+}
+
+#[tokio::test]
+async fn a_swap_applies_over_http_raising_both_sequences_and_undoes() {
+    let t = app_with_demo().await;
+    let a = guid_of(&t, "Postmortems without blame");
+    let b = guid_of(&t, "Running a hybrid conference on a shoestring");
+    let slot = |t: &common::TestApp, g: &str| {
+        let view = t.state.read_model.get("demo").unwrap();
+        let s = view.schedule.session(g).unwrap();
+        (s.start, s.track.clone())
+    };
+    let (sa, sb) = (slot(&t, &a), slot(&t, &b));
+    let speakers = {
+        let view = t.state.read_model.get("demo").unwrap();
+        let mut k: Vec<String> = [&a, &b]
+            .iter()
+            .flat_map(|g| view.schedule.session(g).unwrap().speakers.clone())
+            .collect();
+        k.sort();
+        k
+    };
+    // An attendee following everything, both speakers, and a speaker of
+    // neither talk.
+    let view = t.state.read_model.get("demo").unwrap();
+    let bystander = view
+        .schedule
+        .sessions
+        .iter()
+        .flat_map(|s| s.speakers.clone())
+        .find(|k| !speakers.contains(k))
+        .unwrap();
+    let mut audiences = vec![Audience {
+        all_tracks: true,
+        ..Default::default()
+    }];
+    for k in speakers.iter().chain([&bystander]) {
+        audiences.push(Audience {
+            speaker: Some(k.clone()),
+            ..Default::default()
+        });
+    }
+    subscribe(&t, audiences).await;
+    let v = version(&t);
+    let res = t
+        .json(
+            "POST",
+            CHANGES,
+            json!({"version": v, "op": "swap", "a": a, "b": b, "reason": "speakers asked"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = body_json(res).await["shift_id"].as_i64().unwrap();
+    assert_eq!((slot(&t, &a), slot(&t, &b)), (sb.clone(), sa.clone()));
+    // Notified like a shift: the attendee of the change, each speaker of
+    // their own moved talk, nobody else.
+    let due = pushes(&t).await;
+    assert_eq!(
+        due.iter()
+            .filter(|(k, _)| k == "schedule")
+            .map(|(_, w)| w.clone())
+            .collect::<Vec<_>>(),
+        [None],
+        "{due:?}"
+    );
+    let mut told: Vec<String> = due
+        .iter()
+        .filter(|(k, _)| k == "speaker_move")
+        .filter_map(|(_, w)| w.clone())
+        .collect();
+    told.sort();
+    assert_eq!(told, speakers, "{due:?}");
+    let ics = body_string(t.get("/e/demo/schedule.ics").await).await;
+    for title in [
+        "Postmortems without blame",
+        "Running a hybrid conference on a shoestring",
+    ] {
+        let event = ics
+            .split("BEGIN:VEVENT")
+            .find(|e| e.contains(&format!("SUMMARY:{title}")))
+            .unwrap();
+        assert!(event.contains("SEQUENCE:1"), "{event}");
+    }
+    let changes = body_string(t.get("/e/demo/changes").await).await;
+    assert!(changes.contains("speakers asked"), "in the changelog");
+    let res = t
+        .json(
+            "POST",
+            &format!("/api/v1/events/demo/shifts/{id}/revert"),
+            json!({"reason": "no"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!((slot(&t, &a), slot(&t, &b)), (sa, sb));
+    let ics = body_string(t.get("/e/demo/schedule.ics").await).await;
+    let event = ics
+        .split("BEGIN:VEVENT")
+        .find(|e| e.contains("SUMMARY:Postmortems without blame"))
+        .unwrap();
+    assert!(
+        event.contains("SEQUENCE:2"),
+        "undo is one more change: {event}"
+    );
 }

@@ -14,10 +14,11 @@ use super::layout;
 use super::request::{self, CurrentUser};
 use crate::domain::access::Action;
 use crate::domain::replan::{
-    Ask, AskStatus, Availability, BoardTally, ProposalState, SpeakerAnswer, plan_steps,
-    replan_offer,
+    Ask, AskStatus, Availability, BoardTally, ChangeOp, InterruptedMode, PinnedPolicy,
+    ProposalState, SpeakerAnswer, plan_steps, replan_offer,
 };
 use crate::domain::schedule::Schedule;
+use crate::domain::shift::TrackSelection;
 use crate::domain::time::format_hhmm;
 use crate::read_model::EventView;
 use crate::store::ProposalRecord;
@@ -61,6 +62,40 @@ fn state_label(s: ProposalState, lang: &str) -> String {
 }
 
 /// The change, its warnings, and the buttons that decide it.
+/// "Change the shift": the shift form as a step of this proposal, filled
+/// in from its latest shift (tracks, interruption, pinned and interrupted
+/// choices), so a new decision (18:15, not 18:00) is only a new "restart
+/// at". "Restart at" is left empty: nothing is previewed before it is
+/// given.
+fn amend_href(view: &EventView, p: &ProposalRecord) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("amends", &p.proposal_id.to_string());
+    let last = p.ops.iter().rev().find_map(|op| match op {
+        ChangeOp::Shift(plan) => Some(plan),
+        _ => None,
+    });
+    if let Some(plan) = last {
+        match &plan.tracks {
+            TrackSelection::All => {
+                q.append_pair("tracks", "all");
+            }
+            TrackSelection::Some(tracks) => {
+                for t in tracks {
+                    q.append_pair("tracks", t);
+                }
+            }
+        }
+        q.append_pair("from", &format_hhmm(view.tz, plan.from));
+        if plan.pinned == PinnedPolicy::Move {
+            q.append_pair("include_pinned", "on");
+        }
+        if plan.interrupted == InterruptedMode::Resume {
+            q.append_pair("interrupted", "resume");
+        }
+    }
+    format!("/admin/e/{}/shift?{}", view.schedule.event.slug, q.finish())
+}
+
 fn summary(view: &EventView, p: &ProposalRecord, user: &CurrentUser, lang: &str) -> AnyView {
     let slug = view.schedule.event.slug.clone();
     let slot = |s: &crate::domain::replan::Slot| {
@@ -114,7 +149,7 @@ fn summary(view: &EventView, p: &ProposalRecord, user: &CurrentUser, lang: &str)
                 " "
                 {remind}
                 " "
-                <a class="button" href=format!("/admin/e/{slug}/shift?amends={}", p.proposal_id) data-testid="amend-shift">{t!("proposal.amend_shift", locale = lang).to_string()}</a>
+                <a class="button" href=amend_href(view, p) data-testid="amend-shift">{t!("proposal.amend_shift", locale = lang).to_string()}</a>
             </div>
         }
     });

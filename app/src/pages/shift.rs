@@ -4,7 +4,6 @@
 //! on the day's timeline — without JavaScript; "Apply" posts it with the
 //! CSRF token. Also the history, with undo.
 
-use chrono::Utc;
 use leptos::prelude::*;
 use rust_i18n::t;
 
@@ -38,7 +37,7 @@ pub fn render() -> AnyView {
     let outcome = input.asked().then(|| {
         input
             .input(true)
-            .and_then(|i| parse(base, &i, Utc::now()))
+            .and_then(|i| parse(base, &i, request::now()))
             .and_then(|cmd| {
                 let req = ChangeRequest {
                     version: base.version,
@@ -160,7 +159,7 @@ fn preview_part(
     let day = p.moved.first().map(|m| local_date(view.tz, m.new_start));
     let timeline = day
         .and_then(|d| agenda::lay_out(&shifted, view.tz, d))
-        .map(|a| grid(view, &shifted, &a, &marks, Utc::now(), lang));
+        .map(|a| grid(view, &shifted, &a, &marks, request::now(), lang));
     let moved = p
         .moved
         .iter()
@@ -240,7 +239,12 @@ fn catch_up_part(view: &EventView, input: &ShiftForm, user: &CurrentUser, lang: 
     let plan = form
         .input(true)
         .and_then(|i| {
-            catchup_input::parse(&view.schedule, &i, view.history.catch_up_rules, Utc::now())
+            catchup_input::parse(
+                &view.schedule,
+                &i,
+                view.history.catch_up_rules,
+                request::now(),
+            )
         })
         .and_then(|cmd| {
             replan::plan_catch_up(&view.schedule, view.tz, &cmd.request).map_err(Into::into)

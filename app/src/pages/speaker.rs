@@ -2,7 +2,6 @@
 //! when moved) and a countdown to the next one. The server's middleware
 //! resolved the secret link into a `SpeakerScope`; without one, 404.
 
-use chrono::Utc;
 use leptos::prelude::*;
 use rust_i18n::t;
 
@@ -52,7 +51,8 @@ pub fn render() -> AnyView {
             http::HeaderValue::from_static("no-referrer"),
         );
     }
-    let now = Utc::now();
+    // The server's clock (tests fix it), as on every other page.
+    let now = request::now();
     let slug = view.schedule.event.slug.clone();
     let mut mine: Vec<_> = view
         .schedule

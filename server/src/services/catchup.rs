@@ -8,7 +8,6 @@ use app::domain::replan::{CatchUpGoal, CatchUpPlan, CatchUpRules};
 use app::error::{AppError, Result};
 use app::state::AppState;
 use app::store::AppliedChange;
-use chrono::Utc;
 use serde::Serialize;
 
 /// What a preview returns: the alternatives (each with its cost and its
@@ -47,7 +46,7 @@ pub async fn preview(
             ..input.clone()
         },
         view.history.catch_up_rules,
-        Utc::now(),
+        state.clock.now(),
     )?;
     let (plan, version) = state.store.preview_catch_up(slug, &cmd.request).await?;
     Ok(CatchUpPreviewBody::new(plan, version))
@@ -76,7 +75,7 @@ pub async fn apply(
         &view.schedule,
         &input,
         view.history.catch_up_rules,
-        Utc::now(),
+        state.clock.now(),
     )?;
     let change = cmd.change()?;
     let applied = state

@@ -14,7 +14,6 @@ use app::state::AppState;
 use app::store::{AppliedChange, AppliedShift};
 
 use super::event_view;
-use chrono::Utc;
 use serde::Serialize;
 
 /// What a preview returns: the moved sessions, the warnings, a summary,
@@ -32,7 +31,7 @@ pub struct PreviewBody {
 /// What `input` would move, on the schedule as it is; changes nothing.
 pub fn preview(state: &AppState, slug: &str, input: &ShiftInput) -> Result<PreviewBody> {
     let view = event_view(state, slug)?;
-    let cmd = parse(&view.schedule, input, Utc::now())?;
+    let cmd = parse(&view.schedule, input, state.clock.now())?;
     let change = plan_change(
         &view.schedule,
         view.tz,
@@ -65,7 +64,7 @@ pub async fn apply(
             dry_run: false,
             ..input.clone()
         },
-        Utc::now(),
+        state.clock.now(),
     )?;
     let applied = state
         .store
