@@ -88,6 +88,9 @@ test("a scheduled maintenance is cancelled from the dashboard and leaves the sta
   // Attendees see it coming: listed on the status page and in the banner.
   const visitor = await (await browser.newContext({ locale: "en-GB" })).newPage();
   await visitor.goto("/e/demo/status");
+  // The live stream must be connected before the cancel for the page to
+  // follow it without a reload (the wasm starts in seconds on a busy machine).
+  await expect(visitor.getByTestId("live-state")).toHaveAttribute("data-state", "live", { timeout: 20_000 });
   const upcoming = visitor.locator('section[aria-labelledby="h-maint"] article.incident', { hasText: name });
   await expect(upcoming).toBeVisible();
   await expect(upcoming.getByTestId("incident-status")).toHaveText("Scheduled");
