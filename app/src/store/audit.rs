@@ -53,36 +53,31 @@ impl Store {
     /// Appends an entry (summary and user agent clipped here, so no caller
     /// can store more).
     pub async fn record_audit(&self, e: &NewAuditEntry) -> Result<()> {
-        sqlx::query(
-            "insert into audit_entry (event_slug, at, actor_kind, actor, method, route, target, \
-             status, ok, summary, client_ip, user_agent) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(e.event_slug.clone())
-        .bind(unix(e.at))
-        .bind(e.actor.kind.as_str())
-        .bind(e.actor.name.clone())
-        .bind(e.method.clone())
-        .bind(e.route.clone())
-        .bind(e.target.clone())
-        .bind(i64::from(e.status))
-        .bind(i64::from(e.ok))
-        .bind(clip_summary(&e.summary))
-        .bind(e.client_ip.clone())
-        .bind(e.user_agent.as_deref().map(clip_user_agent))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.insert_audit(e, e.status, e.ok, &clip_summary(&e.summary))
+            .await
+            .map(drop)
     }
 
     /// Writes `e` before its write runs, as [`ATTEMPTED`] (status 0, not
     /// ok); its id, for [`Store::finish_audit`]. Should the answer never
     /// be recorded, the entry still says who tried what.
     pub async fn begin_audit(&self, e: &NewAuditEntry) -> Result<i64> {
+        self.insert_audit(e, ATTEMPTED, false, "").await
+    }
+
+    /// One entry with its outcome given apart from `e`: the one insert
+    /// behind a finished entry and an attempted one.
+    async fn insert_audit(
+        &self,
+        e: &NewAuditEntry,
+        status: u16,
+        ok: bool,
+        summary: &str,
+    ) -> Result<i64> {
         let row = sqlx::query(
             "insert into audit_entry (event_slug, at, actor_kind, actor, method, route, target, \
              status, ok, summary, client_ip, user_agent) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, 0, '', $9, $10) returning audit_entry_id",
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning audit_entry_id",
         )
         .bind(e.event_slug.clone())
         .bind(unix(e.at))
@@ -91,7 +86,9 @@ impl Store {
         .bind(e.method.clone())
         .bind(e.route.clone())
         .bind(e.target.clone())
-        .bind(i64::from(ATTEMPTED))
+        .bind(i64::from(status))
+        .bind(i64::from(ok))
+        .bind(summary)
         .bind(e.client_ip.clone())
         .bind(e.user_agent.as_deref().map(clip_user_agent))
         .fetch_one(&self.pool)
