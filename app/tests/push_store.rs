@@ -237,6 +237,7 @@ async fn incidents_queue_a_notice_in_their_transaction() {
                     component_status: Some(ComponentStatus::MajorOutage),
                     scheduled_for: None,
                     scheduled_until: None,
+                    signature: None,
                 },
                 Utc::now(),
             )
@@ -288,6 +289,7 @@ async fn incidents_queue_a_notice_in_their_transaction() {
                     component_status: None,
                     component_ids: None,
                     reschedule: None,
+                    signature: None,
                 },
                 Utc::now(),
             )
@@ -355,6 +357,7 @@ async fn an_incident_on_the_website_and_one_stream_reaches_that_streams_follower
             component_status: None,
             scheduled_for: None,
             scheduled_until: None,
+            signature: None,
         };
         // Who the newest notice goes to.
         let reached = || async {
@@ -598,6 +601,7 @@ async fn a_stream_incident_tells_the_speakers_of_the_held_up_talks_once() {
                     component_status: Some(ComponentStatus::MajorOutage),
                     scheduled_for: None,
                     scheduled_until: None,
+                    signature: None,
                 },
                 conf::msk("18:00"),
             )
@@ -616,6 +620,7 @@ async fn a_stream_incident_tells_the_speakers_of_the_held_up_talks_once() {
                     component_status: None,
                     component_ids: None,
                     reschedule: None,
+                    signature: None,
                 },
                 conf::msk("18:05"),
             )
@@ -661,6 +666,7 @@ async fn a_stream_incident_tells_the_speakers_of_the_held_up_talks_once() {
                     component_status: None,
                     scheduled_for: None,
                     scheduled_until: None,
+                    signature: None,
                 },
                 conf::msk("18:45"),
             )

@@ -100,6 +100,7 @@ fn incident(name: &str, component_ids: Vec<i64>) -> NewIncident {
         component_status: None,
         scheduled_for: None,
         scheduled_until: None,
+        signature: None,
     }
 }
 
@@ -110,6 +111,7 @@ fn update(status: IncidentStatus, body: &str) -> NewIncidentUpdate {
         component_status: None,
         component_ids: None,
         reschedule: None,
+        signature: None,
     }
 }
 
@@ -1317,13 +1319,14 @@ async fn a_cancelled_maintenance_closes_tells_subscribers_and_leaves_its_compone
         let at_cancel = t0() + Duration::minutes(30);
 
         let r = store
-            .cancel_maintenance("conf", first, "Not needed after all.", at_cancel)
+            .cancel_maintenance("conf", first, "Not needed after all.", Some(" Ops desk "), at_cancel)
             .await
             .unwrap();
         assert_eq!(r.status, IncidentStatus::Completed);
         assert_eq!(r.cancelled_at, Some(at_cancel));
         assert_eq!(r.resolved_at, Some(at_cancel));
         assert_eq!(r.updates[0].body_md, "Not needed after all.");
+        assert_eq!(r.updates[0].signature.as_deref(), Some("Ops desk"));
         assert_eq!(r.updates[0].created_at, at_cancel);
         let s = store.load_status("conf", at_cancel).await.unwrap();
         assert_eq!(named(&s, "Main hall stream").status, ComponentStatus::MajorOutage);
@@ -1352,21 +1355,21 @@ async fn a_cancelled_maintenance_closes_tells_subscribers_and_leaves_its_compone
         // running window (409), an unknown id (404).
         let count = |s: &StatusSnapshot| s.incidents.iter().map(|i| i.updates.len()).sum::<usize>();
         let before = count(&store.load_status("conf", at_cancel).await.unwrap());
-        let again = store.cancel_maintenance("conf", first, "x", at_cancel).await;
+        let again = store.cancel_maintenance("conf", first, "x", None, at_cancel).await;
         assert!(
             matches!(&again, Err(AppError::ConflictOn { field, message }) if field == "status" && message.contains("cancelled already")),
             "{again:?}"
         );
         let outage = store.create_incident("conf", incident("Wi-Fi", vec![]), t0()).await.unwrap();
-        let (field, _) = invalid_field(store.cancel_maintenance("conf", outage.id, "x", at_cancel).await);
+        let (field, _) = invalid_field(store.cancel_maintenance("conf", outage.id, "x", None, at_cancel).await);
         assert_eq!(field, "id");
         let running_at = t0() + Duration::hours(170) + Duration::minutes(5);
-        let started = store.cancel_maintenance("conf", second, "x", running_at).await;
+        let started = store.cancel_maintenance("conf", second, "x", None, running_at).await;
         assert!(
             matches!(&started, Err(AppError::ConflictOn { message, .. }) if message.contains("has started")),
             "{started:?}"
         );
-        let unknown = store.cancel_maintenance("conf", 9_999_999, "x", at_cancel).await;
+        let unknown = store.cancel_maintenance("conf", 9_999_999, "x", None, at_cancel).await;
         assert!(matches!(unknown, Err(AppError::NotFound { .. })), "{unknown:?}");
         let after = count(&store.load_status("conf", at_cancel).await.unwrap());
         assert_eq!(after, before + 1, "only the new incident's first update");

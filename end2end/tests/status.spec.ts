@@ -48,8 +48,12 @@ test("an incident opened by an organiser reaches open attendee pages within a se
   // An update and the resolution arrive the same way.
   await admin.locator("#admin-live textarea").first().fill("A CDN node failed; switching over.");
   await admin.locator("#admin-live select[name=status]").first().selectOption("identified");
+  // Signed because the organiser chose to; the opening stays unsigned.
+  await admin.locator("#admin-live").getByLabel("Signature (optional)").first().fill("Ana, stream team");
   await admin.getByRole("button", { name: "Post update" }).click();
   await expect(status.locator(".timeline").first()).toContainText("A CDN node failed", { timeout: 1000 });
+  await expect(status.getByTestId("signature")).toHaveCount(1);
+  await expect(status.getByTestId("signature")).toHaveText("— Ana, stream team");
   await admin.getByTestId("resolve").click();
   await expect(schedule.locator("#live-banner")).toBeEmpty({ timeout: 1000 });
   await expect(status.getByTestId("overall")).toContainText("All Systems Operational", { timeout: 1000 });

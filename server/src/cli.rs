@@ -228,9 +228,11 @@ pub async fn run(cli: Cli) -> CliResult {
             });
             change::run(&open_store(&url).await?, &event, input).await
         }
-        Command::Incident { command } => incident::incident(open_store(&url).await?, command).await,
-        Command::Maintenance { command } => {
-            incident::maintenance(open_store(&url).await?, command).await
+        Command::Incident { command, signature } => {
+            incident::incident(open_store(&url).await?, command, signature).await
+        }
+        Command::Maintenance { command, signature } => {
+            incident::maintenance(open_store(&url).await?, command, signature).await
         }
         Command::Proposal { command } => {
             let store = open_store(&url).await?;

@@ -205,6 +205,10 @@ pub enum Command {
     Incident {
         #[command(subcommand)]
         command: IncidentCommand,
+        /// Sign what this posts on the public pages ("Ana, stream team";
+        /// one line, at most 80 characters). Unsigned by default.
+        #[arg(long, global = true)]
+        signature: Option<String>,
     },
     /// Scheduled maintenance: schedule, post progress, extend, complete.
     /// Times are in the event's zone (`HH:MM` today, `YYYY-MM-DD HH:MM`)
@@ -212,6 +216,10 @@ pub enum Command {
     Maintenance {
         #[command(subcommand)]
         command: MaintenanceCommand,
+        /// Sign what this posts on the public pages ("Ana, stream team";
+        /// one line, at most 80 characters). Unsigned by default.
+        #[arg(long, global = true)]
+        signature: Option<String>,
     },
     /// Speakers' secret links (`/s/{token}`) and reminders.
     #[command(alias = "speakers")]

@@ -268,10 +268,27 @@ async fn an_incident_is_opened_updated_listed_and_resolved_from_a_script() {
         ],
     );
     assert!(err.contains("--status"), "{err}");
-    ok(&db, &["incident", "resolve", "--event", "demo", &id]);
+    // A signature is one line, and a refused one posts nothing.
+    let err = refused(
+        &db,
+        &[
+            "incident", "--signature", "Deploy\nbot", "resolve", "--event", "demo", &id,
+        ],
+    );
+    assert!(err.contains("--signature"), "{err}");
+    assert_eq!(incident(&db, &id).await.updates.len(), 2);
+    // Signed where the script chose to sign (the flag goes anywhere).
+    ok(
+        &db,
+        &[
+            "incident", "resolve", "--event", "demo", &id, "--signature", "Deploy bot",
+        ],
+    );
     let i = incident(&db, &id).await;
     assert_eq!(i.status, IncidentStatus::Resolved);
     assert_eq!(i.updates[1].body_md, "Encoder restarted.");
+    assert_eq!(i.updates[0].signature.as_deref(), Some("Deploy bot"));
+    assert_eq!(i.updates[1].signature, None);
     assert!(ok(&db, &["incident", "list", "--event", "demo"]).contains("no open incident"));
     // An unknown event is named.
     let out = run(&db, &["incident", "list", "--event", "nope"]);

@@ -83,6 +83,7 @@ fn incident(name: &str, component_ids: Vec<i64>) -> NewIncident {
         component_status: None,
         scheduled_for: None,
         scheduled_until: None,
+        signature: None,
     }
 }
 

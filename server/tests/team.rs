@@ -936,3 +936,78 @@ async fn an_entry_is_written_before_the_write_and_outlives_a_dropped_handler() {
     assert_eq!(done.actor, "deploy", "named once the handler checked it");
     assert!(!entries.iter().any(|e| e.route.ends_with("/refused")));
 }
+
+#[tokio::test]
+async fn an_update_is_signed_only_when_the_organiser_signs_it() {
+    let (t, cookie, csrf) = with_admin().await;
+    let res = t
+        .json(
+            "POST",
+            "/api/v1/events/demo/incidents",
+            json!({"name": "Streams down", "body": "Looking.", "signature": "  Ana <b>stream</b> team "}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = incident_id(res).await;
+    let updates = format!("/api/v1/events/demo/incidents/{id}/updates");
+    let res = t
+        .json("POST", &updates, json!({"status": "identified", "body": "Encoder."}))
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    // Refused signatures name the field and post nothing.
+    for bad in ["Ana\nsecond line", &"x".repeat(81)] {
+        let res = t
+            .json(
+                "POST",
+                &updates,
+                json!({"status": "monitoring", "body": "x", "signature": bad}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body_json(res).await["error"]["field"], json!("signature"));
+    }
+    // The dashboard's form signs too.
+    let (status, to) = form(
+        &t,
+        Some(&cookie),
+        &format!("/admin/e/demo/incidents/{id}/updates"),
+        &enc(&[
+            ("csrf", &csrf),
+            ("status", "monitoring"),
+            ("body", "A fix is out."),
+            ("signature", "Léa, régie"),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (StatusCode::SEE_OTHER, "/admin/e/demo")
+    );
+
+    let v2 = body_json(t.get("/e/demo/api/v2/incidents.json").await).await;
+    let signatures: Vec<Value> = v2["incidents"][0]["incident_updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["signature"].clone())
+        .collect();
+    // Newest first; trimmed; the unsigned update stays unsigned.
+    assert_eq!(
+        signatures,
+        vec![json!("Léa, régie"), Value::Null, json!("Ana <b>stream</b> team")]
+    );
+    let (_, html) = get(&t, None, "/e/demo/status").await;
+    assert_eq!(html.matches("data-testid=\"signature\"").count(), 2, "{html}");
+    assert!(html.contains("— Léa, régie"), "{html}");
+    // Text, never markup.
+    assert!(html.contains("— Ana &lt;b&gt;stream&lt;/b&gt; team"), "{html}");
+    assert!(!html.contains("<b>stream</b>"));
+    // Still nothing says which account wrote it.
+    assert!(!html.contains("org@example.org"));
+    let atom = body_string(t.get("/e/demo/incidents.atom").await).await;
+    assert!(atom.contains("— Léa, régie"), "{atom}");
+    assert!(atom.contains("— Ana &amp;lt;b&amp;gt;stream"), "{atom}");
+    // Shown as typed in every language.
+    let (_, fr) = get(&t, None, "/e/demo/status?lang=fr").await;
+    assert!(fr.contains("— Léa, régie"));
+}

@@ -10,6 +10,8 @@ use chrono_tz::Tz;
 use rust_i18n::t;
 
 use super::notice::{Message, Notice};
+/// Text into HTML element content and quoted attributes.
+pub use html_escape::encode_quoted_attribute as html_escape;
 
 /// Longest address accepted (RFC 5321's path limit less the brackets).
 pub const MAX_ADDRESS: usize = 254;
@@ -114,22 +116,6 @@ pub struct MailText {
     pub subject: String,
     pub text: String,
     pub html: String,
-}
-
-/// Escapes text for HTML element content and quoted attributes.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// When a message was sent, in the reader's zone, with the zone named.

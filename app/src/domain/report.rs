@@ -11,6 +11,7 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use rust_i18n::t;
+use html_escape::encode_quoted_attribute as html_escape;
 
 /// What a notice or a figure is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -380,18 +381,10 @@ fn md_escape(s: &str) -> String {
     out
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
 /// The report as a standalone HTML document (no script, inline style that
 /// follows the reader's dark mode).
 pub fn to_html(r: &Report) -> String {
-    let e = html_escape;
+    let e = |s: &str| html_escape(s).into_owned();
     let mut rows = String::new();
     for f in &r.figures {
         rows.push_str(&format!(

@@ -107,6 +107,7 @@ fn open_form(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView 
                 <label for="body">{t!("admin.message", locale = lang).to_string()}</label>
                 <textarea id="body" name="body" rows="3"></textarea>
                 <p class="muted small">{t!("admin.template_hint", locale = lang).to_string()}</p>
+                {signature_field("signature".to_owned(), lang)}
                 <fieldset>
                     <legend>{t!("admin.affected", locale = lang).to_string()}</legend>
                     <label class="check">
@@ -231,6 +232,17 @@ fn live_part(view: &EventView, user: &CurrentUser, lang: &str) -> impl IntoView 
     }
 }
 
+/// The optional public signature of an update: unsigned unless the
+/// organiser types one (who wrote it is in the audit log either way).
+fn signature_field(id: String, lang: &str) -> impl IntoView + use<> {
+    let hint = format!("{id}-hint");
+    view! {
+        <label for=id.clone()>{t!("admin.signature", locale = lang).to_string()}</label>
+        <input id=id name="signature" maxlength="80" aria-describedby=hint.clone() data-testid="signature-input" />
+        <p id=hint class="muted small">{t!("admin.signature_hint", locale = lang).to_string()}</p>
+    }
+}
+
 fn incident_forms(
     view: &EventView,
     i: &IncidentRecord,
@@ -294,6 +306,10 @@ fn incident_forms(
                     {t!("admin.cancel_reason", locale = lang).to_string()}
                     <input type="text" name="body" maxlength="2000" data-testid="cancel-reason" />
                 </label>
+                <label>
+                    {t!("admin.signature", locale = lang).to_string()}
+                    <input type="text" name="signature" maxlength="80" />
+                </label>
                 <button type="submit" data-testid="cancel-maintenance">{t!("admin.cancel_maintenance", locale = lang).to_string()}</button>
             </form>
         }
@@ -306,6 +322,7 @@ fn incident_forms(
                 <input type="hidden" name="lang" value=lang.to_owned() />
                 <label for=format!("u-{}", i.id)>{t!("admin.message", locale = lang).to_string()}</label>
                 <textarea id=format!("u-{}", i.id) name="body" rows="2"></textarea>
+                {signature_field(format!("sig-{}", i.id), lang)}
                 {window}
                 <div class="row">
                     <select name="status" aria-label=t!("admin.status", locale = lang).to_string()>

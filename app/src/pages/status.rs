@@ -113,12 +113,17 @@ fn incident_card(view: &EventView, i: &IncidentRecord, lang: &str) -> impl IntoV
         .updates
         .iter()
         .map(|u| {
+            // Text, never markup: the organiser typed a name, not HTML.
+            let signed = u.signature.clone().map(|name| {
+                view! { <p class="signature" data-testid="signature">{t!("status.signed", locale = lang, name = name).to_string()}</p> }
+            });
             view! {
                 <li>
                     <strong>{status_labels::update_of(i, u, lang)}</strong>
                     " · "
                     {when(view, u.created_at)}
                     <div class="update-body" inner_html=crate::markdown::to_html(&u.body_md)></div>
+                    {signed}
                 </li>
             }
         })

@@ -376,6 +376,7 @@ impl Store {
             component_status: None,
             scheduled_for: None,
             scheduled_until: None,
+            signature: None,
         };
         let incident_id = insert_incident(&mut tx, ev.event_id, &comps, incident, now).await?;
         sqlx::query(

@@ -48,6 +48,9 @@ pub struct IncidentUpdateRecord {
     pub id: i64,
     pub status: IncidentStatus,
     pub body_md: String,
+    /// Who signed it, as the organiser chose to show it (plain text); an
+    /// update is unsigned unless they did.
+    pub signature: Option<String>,
     pub created_at: DateTime<Utc>,
     pub affected: Vec<AffectedComponent>,
 }
@@ -142,6 +145,8 @@ pub struct NewIncident {
     pub component_status: Option<ComponentStatus>,
     pub scheduled_for: Option<DateTime<Utc>>,
     pub scheduled_until: Option<DateTime<Utc>>,
+    /// Signs the first update on the public pages (one line, at most 80 characters; blank: unsigned).
+    pub signature: Option<String>,
 }
 
 /// A new entry on an incident's timeline.
@@ -159,6 +164,8 @@ pub struct NewIncidentUpdate {
     /// A maintenance's new start and/or end (extended, moved, cut short);
     /// checked by [`crate::domain::status::check_reschedule`].
     pub reschedule: Option<Reschedule>,
+    /// Signs this update on the public pages (one line, at most 80 characters; blank: unsigned).
+    pub signature: Option<String>,
 }
 
 /// New ends for a maintenance's window; an absent one keeps its value.
@@ -174,6 +181,8 @@ pub(super) const MAX_NAME: usize = 200;
 pub(super) const MAX_DESCRIPTION: usize = 2_000;
 /// The longest incident update text, in characters.
 pub(super) const MAX_BODY: usize = 20_000;
+/// The longest signature, in characters: a name and a role, not a text.
+pub(super) const MAX_SIGNATURE: usize = 80;
 /// How far back the status page looks (uptime bars, past incidents).
 pub(super) const HISTORY_DAYS: i64 = 90;
 
@@ -203,6 +212,20 @@ pub(super) fn checked_name(field: &str, raw: &str) -> Result<String> {
     }
     checked_len(field, name, MAX_NAME)?;
     Ok(name.to_owned())
+}
+
+/// An update's public signature ("Ana, stream team"): trimmed, one line,
+/// at most [`MAX_SIGNATURE`] characters; blank means unsigned. Pages show
+/// it as text, never as markdown.
+pub(super) fn checked_signature(raw: Option<&str>) -> Result<Option<String>> {
+    let Some(sig) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if sig.chars().any(char::is_control) {
+        return Err(AppError::invalid("signature", "must be one line"));
+    }
+    checked_len("signature", sig, MAX_SIGNATURE)?;
+    Ok(Some(sig.to_owned()))
 }
 
 /// Fails when `text` is longer than `max` characters.
@@ -369,4 +392,27 @@ pub(super) async fn set_component_status(
         old_status: c.status,
         new_status: to,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_one_trimmed_line_or_nothing() {
+        assert_eq!(checked_signature(None).unwrap(), None);
+        assert_eq!(checked_signature(Some("  ")).unwrap(), None);
+        assert_eq!(
+            checked_signature(Some(" Ana, stream team ")).unwrap().as_deref(),
+            Some("Ana, stream team")
+        );
+        for bad in ["Ana\nline two", "Ana\u{7}", &"x".repeat(MAX_SIGNATURE + 1)] {
+            match checked_signature(Some(bad)) {
+                Err(AppError::Invalid { field, .. }) => assert_eq!(field, "signature"),
+                other => panic!("{bad:?} gave {other:?}"),
+            }
+        }
+        let longest = "é".repeat(MAX_SIGNATURE);
+        assert_eq!(checked_signature(Some(&longest)).unwrap(), Some(longest));
+    }
 }

@@ -8,10 +8,10 @@ use sqlx::{AnyConnection, Row};
 
 use super::status::{
     ComponentRecord, IncidentRecord, MAX_BODY, NewIncident, NewIncidentUpdate, checked_len,
-    checked_name, components_of, lifecycle, lock_event,
+    checked_name, checked_signature, components_of, lifecycle, lock_event,
 };
 use super::status_load::{IncidentFilter, load_incidents};
-use super::status_timeline::{component_target, incident_state, record_update, transition};
+use super::status_timeline::{Entry, component_target, incident_state, record_update, transition};
 use super::{Store, unix};
 use crate::domain::status::{
     IncidentStatus, Stamps, check_cancel, check_opening, check_reschedule, check_transition,
@@ -78,6 +78,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<IncidentRecord> {
         let body = checked_body(&u.body_md)?;
+        let signature = checked_signature(u.signature.as_deref())?;
         let now = unix(now);
         let mut tx = self.pool.begin().await?;
         let ev = lock_event(&mut tx, slug).await?;
@@ -130,7 +131,10 @@ impl Store {
             &state,
             &comps,
             u.status,
-            &body,
+            Entry {
+                body: &body,
+                signature: signature.as_deref(),
+            },
             u.component_status,
             now,
         )
@@ -152,9 +156,11 @@ impl Store {
         slug: &str,
         incident_id: i64,
         body: &str,
+        signature: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<IncidentRecord> {
         let body = checked_body(body)?;
+        let signature = checked_signature(signature)?;
         if body.is_empty() {
             return Err(AppError::invalid("body", "must not be empty"));
         }
@@ -201,7 +207,10 @@ impl Store {
             &state,
             &comps,
             IncidentStatus::Completed,
-            &body,
+            Entry {
+                body: &body,
+                signature: signature.as_deref(),
+            },
             None,
             now,
         )
@@ -226,6 +235,7 @@ pub(super) async fn insert_incident(
     if body.is_empty() {
         return Err(AppError::invalid("body", "must not be empty"));
     }
+    let signature = checked_signature(i.signature.as_deref())?;
     let window = check_opening(i.status, i.scheduled_for, i.scheduled_until, now)
         .map_err(|e| AppError::invalid(e.field(), e.to_string()))?
         .map(|(from, until)| (unix(from), unix(until)));
@@ -261,10 +271,11 @@ pub(super) async fn insert_incident(
             .await?;
     }
     let target = component_target(None, i.status, i.component_status);
-    record_update(
-        &mut *tx, event_id, id, i.status, &body, target, &affected, now,
-    )
-    .await?;
+    let entry = Entry {
+        body: &body,
+        signature: signature.as_deref(),
+    };
+    record_update(&mut *tx, event_id, id, i.status, entry, target, &affected, now).await?;
     Ok(id)
 }
 

@@ -147,7 +147,7 @@ pub(super) async fn load_incidents(
     let mut updates: HashMap<i64, Vec<IncidentUpdateRecord>> = HashMap::new();
     for r in sqlx::query(&format!(
         "select u.incident_update_id, u.incident_id, u.status, u.body_md, u.affected_json, \
-         u.created_at from incident_update u join incident i on i.incident_id = u.incident_id \
+         u.created_at, u.signature from incident_update u join incident i on i.incident_id = u.incident_id \
          where i.event_id = $1 and ({cond}) \
          order by u.created_at desc, u.incident_update_id desc"
     ))
@@ -166,6 +166,7 @@ pub(super) async fn load_incidents(
                 id: r.try_get("incident_update_id")?,
                 status: incident_status(&r, "status")?,
                 body_md: r.try_get("body_md")?,
+                signature: r.try_get("signature")?,
                 created_at: instant(&r, "created_at")?,
                 affected,
             });

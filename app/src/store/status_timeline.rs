@@ -76,7 +76,7 @@ impl Store {
                         &state,
                         &comps,
                         to,
-                        MAINTENANCE_STARTED,
+                        Entry::unsigned(MAINTENANCE_STARTED),
                         None,
                         now,
                     )
@@ -97,7 +97,7 @@ impl Store {
                         &state,
                         &comps,
                         to,
-                        MAINTENANCE_COMPLETED,
+                        Entry::unsigned(MAINTENANCE_COMPLETED),
                         None,
                         now,
                     )
@@ -169,6 +169,24 @@ pub(super) async fn incident_state(
     })
 }
 
+/// An update's text and, when the organiser chose one, its signature
+/// (both already checked).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Entry<'a> {
+    pub body: &'a str,
+    pub signature: Option<&'a str>,
+}
+
+impl<'a> Entry<'a> {
+    /// What the server writes itself (a maintenance starting or ending).
+    pub fn unsigned(body: &'a str) -> Self {
+        Entry {
+            body,
+            signature: None,
+        }
+    }
+}
+
 /// Moves a stored incident to `to` (already checked) and records the
 /// update. `comps` are the event's components as they are now.
 #[allow(clippy::too_many_arguments)]
@@ -178,7 +196,7 @@ pub(super) async fn transition(
     state: &IncidentState,
     comps: &[ComponentRecord],
     to: IncidentStatus,
-    body: &str,
+    entry: Entry<'_>,
     component_status: Option<ComponentStatus>,
     now: i64,
 ) -> Result<()> {
@@ -214,7 +232,7 @@ pub(super) async fn transition(
     .collect::<Result<_, _>>()?;
     let affected: Vec<&ComponentRecord> = comps.iter().filter(|c| linked.contains(&c.id)).collect();
     let target = component_target(Some(from), to, component_status);
-    record_update(conn, event_id, state.id, to, body, target, &affected, now).await
+    record_update(conn, event_id, state.id, to, entry, target, &affected, now).await
 }
 
 /// Sets the affected components to `target` (if any) and appends the
@@ -225,7 +243,7 @@ pub(super) async fn record_update(
     event_id: i64,
     incident_id: i64,
     status: IncidentStatus,
-    body: &str,
+    entry: Entry<'_>,
     target: Option<ComponentStatus>,
     affected: &[&ComponentRecord],
     now: i64,
@@ -237,18 +255,19 @@ pub(super) async fn record_update(
         }
     }
     sqlx::query(
-        "insert into incident_update (incident_id, status, body_md, affected_json, created_at) \
-         values ($1, $2, $3, $4, $5)",
+        "insert into incident_update (incident_id, status, body_md, affected_json, created_at, \
+         signature) values ($1, $2, $3, $4, $5, $6)",
     )
     .bind(incident_id)
     .bind(status.as_str())
-    .bind(body)
+    .bind(entry.body)
     .bind(to_json(&changed)?)
     .bind(now)
+    .bind(entry.signature)
     .execute(&mut *conn)
     .await?;
     let payload = serde_json::json!({ "incident_id": incident_id, "status": status.as_str() });
     changes::append(conn, event_id, ChangeKind::Incident, &payload, now).await?;
-    super::push::enqueue_incident(conn, event_id, incident_id, status, body, now).await?;
+    super::push::enqueue_incident(conn, event_id, incident_id, status, entry.body, now).await?;
     Ok(())
 }

@@ -95,7 +95,7 @@ fn line(r: &IncidentRecord, tz: Tz) -> String {
     )
 }
 
-fn update(status: &str, body: Option<String>) -> UpdateInput {
+fn update(status: &str, body: Option<String>, signature: &Option<String>) -> UpdateInput {
     UpdateInput {
         status: status.to_owned(),
         body,
@@ -105,10 +105,15 @@ fn update(status: &str, body: Option<String>) -> UpdateInput {
         lang: None,
         scheduled_for: None,
         scheduled_until: None,
+        signature: signature.clone(),
     }
 }
 
-pub async fn incident(store: Store, command: IncidentCommand) -> CliResult {
+pub async fn incident(
+    store: Store,
+    command: IncidentCommand,
+    signature: Option<String>,
+) -> CliResult {
     match command {
         IncidentCommand::Open {
             event,
@@ -133,6 +138,7 @@ pub async fn incident(store: Store, command: IncidentCommand) -> CliResult {
                 lang,
                 scheduled_for: None,
                 scheduled_until: None,
+                signature,
             };
             let r = status::open_incident(&state, &event, input)
                 .await
@@ -149,7 +155,7 @@ pub async fn incident(store: Store, command: IncidentCommand) -> CliResult {
             let state = state_for(store, &event).await?;
             let input = UpdateInput {
                 component_status,
-                ..update(&new_status, body)
+                ..update(&new_status, body, &signature)
             };
             let r = status::update_incident(&state, &event, id, input)
                 .await
@@ -158,7 +164,7 @@ pub async fn incident(store: Store, command: IncidentCommand) -> CliResult {
         }
         IncidentCommand::Resolve { event, id, body } => {
             let state = state_for(store, &event).await?;
-            let r = status::update_incident(&state, &event, id, update("resolved", body))
+            let r = status::update_incident(&state, &event, id, update("resolved", body, &signature))
                 .await
                 .map_err(flag_error)?;
             println!("resolved {}", line(&r, zone(&state, &event)?));
@@ -191,7 +197,11 @@ fn component_ref(s: String) -> ComponentRef {
     }
 }
 
-pub async fn maintenance(store: Store, command: MaintenanceCommand) -> CliResult {
+pub async fn maintenance(
+    store: Store,
+    command: MaintenanceCommand,
+    signature: Option<String>,
+) -> CliResult {
     let event = match &command {
         MaintenanceCommand::Schedule { event, .. }
         | MaintenanceCommand::Update { event, .. }
@@ -235,6 +245,7 @@ pub async fn maintenance(store: Store, command: MaintenanceCommand) -> CliResult
                 lang: None,
                 scheduled_for: Some(from),
                 scheduled_until: Some(until),
+                signature,
             };
             let mut made = status::schedule_weekly(&state, &event, input, weeks)
                 .await
@@ -263,6 +274,7 @@ pub async fn maintenance(store: Store, command: MaintenanceCommand) -> CliResult
                 ..update(
                     new_status.as_deref().unwrap_or(m.status.as_str()),
                     Some(body),
+                    &signature,
                 )
             };
             status::update_incident(&state, &event, id, input)
@@ -279,7 +291,7 @@ pub async fn maintenance(store: Store, command: MaintenanceCommand) -> CliResult
                 .unwrap_or_else(|| format!("Extended until {} ({tz}).", format_hhmm(tz, until)));
             let input = UpdateInput {
                 scheduled_until: Some(until),
-                ..update(m.status.as_str(), Some(body))
+                ..update(m.status.as_str(), Some(body), &signature)
             };
             status::update_incident(&state, &event, id, input)
                 .await
@@ -291,7 +303,7 @@ pub async fn maintenance(store: Store, command: MaintenanceCommand) -> CliResult
                 &state,
                 &event,
                 id,
-                update(IncidentStatus::Completed.as_str(), body),
+                update(IncidentStatus::Completed.as_str(), body, &signature),
             )
             .await
             .map_err(flag_error)?
@@ -303,7 +315,11 @@ pub async fn maintenance(store: Store, command: MaintenanceCommand) -> CliResult
                 .or(id_flag)
                 .ok_or_else(|| CliError::Input("give the maintenance's id".into()))?;
             current(id)?;
-            let input = CancelInput { body, lang: None };
+            let input = CancelInput {
+                body,
+                lang: None,
+                signature,
+            };
             let r = status::cancel_maintenance(&state, &event, id, input)
                 .await
                 .map_err(flag_error)?;

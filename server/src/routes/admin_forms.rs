@@ -46,6 +46,9 @@ pub struct IncidentForm {
     scheduled_for: String,
     #[serde(default)]
     scheduled_until: String,
+    /// The public signature the organiser chose (blank: unsigned).
+    #[serde(default)]
+    signature: String,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +69,9 @@ pub struct UpdateForm {
     scheduled_for: String,
     #[serde(default)]
     scheduled_until: String,
+    /// The public signature the organiser chose (blank: unsigned).
+    #[serde(default)]
+    signature: String,
 }
 
 #[derive(Deserialize)]
@@ -75,6 +81,9 @@ pub struct CancelForm {
     body: String,
     #[serde(default)]
     lang: String,
+    /// The public signature the organiser chose (blank: unsigned).
+    #[serde(default)]
+    signature: String,
 }
 
 #[derive(Deserialize)]
@@ -179,6 +188,7 @@ pub async fn open_incident(
                 lang: non_empty(f.lang),
                 scheduled_for,
                 scheduled_until,
+                signature: non_empty(f.signature),
             };
             status::open_incident(&state, &event, input)
                 .await
@@ -224,6 +234,7 @@ pub async fn update_incident(
                 event_time(&state, &event, "scheduled_until", &f.scheduled_until)?,
                 was_until,
             ),
+            signature: non_empty(f.signature),
         };
         status::update_incident(&state, &event, id, input)
             .await
@@ -247,6 +258,7 @@ pub async fn cancel_maintenance(
     let input = CancelInput {
         body: non_empty(f.body),
         lang: non_empty(f.lang),
+        signature: non_empty(f.signature),
     };
     let r = status::cancel_maintenance(&state, &event, id, input)
         .await

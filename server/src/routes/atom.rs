@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::FixedOffset;
 
 use super::conditional::cacheable;
+use app::domain::email::html_escape;
 
 pub async fn incidents(State(state): State<AppState>, Path(event): Path<String>) -> Response {
     let Some(v) = state.read_model.get(&event) else {
@@ -25,8 +26,14 @@ pub async fn incidents(State(state): State<AppState>, Path(event): Path<String>)
                 .updates
                 .iter()
                 .map(|u| {
+                    // The signature is plain text the organiser typed.
+                    let signed = u
+                        .signature
+                        .as_deref()
+                        .map(|s| format!("<p>— {}</p>", html_escape(s)))
+                        .unwrap_or_default();
                     format!(
-                        "<p><strong>{}</strong> — {}</p>{}",
+                        "<p><strong>{}</strong> — {}</p>{}{signed}",
                         u.status.as_str(),
                         u.created_at.to_rfc3339(),
                         app::markdown::to_html(&u.body_md)
@@ -173,13 +180,6 @@ pub async fn changes(State(state): State<AppState>, Path(event): Path<String>) -
         ..Default::default()
     };
     atom_response(&feed, state.clock.now())
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A feed as an HTTP response, cacheable like the other public documents.

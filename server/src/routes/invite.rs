@@ -19,6 +19,7 @@ use serde::Deserialize;
 use super::login::{LoginContext, same_origin};
 use crate::audit::{AuditActorSlot, AuditEvent, AuditNote};
 use app::domain::audit::{Actor, ActorKind};
+use app::domain::email::html_escape;
 
 #[derive(Deserialize)]
 pub struct AcceptForm {
@@ -167,11 +168,4 @@ fn refused(e: AppError, headers: &HeaderMap, token: &str) -> Response {
         Html(page),
     )
         .into_response()
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -64,6 +64,8 @@ fn incident(v: &EventView, i: &IncidentRecord, public_url: &str) -> Value {
                 "id": u.id.to_string(),
                 "status": u.status.as_str(),
                 "body": u.body_md,
+                // Not Statuspage's: the organiser's public signature, or null.
+                "signature": u.signature,
                 "incident_id": i.id.to_string(),
                 "created_at": ts(u.created_at),
                 "updated_at": ts(u.created_at),

@@ -36,6 +36,10 @@ pub struct IncidentInput {
     pub lang: Option<String>,
     pub scheduled_for: Option<DateTime<Utc>>,
     pub scheduled_until: Option<DateTime<Utc>>,
+    /// Signs the update on the public pages ("Ana, stream team"): plain
+    /// text, one line, at most 80 characters. Absent or blank: unsigned
+    /// (the audit log records who wrote it either way).
+    pub signature: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -52,6 +56,10 @@ pub struct UpdateInput {
     /// A maintenance's new end: extended when it overruns, or cut short;
     /// everyone subscribed is told with the update.
     pub scheduled_until: Option<DateTime<Utc>>,
+    /// Signs the update on the public pages ("Ana, stream team"): plain
+    /// text, one line, at most 80 characters. Absent or blank: unsigned
+    /// (the audit log records who wrote it either way).
+    pub signature: Option<String>,
 }
 
 /// Calling off a maintenance that has not started.
@@ -63,6 +71,10 @@ pub struct CancelInput {
     pub body: Option<String>,
     /// en, ru, zh or fr, for the default text.
     pub lang: Option<String>,
+    /// Signs the update on the public pages ("Ana, stream team"): plain
+    /// text, one line, at most 80 characters. Absent or blank: unsigned
+    /// (the audit log records who wrote it either way).
+    pub signature: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -243,6 +255,7 @@ fn new_incident(state: &AppState, slug: &str, input: IncidentInput) -> Result<Ne
         )?,
         scheduled_for: input.scheduled_for,
         scheduled_until: input.scheduled_until,
+        signature: input.signature,
     };
     Ok(new)
 }
@@ -280,6 +293,7 @@ pub async fn update_incident(
                 scheduled_until: input.scheduled_until,
             },
         ),
+        signature: input.signature,
     };
     let rec = state
         .store
@@ -307,7 +321,7 @@ pub async fn cancel_maintenance(
     };
     let rec = state
         .store
-        .cancel_maintenance(slug, id, &body, state.clock.now())
+        .cancel_maintenance(slug, id, &body, input.signature.as_deref(), state.clock.now())
         .await?;
     state.after_write(slug).await?;
     Ok(rec)
