@@ -6,6 +6,8 @@
 #   scripts/setup.sh test    – the above plus Chromium, Firefox ESR, xmllint,
 #                              Playwright, puppeteer-core, the Python tools
 #                              (schemathesis among them) and cargo-deny
+#   scripts/setup.sh bench   – the above plus wrk (bench/http.sh, guard.sh,
+#                              rolling.sh)
 # The site needs no cargo-installed tool: it is built by `cargo xtask site`
 # (xtask/), which links the wasm-bindgen library at the version in
 # Cargo.lock. `make lint` needs cargo-deny, installed here for `test` only:
@@ -28,7 +30,7 @@ if [ ! -x tools/node_modules/.bin/sass ] || [ ! -x tools/node_modules/.bin/wasm-
   (cd tools && npm ci --no-audit --no-fund)
 fi
 
-[ "$what" = test ] || exit 0
+[ "$what" = test ] || [ "$what" = bench ] || exit 0
 
 apt_need=()
 command -v chromium >/dev/null || apt_need+=(chromium)
@@ -37,6 +39,7 @@ command -v firefox-esr >/dev/null || apt_need+=(firefox-esr)
 python3 -c 'import venv' 2>/dev/null || apt_need+=(python3-venv)
 # The two-instance test runs a throw-away nginx (as this user, on a test port).
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || apt_need+=(nginx-light)
+[ "$what" != bench ] || command -v wrk >/dev/null || apt_need+=(wrk)
 if [ ${#apt_need[@]} -gt 0 ]; then
   say "installing ${apt_need[*]} from Debian"
   apt-get update -qq
