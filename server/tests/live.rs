@@ -121,6 +121,56 @@ async fn the_hello_has_an_id_so_a_client_that_saw_no_change_yet_resumes_where_it
     assert_eq!(frame_id(&text, "hello"), Some(seq), "{text}");
 }
 
+/// A page says the change-log position it was rendered at, and its first
+/// connection asks to be replayed from there: a change written after the
+/// render but before the stream opened (the wasm still loading) reaches
+/// it. Before, the first connection started from "now", and such a page
+/// kept showing the old state until the next change.
+#[tokio::test]
+async fn a_page_first_connects_from_where_it_was_rendered_and_misses_nothing() {
+    let t = app_with_demo().await;
+    let seq = t.state.store.last_change_seq("demo").await.unwrap();
+    let html = body_string(t.get("/e/demo/status").await).await;
+    let after = html
+        .split("&quot;after&quot;:")
+        .nth(1)
+        .or_else(|| html.split("\"after\":").nth(1))
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse::<i64>().ok())
+        .unwrap_or_else(|| panic!("the page names no position: {html}"));
+    assert_eq!(after, seq);
+
+    // Written while the page was loading.
+    t.json(
+        "POST",
+        "/api/v1/events/demo/incidents",
+        json!({"name": "During the load", "body": "x"}),
+    )
+    .await;
+    let mut body = t
+        .get(&format!("/e/demo/live?after={after}"))
+        .await
+        .into_body();
+    let text = read_until(&mut body, |s| s.contains("event: incident")).await;
+    assert_eq!(frame_id(&text, "incident"), Some(seq + 1), "{text}");
+    assert_eq!(frame_id(&text, "hello"), Some(seq), "{text}");
+
+    // `Last-Event-ID` (a reconnect) wins over the page's position, and a
+    // position that is not one is ignored.
+    let req = Request::get(format!("/e/demo/live?after={after}"))
+        .header("last-event-id", (seq + 1).to_string())
+        .body(Body::empty())
+        .unwrap();
+    let mut body = t.send(req).await.into_body();
+    let text = read_until(&mut body, |s| s.contains("event: hello") && s.contains("\n\n")).await;
+    assert_eq!(frame_id(&text, "hello"), Some(seq + 1), "{text}");
+    assert_eq!(frame_id(&text, "incident"), None, "{text}");
+    let mut body = t.get("/e/demo/live?after=-3&x=1").await.into_body();
+    let text = read_until(&mut body, |s| s.contains("event: hello") && s.contains("\n\n")).await;
+    assert_eq!(frame_id(&text, "hello"), Some(seq + 1), "{text}");
+    assert_eq!(frame_id(&text, "incident"), None, "{text}");
+}
+
 /// A crowd reconnecting at once (the clients of a draining instance) is
 /// replayed what it missed from memory, with no database query: before,
 /// each replay waited for the database's small anonymous share, and under

@@ -556,18 +556,16 @@ mod browser {
     }
 
     fn follow(url: &str, s: Rc<Screen>, link: RwSignal<Link>) {
-        let hellos = Cell::new(0u32);
         let on_hello = {
             let s = s.clone();
             move |_| {
                 link.set(Link::Live);
-                // Changes between the render and this (re)connect were not
-                // streamed to us: fetch the data on every hello. The clock
-                // was measured at load; re-measure on each reconnect.
-                hellos.set(hellos.get() + 1);
-                if hellos.get() > 1 {
-                    sync(s.clone());
-                }
+                // Changes between the data's fetch and this (re)connect
+                // were not streamed to us: fetch the data on every hello,
+                // the first too (the load's fetch may have been answered
+                // before a change the stream, not yet open, then missed).
+                // It also measures the clock again.
+                sync(s.clone());
                 s.refresh();
             }
         };

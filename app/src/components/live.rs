@@ -29,10 +29,18 @@ impl Link {
     }
 }
 
+/// `after`: the change-log position the page was rendered at; the stream
+/// replays what came after it, so a change written while the page loaded
+/// is not missed.
 #[island]
-pub fn LiveRegions(event: String, live_label: String, reconnecting_label: String) -> impl IntoView {
+pub fn LiveRegions(
+    event: String,
+    after: i64,
+    live_label: String,
+    reconnecting_label: String,
+) -> impl IntoView {
     let link = RwSignal::new(Link::Connecting);
-    Effect::new(move |_| browser::follow(&event, link));
+    Effect::new(move |_| browser::follow(&event, after, link));
     view! {
         <span
             class="live-mark"
@@ -62,8 +70,9 @@ mod browser {
     use super::Link;
     use crate::domain::change::ChangeKind;
 
-    pub fn follow(event: &str, link: RwSignal<Link>) {
-        let Ok(es) = web_sys::EventSource::new(&format!("/e/{event}/live")) else {
+    pub fn follow(event: &str, after: i64, link: RwSignal<Link>) {
+        // Reconnects send `Last-Event-ID`, which the server prefers.
+        let Ok(es) = web_sys::EventSource::new(&format!("/e/{event}/live?after={after}")) else {
             return;
         };
         let state = Rc::new(Refresher::default());
@@ -82,13 +91,19 @@ mod browser {
             move || refresh_regions(state.clone())
         };
         poll_reach(state);
-        // Every reconnect after the first may have missed changes.
+        // Every reconnect after the first may have missed changes, and the
+        // first too when the server could not replay from the page's
+        // position (it says `"resync":true`).
         let on_hello = {
             let refresh = refresh.clone();
-            Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                 link.set(Link::Live);
                 hellos.set(hellos.get() + 1);
-                if hellos.get() > 1 {
+                let resync = e
+                    .data()
+                    .as_string()
+                    .is_some_and(|d| d.contains("\"resync\":true"));
+                if hellos.get() > 1 || resync {
                     refresh();
                 }
             })

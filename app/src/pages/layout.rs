@@ -36,6 +36,7 @@ pub fn frame(title: String, event: Option<Arc<EventView>>, body: AnyView) -> Any
         view! {
             <LiveRegions
                 event=e.schedule.event.slug.clone()
+                after=e.seq
                 live_label=t!("live.on", locale = lang).to_string()
                 reconnecting_label=t!("live.reconnecting", locale = lang).to_string()
             />

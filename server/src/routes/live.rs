@@ -13,7 +13,7 @@ use app::error::AppError;
 use app::state::AppState;
 use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
@@ -35,6 +35,7 @@ pub async fn live(
     Extension(limits): Extension<Arc<Limits>>,
     ip: ClientIp,
     Path(event): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     if state.read_model.get(&event).is_none() {
@@ -47,10 +48,14 @@ pub async fn live(
     };
     // Subscribe first, then read the backlog, so nothing falls in between.
     let rx = state.live.subscribe(&event);
+    // A reconnect's `Last-Event-ID`, else the position the page was
+    // rendered at (`?after=`): a change written between the render and
+    // this first connection is replayed instead of missed.
     let last_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<i64>().ok());
+        .and_then(|v| v.parse::<i64>().ok())
+        .or_else(|| rendered_at(&uri));
     let mut backlog = Vec::new();
     let mut resync = false;
     // From memory when this instance holds every change since: no query,
@@ -170,4 +175,14 @@ fn public_data(kind: &str, data: String) -> String {
     } else {
         data
     }
+}
+
+/// The change-log position a page says it was rendered at (`?after=N`,
+/// what the `LiveRegions` island connects with); anything else in
+/// the query, or a value that is not a position, is ignored.
+fn rendered_at(uri: &Uri) -> Option<i64> {
+    form_urlencoded::parse(uri.query()?.as_bytes())
+        .find(|(k, _)| k == "after")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .filter(|n| *n >= 0)
 }
