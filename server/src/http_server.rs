@@ -4,26 +4,28 @@
 //! request's headers must arrive within `MARQUEE_HEADER_TIMEOUT_SECS` and
 //! an idle keep-alive connection is closed after the same time (hyper
 //! starts the header timer as soon as a connection goes idle). It also caps
-//! open connections, tells each request its socket peer, and on shutdown
+//! open connections, answers current public documents from the render
+//! cache before the router, tells every other request its socket peer, and on shutdown
 //! stops accepting, ends live streams, answers on the connections it has
 //! for a moment (closing each after its answer) and drains the rest.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Request, header};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use crate::limits::Limits;
+use crate::render_cache::RenderCache;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then drains:
 /// stops accepting (the socket is closed, so a proxy's next attempt goes to
@@ -33,6 +35,7 @@ use crate::limits::Limits;
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    fast: Option<Arc<RenderCache>>,
     limits: Arc<Limits>,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
@@ -69,22 +72,37 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let draining = limits.clone();
-        let service = router
-            .clone()
-            .map_request(move |mut req: axum::http::Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                req
-            })
-            .map_response(move |mut res: axum::response::Response| {
+        let router = router.clone();
+        let fast = fast.clone();
+        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            // A current public document straight from memory, before the
+            // router: no routing, no body wrapper, no peer address to
+            // attach (the render cache's layer inside the router answers
+            // the same way for what comes through it).
+            let hit = fast.as_ref().and_then(|c| c.answer(&req));
+            let router = router.clone();
+            let draining = draining.clone();
+            async move {
+                let mut res = match hit {
+                    Some(res) => res,
+                    None => {
+                        req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                        match router.oneshot(req).await {
+                            Ok(res) => res,
+                            Err(never) => match never {},
+                        }
+                    }
+                };
                 // Draining: hyper closes the connection after this answer,
                 // and the proxy, told so, does not reuse it.
                 if draining.is_shutting_down() {
                     res.headers_mut()
                         .insert(header::CONNECTION, HeaderValue::from_static("close"));
                 }
-                res
-            });
-        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+                Ok::<_, Infallible>(res)
+            }
+        });
+        let conn = http.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

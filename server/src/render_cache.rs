@@ -9,7 +9,9 @@
 //! Two parts. [`layer`] sits inside the security-header layer and inside
 //! compression (which leaves responses that already carry a
 //! `Content-Encoding` alone); it renders what is missing or out of date and
-//! stores it. [`FastPath`] is the outermost step of the router: a request
+//! stores it. The server's accept loop asks [`RenderCache::answer`] before
+//! the router, and [`FastPath`] is the router's outermost step (for what
+//! is served without that loop, the tests): a request
 //! whose answer is held and current gets the stored bytes with headers
 //! built once when the entry was stored (security headers included, by the
 //! same function the security layer uses), before tracing, the in-flight
@@ -249,7 +251,7 @@ impl RenderCache {
     /// whose document is held and current, and nothing the stack around
     /// the cache would do could change it; `None` sends it through the
     /// stack. Allocates only the response's header map and body handle.
-    fn answer(&self, req: &Request) -> Option<Response> {
+    pub fn answer<B>(&self, req: &axum::http::Request<B>) -> Option<Response> {
         let slug = event_of(req)?;
         // An identity answer goes through compression, which would encode
         // it for a client that takes deflate or zstd: leave those to it.
@@ -284,7 +286,6 @@ impl RenderCache {
                 "requests answered from memory by the fast path so far"
             );
         }
-        res.extensions_mut().insert(ServedFrom::FastPath);
         Some(res)
     }
 }
@@ -391,7 +392,7 @@ fn language(headers: &HeaderMap) -> &'static str {
 
 /// The event a request reads, when it is one the cache may answer: a GET
 /// of `/e/{event}/…` (not the live stream) without a cookie.
-fn event_of(req: &Request) -> Option<&str> {
+fn event_of<B>(req: &axum::http::Request<B>) -> Option<&str> {
     if req.method() != Method::GET || req.headers().contains_key(header::COOKIE) {
         return None;
     }
@@ -450,7 +451,10 @@ where
 
     fn call(&mut self, req: Request) -> Self::Future {
         match self.cache.answer(&req) {
-            Some(res) => Either::Left(ready(Ok(res))),
+            Some(mut res) => {
+                res.extensions_mut().insert(ServedFrom::FastPath);
+                Either::Left(ready(Ok(res)))
+            }
             None => Either::Right(S::clone(&self.inner).oneshot(req)),
         }
     }

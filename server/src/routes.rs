@@ -77,19 +77,20 @@ pub fn build(state: AppState) -> Router {
 /// timeout. The live stream is outside all of them but the client's
 /// address, its limits and the security headers.
 pub fn build_with(state: AppState, limits: Arc<Limits>, outbound: OutboundPolicy) -> Router {
-    build_with_extras(state, limits, outbound, |r| r)
+    build_with_extras(state, limits, outbound, |r| r).0
 }
 
 /// [`build_with`], with `extras` (the serve command's extensions: the
 /// monitors' address policy, the mailer) applied to the stack inside the
 /// fast path: outside it, each would be cloned into every request,
-/// answered from memory or not.
+/// answered from memory or not. Also gives the render cache, which the
+/// accept loop asks before the router (see `http_server::serve`).
 pub fn build_with_extras(
     state: AppState,
     limits: Arc<Limits>,
     outbound: OutboundPolicy,
     extras: impl FnOnce(Router<AppState>) -> Router<AppState>,
-) -> Router {
+) -> (Router, Arc<crate::render_cache::RenderCache>) {
     let settings = limits.settings.clone();
     let secure = settings
         .secure_cookies
@@ -484,10 +485,11 @@ pub fn build_with_extras(
         .layer(TraceLayer::new_for_http().make_span_with(redact::span));
     // Outermost: a current public document is answered from memory
     // before any of the above (it counts its hits instead of a span).
-    extras(stack)
-        .layer(crate::render_cache::FastPathLayer(render_cache))
+    let router = extras(stack)
+        .layer(crate::render_cache::FastPathLayer(render_cache.clone()))
         .with_state(state)
-        .merge(live)
+        .merge(live);
+    (router, render_cache)
 }
 
 /// Liveness and what state the server is in: 200 while it can serve the

@@ -104,7 +104,7 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
         }
     });
     let store = state.store.clone();
-    let router = crate::routes::build_with_extras(state, limits.clone(), outbound, |stack| {
+    let (router, cache) = crate::routes::build_with_extras(state, limits.clone(), outbound, |stack| {
         let stack = stack.layer(axum::Extension(monitor_policy));
         match email {
             Some(ctx) => stack.layer(axum::Extension(ctx)),
@@ -120,7 +120,7 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
             let _ = signalled.set(tokio::time::Instant::now());
         }
     };
-    crate::http_server::serve(listener, router, limits, signal, drain).await;
+    crate::http_server::serve(listener, router, Some(cache), limits, signal, drain).await;
     // The push worker stopped starting sends at the signal; what it has in
     // flight finishes within what is left of the drain, and it releases
     // its leases. Past that, the leases simply expire.
