@@ -173,7 +173,7 @@ impl Worker {
             let retry_at = (!ok && retry)
                 .then(|| retry_delay(attempt, self.args.webhook_retry_secs))
                 .flatten()
-                .map(|secs| Utc::now() + chrono::Duration::seconds(secs));
+                .map(|secs| whole_second_after(Utc::now() + chrono::Duration::seconds(secs)));
             WebhookOutcome {
                 delivery_id: d.delivery_id,
                 webhook_id: d.webhook_id,
@@ -251,4 +251,33 @@ fn describe(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     out.chars().take(ERROR_BODY_BYTES).collect()
+}
+
+/// `t` rounded up to a whole second: the store keeps whole seconds, and a
+/// retry time cut down to one would come up to a second before its backoff.
+fn whole_second_after(t: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    let up = i64::from(t.timestamp_subsec_nanos() > 0);
+    chrono::DateTime::from_timestamp(t.timestamp() + up, 0).unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retry_time_is_never_rounded_earlier() {
+        let at = |s: &str| s.parse::<chrono::DateTime<Utc>>().unwrap();
+        assert_eq!(
+            whole_second_after(at("2026-12-01T10:00:00.001Z")),
+            at("2026-12-01T10:00:01Z")
+        );
+        assert_eq!(
+            whole_second_after(at("2026-12-01T10:00:00.999Z")),
+            at("2026-12-01T10:00:01Z")
+        );
+        assert_eq!(
+            whole_second_after(at("2026-12-01T10:00:05Z")),
+            at("2026-12-01T10:00:05Z")
+        );
+    }
 }
