@@ -66,6 +66,38 @@ mod tests {
         assert_eq!(negotiate(None, None), "en");
     }
 
+    /// Every key of the catalogue, in every language the switcher offers
+    /// (read from the file itself: a key added in English only fails here,
+    /// not on a reader's page where it would show as its name).
+    #[test]
+    fn every_key_of_the_catalogue_has_all_four_languages() {
+        let file = include_str!("../locales/app.yml");
+        let mut keys: Vec<(&str, Vec<&str>)> = Vec::new();
+        for line in file.lines() {
+            if line.starts_with("_version") || line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            if let Some(key) = line.strip_suffix(':').filter(|_| !line.starts_with(' ')) {
+                keys.push((key, Vec::new()));
+            } else if let Some((lang, _)) = line.trim_start().split_once(':')
+                && line.starts_with("  ")
+                && !line.starts_with("   ")
+                && let Some((_, langs)) = keys.last_mut()
+            {
+                langs.push(lang);
+            }
+        }
+        assert!(keys.len() > 500, "read {} keys", keys.len());
+        let mut wanted: Vec<&str> = LANGS.iter().map(|(code, _)| *code).collect();
+        wanted.sort_unstable();
+        let mut seen = std::collections::HashSet::new();
+        for (key, mut langs) in keys {
+            assert!(seen.insert(key), "{key} is in the catalogue twice");
+            langs.sort_unstable();
+            assert_eq!(langs, wanted, "{key}");
+        }
+    }
+
     #[test]
     fn every_language_has_every_key_of_english() {
         for (lang, _) in LANGS {
