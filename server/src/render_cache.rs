@@ -271,7 +271,7 @@ impl RenderCache {
         }
         e.last_used
             .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
-        let mut res = e.answer(wanted, req.headers(), now);
+        let res = e.answer(wanted, req.headers(), now);
         drop(m);
         let hits = self.hits.fetch_add(1, Ordering::Relaxed) + 1;
         tracing::debug!(

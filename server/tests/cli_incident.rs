@@ -272,7 +272,13 @@ async fn an_incident_is_opened_updated_listed_and_resolved_from_a_script() {
     let err = refused(
         &db,
         &[
-            "incident", "--signature", "Deploy\nbot", "resolve", "--event", "demo", &id,
+            "incident",
+            "--signature",
+            "Deploy\nbot",
+            "resolve",
+            "--event",
+            "demo",
+            &id,
         ],
     );
     assert!(err.contains("--signature"), "{err}");
@@ -281,7 +287,13 @@ async fn an_incident_is_opened_updated_listed_and_resolved_from_a_script() {
     ok(
         &db,
         &[
-            "incident", "resolve", "--event", "demo", &id, "--signature", "Deploy bot",
+            "incident",
+            "resolve",
+            "--event",
+            "demo",
+            &id,
+            "--signature",
+            "Deploy bot",
         ],
     );
     let i = incident(&db, &id).await;

@@ -162,11 +162,17 @@ async fn a_page_first_connects_from_where_it_was_rendered_and_misses_nothing() {
         .body(Body::empty())
         .unwrap();
     let mut body = t.send(req).await.into_body();
-    let text = read_until(&mut body, |s| s.contains("event: hello") && s.contains("\n\n")).await;
+    let text = read_until(&mut body, |s| {
+        s.contains("event: hello") && s.contains("\n\n")
+    })
+    .await;
     assert_eq!(frame_id(&text, "hello"), Some(seq + 1), "{text}");
     assert_eq!(frame_id(&text, "incident"), None, "{text}");
     let mut body = t.get("/e/demo/live?after=-3&x=1").await.into_body();
-    let text = read_until(&mut body, |s| s.contains("event: hello") && s.contains("\n\n")).await;
+    let text = read_until(&mut body, |s| {
+        s.contains("event: hello") && s.contains("\n\n")
+    })
+    .await;
     assert_eq!(frame_id(&text, "hello"), Some(seq + 1), "{text}");
     assert_eq!(frame_id(&text, "incident"), None, "{text}");
 }

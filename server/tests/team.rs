@@ -951,7 +951,11 @@ async fn an_update_is_signed_only_when_the_organiser_signs_it() {
     let id = incident_id(res).await;
     let updates = format!("/api/v1/events/demo/incidents/{id}/updates");
     let res = t
-        .json("POST", &updates, json!({"status": "identified", "body": "Encoder."}))
+        .json(
+            "POST",
+            &updates,
+            json!({"status": "identified", "body": "Encoder."}),
+        )
         .await;
     assert!(res.status().is_success(), "{}", res.status());
     // Refused signatures name the field and post nothing.
@@ -994,13 +998,24 @@ async fn an_update_is_signed_only_when_the_organiser_signs_it() {
     // Newest first; trimmed; the unsigned update stays unsigned.
     assert_eq!(
         signatures,
-        vec![json!("Léa, régie"), Value::Null, json!("Ana <b>stream</b> team")]
+        vec![
+            json!("Léa, régie"),
+            Value::Null,
+            json!("Ana <b>stream</b> team")
+        ]
     );
     let (_, html) = get(&t, None, "/e/demo/status").await;
-    assert_eq!(html.matches("data-testid=\"signature\"").count(), 2, "{html}");
+    assert_eq!(
+        html.matches("data-testid=\"signature\"").count(),
+        2,
+        "{html}"
+    );
     assert!(html.contains("— Léa, régie"), "{html}");
     // Text, never markup.
-    assert!(html.contains("— Ana &lt;b&gt;stream&lt;/b&gt; team"), "{html}");
+    assert!(
+        html.contains("— Ana &lt;b&gt;stream&lt;/b&gt; team"),
+        "{html}"
+    );
     assert!(!html.contains("<b>stream</b>"));
     // Still nothing says which account wrote it.
     assert!(!html.contains("org@example.org"));

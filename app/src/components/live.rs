@@ -236,5 +236,5 @@ mod browser {
 mod browser {
     use leptos::prelude::RwSignal;
 
-    pub fn follow(_event: &str, _link: RwSignal<super::Link>) {}
+    pub fn follow(_event: &str, _after: i64, _link: RwSignal<super::Link>) {}
 }

@@ -10,8 +10,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use rust_i18n::t;
 use html_escape::encode_quoted_attribute as html_escape;
+use rust_i18n::t;
 
 /// What a notice or a figure is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -403,7 +403,9 @@ mod tests {
         assert_eq!(checked_signature(None).unwrap(), None);
         assert_eq!(checked_signature(Some("  ")).unwrap(), None);
         assert_eq!(
-            checked_signature(Some(" Ana, stream team ")).unwrap().as_deref(),
+            checked_signature(Some(" Ana, stream team "))
+                .unwrap()
+                .as_deref(),
             Some("Ana, stream team")
         );
         for bad in ["Ana\nline two", "Ana\u{7}", &"x".repeat(MAX_SIGNATURE + 1)] {

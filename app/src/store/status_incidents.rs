@@ -275,7 +275,10 @@ pub(super) async fn insert_incident(
         body: &body,
         signature: signature.as_deref(),
     };
-    record_update(&mut *tx, event_id, id, i.status, entry, target, &affected, now).await?;
+    record_update(
+        &mut *tx, event_id, id, i.status, entry, target, &affected, now,
+    )
+    .await?;
     Ok(id)
 }
 

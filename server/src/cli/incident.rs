@@ -164,9 +164,10 @@ pub async fn incident(
         }
         IncidentCommand::Resolve { event, id, body } => {
             let state = state_for(store, &event).await?;
-            let r = status::update_incident(&state, &event, id, update("resolved", body, &signature))
-                .await
-                .map_err(flag_error)?;
+            let r =
+                status::update_incident(&state, &event, id, update("resolved", body, &signature))
+                    .await
+                    .map_err(flag_error)?;
             println!("resolved {}", line(&r, zone(&state, &event)?));
         }
         IncidentCommand::List { event } => {

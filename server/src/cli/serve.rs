@@ -104,13 +104,14 @@ pub async fn run(url: &str, args: ServeArgs) -> CliResult {
         }
     });
     let store = state.store.clone();
-    let (router, cache) = crate::routes::build_with_extras(state, limits.clone(), outbound, |stack| {
-        let stack = stack.layer(axum::Extension(monitor_policy));
-        match email {
-            Some(ctx) => stack.layer(axum::Extension(ctx)),
-            None => stack,
-        }
-    });
+    let (router, cache) =
+        crate::routes::build_with_extras(state, limits.clone(), outbound, |stack| {
+            let stack = stack.layer(axum::Extension(monitor_policy));
+            match email {
+                Some(ctx) => stack.layer(axum::Extension(ctx)),
+                None => stack,
+            }
+        });
     let drain = Duration::from_secs(args.cluster.drain_secs.max(1));
     let signalled = Arc::new(std::sync::OnceLock::new());
     let signal = {

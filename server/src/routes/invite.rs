@@ -149,8 +149,8 @@ fn refused(e: AppError, headers: &HeaderMap, token: &str) -> Response {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
-    let back = html_escape(&app::i18n::tr("invite.back", lang));
-    let message = html_escape(&e.body().error.message);
+    let back = html_escape(&app::i18n::tr("invite.back", lang)).into_owned();
+    let message = html_escape(&e.body().error.message).into_owned();
     let page = format!(
         "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

@@ -321,7 +321,13 @@ pub async fn cancel_maintenance(
     };
     let rec = state
         .store
-        .cancel_maintenance(slug, id, &body, input.signature.as_deref(), state.clock.now())
+        .cancel_maintenance(
+            slug,
+            id,
+            &body,
+            input.signature.as_deref(),
+            state.clock.now(),
+        )
         .await?;
     state.after_write(slug).await?;
     Ok(rec)
