@@ -60,6 +60,36 @@ test("an incident opened by an organiser reaches open attendee pages within a se
   await expect(status.locator("section", { hasText: "Past incidents" })).toContainText("Streams unavailable");
 });
 
+test("a change written while the page was still loading reaches it", async ({ browser }) => {
+  const admin = await organiser(browser);
+  const ctx = await browser.newContext({ locale: "en-GB" });
+  const page = await ctx.newPage();
+  // The page's HTML arrives; its wasm (and so its live stream) is held back.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  await page.route(/\/pkg\/[^/]*\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto("/e/demo/status", { waitUntil: "domcontentloaded" });
+  await expect(page.getByTestId("overall")).toContainText("All Systems Operational");
+
+  // Written after the render, before the stream opens.
+  await admin.locator("#template").selectOption("stream_down");
+  await admin.getByLabel("All streams").check();
+  await admin.getByRole("button", { name: "Post incident" }).click();
+  await expect(admin.locator("#admin-live")).toContainText("Streams unavailable");
+
+  release();
+  await expect(page.getByTestId("live-state")).toHaveAttribute("data-state", "live", { timeout: 20_000 });
+  // No later change comes: the page catches up from where it was rendered.
+  await expect(page.getByTestId("overall")).toContainText("Major System Outage", { timeout: 5_000 });
+  await expect(page.locator("#live-banner")).toContainText("Streams unavailable");
+
+  await admin.getByTestId("resolve").click();
+  await expect(page.getByTestId("overall")).toContainText("All Systems Operational", { timeout: 5_000 });
+});
+
 test("the status page is readable without JavaScript", async ({ browser }) => {
   const ctx = await browser.newContext({ javaScriptEnabled: false, locale: "ru-RU" });
   const page = await ctx.newPage();
