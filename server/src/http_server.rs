@@ -46,30 +46,11 @@ pub async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(settings.header_timeout_secs.max(1)));
-    tokio::pin!(shutdown);
-    loop {
-        // A free slot first: over the cap, new connections wait in the
-        // kernel's backlog instead of costing memory here.
-        let slot = tokio::select! {
-            slot = slots.clone().acquire_owned() => match slot {
-                Ok(s) => s,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of file descriptors, or a connection reset before
-                    // it was accepted: wait a moment rather than spin.
-                    tracing::debug!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
+    // One accepted connection, served on its own task; `slot` counts it
+    // against the cap while it lives.
+    let serve_one = |stream: tokio::net::TcpStream,
+                     peer: SocketAddr,
+                     slot: Option<tokio::sync::OwnedSemaphorePermit>| {
         let _ = stream.set_nodelay(true);
         let draining = limits.clone();
         let router = router.clone();
@@ -110,10 +91,46 @@ pub async fn serve(
             }
             drop(slot);
         });
+    };
+    tokio::pin!(shutdown);
+    loop {
+        // A free slot first: over the cap, new connections wait in the
+        // kernel's backlog instead of costing memory here.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before
+                    // it was accepted: wait a moment rather than spin.
+                    tracing::debug!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        serve_one(stream, peer, Some(slot));
     }
-    drop(listener);
     tracing::info!("signal received, draining connections");
     limits.begin_shutdown();
+    // Connections the kernel completed but this loop has not accepted yet
+    // (the listen backlog) would be reset when the socket closes, after
+    // the proxy sent its request on them: nginx passes no such POST to
+    // another instance (a 502 for a write during a rolling upgrade; seen
+    // by bench/rolling.sh). So they are taken in first and answered once,
+    // with `Connection: close`; only then is the socket closed.
+    while let Ok(Ok((stream, peer))) = tokio::time::timeout(Duration::ZERO, listener.accept()).await
+    {
+        serve_one(stream, peer, slots.clone().try_acquire_owned().ok());
+    }
+    drop(listener);
     let started = tokio::time::Instant::now();
     // A proxy may be writing a request on an idle keep-alive connection
     // right now; closing that connection at once would reset the request,
