@@ -137,9 +137,10 @@ impl AppState {
                 .sync_track_components(&event.slug, self.clock.now())
                 .await?;
             self.refresh_event(&event.slug).await?;
-            // Open pages only need changes from now on.
-            self.live
-                .mark_published(&event.slug, self.store.last_change_seq(&event.slug).await?);
+            // Open pages only need changes from now on: from what the view
+            // holds (a change written meanwhile is announced when read).
+            let seq = self.read_model.get(&event.slug).map_or(0, |v| v.seq);
+            self.live.mark_published(&event.slug, seq);
         }
         Ok(())
     }
@@ -159,13 +160,22 @@ impl AppState {
         self.publish_pending(slug).await
     }
 
-    /// Broadcasts change-log rows not yet announced on this instance.
+    /// Broadcasts change-log rows not yet announced on this instance, up
+    /// to the position the read model's view includes. A change committed
+    /// after that view was read waits for the refresh that reads it:
+    /// announced now, it would send open pages to fetch a view that lacks
+    /// it, and on another instance its notification, seen as announced
+    /// already, would refresh nothing, leaving the pages stale until the
+    /// next change (seen in `multi_instance.rs` under load).
     pub async fn publish_pending(&self, slug: &str) -> Result<()> {
+        let Some(upto) = self.read_model.get(slug).map(|v| v.seq) else {
+            return Ok(());
+        };
         let changes = self
             .store
             .changes_since(slug, self.live.last_published(slug), 500)
             .await?;
-        for c in changes {
+        for c in changes.into_iter().take_while(|c| c.seq <= upto) {
             self.live.publish(slug, c.seq, &c.kind, &c.payload_json);
         }
         Ok(())

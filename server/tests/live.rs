@@ -177,6 +177,50 @@ async fn a_page_first_connects_from_where_it_was_rendered_and_misses_nothing() {
     assert_eq!(frame_id(&text, "incident"), None, "{text}");
 }
 
+/// A change is announced to open pages only once the read model holds it:
+/// a change committed after the view was read waits for the refresh that
+/// reads it. Before, the announcement of an earlier write also announced
+/// it, pages refetched a view without it, and on another instance the
+/// change's own notification (seen as announced) refreshed nothing.
+#[tokio::test]
+async fn a_change_is_never_announced_before_the_view_holds_it() {
+    let t = app_with_demo().await;
+    let store = &t.state.store;
+    let incident = |name: &str| app::store::NewIncident {
+        name: name.into(),
+        status: app::domain::status::IncidentStatus::Investigating,
+        impact: app::domain::status::Impact::Major,
+        body_md: "x".into(),
+        component_ids: vec![],
+        component_status: None,
+        scheduled_for: None,
+        scheduled_until: None,
+        signature: None,
+    };
+    let now = t.state.clock.now();
+    store
+        .create_incident("demo", incident("Read"), now)
+        .await
+        .unwrap();
+    t.state.refresh_event("demo").await.unwrap();
+    let held = t.state.read_model.get("demo").unwrap().seq;
+    // Committed after the view was read.
+    store
+        .create_incident("demo", incident("Later"), now)
+        .await
+        .unwrap();
+    assert!(store.last_change_seq("demo").await.unwrap() > held);
+
+    t.state.publish_pending("demo").await.unwrap();
+    assert_eq!(t.state.live.last_published("demo"), held);
+    // The refresh that reads it announces it.
+    t.state.after_write("demo").await.unwrap();
+    let view = t.state.read_model.get("demo").unwrap();
+    assert!(view.status.incidents.iter().any(|i| i.name == "Later"));
+    assert_eq!(t.state.live.last_published("demo"), view.seq);
+    assert!(view.seq > held);
+}
+
 /// A crowd reconnecting at once (the clients of a draining instance) is
 /// replayed what it missed from memory, with no database query: before,
 /// each replay waited for the database's small anonymous share, and under
