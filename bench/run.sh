@@ -11,6 +11,9 @@
 #   SKIP_HTTP=1 SSE_CLIENTS="1000" bench/run.sh
 #   SERVER_CPUS=0 LOAD_CPUS=1 bench/run.sh   # pin servers (Marquee, nginx) and load
 #                                            # generators (wrk, SSE clients) apart
+#   SSE_CLIENT=rust bench/run.sh      # the SSE clients in compiled code (bench/sse-client,
+#                                     # one thread) instead of Python: less of the
+#                                     # two cores goes to the load generator
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +24,7 @@ SITE_ROOT=${MARQUEE_SITE_ROOT:-$ROOT/target/site}
 PORT=${PORT:-3200}
 SSE_CLIENTS=${SSE_CLIENTS-"1000 10000"}   # set but empty: no SSE runs
 SSE_UPDATES=${SSE_UPDATES:-5}
+SSE_CLIENT=${SSE_CLIENT:-python}   # python (bench/sse_fanout.py) or rust (bench/sse-client)
 QUIET_MAX=${QUIET_MAX:-600}       # seconds to wait for the machine to calm down
 QUIET_BUSY=${QUIET_BUSY:-30}      # "quiet" = CPU busy below this percent
 OUT=${OUT:-/tmp/bench/run-$(date +%Y%m%d-%H%M%S)}
@@ -118,6 +122,17 @@ if [[ -z ${SKIP_HTTP:-} ]]; then
       "5xx/errors in server log: $(grep -ciE 'error|panic' "$OUT/server.log" || true)"
 fi
 
+# --- write -> served ----------------------------------------------------------
+# FRESHNESS=N: N incident updates, the status page and its JSON polled
+# meanwhile; commit -> new bytes served (bench/freshness.py).
+if [[ -n ${FRESHNESS:-} ]]; then
+  for page in /e/demo/status /e/demo/api/v2/incidents.json; do
+    wait_quiet "freshness $page"
+    python3 "$HERE/freshness.py" --url "$URL" --token "$TOKEN" --updates "$FRESHNESS" --page "$page" 2>&1 |
+      tee -a "$OUT/freshness.log"
+  done
+fi
+
 # --- SSE through nginx -------------------------------------------------------
 if [[ -z ${SKIP_NGINX_SSE:-} ]]; then
   MARQUEE_URL=$URL "$HERE/sse_nginx.sh" 2>&1 | tee "$OUT/sse-nginx.log" ||
@@ -125,12 +140,19 @@ if [[ -z ${SKIP_NGINX_SSE:-} ]]; then
 fi
 
 # --- SSE ----------------------------------------------------------------------
+sse_client=(python3 "$HERE/sse_fanout.py")
+if [[ $SSE_CLIENT == rust && -n $SSE_CLIENTS ]]; then
+  # Its own workspace and lock file, its own target folder.
+  cargo build --release --locked --quiet --manifest-path "$HERE/sse-client/Cargo.toml" \
+    --target-dir "$CARGO_TARGET_DIR/sse-client"
+  sse_client=("$CARGO_TARGET_DIR/sse-client/release/sse-client")
+fi
 for n in $SSE_CLIENTS; do
   start_server          # fresh process per N
   procs=1; (( n > 2000 )) && procs=${SSE_PROCS:-2}
   wait_quiet "sse N=$n"
   lo=$(listen_overflows)
-  ( ulimit -n "$(ulimit -Hn)"; on_cpus "$LOAD_CPUS" python3 "$HERE/sse_fanout.py" --port "$PORT" --incident "$INCIDENT" \
+  ( ulimit -n "$(ulimit -Hn)"; on_cpus "$LOAD_CPUS" "${sse_client[@]}" --port "$PORT" --incident "$INCIDENT" \
       --pid "$SERVER_PID" -n "$n" --procs "$procs" --updates "$SSE_UPDATES" --json "$OUT/sse-$n.json" ) \
     2>&1 | tee "$OUT/sse-$n.log" || log "WARNING: sse N=$n reported missing deliveries or failures"
   log "sse N=$n: kernel ListenOverflows +$(( $(listen_overflows) - lo )); server RSS now $(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER_PID/status)"

@@ -4,7 +4,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+use axum::body::Bytes;
 use tokio::sync::broadcast;
+
+use crate::domain::change::ChangeKind;
 
 /// One change as sent to browsers: the SSE `id` is the change-log sequence
 /// number, so a reconnecting client resumes with `Last-Event-ID`.
@@ -13,6 +16,68 @@ pub struct LiveEvent {
     pub seq: i64,
     pub kind: String,
     pub data: String,
+    /// The SSE frame every open stream is sent, encoded once when the
+    /// change is announced and shared (a reference count per stream, not
+    /// a copy: 10,000 streams get the same bytes).
+    pub frame: Bytes,
+}
+
+impl LiveEvent {
+    pub fn new(seq: i64, kind: &str, data: &str) -> Self {
+        Self {
+            seq,
+            kind: kind.to_owned(),
+            data: data.to_owned(),
+            frame: change_frame(seq, kind, data),
+        }
+    }
+}
+
+/// The SSE frame of a change-log entry, as anyone following the stream may
+/// read it: speakers' answers and proposals are the organisers' business,
+/// so for those the event only tells open boards to refetch (attendees
+/// learn nothing from it).
+pub fn change_frame(seq: i64, kind: &str, data: &str) -> Bytes {
+    let data = if kind == ChangeKind::SpeakerAnswer.as_str() {
+        "{}"
+    } else {
+        data
+    };
+    sse_frame(Some(seq), kind, data, None)
+}
+
+/// One Server-Sent Events frame (WHATWG HTML, "event stream
+/// interpretation"): each line of `data` its own `data:` field, so a
+/// newline in it cannot end the frame early or forge a field. `kind` is
+/// one of ours (no line breaks); `retry` sets the browser's reconnection
+/// delay.
+pub fn sse_frame(
+    id: Option<i64>,
+    kind: &str,
+    data: &str,
+    retry: Option<std::time::Duration>,
+) -> Bytes {
+    let mut out = String::with_capacity(data.len() + kind.len() + 40);
+    if let Some(id) = id {
+        out.push_str("id: ");
+        out.push_str(&id.to_string());
+        out.push('\n');
+    }
+    out.push_str("event: ");
+    out.push_str(kind.trim_matches(['\r', '\n']));
+    out.push('\n');
+    if let Some(retry) = retry {
+        out.push_str("retry: ");
+        out.push_str(&retry.as_millis().to_string());
+        out.push('\n');
+    }
+    for line in data.split("\r\n").flat_map(|l| l.split(['\r', '\n'])) {
+        out.push_str("data: ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+    Bytes::from(out)
 }
 
 /// Slow clients that fall this far behind are told to resync instead of
@@ -96,11 +161,7 @@ impl LiveHub {
             c.skip_to(seq - 1);
         }
         c.last = seq;
-        let event = LiveEvent {
-            seq,
-            kind: kind.to_owned(),
-            data: data.to_owned(),
-        };
+        let event = LiveEvent::new(seq, kind, data);
         c.recent.push_back(event.clone());
         if c.recent.len() > RECENT_CAPACITY
             && let Some(old) = c.recent.pop_front()
@@ -125,6 +186,34 @@ impl LiveHub {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_has_one_data_field_per_line_and_ends_with_a_blank_line() {
+        let f = sse_frame(Some(7), "incident", "{\"a\":1}", None);
+        assert_eq!(&f[..], b"id: 7\nevent: incident\ndata: {\"a\":1}\n\n");
+        // A line break in the data cannot end the frame or add a field.
+        let f = sse_frame(None, "x", "a\n\nid: 9\r\nb\rc", None);
+        assert_eq!(
+            &f[..],
+            b"event: x\ndata: a\ndata: \ndata: id: 9\ndata: b\ndata: c\n\n"
+        );
+        let f = sse_frame(
+            None,
+            "reconnect",
+            "{}",
+            Some(std::time::Duration::from_millis(500)),
+        );
+        assert_eq!(&f[..], b"event: reconnect\nretry: 500\ndata: {}\n\n");
+    }
+
+    #[test]
+    fn a_speaker_answer_is_announced_without_its_content() {
+        let answer = ChangeKind::SpeakerAnswer.as_str();
+        let e = LiveEvent::new(3, answer, "{\"speaker\":\"anna\",\"answer\":\"declined\"}");
+        assert_eq!(e.frame, sse_frame(Some(3), answer, "{}", None));
+        let e = LiveEvent::new(4, "incident", "{\"id\":1}");
+        assert_eq!(e.frame, sse_frame(Some(4), "incident", "{\"id\":1}", None));
+    }
 
     #[test]
     fn events_are_delivered_once_in_sequence_order() {

@@ -676,3 +676,167 @@ async fn a_stream_incident_tells_the_speakers_of_the_held_up_talks_once() {
     })
     .await;
 }
+
+/// A burst records its outcomes many at a time (a few statements per
+/// batch): a batch larger than one statement's id list, mixing every
+/// outcome, leaves each delivery and subscription as recording them one
+/// by one would.
+#[tokio::test]
+async fn a_large_mixed_batch_of_outcomes_is_recorded_exactly() {
+    on_each_backend(|db| async move {
+        imported(&db).await;
+        let all = Audience {
+            all_tracks: true,
+            ..Default::default()
+        };
+        subscribe(&db, 450, all).await;
+        // Two notices, so each subscription has two deliveries.
+        for by in [10, 5] {
+            db.store
+                .apply_shift("conf", &shift(&["track-1"], "17:00", by), "org", "late")
+                .await
+                .unwrap();
+        }
+        fan_out_all(&db, 1000).await;
+        let now = Utc::now();
+        let mut due = db.store.claim_deliveries(2000, now, 60, "w").await.unwrap();
+        assert_eq!(due.len(), 900);
+        // One delivery per subscription is recorded now; its twin stays
+        // pending (and leased), unless the subscription is gone.
+        due.sort_by_key(|d| (d.subscription_id, d.delivery_id));
+        let batch: Vec<_> = due.iter().step_by(2).collect();
+        assert_eq!(batch.len(), 450);
+        let at = now + Duration::seconds(2);
+        let retry_at = at + Duration::seconds(30);
+        // The first two subscriptions were failing before: a send forgives
+        // the first; the second fails again and keeps its first failure time.
+        let pool = AnyPool::connect(&db.url).await.unwrap();
+        let since = chrono::DateTime::from_timestamp(now.timestamp() - 600, 0).unwrap();
+        for d in &batch[0..2] {
+            sqlx::query(
+                "update push_subscription set failing_since = $1 where push_subscription_id = $2",
+            )
+            .bind(since.timestamp())
+            .bind(d.subscription_id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        let state_of = |i: usize| -> (DeliveryState, Option<u16>) {
+            match i {
+                1 | 17..22 => (DeliveryState::Failed, Some(400)),
+                2..7 => (DeliveryState::Gone, Some(410)),
+                7..17 => (DeliveryState::Pending, Some(429)),
+                22..27 => (DeliveryState::Expired, None),
+                _ => (DeliveryState::Sent, Some(201)),
+            }
+        };
+        let outcomes: Vec<AttemptOutcome> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let (state, status) = state_of(i);
+                AttemptOutcome {
+                    delivery_id: d.delivery_id,
+                    subscription_id: d.subscription_id,
+                    state,
+                    next_at: if state == DeliveryState::Pending {
+                        retry_at
+                    } else {
+                        at
+                    },
+                    status,
+                    detail: format!("attempt {i}"),
+                }
+            })
+            .collect();
+        db.store.record_attempts(&outcomes, at).await.unwrap();
+
+        let rows = sqlx::query(
+            "select push_delivery_id, push_subscription_id, state, next_at, attempts, last_status, \
+             lease_token from push_delivery",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let recorded: std::collections::HashMap<i64, &AttemptOutcome> =
+            outcomes.iter().map(|o| (o.delivery_id, o)).collect();
+        let gone: BTreeSet<i64> = outcomes
+            .iter()
+            .filter(|o| o.state == DeliveryState::Gone)
+            .map(|o| o.subscription_id)
+            .collect();
+        assert_eq!(gone.len(), 5);
+        for r in &rows {
+            let id: i64 = r.try_get("push_delivery_id").unwrap();
+            let sub: i64 = r.try_get("push_subscription_id").unwrap();
+            let state: String = r.try_get("state").unwrap();
+            let attempts: i64 = r.try_get("attempts").unwrap();
+            let token: Option<String> = r.try_get("lease_token").unwrap();
+            match recorded.get(&id) {
+                Some(o) => {
+                    assert_eq!(state, o.state.as_str(), "delivery {id}");
+                    let next_at: i64 = r.try_get("next_at").unwrap();
+                    assert_eq!(next_at, o.next_at.timestamp(), "delivery {id}");
+                    assert_eq!(
+                        attempts,
+                        i64::from(o.state != DeliveryState::Expired),
+                        "delivery {id}"
+                    );
+                    let status: Option<i64> = r.try_get("last_status").unwrap();
+                    assert_eq!(status, o.status.map(i64::from), "delivery {id}");
+                    // A retry is nobody's; a finished one keeps its sender.
+                    let want = (o.state != DeliveryState::Pending).then(|| "w".to_owned());
+                    assert_eq!(token, want, "delivery {id}");
+                }
+                None if gone.contains(&sub) => assert_eq!(state, "gone", "twin of a gone one"),
+                None => {
+                    assert_eq!(state, "pending", "delivery {id}");
+                    assert_eq!(attempts, 0);
+                    assert_eq!(token.as_deref(), Some("w"), "still leased");
+                }
+            }
+        }
+        assert_eq!(
+            count(&db, "select count(*) as n from push_attempt").await,
+            450
+        );
+        let details = count(
+            &db,
+            "select count(distinct detail) as n from push_attempt where detail like 'attempt %'",
+        )
+        .await;
+        assert_eq!(details, 450, "one row per attempt, each its own");
+        assert_eq!(
+            count(
+                &db,
+                "select count(*) as n from push_subscription where gone_at is not null"
+            )
+            .await,
+            5
+        );
+        // Failing since: set by a retry or a failure, forgiven by a send,
+        // and a failure does not move an earlier failure time.
+        let failing = sqlx::query(
+            "select push_subscription_id, failing_since from push_subscription \
+             where failing_since is not null",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let failing: std::collections::HashMap<i64, i64> = failing
+            .iter()
+            .map(|r| (r.try_get(0).unwrap(), r.try_get(1).unwrap()))
+            .collect();
+        let want: BTreeSet<i64> = outcomes
+            .iter()
+            .filter(|o| matches!(o.state, DeliveryState::Pending | DeliveryState::Failed))
+            .map(|o| o.subscription_id)
+            .collect();
+        assert_eq!(failing.keys().copied().collect::<BTreeSet<_>>(), want);
+        assert_eq!(failing[&batch[1].subscription_id], since.timestamp());
+        assert_eq!(failing[&batch[10].subscription_id], at.timestamp());
+        assert!(!failing.contains_key(&batch[0].subscription_id), "forgiven");
+    })
+    .await;
+}

@@ -36,8 +36,9 @@ const JOBS_EVERY: Duration = Duration::from_secs(5);
 /// Outcomes are recorded at least this often while a batch is sent: what
 /// a `kill -9` loses (and sends again) is at most this much of sending.
 const RECORD_EVERY: Duration = Duration::from_millis(20);
-/// ... or every this many outcomes, whichever comes first.
-const RECORD_CHUNK: usize = 16;
+/// ... or every this many outcomes, whichever comes first (one
+/// transaction of a few statements each: see `Store::record_attempts`).
+const RECORD_CHUNK: usize = 256;
 
 pub struct Worker {
     state: AppState,
@@ -205,9 +206,25 @@ impl Worker {
                     .await
             })
             .buffer_unordered(self.args.push_concurrency.max(1));
+        // Sending and recording run side by side: while a chunk of outcomes
+        // is written, the sends in flight go on and new ones start (polled
+        // in one future, the sends stood still for every write).
+        let (done_tx, done_rx) = tokio::sync::mpsc::unbounded_channel::<AttemptOutcome>();
+        let send = async move {
+            let mut outcomes = std::pin::pin!(outcomes);
+            while let Some(o) = outcomes.next().await {
+                if done_tx.send(o).is_err() {
+                    break;
+                }
+            }
+            Ok::<(), app::error::AppError>(())
+        };
         let record = async {
-            let chunks =
-                tokio_stream::StreamExt::chunks_timeout(outcomes, RECORD_CHUNK, RECORD_EVERY);
+            let chunks = tokio_stream::StreamExt::chunks_timeout(
+                tokio_stream::wrappers::UnboundedReceiverStream::new(done_rx),
+                RECORD_CHUNK,
+                RECORD_EVERY,
+            );
             let mut chunks = std::pin::pin!(chunks);
             let (mut attempts, mut sent) = (0usize, 0usize);
             while let Some(chunk) = chunks.next().await {
@@ -220,6 +237,10 @@ impl Worker {
                 store.record_attempts(&chunk, Utc::now()).await?;
             }
             tracing::debug!(attempts, sent, "push batch");
+            Ok::<usize, app::error::AppError>(attempts)
+        };
+        let record = async {
+            let ((), attempts) = futures_util::future::try_join(send, record).await?;
             Ok::<usize, app::error::AppError>(attempts)
         };
         let renew = async {

@@ -10,14 +10,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::error::AppError;
+use app::live::{change_frame, sse_frame};
 use app::state::AppState;
 use axum::Extension;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Uri, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream, StreamExt};
-use tokio_stream::wrappers::BroadcastStream;
+use futures_util::stream::{self, StreamExt};
+use tokio_stream::wrappers::{BroadcastStream, IntervalStream};
 
 use crate::client_ip::ClientIp;
 use crate::limits::Limits;
@@ -25,6 +26,9 @@ use crate::limits::Limits;
 /// How many missed changes a reconnecting client is replayed at most;
 /// beyond that it is told to reload.
 const REPLAY_LIMIT: i64 = 200;
+
+/// How often an open stream carries a comment when nothing else happens.
+const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// How soon a browser whose stream ended at a shutdown reconnects (the SSE
 /// `retry` field; browsers wait about 3 s by default).
@@ -56,7 +60,7 @@ pub async fn live(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i64>().ok())
         .or_else(|| rendered_at(&uri));
-    let mut backlog = Vec::new();
+    let mut backlog: Vec<(i64, Bytes)> = Vec::new();
     let mut resync = false;
     // From memory when this instance holds every change since: no query,
     // so the crowd that a draining instance sends here at once does not
@@ -65,10 +69,7 @@ pub async fn live(
         .and_then(|id| state.live.recent_since(&event, id))
         .filter(|r| r.len() as i64 <= REPLAY_LIMIT);
     if let Some(recent) = recent {
-        backlog = recent
-            .into_iter()
-            .map(|e| (e.seq, e.kind, e.data))
-            .collect();
+        backlog = recent.into_iter().map(|e| (e.seq, e.frame)).collect();
     } else if let Some(id) = last_id {
         let replayed = match limits.anon_db().await {
             Ok(_db) => {
@@ -84,7 +85,7 @@ pub async fn live(
             Ok(rows) => {
                 backlog = rows
                     .into_iter()
-                    .map(|c| (c.seq, c.kind, c.payload_json))
+                    .map(|c| (c.seq, change_frame(c.seq, &c.kind, &c.payload_json)))
                     .collect()
             }
             // The database is away (or its anonymous share is taken): the
@@ -93,11 +94,7 @@ pub async fn live(
             Err(_) => resync = true,
         }
     }
-    let after = backlog
-        .last()
-        .map(|(seq, _, _)| *seq)
-        .or(last_id)
-        .unwrap_or(0);
+    let after = backlog.last().map(|(seq, _)| *seq).or(last_id).unwrap_or(0);
     let published = state.live.last_published(&event);
     // The hello has an id, so a browser always has a Last-Event-ID to come
     // back with, even when its stream ends (an instance draining) before
@@ -110,71 +107,63 @@ pub async fn live(
         Some(id) if !resync => id,
         _ => published.max(last_id.unwrap_or(0)),
     };
-    let hello = Event::default()
-        .event("hello")
-        .id(resume_from.to_string())
-        .data(format!("{{\"resync\":{resync},\"seq\":{published}}}"));
-    let replay = backlog.into_iter().map(|(seq, kind, data)| {
-        let data = public_data(&kind, data);
-        Event::default().id(seq.to_string()).event(kind).data(data)
-    });
+    let hello = sse_frame(
+        Some(resume_from),
+        "hello",
+        &format!("{{\"resync\":{resync},\"seq\":{published}}}"),
+        None,
+    );
+    // Each change's frame was encoded once, when it was announced: every
+    // stream sends the same shared bytes.
     let live = BroadcastStream::new(rx).filter_map(move |msg| async move {
         match msg {
-            Ok(e) if e.seq > after => {
-                let data = public_data(&e.kind, e.data);
-                Some(
-                    Event::default()
-                        .id(e.seq.to_string())
-                        .event(e.kind)
-                        .data(data),
-                )
-            }
+            Ok(e) if e.seq > after => Some(e.frame),
             Ok(_) => None,
             // Lagged: this client missed changes; tell it to resync.
-            Err(_) => Some(Event::default().event("resync").data("{}")),
+            Err(_) => Some(sse_frame(None, "resync", "{}", None)),
         }
     });
+    let replay = backlog.into_iter().map(|(_, frame)| frame);
+    let frames = stream::iter(std::iter::once(hello).chain(replay)).chain(live);
+    // A comment every HEARTBEAT keeps proxies from closing an idle stream.
+    // Each stream's beats start at a random point of the period and do not
+    // follow its events: reset by each change (as a keep-alive usually
+    // is), every open stream would beat in the same instant, HEARTBEAT
+    // after each change: 10,000 writes at once, in the way of the next.
+    let phase = HEARTBEAT
+        .mul_f64(rand::random::<f64>())
+        .max(Duration::from_millis(1));
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + phase, HEARTBEAT);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let heartbeats = IntervalStream::new(ticks).map(|_| Bytes::from_static(b":heartbeat\n\n"));
     // Ends when the server shuts down, so draining does not wait for it,
     // with a last frame asking the browser to come back soon: it does, to
     // another instance behind the proxy, with `Last-Event-ID`, and gets
     // what it missed from the change log.
-    let bye = Event::default()
-        .event("reconnect")
-        .retry(RECONNECT_AFTER)
-        .data("{}");
-    let events: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> = Box::pin(
-        stream::iter(std::iter::once(hello).chain(replay))
-            .chain(live)
-            .take_until(limits.shutting_down())
-            .chain(stream::once(async move { bye }))
-            .map(move |e| {
-                let _counted = &ticket;
-                Ok(e)
-            }),
-    );
-    let mut res = Sse::new(events)
-        .keep_alive(
-            KeepAlive::new()
-                .interval(Duration::from_secs(15))
-                .text("heartbeat"),
-        )
-        .into_response();
-    res.headers_mut()
-        .insert("x-accel-buffering", HeaderValue::from_static("no"));
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    res
-}
-
-/// What anyone following the stream may read of an entry. Speakers'
-/// answers and proposals are the organisers' business: the event only
-/// tells open boards to refetch (attendees learn nothing from it).
-fn public_data(kind: &str, data: String) -> String {
-    if kind == app::domain::change::ChangeKind::SpeakerAnswer.as_str() {
-        "{}".to_owned()
-    } else {
-        data
-    }
+    let bye = sse_frame(None, "reconnect", "{}", Some(RECONNECT_AFTER));
+    let body = stream::select(frames, heartbeats)
+        .take_until(limits.shutting_down())
+        .chain(stream::once(async move { bye }))
+        .map(move |frame| {
+            // Counted while the stream is open.
+            let _counted = &ticket;
+            Ok::<_, Infallible>(frame)
+        });
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (
+                HeaderName::from_static("x-accel-buffering"),
+                HeaderValue::from_static("no"),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
 }
 
 /// The change-log position a page says it was rendered at (`?after=N`,

@@ -13,6 +13,18 @@ use crate::store::events::require_event;
 use crate::store::lease::{self, Queue};
 use crate::store::{Backend, Store, instant, unix};
 
+/// Ids bound in one `in (...)` list (well inside SQLite's and
+/// PostgreSQL's limits on parameters).
+const IDS_PER_STATEMENT: usize = 400;
+
+/// `$first, $first+1, ...`: `n` numbered parameters.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One message the worker must send now.
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
@@ -217,7 +229,11 @@ impl Store {
 
     /// Records a batch of attempts in one transaction: each delivery's new
     /// state, one `push_attempt` row per attempt, and subscriptions the push
-    /// service said are gone.
+    /// service said are gone. A handful of statements per batch, not per
+    /// attempt: a burst's outcomes are nearly all alike (sent, 201), so the
+    /// deliveries are updated per distinct outcome and the attempts
+    /// inserted many rows at a time. Within a batch, a subscription that is
+    /// gone takes its other pending deliveries with it, whatever the order.
     pub async fn record_attempts(
         &self,
         outcomes: &[AttemptOutcome],
@@ -227,73 +243,119 @@ impl Store {
             return Ok(());
         }
         let now_s = unix(now);
-        let mut tx = self.pool.begin().await?;
+        // The deliveries that ended alike, by (state, next_at, status).
+        type Outcome = (DeliveryState, i64, Option<i64>);
+        let mut alike: Vec<(Outcome, Vec<i64>)> = Vec::new();
         for o in outcomes {
-            sqlx::query(
+            let key = (o.state, unix(o.next_at), o.status.map(i64::from));
+            match alike.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, ids)) => ids.push(o.delivery_id),
+                None => alike.push((key, vec![o.delivery_id])),
+            }
+        }
+        let subscriptions = |keep: fn(DeliveryState) -> bool| -> Vec<i64> {
+            let set: BTreeSet<i64> = outcomes
+                .iter()
+                .filter(|o| keep(o.state))
+                .map(|o| o.subscription_id)
+                .collect();
+            set.into_iter().collect()
+        };
+        // Delivered: whatever failed before is forgiven.
+        let delivered = subscriptions(|s| s == DeliveryState::Sent);
+        let failing =
+            subscriptions(|s| matches!(s, DeliveryState::Failed | DeliveryState::Pending));
+        let gone = subscriptions(|s| s == DeliveryState::Gone);
+
+        let mut tx = self.pool.begin().await?;
+        for ((state, next_at, status), ids) in &alike {
+            for ids in ids.chunks(IDS_PER_STATEMENT) {
                 // A retry is nobody's until claimed again; a finished one
                 // keeps the token of the worker that sent it (diagnostics).
-                "update push_delivery set state = $2, next_at = $3, attempts = attempts + $4, \
-                 last_status = $5, updated_at = $6, \
-                 lease_token = case when $2 = 'pending' then null else lease_token end \
-                 where push_delivery_id = $1",
-            )
-            .bind(o.delivery_id)
-            .bind(o.state.as_str())
-            .bind(unix(o.next_at))
-            .bind(i64::from(o.state.was_tried()))
-            .bind(o.status.map(i64::from))
-            .bind(now_s)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "insert into push_attempt (push_delivery_id, at, status, detail) values ($1, $2, $3, $4)",
-            )
-            .bind(o.delivery_id)
-            .bind(now_s)
-            .bind(o.status.map(i64::from))
-            .bind(&o.detail)
-            .execute(&mut *tx)
-            .await?;
-            match o.state {
-                // Delivered: whatever failed before is forgiven.
-                DeliveryState::Sent => {
-                    sqlx::query(
-                        "update push_subscription set failing_since = null \
-                         where push_subscription_id = $1 and failing_since is not null",
-                    )
-                    .bind(o.subscription_id)
-                    .execute(&mut *tx)
-                    .await?;
+                let sql = format!(
+                    "update push_delivery set state = $1, next_at = $2, attempts = attempts + $3, \
+                     last_status = $4, updated_at = $5, \
+                     lease_token = case when $1 = 'pending' then null else lease_token end \
+                     where push_delivery_id in ({})",
+                    placeholders(6, ids.len())
+                );
+                let mut q = sqlx::query(&sql)
+                    .bind(state.as_str())
+                    .bind(*next_at)
+                    .bind(i64::from(state.was_tried()))
+                    .bind(*status)
+                    .bind(now_s);
+                for id in ids {
+                    q = q.bind(*id);
                 }
-                DeliveryState::Failed | DeliveryState::Pending => {
-                    sqlx::query(
-                        "update push_subscription set failing_since = $2 \
-                         where push_subscription_id = $1 and failing_since is null",
-                    )
-                    .bind(o.subscription_id)
-                    .bind(now_s)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                DeliveryState::Gone | DeliveryState::Expired => {}
+                q.execute(&mut *tx).await?;
             }
-            if o.state == DeliveryState::Gone {
-                sqlx::query(
-                    "update push_subscription set gone_at = $2 where push_subscription_id = $1",
-                )
-                .bind(o.subscription_id)
-                .bind(now_s)
-                .execute(&mut *tx)
-                .await?;
-                // Nothing else queued for it will be delivered either.
-                sqlx::query(
-                    "update push_delivery set state = 'gone', updated_at = $2 \
-                     where push_subscription_id = $1 and state = 'pending'",
-                )
-                .bind(o.subscription_id)
-                .bind(now_s)
-                .execute(&mut *tx)
-                .await?;
+        }
+        for rows in outcomes.chunks(IDS_PER_STATEMENT / 4) {
+            let values: Vec<String> = (0..rows.len())
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, ${}, ${})",
+                        4 * i + 1,
+                        4 * i + 2,
+                        4 * i + 3,
+                        4 * i + 4
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "insert into push_attempt (push_delivery_id, at, status, detail) values {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for o in rows {
+                q = q
+                    .bind(o.delivery_id)
+                    .bind(now_s)
+                    .bind(o.status.map(i64::from))
+                    .bind(&o.detail);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        // (subscriptions, statement, whether `$1` is now): the ids follow.
+        let by_subscription = [
+            (
+                &delivered,
+                "update push_subscription set failing_since = null \
+                 where failing_since is not null and push_subscription_id in",
+                false,
+            ),
+            (
+                &failing,
+                "update push_subscription set failing_since = $1 \
+                 where failing_since is null and push_subscription_id in",
+                true,
+            ),
+            (
+                &gone,
+                "update push_subscription set gone_at = $1 where push_subscription_id in",
+                true,
+            ),
+            // Nothing else queued for a gone one will be delivered either.
+            (
+                &gone,
+                "update push_delivery set state = 'gone', updated_at = $1 \
+                 where state = 'pending' and push_subscription_id in",
+                true,
+            ),
+        ];
+        for (ids, head, with_now) in by_subscription {
+            for ids in ids.chunks(IDS_PER_STATEMENT) {
+                let first = if with_now { 2 } else { 1 };
+                let sql = format!("{head} ({})", placeholders(first, ids.len()));
+                let mut q = sqlx::query(&sql);
+                if with_now {
+                    q = q.bind(now_s);
+                }
+                for id in ids {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *tx).await?;
             }
         }
         tx.commit().await?;
