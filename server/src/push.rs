@@ -2,6 +2,7 @@
 //! drains the outbox (see `app::store` for the tables and
 //! `app::domain::push` for the rules).
 
+pub mod ece;
 pub mod send;
 pub mod vapid;
 pub mod worker;

@@ -1,12 +1,15 @@
-//! One push message over HTTP. The `web-push` crate encrypts (RFC 8291)
-//! and builds the VAPID header; the request is ours, so the worker sees
-//! every status and `Retry-After` (the crate's own clients fold 429 into a
+//! One push message over HTTP: encrypted by [`super::ece`] (RFC 8291),
+//! signed with the VAPID signature the `web-push` crate made (cached per
+//! origin, see `vapid.rs`). The request is ours, so the worker sees every
+//! status and `Retry-After` (the crate's own clients fold 429 into a
 //! generic error and drop the header).
 
 use std::time::Duration;
 
 use app::error::{AppError, Result};
-use web_push::{ContentEncoding, SubscriptionInfo, VapidSignature, WebPushMessageBuilder};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use web_push::{SubscriptionInfo, VapidSignature};
 
 /// The most of an error body kept (push services explain in a sentence).
 const ERROR_BODY_LIMIT: usize = 1024;
@@ -69,38 +72,37 @@ pub struct Outgoing<'a> {
 /// Encrypts and sends one message. Errors are only for messages that can
 /// never be sent (bad keys); an unreachable service is an `Answer`.
 pub async fn send(http: &reqwest::Client, m: Outgoing<'_>) -> Result<Answer> {
-    let mut b = WebPushMessageBuilder::new(m.sub);
-    b.set_payload(ContentEncoding::Aes128Gcm, m.payload);
-    b.set_ttl(m.ttl);
-    b.set_urgency(match m.urgency {
-        app::domain::push::Urgency::High => web_push::Urgency::High,
-        app::domain::push::Urgency::Normal => web_push::Urgency::Normal,
-    });
-    b.set_topic(m.topic.to_owned());
-    b.set_vapid_signature(m.signature);
-    let msg = b
-        .build()
-        .map_err(|e| AppError::invalid("subscription", format!("cannot encrypt for it: {e}")))?;
-    let mut req = http
-        .post(m.sub.endpoint.as_str())
-        .header("TTL", msg.ttl.to_string())
-        .header("Content-Type", "application/octet-stream");
-    if let Some(u) = msg.urgency {
-        req = req.header("Urgency", u.to_string());
-    }
-    if let Some(t) = &msg.topic {
-        req = req.header("Topic", t.as_str());
-    }
-    let body = match msg.payload {
-        Some(p) => {
-            req = req.header("Content-Encoding", p.content_encoding.to_str());
-            for (k, v) in p.crypto_headers {
-                req = req.header(k, v);
-            }
-            p.content
-        }
-        None => Vec::new(),
+    let key = |field: &str, v: &str| {
+        // Browsers give base64url without padding; some libraries pad.
+        URL_SAFE_NO_PAD
+            .decode(v.trim_end_matches('='))
+            .map_err(|e| {
+                AppError::invalid("subscription", format!("{field} is not base64url: {e}"))
+            })
     };
+    let ua_public = key("p256dh", &m.sub.keys.p256dh)?;
+    let auth = key("auth", &m.sub.keys.auth)?;
+    let body = super::ece::encrypt(&ua_public, &auth, m.payload)
+        .map_err(|e| AppError::invalid("subscription", format!("cannot encrypt for it: {e}")))?;
+    let urgency = match m.urgency {
+        app::domain::push::Urgency::High => "high",
+        app::domain::push::Urgency::Normal => "normal",
+    };
+    let req = http
+        .post(m.sub.endpoint.as_str())
+        .header("TTL", m.ttl.to_string())
+        .header("Content-Type", "application/octet-stream")
+        .header("Content-Encoding", "aes128gcm")
+        .header("Urgency", urgency)
+        .header("Topic", m.topic)
+        .header(
+            "Authorization",
+            format!(
+                "vapid t={}, k={}",
+                m.signature.auth_t,
+                URL_SAFE_NO_PAD.encode(&m.signature.auth_k)
+            ),
+        );
     match req.body(body).send().await {
         Ok(res) => {
             let status = res.status().as_u16();
