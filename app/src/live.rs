@@ -15,7 +15,6 @@ use crate::domain::change::ChangeKind;
 pub struct LiveEvent {
     pub seq: i64,
     pub kind: String,
-    pub data: String,
     /// The SSE frame every open stream is sent, encoded once when the
     /// change is announced and shared (a reference count per stream, not
     /// a copy: 10,000 streams get the same bytes).
@@ -27,7 +26,6 @@ impl LiveEvent {
         Self {
             seq,
             kind: kind.to_owned(),
-            data: data.to_owned(),
             frame: change_frame(seq, kind, data),
         }
     }
