@@ -293,15 +293,7 @@ impl Store {
         }
         for rows in outcomes.chunks(IDS_PER_STATEMENT / 4) {
             let values: Vec<String> = (0..rows.len())
-                .map(|i| {
-                    format!(
-                        "(${}, ${}, ${}, ${})",
-                        4 * i + 1,
-                        4 * i + 2,
-                        4 * i + 3,
-                        4 * i + 4
-                    )
-                })
+                .map(|i| format!("({})", placeholders(4 * i + 1, 4)))
                 .collect();
             let sql = format!(
                 "insert into push_attempt (push_delivery_id, at, status, detail) values {}",
