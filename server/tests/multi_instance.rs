@@ -240,6 +240,16 @@ impl Cluster {
     }
 }
 
+/// A push service that answers in 20 ms, as real ones do across the
+/// internet: at 4 sends in flight per instance a burst of a few hundred
+/// lasts seconds, so the other instance (idle, it looks for work every
+/// second) joins it, and a kill or a drain lands mid-burst. Answered at
+/// once, one release-speed instance could send all of it in under a
+/// second (seen in CI: "one instance sent everything").
+fn push_service(n: usize, vapid_pub: &str) -> FakePush {
+    FakePush::start_with_latency(n, vapid_pub, 20)
+}
+
 /// Waits until `push` has `n` messages or `within` passes.
 fn wait_ok(push: &FakePush, n: i64, within: Duration) -> bool {
     wait_until(within, || push.ok() >= n)
@@ -254,7 +264,7 @@ fn two_instances_share_a_push_burst_and_send_nothing_twice() {
     let (_a, a) = c.instance(&env);
     let (_b, b) = c.instance(&env);
     let n = 600;
-    let push = FakePush::start(n, &c.vapid_key(&a));
+    let push = push_service(n, &c.vapid_key(&a));
     c.subscribe_all(&b, &push);
     c.shift_all(&a);
     assert!(
@@ -283,7 +293,7 @@ fn an_instance_killed_mid_burst_leaves_nothing_undelivered() {
     let (a_server, a) = c.instance(&env);
     let (_b, b) = c.instance(&env);
     let n = 400;
-    let push = FakePush::start(n, &c.vapid_key(&a));
+    let push = push_service(n, &c.vapid_key(&a));
     c.subscribe_all(&a, &push);
     c.shift_all(&a);
     assert!(
@@ -306,7 +316,8 @@ fn an_instance_killed_mid_burst_leaves_nothing_undelivered() {
     );
     assert!(wait_until(Duration::from_secs(10), || c.deliveries() == (n as i64, 0)));
     // Only what A had sent but not yet recorded when it died goes twice:
-    // its 4 sends in flight plus one recorded chunk (16) at most.
+    // its 4 sends in flight plus what the last 20 ms of outcomes held
+    // (`RECORD_EVERY`; at 20 ms a send, a handful).
     let twice = push.twice();
     eprintln!("sent twice after the kill: {}", twice.len());
     assert!(twice.len() <= 20, "{twice:?}");
@@ -339,7 +350,7 @@ fn sigterm_drains_one_instance_while_the_other_takes_over() {
     let (mut a_server, a) = c.instance(&env);
     let (_b, b) = c.instance(&env);
     let n = 400;
-    let push = FakePush::start(n, &c.vapid_key(&a));
+    let push = push_service(n, &c.vapid_key(&a));
     c.subscribe_all(&b, &push);
 
     let on_a = Sse::open(&a, "/e/demo/live", None);

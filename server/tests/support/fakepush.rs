@@ -51,6 +51,13 @@ impl FakePush {
     /// `n` browsers' subscriptions (`s0`…), checking VAPID against
     /// `vapid_pub` and decrypting every message.
     pub fn start(n: usize, vapid_pub: &str) -> FakePush {
+        Self::start_with_latency(n, vapid_pub, 0)
+    }
+
+    /// The same, answering each push `latency_ms` after it arrives (a
+    /// real push service's round trip), so a burst lasts a while however
+    /// fast the sender is.
+    pub fn start_with_latency(n: usize, vapid_pub: &str, latency_ms: u32) -> FakePush {
         let dir = tempfile::tempdir().unwrap();
         let addr = free_addr();
         let port = addr.rsplit_once(':').unwrap().1;
@@ -72,6 +79,8 @@ impl FakePush {
                 port,
                 "--vapid-pub",
                 vapid_pub,
+                "--latency-ms",
+                &latency_ms.to_string(),
                 "--keys",
             ])
             .arg(dir.path().join("subs.json"))

@@ -35,6 +35,9 @@ GET /stats        -> {"ok", "bad", "attempts": {sid: n}, "errors": [last 50],
 GET /healthz      -> 200.
 
 --fast skips decryption (everything else is still checked; `data` is null).
+--latency-ms N answers each push N ms after it arrives, as a real push
+service across the internet does (tens of ms): a burst then lasts long enough
+for tests that need it to be shared or interrupted, whatever the sender's speed.
 Prints exactly one line, `fakepush listening on P`, once it accepts
 connections (with --port 0, P is the port it got). Errors go to stderr.
 """
@@ -73,8 +76,9 @@ class Reject(Exception):
 
 
 class Service:
-    def __init__(self, keys_path, vapid_pub, fast, redirect_to=None):
+    def __init__(self, keys_path, vapid_pub, fast, redirect_to=None, latency=0.0):
         self.redirect_to = redirect_to
+        self.latency = latency
         self.keys_path = keys_path
         self.vapid_pub = vapid_pub
         self.fast = fast
@@ -181,6 +185,8 @@ class Service:
     async def push(self, req):
         sid = req.match_info["sid"]
         self.attempts[sid] = self.attempts.get(sid, 0) + 1
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if sid == "gone" or sid.startswith("gone-"):
             return web.json_response({"code": 410, "errno": 106, "message": "gone"}, status=410)
         if sid == "notfound" or sid.startswith("notfound-"):
@@ -291,9 +297,10 @@ async def main():
     ap.add_argument("--cert", help="serve https with this certificate (PEM) ...")
     ap.add_argument("--key", help="... and this private key (PEM)")
     ap.add_argument("--redirect-to", help="where the `redirect` sid's 307 points")
+    ap.add_argument("--latency-ms", type=float, default=0, help="answer each push this late")
     args = ap.parse_args()
 
-    svc = Service(args.keys, args.vapid_pub, args.fast, args.redirect_to)
+    svc = Service(args.keys, args.vapid_pub, args.fast, args.redirect_to, args.latency_ms / 1000)
     app = web.Application(client_max_size=64 * 1024)
     app.add_routes([
         web.post("/push/{sid}", svc.push),
