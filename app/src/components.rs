@@ -1,11 +1,10 @@
-//! Islands: the only parts of a page that run in the browser. Each one
-//! renders usefully on the server first, so pages work without JavaScript.
+//! What pages are made of beyond plain markup. Each part renders usefully
+//! on the server first, so pages work without JavaScript. The countdown
+//! screens' `Countdown` is the one Leptos island (a state machine that runs
+//! for hours); every other page is enhanced by `public/enhance.js`, which
+//! finds these components' elements by their data attributes.
 
 pub mod copy_button;
-// The screens' countdown (its state machine, chrono, the screen data's
-// deserialiser) is most of the wasm; the public pages' lean bundle
-// (`lean`, built by `cargo xtask site`) leaves it out.
-#[cfg(not(feature = "lean"))]
 pub mod countdown;
 pub mod lang_switch;
 pub mod live;
@@ -14,7 +13,6 @@ pub mod starts_in;
 pub mod zone;
 
 pub use copy_button::CopyButton;
-#[cfg(not(feature = "lean"))]
 pub use countdown::{Countdown, ScreenLabels};
 pub use lang_switch::LangSwitch;
 pub use live::LiveRegions;

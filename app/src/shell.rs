@@ -18,7 +18,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <script type="module" src="/push.js"></script>
-                {hydration_scripts(options)}
+                {page_scripts(options)}
                 <MetaTags />
             </head>
             <body>
@@ -28,46 +28,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Leptos's islands loader: the only inline script a page carries (the
-/// Content-Security-Policy allows exactly its hash, see
-/// [`inline_script_hashes`]). Every page but the countdown screens loads
-/// the lean bundle when the site has one (`cargo xtask site` builds it;
-/// `cargo leptos` builds only the full one, which then serves every page).
-fn hydration_scripts(mut options: LeptosOptions) -> impl IntoView {
-    if !needs_full_bundle(&crate::pages::request::path()) && has_lean_bundle(&options) {
-        options.output_name = LEAN_BUNDLE.into();
+/// What runs in the browser: `enhance.js` on every page but the countdown
+/// screens, which are the one Leptos island and get the islands loader
+/// (the only inline script a page carries: the Content-Security-Policy
+/// allows exactly its hash, see [`inline_script_hashes`]). Why the other
+/// pages carry no wasm: see `public/enhance.js`.
+fn page_scripts(options: LeptosOptions) -> impl IntoView {
+    if is_screen(&crate::pages::request::path()) {
+        view! { <HydrationScripts options islands=true /> }.into_any()
+    } else {
+        view! { <script type="module" src="/enhance.js"></script> }.into_any()
     }
-    view! { <HydrationScripts options islands=true /> }
 }
-
-/// The public pages' wasm without the screens' countdown (feature `lean`).
-pub const LEAN_BUNDLE: &str = "marquee-lean";
 
 /// The pages that carry the `Countdown` island: `/e/{event}/screen` and
 /// `/e/{event}/screen/{track}`.
-fn needs_full_bundle(path: &str) -> bool {
+fn is_screen(path: &str) -> bool {
     let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     matches!(
         parts.as_slice(),
         ["", "e", _, "screen"] | ["", "e", _, "screen", _]
     )
-}
-
-#[cfg(feature = "ssr")]
-fn has_lean_bundle(options: &LeptosOptions) -> bool {
-    use std::sync::OnceLock;
-    static FOUND: OnceLock<bool> = OnceLock::new();
-    *FOUND.get_or_init(|| {
-        std::path::Path::new(options.site_root.as_ref())
-            .join(options.site_pkg_dir.as_ref())
-            .join(format!("{LEAN_BUNDLE}.wasm"))
-            .is_file()
-    })
-}
-
-#[cfg(not(feature = "ssr"))]
-fn has_lean_bundle(_: &LeptosOptions) -> bool {
-    false
 }
 
 /// The two data scripts Leptos's streaming renderer appends to every page
@@ -83,23 +64,17 @@ const STREAM_DATA_SCRIPTS: [&str; 2] = [
 ];
 
 /// `'sha256-…'` sources for every inline `<script>` pages carry: the
-/// islands loader, found by rendering the same [`hydration_scripts`] the
-/// shell renders (so the policy cannot drift from it), and the renderer's
-/// empty data scripts. No per-request nonce: a cache may serve the same
-/// bytes to everyone.
+/// islands loader, found by rendering the same `HydrationScripts` the
+/// shell renders on the screens (so the policy cannot drift from it), and
+/// the renderer's empty data scripts. No per-request nonce: a cache may
+/// serve the same bytes to everyone.
 #[cfg(feature = "ssr")]
 pub fn inline_script_hashes(options: &LeptosOptions) -> Vec<String> {
     use base64::Engine;
     use sha2::{Digest, Sha256};
 
-    // Both loaders: the full bundle's and the lean one's.
-    let html = [options.output_name.to_string(), LEAN_BUNDLE.to_owned()]
-        .map(|name| {
-            let mut o = options.clone();
-            o.output_name = name.into();
-            Owner::new().with(|| view! { <HydrationScripts options=o islands=true /> }.to_html())
-        })
-        .concat();
+    let options = options.clone();
+    let html = Owner::new().with(|| view! { <HydrationScripts options islands=true /> }.to_html());
     inline_scripts(&html)
         .chain(STREAM_DATA_SCRIPTS)
         .map(|body| {
@@ -130,21 +105,20 @@ mod tests {
     fn the_policy_hashes_the_islands_loader_and_the_empty_data_scripts() {
         let options = LeptosOptions::builder().output_name("marquee").build();
         let hashes = inline_script_hashes(&options);
-        assert_eq!(hashes.len(), 4, "{hashes:?}");
-        assert_ne!(hashes[0], hashes[1], "the two loaders differ");
+        assert_eq!(hashes.len(), 3, "{hashes:?}");
         assert!(hashes[0].starts_with("'sha256-") && hashes[0].ends_with("='"));
         let html = r#"<script type="module" src="/push.js"></script><script>a()</script><script nonce="x">b()</script>"#;
         assert_eq!(inline_scripts(html).collect::<Vec<_>>(), ["a()", "b()"]);
     }
 
     #[test]
-    fn only_the_countdown_screens_need_the_full_bundle() {
+    fn only_the_countdown_screens_load_the_islands() {
         for p in [
             "/e/demo/screen",
             "/e/demo/screen/",
             "/e/demo/screen/track-1",
         ] {
-            assert!(needs_full_bundle(p), "{p}");
+            assert!(is_screen(p), "{p}");
         }
         for p in [
             "/e/demo",
@@ -154,7 +128,7 @@ mod tests {
             "/e/demo/screen/a/b",
             "/",
         ] {
-            assert!(!needs_full_bundle(p), "{p}");
+            assert!(!is_screen(p), "{p}");
         }
     }
 }

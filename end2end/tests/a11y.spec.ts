@@ -34,10 +34,13 @@ function failureLines(violations: Violation[]): string[] {
   );
 }
 
-/** Waits for the islands to hydrate (what a visitor with JS sees), then runs axe. */
+/** Waits for the page's scripts (`enhance.js`, or the screens' islands) to
+ * run (what a visitor with JS sees), then runs axe. */
 async function axe(page: Page): Promise<{ violations: Violation[]; incomplete: Violation[] }> {
-  await expect.poll(() => page.evaluate(() => typeof (window as any).__hydrateIsland), { timeout: 20_000 }).toBe("function");
-  // Let the islands' first effects (shown toggles, live marks) land.
+  await expect
+    .poll(() => page.evaluate(() => document.documentElement.dataset.js === "on" || typeof (window as any).__hydrateIsland === "function"), { timeout: 20_000 })
+    .toBe(true);
+  // Let the first effects (shown toggles, live marks) land.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await page.addScriptTag({ path: require.resolve("axe-core") });
   return page.evaluate(

@@ -44,7 +44,7 @@ test("an organiser restarts all tracks at 18:15; the attendee's open schedule sh
   await expect(postmortems.getByTestId("was")).toHaveText("was 17:50 →");
   await expect(visitor.locator("#live-version")).toContainText(`Schedule version ${version + 1}`);
   expect(await visitor.evaluate(() => (window as any).__notReloaded)).toBe(true);
-  // Times that arrived live still switch zones (their islands were hydrated).
+  // Times that arrived live still switch zones (enhance.js binds swapped-in regions).
   await visitor.getByTestId("zone-toggle").click();
   await expect(visitor.getByTestId("zone-label")).toContainText("Your time");
 

@@ -64,14 +64,15 @@ test("a change written while the page was still loading reaches it", async ({ br
   const admin = await organiser(browser);
   const ctx = await browser.newContext({ locale: "en-GB" });
   const page = await ctx.newPage();
-  // The page's HTML arrives; its wasm (and so its live stream) is held back.
+  // The page's HTML arrives; its script (and so its live stream) is held back.
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
-  await page.route(/\/pkg\/[^/]*\.wasm$/, async (route) => {
+  await page.route(/\/enhance\.js$/, async (route) => {
     await held;
     await route.continue();
   });
-  await page.goto("/e/demo/status", { waitUntil: "domcontentloaded" });
+  // A module script holds DOMContentLoaded back: wait for the HTML only.
+  await page.goto("/e/demo/status", { waitUntil: "commit" });
   await expect(page.getByTestId("overall")).toContainText("All Systems Operational");
 
   // Written after the render, before the stream opens.

@@ -304,27 +304,43 @@ async fn pages_carry_a_csp_with_the_loaders_hash_and_private_ones_refuse_frames(
             .contains_key(header::STRICT_TRANSPORT_SECURITY)
     );
     let html = body_string(res).await;
-    // Every inline script the page really carries is allowed by hash, and
-    // nothing else inline is.
-    let inline: Vec<&str> = html
-        .split("<script")
-        .skip(1)
-        .filter_map(|rest| {
-            let (attrs, after) = rest.split_once('>')?;
-            (!attrs.contains("src=")).then(|| after.split_once("</script>").map(|(b, _)| b))?
-        })
-        .collect();
-    assert!(inline[0].contains("hydrateIslands"), "{inline:?}");
     let script_src = csp
         .split(';')
         .find(|d| d.trim().starts_with("script-src"))
-        .unwrap();
-    for script in &inline {
-        assert!(
-            script_src.contains(&sha256_source(script)),
-            "{script}: {csp}"
-        );
-    }
+        .unwrap()
+        .to_owned();
+    // Every inline script a page really carries is allowed by hash, and
+    // nothing else inline is.
+    let check_inline = |html: &str| {
+        let inline: Vec<String> = html
+            .split("<script")
+            .skip(1)
+            .filter_map(|rest| {
+                let (attrs, after) = rest.split_once('>')?;
+                (!attrs.contains("src=")).then(|| after.split_once("</script>").map(|(b, _)| b))?
+            })
+            .map(str::to_owned)
+            .collect();
+        for script in &inline {
+            assert!(
+                script_src.contains(&sha256_source(script)),
+                "{script}: {csp}"
+            );
+        }
+        inline
+    };
+    // The schedule is enhanced by a module of its own origin, without wasm.
+    let inline = check_inline(&html);
+    assert!(html.contains(r#"<script type="module" src="/enhance.js">"#));
+    assert!(
+        !inline.iter().any(|s| s.contains("hydrateIslands")),
+        "{inline:?}"
+    );
+    // A countdown screen loads the islands: its loader is inline.
+    let screen_html = body_string(send(&r, get("/e/demo/screen/track-1")).await).await;
+    let inline = check_inline(&screen_html);
+    assert!(inline[0].contains("hydrateIslands"), "{inline:?}");
+    assert!(!screen_html.contains("/enhance.js"));
     assert!(!script_src.contains("unsafe-inline"), "{csp}");
     for directive in ["object-src 'none'", "base-uri 'none'", "'wasm-unsafe-eval'"] {
         assert!(csp.contains(directive), "{directive}: {csp}");

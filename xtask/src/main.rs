@@ -33,8 +33,8 @@ fn main() -> ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask site [--release]\n\
-    builds target/site: pkg/marquee{,-lean}.{js,wasm}, pkg/marquee.css and the files of public/\n\
-    --release  the wasm-release profile, wasm-opt -Oz, minified JS and CSS";
+    builds target/site: pkg/marquee.{js,wasm}, pkg/marquee.css and the files of public/\n\
+    --release  the wasm-release profile, wasm-opt -Oz, minified JS (public/*.js too) and CSS";
 
 struct Options {
     release: bool,
@@ -95,26 +95,41 @@ impl Paths {
     }
 }
 
-/// The two wasm bundles: every island (what `cargo leptos` builds, and
-/// what the countdown screens load), and the public pages' lean one
-/// without the screens' countdown machinery (see `app/src/components.rs`).
-const BUNDLES: [(&str, &str); 2] = [(OUTPUT_NAME, "hydrate"), (LEAN_NAME, "hydrate,lean")];
-/// What `app::shell` loads on every page but the screens when it exists.
-const LEAN_NAME: &str = "marquee-lean";
-
 fn build_site(o: &Options) -> Result<(), String> {
     let paths = Paths::find();
     std::fs::create_dir_all(&paths.pkg).map_err(|e| io_error(&paths.pkg, e))?;
-    for (name, features) in BUNDLES {
-        let wasm = build_wasm(&paths, o, features)?;
-        bindgen(&paths, &wasm, o, name)?;
-        if o.release {
-            optimise(&paths, name)?;
-        }
+    // The islands (the countdown screens'), as `cargo leptos` builds them.
+    let wasm = build_wasm(&paths, o, "hydrate")?;
+    bindgen(&paths, &wasm, o, OUTPUT_NAME)?;
+    if o.release {
+        optimise(&paths, OUTPUT_NAME)?;
     }
     compile_style(&paths, o)?;
     copy_dir(&paths.root.join("public"), &paths.site)?;
+    if o.release {
+        minify_public_scripts(&paths)?;
+    }
     eprintln!("xtask: site built in {}", paths.site.display());
+    Ok(())
+}
+
+/// The plain modules of `public/` (`enhance.js`, `push.js`, `sw.js`) are
+/// part of every page's first load: esbuild's minifier on the site's copy.
+fn minify_public_scripts(paths: &Paths) -> Result<(), String> {
+    let public = paths.root.join("public");
+    for entry in std::fs::read_dir(&public).map_err(|e| io_error(&public, e))? {
+        let name = entry.map_err(|e| io_error(&public, e))?.file_name();
+        if !name.to_string_lossy().ends_with(".js") {
+            continue;
+        }
+        let js = paths.site.join(&name);
+        run(Command::new(paths.tool("esbuild")?)
+            .arg(&js)
+            .arg("--minify")
+            .arg("--log-level=warning")
+            .arg("--allow-overwrite")
+            .arg(format!("--outfile={}", js.display())))?;
+    }
     Ok(())
 }
 

@@ -1,9 +1,9 @@
-//! The "now" line across the schedule grid, positioned in grid slots and
-//! moved every 30 seconds once hydrated.
+//! The "now" line across the schedule grid, positioned in grid slots;
+//! `enhance.js` moves it every 30 seconds from the day's bounds.
 
 use leptos::prelude::*;
 
-#[island]
+#[component]
 pub fn NowLine(
     day_start_ms: i64,
     day_end_ms: i64,
@@ -12,44 +12,24 @@ pub fn NowLine(
     initial: Option<i64>,
     label: String,
 ) -> impl IntoView {
-    let pos = RwSignal::new(initial);
-    Effect::new(move |_| {
-        let update = move || {
-            let now = js_now_ms() as i64;
-            let p = (now >= day_start_ms && now < day_end_ms)
-                .then(|| (now - day_start_ms) / slot_minutes.max(1) / 60);
-            pos.set(p);
-        };
-        update();
-        set_interval(update, std::time::Duration::from_secs(30));
-    });
     view! {
         <div
             class="now-line"
             aria-hidden="true"
-            style=move || match pos.get() {
-                Some(p) => style(p),
-                None => "display:none".to_owned(),
-            }
+            style=initial.map_or_else(|| "display:none".to_owned(), style)
+            data-day-start-ms=day_start_ms
+            data-day-end-ms=day_end_ms
+            data-slot-minutes=slot_minutes
         >
             <span>{label}</span>
         </div>
     }
 }
 
-/// `--now` in slots, from thousandths of a slot, printed with integers.
+/// `--now` in slots, from thousandths of a slot, printed with integers
+/// (as `enhance.js` prints it).
 fn style(milli_slots: i64) -> String {
     format!("--now:{}.{:03}", milli_slots / 1000, milli_slots % 1000)
-}
-
-#[cfg(feature = "hydrate")]
-fn js_now_ms() -> f64 {
-    js_sys::Date::now()
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn js_now_ms() -> f64 {
-    0.0
 }
 
 #[cfg(test)]

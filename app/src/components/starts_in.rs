@@ -1,11 +1,11 @@
-//! "You are on in 14:10": a countdown to one instant that follows the
-//! server's clock (the offset between the render time the server sent and
-//! the browser's clock at hydration), recomputed from the clock every
-//! second so it never drifts.
+//! "You are on in 14:10": a countdown to one instant. The server renders
+//! it at its clock; `enhance.js` follows the server's clock from there
+//! (the offset between `server_ms` and the browser's clock) and
+//! recomputes it every second, so it never drifts.
 
 use leptos::prelude::*;
 
-/// `H:MM:SS`, or `MM:SS` under an hour.
+/// `H:MM:SS`, or `MM:SS` under an hour (`enhance.js` prints the same).
 pub fn format_remaining(secs: i64) -> String {
     let s = secs.max(0);
     let (h, m, s) = (s / 3600, (s % 3600) / 60, s % 60);
@@ -16,41 +16,35 @@ pub fn format_remaining(secs: i64) -> String {
     }
 }
 
-#[island]
+#[component]
 pub fn StartsIn(
     target_ms: i64,
     server_ms: i64,
+    /// Translated, with a literal `{t}` placeholder.
     template: String,
     now_text: String,
 ) -> impl IntoView {
-    let initial = (target_ms - server_ms) / 1000;
-    let remaining = RwSignal::new(initial);
-    Effect::new(move |_| {
-        let offset = server_ms as f64 - now_ms();
-        let tick = move || {
-            remaining.set(((target_ms as f64 - (now_ms() + offset)) / 1000.0).ceil() as i64)
-        };
-        tick();
-        set_interval(tick, std::time::Duration::from_secs(1));
-    });
+    let remaining = (target_ms - server_ms) / 1000;
+    let text = if remaining > 0 {
+        template.replace("{t}", &format_remaining(remaining))
+    } else {
+        now_text.clone()
+    };
     view! {
-        <p class="starts-in" role="timer" aria-live="off" data-testid="starts-in">
-            {move || {
-                let r = remaining.get();
-                if r > 0 { template.replace("{t}", &format_remaining(r)) } else { now_text.clone() }
-            }}
+        <p
+            class="starts-in"
+            role="timer"
+            aria-live="off"
+            data-testid="starts-in"
+            data-starts-in=""
+            data-target-ms=target_ms
+            data-server-ms=server_ms
+            data-template=template
+            data-now-text=now_text
+        >
+            {text}
         </p>
     }
-}
-
-#[cfg(feature = "hydrate")]
-fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn now_ms() -> f64 {
-    0.0
 }
 
 #[cfg(test)]

@@ -185,8 +185,6 @@ class Service:
     async def push(self, req):
         sid = req.match_info["sid"]
         self.attempts[sid] = self.attempts.get(sid, 0) + 1
-        if self.latency:
-            await asyncio.sleep(self.latency)
         if sid == "gone" or sid.startswith("gone-"):
             return web.json_response({"code": 410, "errno": 106, "message": "gone"}, status=410)
         if sid == "notfound" or sid.startswith("notfound-"):
@@ -206,6 +204,8 @@ class Service:
             body = await req.read()
         except web.HTTPRequestEntityTooLarge:
             return self.reject(sid, 413, "body too large")
+        if self.latency:
+            await asyncio.sleep(self.latency)
         origin = f"{req.scheme}://{req.host}"
         try:
             ttl = req.headers.get("TTL")
