@@ -123,7 +123,7 @@ async fn the_hello_has_an_id_so_a_client_that_saw_no_change_yet_resumes_where_it
 
 /// A page says the change-log position it was rendered at, and its first
 /// connection asks to be replayed from there: a change written after the
-/// render but before the stream opened (the wasm still loading) reaches
+/// render but before the stream opened (the script still loading) reaches
 /// it. Before, the first connection started from "now", and such a page
 /// kept showing the old state until the next change.
 #[tokio::test]
@@ -131,10 +131,10 @@ async fn a_page_first_connects_from_where_it_was_rendered_and_misses_nothing() {
     let t = app_with_demo().await;
     let seq = t.state.store.last_change_seq("demo").await.unwrap();
     let html = body_string(t.get("/e/demo/status").await).await;
+    // The live mark's `data-after`, which `enhance.js` opens the stream with.
     let after = html
-        .split("&quot;after&quot;:")
+        .split(" data-after=\"")
         .nth(1)
-        .or_else(|| html.split("\"after\":").nth(1))
         .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
         .and_then(|n| n.parse::<i64>().ok())
         .unwrap_or_else(|| panic!("the page names no position: {html}"));
