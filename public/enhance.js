@@ -89,29 +89,25 @@ function two(n) {
 
 function zones(root) {
   for (const bar of document.querySelectorAll('[data-zone-bar]')) {
-    if (!once(bar, 'Zone')) continue;
-    const button = bar.querySelector('.zone-toggle');
-    if (!button) continue;
-    button.hidden = false;
-    button.addEventListener('click', () => {
-      showLocal = !showLocal;
-      try {
-        localStorage.setItem(ZONE_KEY, showLocal ? 'local' : 'event');
-      } catch {
-        // See above.
-      }
-      zones(document);
-    });
-  }
-  for (const bar of document.querySelectorAll('[data-zone-bar]')) {
     const d = bar.dataset;
     const label = bar.querySelector('.zone-label');
     const button = bar.querySelector('.zone-toggle');
-    if (label) label.textContent = showLocal ? d.localLabel.replace('{zone}', viewerZone) : d.eventLabel;
-    if (button) {
-      button.textContent = showLocal ? d.showEvent : d.showLocal;
-      button.setAttribute('aria-pressed', String(showLocal));
+    if (!label || !button) continue;
+    if (once(bar, 'Zone')) {
+      button.hidden = false;
+      button.addEventListener('click', () => {
+        showLocal = !showLocal;
+        try {
+          localStorage.setItem(ZONE_KEY, showLocal ? 'local' : 'event');
+        } catch {
+          // See above.
+        }
+        zones(document);
+      });
     }
+    label.textContent = showLocal ? d.localLabel.replace('{zone}', viewerZone) : d.eventLabel;
+    button.textContent = showLocal ? d.showEvent : d.showLocal;
+    button.setAttribute('aria-pressed', String(showLocal));
   }
   for (const time of root.querySelectorAll('time[data-utc-ms]')) {
     if (!time.dataset.eventText) time.dataset.eventText = time.textContent;
