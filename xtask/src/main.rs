@@ -113,24 +113,28 @@ fn build_site(o: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// The plain modules of `public/` (`enhance.js`, `push.js`, `sw.js`) are
-/// part of every page's first load: esbuild's minifier on the site's copy.
+/// The plain scripts of `public/` (`enhance.js` and `push.js` are part of
+/// every page's first load; `sw.js` too): minified in the site's copy.
 fn minify_public_scripts(paths: &Paths) -> Result<(), String> {
     let public = paths.root.join("public");
     for entry in std::fs::read_dir(&public).map_err(|e| io_error(&public, e))? {
         let name = entry.map_err(|e| io_error(&public, e))?.file_name();
-        if !name.to_string_lossy().ends_with(".js") {
-            continue;
+        if name.to_string_lossy().ends_with(".js") {
+            minify_js(paths, &paths.site.join(&name), &[])?;
         }
-        let js = paths.site.join(&name);
-        run(Command::new(paths.tool("esbuild")?)
-            .arg(&js)
-            .arg("--minify")
-            .arg("--log-level=warning")
-            .arg("--allow-overwrite")
-            .arg(format!("--outfile={}", js.display())))?;
     }
     Ok(())
+}
+
+/// esbuild's minifier on `js`, in place.
+fn minify_js(paths: &Paths, js: &Path, extra: &[&str]) -> Result<(), String> {
+    run(Command::new(paths.tool("esbuild")?)
+        .arg(js)
+        .arg("--minify")
+        .args(extra)
+        .arg("--log-level=warning")
+        .arg("--allow-overwrite")
+        .arg(format!("--outfile={}", js.display())))
 }
 
 /// `wasm-opt -Oz` on the wasm and esbuild's minifier on its JS glue.
@@ -143,14 +147,11 @@ fn optimise(paths: &Paths, name: &str) -> Result<(), String> {
         .arg(&wasm)
         .arg("-o")
         .arg(&wasm))?;
-    let js = paths.pkg.join(format!("{name}.js"));
-    run(Command::new(paths.tool("esbuild")?)
-        .arg(&js)
-        .arg("--minify")
-        .arg("--format=esm")
-        .arg("--log-level=warning")
-        .arg("--allow-overwrite")
-        .arg(format!("--outfile={}", js.display())))
+    minify_js(
+        paths,
+        &paths.pkg.join(format!("{name}.js")),
+        &["--format=esm"],
+    )
 }
 
 /// The `app` library for wasm with `features` (`hydrate` is what
