@@ -203,16 +203,36 @@ async function refresh() {
     return;
   }
   busy = true;
+  let failed = false;
   do {
     again = false;
     try {
       await swapRegions();
+      failed = false;
     } catch {
-      // The next change, or reconnect, fetches again.
+      failed = true;
     }
   } while (again);
   busy = false;
-  pollReach();
+  if (failed) retryLater();
+  else {
+    retryIn = 0;
+    clearTimeout(retryTimer);
+    pollReach();
+  }
+}
+
+// A fetch that failed (the network, an instance restarting, a 503 under
+// load) would leave the page showing what it knew before the change until
+// the next one, which may never come: fetch again, 1 s later, then 2, 4…
+// up to 30 s, until one succeeds. A change heard meanwhile fetches at once.
+let retryIn = 0;
+let retryTimer = 0;
+
+function retryLater() {
+  retryIn = Math.min(30000, retryIn ? retryIn * 2 : 1000);
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(refresh, retryIn);
 }
 
 // A notice's reach grows as deliveries finish, which writes no change-log
@@ -233,6 +253,7 @@ const served = new Map();
 
 async function swapRegions() {
   const res = await fetch(location.href, { cache: 'no-store' });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const fresh = new DOMParser().parseFromString(await res.text(), 'text/html');
   for (const el of document.querySelectorAll('[data-live]')) {
     const next = el.id && fresh.getElementById(el.id);

@@ -63,6 +63,13 @@ test("a monitor added on the dashboard flips its component on the open status pa
     await admin.reload();
     await expect(admin.getByTestId("monitor-state")).toHaveText("down");
     await expect(admin.getByTestId("monitor-last")).toContainText("status 503");
+
+    // Removed, it stops checking: the specs after this one do not meet a
+    // monitor probing a closed port.
+    await admin.locator("article[data-monitor]").getByRole("button", { name: "Remove" }).click();
+    await expect(admin.locator("article[data-monitor]")).toHaveCount(0);
+    await admin.reload();
+    await expect(admin.locator("article[data-monitor]")).toHaveCount(0);
   } finally {
     target.close();
   }
