@@ -176,13 +176,16 @@ function live() {
   // The stream replays what came after the page's render, so a change
   // written while the page loaded is not missed.
   const es = new EventSource(`/e/${encodeURIComponent(d.liveEvent)}/live?after=${d.after}`);
-  es.onopen = () => setLink('live');
+  // "Live" only while the stream is open and the page shows what the last
+  // change brought (a fetch that failed is being tried again).
+  showLink = () => setLink(es.readyState === EventSource.OPEN && !behind ? 'live' : 'reconnecting');
+  es.onopen = showLink;
   es.onerror = () => setLink('reconnecting');
   let hellos = 0;
   // Every reconnect after the first may have missed changes, and the
   // first too when the server could not replay from the page's position.
   es.addEventListener('hello', (e) => {
-    setLink('live');
+    showLink();
     hellos += 1;
     if (hellos > 1 || String(e.data).includes('"resync":true')) refresh();
   });
@@ -196,6 +199,9 @@ function live() {
 let busy = false;
 let again = false;
 let armed = false;
+// Whether the last fetch failed, and the mark's update (set by live()).
+let behind = false;
+let showLink = () => {};
 
 async function refresh() {
   if (busy) {
@@ -214,6 +220,8 @@ async function refresh() {
     }
   } while (again);
   busy = false;
+  behind = failed;
+  showLink();
   if (failed) retryLater();
   else {
     retryIn = 0;

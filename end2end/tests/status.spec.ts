@@ -130,8 +130,12 @@ test("a page whose fetch after a change failed fetches again until it shows the 
   await admin.getByRole("button", { name: "Post incident" }).click();
   await expect(admin.locator("#admin-live")).toContainText("Streams unavailable");
 
+  // Meanwhile the mark does not claim the page is live.
+  await expect(page.getByTestId("live-state")).toHaveAttribute("data-state", "reconnecting");
+  await expect(page.getByTestId("overall")).toContainText("All Systems Operational");
   // No later change comes; the page tries again by itself (1 s, then 2 s).
   await expect(page.getByTestId("overall")).toContainText("Major System Outage", { timeout: 10_000 });
+  await expect(page.getByTestId("live-state")).toHaveAttribute("data-state", "live");
   expect(failed).toBe(2);
   expect(await page.evaluate(() => (window as any).__notReloaded)).toBe(true);
 
