@@ -210,19 +210,21 @@ async function refresh() {
   }
   busy = true;
   let failed = false;
+  let wait = 0;
   do {
     again = false;
     try {
       await swapRegions();
       failed = false;
-    } catch {
+    } catch (e) {
       failed = true;
+      wait = (e && e.retryAfter) || 0;
     }
   } while (again);
   busy = false;
   behind = failed;
   showLink();
-  if (failed) retryLater();
+  if (failed) retryLater(wait);
   else {
     retryIn = 0;
     clearTimeout(retryTimer);
@@ -234,13 +236,18 @@ async function refresh() {
 // load) would leave the page showing what it knew before the change until
 // the next one, which may never come: fetch again, 1 s later, then 2, 4…
 // up to 30 s, until one succeeds. A change heard meanwhile fetches at once.
+// Each wait is spread over half to one and a half times its length: every
+// open page heard the change in the same instant, and a crowd refused at
+// once must not come back at once. A server's Retry-After (seconds) is a
+// floor.
 let retryIn = 0;
 let retryTimer = 0;
 
-function retryLater() {
+function retryLater(retryAfterSecs) {
   retryIn = Math.min(30000, retryIn ? retryIn * 2 : 1000);
+  const floor = Math.min(300, retryAfterSecs) * 1000;
   clearTimeout(retryTimer);
-  retryTimer = setTimeout(refresh, retryIn);
+  retryTimer = setTimeout(refresh, Math.max(floor, retryIn * (0.5 + Math.random())));
 }
 
 // A notice's reach grows as deliveries finish, which writes no change-log
@@ -261,7 +268,11 @@ const served = new Map();
 
 async function swapRegions() {
   const res = await fetch(location.href, { cache: 'no-store' });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  if (!res.ok) {
+    const err = new Error(`HTTP ${res.status}`);
+    err.retryAfter = Number(res.headers.get('retry-after')) || 0;
+    throw err;
+  }
   const fresh = new DOMParser().parseFromString(await res.text(), 'text/html');
   for (const el of document.querySelectorAll('[data-live]')) {
     const next = el.id && fresh.getElementById(el.id);

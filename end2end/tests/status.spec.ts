@@ -115,13 +115,17 @@ test("a page whose fetch after a change failed fetches again until it shows the 
   const page = await attendee(browser, "/e/demo/status");
   await expect(page.getByTestId("overall")).toContainText("All Systems Operational");
   // The first two fetches of the page after the change fail: the network,
-  // then an instance answering 503 (its restart, or load shedding).
+  // then an instance answering 503 (its restart, or load shedding) with a
+  // Retry-After the page honours.
   let failed = 0;
+  const at: number[] = [];
   await page.route(/\/e\/demo\/status$/, async (route) => {
-    if (route.request().resourceType() !== "fetch" || failed >= 2) return route.continue();
+    if (route.request().resourceType() !== "fetch") return route.continue();
+    at.push(Date.now());
+    if (failed >= 2) return route.continue();
     failed += 1;
     if (failed === 1) return route.abort("connectionreset");
-    return route.fulfill({ status: 503, body: "busy" });
+    return route.fulfill({ status: 503, headers: { "retry-after": "3" }, body: "busy" });
   });
 
   const admin = await organiser(browser);
@@ -133,10 +137,12 @@ test("a page whose fetch after a change failed fetches again until it shows the 
   // Meanwhile the mark does not claim the page is live.
   await expect(page.getByTestId("live-state")).toHaveAttribute("data-state", "reconnecting");
   await expect(page.getByTestId("overall")).toContainText("All Systems Operational");
-  // No later change comes; the page tries again by itself (1 s, then 2 s).
+  // No later change comes; the page tries again by itself (about 1 s, then
+  // the 3 s the server asked for).
   await expect(page.getByTestId("overall")).toContainText("Major System Outage", { timeout: 10_000 });
   await expect(page.getByTestId("live-state")).toHaveAttribute("data-state", "live");
   expect(failed).toBe(2);
+  expect(at[2] - at[1]).toBeGreaterThanOrEqual(2_900);
   expect(await page.evaluate(() => (window as any).__notReloaded)).toBe(true);
 
   await admin.getByTestId("resolve").click();
