@@ -213,6 +213,7 @@ async function refresh() {
   let wait = 0;
   do {
     again = false;
+    wait = 0;
     try {
       await swapRegions();
       failed = false;
