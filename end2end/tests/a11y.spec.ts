@@ -1,5 +1,6 @@
 import { test, expect, Browser, BrowserContext, Page } from "@playwright/test";
-import { appendFileSync, readFileSync } from "node:fs";
+import { auth } from "./support";
+import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 
 // axe-core (WCAG 2.0/2.1, A and AA) on every public and organiser page, in
@@ -12,11 +13,6 @@ import { join } from "node:path";
 
 const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 const SCHEMES = ["light", "dark"] as const;
-
-function auth(): Record<string, string> {
-  const token = readFileSync(join(__dirname, "..", ".tmp", "token"), "utf8").trim();
-  return { Authorization: `Bearer ${token}` };
-}
 
 type Violation = {
   id: string;

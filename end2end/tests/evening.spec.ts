@@ -1,6 +1,5 @@
 import { test, expect, type Browser, type Locator, type Page } from "@playwright/test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { auth } from "./support";
 
 // The whole evening of the stream outage on the demo (2026-11-23, Moscow),
 // as issue 12 tells it: the player dies at 17:00, the talks are stopped at
@@ -16,11 +15,6 @@ import { join } from "node:path";
 const FIRST_TALK = "Low-latency streaming with SRT and WebRTC"; // track 2, 17:00, Dmitri
 const DECLINING = "Accessible captions for live events"; // track 4, 17:00
 const DAY_MS = Date.parse("2026-11-23T14:30:00.000Z"); // 17:30 in Moscow
-
-function auth(): Record<string, string> {
-  const token = readFileSync(join(__dirname, "..", ".tmp", "token"), "utf8").trim();
-  return { Authorization: `Bearer ${token}` };
-}
 
 /** The organiser's side: every action counted by kind, its time summed. */
 class Organiser {

@@ -1,6 +1,5 @@
 import { test, expect, Browser, Page, APIRequestContext } from "@playwright/test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { auth } from "./support";
 import config from "../playwright.config";
 
 // The demo conference (end2end/serve.sh): 2026-11-23, Europe/Moscow; on
@@ -10,11 +9,6 @@ const FIRST_TALK = "Low-latency streaming with SRT and WebRTC";
 const BEFORE_FIRST = new Date("2026-11-23T13:50:00Z"); // 16:50 in Moscow
 
 /** The bearer token serve.sh created for this run. */
-function auth(): Record<string, string> {
-  const token = readFileSync(join(__dirname, "..", ".tmp", "token"), "utf8").trim();
-  return { Authorization: `Bearer ${token}` };
-}
-
 async function serverNow(request: APIRequestContext): Promise<number> {
   const res = await request.get("/api/v1/time");
   expect(res.headers()["cache-control"]).toBe("no-store");

@@ -1,14 +1,8 @@
 import { test, expect } from "@playwright/test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { auth } from "./support";
 
 // The demo (end2end/serve.sh): on track 2 the first talk is at 17:00 Moscow.
 const FIRST_TALK = "Low-latency streaming with SRT and WebRTC";
-
-function auth(): Record<string, string> {
-  const token = readFileSync(join(__dirname, "..", ".tmp", "token"), "utf8").trim();
-  return { Authorization: `Bearer ${token}` };
-}
 
 test("a speaker confirms a moved slot from their link; the organiser's board shows it without reload", async ({ browser, request }) => {
   const admin = await (await browser.newContext({ locale: "en-GB" })).newPage();

@@ -1,15 +1,13 @@
 import { test, expect, Browser, Page } from "@playwright/test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { auth } from "./support";
 
 // Each test starts from an event with nothing open: one that failed half
 // way does not leave its incident to fail the next.
 test.afterEach(async ({ request }) => {
-  const token = readFileSync(join(__dirname, "..", ".tmp", "token"), "utf8").trim();
   const open = await (await request.get("/e/demo/api/v2/incidents/unresolved.json")).json();
   for (const i of open.incidents) {
     const res = await request.post(`/api/v1/events/demo/incidents/${i.id}/updates`, {
-      headers: { Authorization: `Bearer ${token}` },
+      headers: auth(),
       data: { status: "resolved", body: "Closed after the test." },
     });
     expect(res.status(), await res.text()).toBe(201);
